@@ -1,0 +1,105 @@
+/**
+ * Loads convex-test's engine with a few seams opened: the engine's internal state, a hook for
+ * scheduled-function timers, and real storage and site URLs. The edits are exact text
+ * replacements on the pinned version; if one does not apply, loading fails loudly instead of
+ * running a half-patched engine.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+export const CONVEX_TEST_VERSION = "0.0.60";
+
+type Patch = { name: string; find: RegExp; replace: string };
+
+const PATCHES: Patch[] = [
+  {
+    name: "expose-engine-hooks",
+    find: /const nestedTxStorage = new AsyncLocalStorage\(\);/,
+    replace: `const nestedTxStorage = new AsyncLocalStorage();
+const engineHooks = {
+    scheduleTimer: (_global, _jobId, _atMs, cb, delayMs) => frameworkSetTimeout(cb, delayMs),
+    storageUrl: (_global, _storageId, sha256) => "https://some-deployment.convex.cloud/api/storage/" + sha256,
+    uploadUrl: (_global) => "https://some-deployment.convex.cloud/api/storage/upload?token=" + Math.random(),
+    siteUrl: (_global) => "https://some.convex.site",
+};`,
+  },
+  {
+    name: "schedule-timer-hook",
+    find: /frameworkSetTimeout\(\(\) => \{\s*scheduler\.timerFired\(\);/,
+    replace: `engineHooks.scheduleTimer(capturedGlobal, jobId, tsInSecs * 1000, () => {
+                        scheduler.timerFired();`,
+  },
+  {
+    name: "storage-get-url",
+    find: /const url = "https:\/\/some-deployment\.convex\.cloud\/api\/storage\/" \+\s*sha256;/,
+    replace: `const url = engineHooks.storageUrl(getConvexGlobal(), storageId, sha256);`,
+  },
+  {
+    name: "storage-upload-url",
+    find: /const url = "https:\/\/some-deployment\.convex\.cloud\/api\/storage\/upload\?token=" \+\s*Math\.random\(\);/,
+    replace: `const url = engineHooks.uploadUrl(getConvexGlobal());`,
+  },
+  {
+    name: "site-url",
+    find: /const url = new URL\(`https:\/\/some\.convex\.site\$\{path\}`\);/,
+    replace: "const url = new URL(`${engineHooks.siteUrl(getConvexGlobal())}${path}`);",
+  },
+  {
+    name: "expose-convex-global",
+    find: /return \{\s*\.\.\.testAccessor\(new AuthFake\(\), DEFAULT_REQUEST_OPTIONS\),\s*registerComponent,\s*\};/,
+    replace: `return {
+        ...testAccessor(new AuthFake(), DEFAULT_REQUEST_OPTIONS),
+        registerComponent,
+        convexGlobal,
+        withAuthToken(identity, token) {
+            return testAccessor(new AuthFake(identity, token), DEFAULT_REQUEST_OPTIONS);
+        },
+    };`,
+  },
+];
+
+const EXPORTS = `
+export { engineHooks, executionContextStorage, convexGlobalStorage, runScheduledFunction, tableNameFromId };
+// Node's own dynamic import, for loading bundled functions without a test runner's transforms.
+export const nativeImport = (url) => import(url);
+`;
+
+/** Returns the path of the patched engine module, writing it when missing or outdated. */
+export function preparePatchedConvexTest(): string {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve("convex-test");
+  const pkg = JSON.parse(readFileSync(path.join(path.dirname(entry), "..", "package.json"), "utf8"));
+  if (pkg.version !== CONVEX_TEST_VERSION) {
+    throw new Error(
+      `The local Convex server needs convex-test ${CONVEX_TEST_VERSION} exactly (found ${pkg.version}); ` +
+        `it depends on that version's internals.`,
+    );
+  }
+  let source = readFileSync(entry, "utf8");
+  for (const patch of PATCHES) {
+    const matches = source.match(new RegExp(patch.find.source, "g"));
+    if (!matches || matches.length !== 1) {
+      throw new Error(
+        `convex-test ${CONVEX_TEST_VERSION}: patch "${patch.name}" matched ${matches?.length ?? 0} times (expected 1)`,
+      );
+    }
+    source = source.replace(patch.find, () => patch.replace);
+  }
+  const metricsUrl = pathToFileURL(path.join(path.dirname(entry), "transactionMetrics.js")).href;
+  source = source.replace(`from "./transactionMetrics.js"`, `from ${JSON.stringify(metricsUrl)}`);
+  source = source.replace(/^\/\/\/ <reference types="vite\/client" \/>\n/, "");
+  source += EXPORTS;
+  const hash = createHash("sha256").update(source).digest("hex").slice(0, 12);
+  // The patched file lives inside node_modules so that "convex/*" resolves to the same copy of
+  // the convex package that the app's functions use.
+  const dir = path.join(path.dirname(entry), "..", "..", ".cache", "convex-local");
+  const file = path.join(dir, `convex-test-engine-${hash}.js`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, source);
+  }
+  return file;
+}

@@ -1,0 +1,873 @@
+/**
+ * The engine of the local Convex server: loads a functions folder, runs its functions on
+ * convex-test's engine, persists every commit, tracks what each query read, and tells
+ * listeners what each commit wrote. Protocol faces (sync, HTTP API, site) sit on top of it.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash, randomUUID } from "node:crypto";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { format as formatArgs, inspect } from "node:util";
+import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { pathToFileURL } from "node:url";
+import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
+import { preparePatchedConvexTest } from "./convexTestPatch.js";
+import { Persistence, type Doc, type PersistedState } from "./persistence.js";
+import { ReadSet } from "./readSet.js";
+import { Metrics } from "./metrics.js";
+import { Scheduler } from "./scheduling.js";
+
+export type UdfKind = "query" | "mutation" | "action";
+export type Identity = Record<string, unknown> & { tokenIdentifier: string; subject: string; issuer: string };
+
+/** Who is calling: nobody, a verified user, or the deployment's admin (optionally acting as a user). */
+export type Caller =
+  | { kind: "anonymous" }
+  | { kind: "user"; identity: Identity; token: string }
+  | { kind: "admin"; identity?: Identity };
+
+export type CallOptions = {
+  caller: Caller;
+  /** For subscription queries: collect what the query reads. */
+  readSet?: ReadSet;
+  /** Pagination end cursors pinned by a previous run of the same query. */
+  journal?: string | null;
+  /** Restrict to one kind ("any" accepts whichever the function is). */
+  expect: UdfKind | "any";
+  /** Called inside the transaction, while the lock is still held, when a query finishes. */
+  onQueryEnd?: (snapshotTs: bigint) => void;
+};
+
+export type CallResult = {
+  value: Value;
+  logLines: string[];
+  /** Commit timestamp of a mutation. */
+  ts: bigint | null;
+  journal: string | null;
+  kind: UdfKind;
+};
+
+/** An error a client sees: a message, and for ConvexError the data. */
+export class FunctionError extends Error {
+  constructor(
+    message: string,
+    readonly data: JSONValue | undefined,
+    readonly logLines: string[],
+  ) {
+    super(message);
+  }
+}
+
+export type WriteRecord = { id: string; table: string; before: Doc | null; after: Doc | null };
+export type CommitEvent = { ts: bigint; seq: number; writes: WriteRecord[] };
+
+export type EngineOptions = {
+  functionsDir: string;
+  dataDir: string;
+  /** Values visible to functions through process.env. */
+  env?: Record<string, string>;
+  cloudUrl: string;
+  siteUrl: string;
+  /** Convex's 1 s limit on query and mutation execution. */
+  functionTimeoutMs?: number;
+  /** Print function log lines to this sink (default: stdout). */
+  log?: (line: string) => void;
+  fsync?: boolean;
+};
+
+type PatchedConvexTest = {
+  convexTest: (opts: { schema?: unknown; modules: unknown; transactionLimits?: boolean }) => any;
+  engineHooks: {
+    scheduleTimer: (global: object, jobId: string, atMs: number, cb: () => void, delayMs: number) => void;
+    storageUrl: (global: object, storageId: string, sha256: string) => string;
+    uploadUrl: (global: object) => string;
+    siteUrl: (global: object) => string;
+  };
+  executionContextStorage: AsyncLocalStorage<{ udfPath: string; udfType: string; depth: number }>;
+  convexGlobalStorage: AsyncLocalStorage<object>;
+  runScheduledFunction: (args: {
+    db: unknown;
+    jobId: string;
+    componentPath: string;
+    functionPath: { componentPath: string; udfPath: string };
+    args: Value;
+    name: string;
+  }) => Promise<void>;
+  tableNameFromId: (id: string) => string | null;
+  nativeImport: (url: string) => Promise<Record<string, unknown>>;
+};
+
+/** Per top-level call bookkeeping, visible to syscalls, commits and console output. */
+type CallRecord = {
+  udfPath: string;
+  kind: UdfKind;
+  logLines: string[];
+  readSet?: ReadSet;
+  journalIn: { endCursor?: string | null };
+  journalOut: { endCursor?: string | null };
+  commitTs: bigint | null;
+  docsRead: number;
+  docsWritten: number;
+  onQueryEnd?: (snapshotTs: bigint) => void;
+};
+
+const callStorage = new AsyncLocalStorage<CallRecord>();
+/** Runs callbacks outside whatever function context happens to be current. */
+const runDetached = AsyncLocalStorage.snapshot();
+const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
+const realConsole = { ...console };
+
+/** Several engines may share a process (tests do); hooks find theirs through convex-test's state. */
+const engines = new WeakMap<object, Engine>();
+
+let patchedModule: Promise<PatchedConvexTest> | null = null;
+function loadPatched(): Promise<PatchedConvexTest> {
+  patchedModule ??= (import(pathToFileURL(preparePatchedConvexTest()).href) as Promise<PatchedConvexTest>).then((patched) => {
+    const engineOf = (global: object) => {
+      const engine = engines.get(global);
+      if (!engine) throw new Error("convex-local: no engine for this function call");
+      return engine;
+    };
+    const hooks = patched.engineHooks;
+    hooks.siteUrl = (global) => engineOf(global).options.siteUrl;
+    hooks.storageUrl = (global, storageId) => `${engineOf(global).options.cloudUrl}/api/storage/${storageId}`;
+    hooks.uploadUrl = (global) => `${engineOf(global).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`;
+    hooks.scheduleTimer = (global, jobId, atMs, cb) => engineOf(global).scheduler.armJob(jobId, atMs, cb);
+    installConsoleCapture(patched, (global) => engines.get(global));
+    return patched;
+  });
+  return patchedModule;
+}
+
+export class Engine {
+  readonly persistence: Persistence;
+  readonly metrics = new Metrics();
+  readonly scheduler: Scheduler;
+  private patched!: PatchedConvexTest;
+  private t: any;
+  private convexGlobal: any;
+  private build!: FunctionsBuild;
+  private commitListeners = new Set<(event: CommitEvent) => void>();
+  private accessors = new Map<string, any>();
+  private commitSeq = 0;
+  private txStart = 0;
+  private closed = false;
+  authConfig: { providers: unknown[] } = { providers: [] };
+  crons: Record<string, { name: string; schedule: unknown; args: JSONValue[] }> = {};
+
+  constructor(readonly options: EngineOptions) {
+    this.persistence = new Persistence(options.dataDir, { fsync: options.fsync });
+    this.scheduler = new Scheduler(this);
+  }
+
+  get lastCommitTs(): bigint {
+    return this.convexGlobal.transactionManager._lastCommitTs as bigint;
+  }
+
+  get db(): any {
+    return this.convexGlobal.components[""].db;
+  }
+
+  /** Loads functions and data. Throws FunctionsLoadError naming the file, table or document at fault. */
+  async start(): Promise<void> {
+    this.patched = await loadPatched();
+    this.applyEnv();
+    const build = await this.bundle();
+    const { schema, authConfig, crons } = await this.loadDefinitions(build);
+    const state = this.persistence.load();
+    this.validateDocuments(schema, state.documents);
+    this.t = this.patched.convexTest({ schema, modules: build.modules, transactionLimits: true });
+    this.convexGlobal = this.t.convexGlobal;
+    engines.set(this.convexGlobal, this);
+    this.build = build;
+    this.authConfig = authConfig;
+    this.crons = crons;
+    this.restore(state);
+    this.installHooks();
+    pruneBuilds(path.dirname(build.outDir), build.outDir, 1);
+    await this.scheduler.start();
+  }
+
+  /** Swaps in new function code and schema, keeping every document and pending job. */
+  async reload(): Promise<void> {
+    const build = await this.bundle();
+    const { schema, authConfig, crons } = await this.loadDefinitions(build);
+    const documents = new Map<string, Doc>(Object.entries(this.db._documents));
+    this.validateDocuments(schema, documents);
+    await this.withLock(async () => {
+      const fresh = this.patched.convexTest({ schema, modules: build.modules, transactionLimits: true });
+      const component = this.convexGlobal.components[""];
+      component.modules = fresh.convexGlobal.components[""].modules;
+      component.db._schema = fresh.convexGlobal.components[""].db._schema;
+    });
+    const previous = this.build;
+    this.build = build;
+    this.authConfig = authConfig;
+    this.crons = crons;
+    this.accessors.clear();
+    pruneBuilds(path.dirname(previous.outDir), build.outDir);
+    this.scheduler.rearmCrons();
+  }
+
+  onCommit(listener: (event: CommitEvent) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /** Runs a function on behalf of a caller; errors come back as FunctionError. */
+  async call(udfPath: string, args: Record<string, Value>, options: CallOptions): Promise<CallResult> {
+    const canonical = canonicalizeUdfPath(udfPath);
+    const started = performance.now();
+    const record: CallRecord = {
+      udfPath: canonical,
+      kind: "query",
+      logLines: [],
+      readSet: options.readSet,
+      journalIn: parseJournal(options.journal ?? null),
+      journalOut: {},
+      commitTs: null,
+      docsRead: 0,
+      docsWritten: 0,
+      onQueryEnd: options.onQueryEnd,
+    };
+    try {
+      const kind = await this.resolvePublic(canonical, options);
+      record.kind = kind;
+      const accessor = this.accessorFor(options.caller);
+      const fnPath = { componentPath: "", udfPath: canonical };
+      const value: Value = await callStorage.run(record, () => {
+        if (kind === "query") return accessor.queryFromPath(fnPath, args);
+        if (kind === "mutation") return accessor.mutationFromPath(fnPath, args);
+        return accessor.actionFromPath(fnPath, args);
+      });
+      this.metrics.record(canonical, kind, performance.now() - started, true, record.docsRead, record.docsWritten);
+      return {
+        value: value === undefined ? null : value,
+        logLines: record.logLines,
+        ts: record.commitTs,
+        journal: serializeJournal(record.journalOut),
+        kind,
+      };
+    } catch (error) {
+      this.metrics.record(canonical, record.kind, performance.now() - started, false, record.docsRead, record.docsWritten);
+      throw toFunctionError(error, record.logLines);
+    }
+  }
+
+  /** Runs an internal function with no caller, as crons and the scheduler do. */
+  async runInternal(udfPath: string, args: Record<string, Value>): Promise<Value> {
+    const canonical = canonicalizeUdfPath(udfPath);
+    const record: CallRecord = {
+      udfPath: canonical,
+      kind: "mutation",
+      logLines: [],
+      journalIn: {},
+      journalOut: {},
+      commitTs: null,
+      docsRead: 0,
+      docsWritten: 0,
+    };
+    const started = performance.now();
+    try {
+      const value = await callStorage.run(record, () =>
+        this.t.fun({ componentPath: "", udfPath: canonical }, args),
+      );
+      this.metrics.record(canonical, record.kind, performance.now() - started, true, record.docsRead, record.docsWritten);
+      return value;
+    } catch (error) {
+      this.metrics.record(canonical, record.kind, performance.now() - started, false, record.docsRead, record.docsWritten);
+      throw error;
+    }
+  }
+
+  /** Calls an HTTP action route from http.ts with the request exactly as received. */
+  async fetchHttpAction(request: Request, caller: Caller): Promise<Response> {
+    if (!this.build.has("http")) {
+      return new Response("No HTTP actions are defined (convex/http.ts is missing)", { status: 404 });
+    }
+    const accessor = this.accessorFor(caller);
+    const url = new URL(request.url);
+    const init: RequestInit & { duplex?: string } = {
+      method: request.method,
+      headers: request.headers,
+    };
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      init.body = new Uint8Array(await request.arrayBuffer());
+    }
+    const started = performance.now();
+    const record: CallRecord = {
+      udfPath: `http:${request.method} ${url.pathname}`,
+      kind: "action",
+      logLines: [],
+      journalIn: {},
+      journalOut: {},
+      commitTs: null,
+      docsRead: 0,
+      docsWritten: 0,
+    };
+    try {
+      const response: Response = await callStorage.run(record, () =>
+        accessor.fetch(`${url.pathname}${url.search}`, init),
+      );
+      this.metrics.record(record.udfPath, "action", performance.now() - started, response.status < 500, 0, 0);
+      return response;
+    } catch (error) {
+      this.metrics.record(record.udfPath, "action", performance.now() - started, false, 0, 0);
+      this.logLine(`[ERROR] [H ${record.udfPath}] ${(error as Error)?.stack ?? String(error)}`);
+      return new Response(JSON.stringify({ code: "InternalServerError", message: String((error as Error)?.message ?? error) }), {
+        status: 500,
+        headers: { "content-type": "application/json" },
+      });
+    }
+  }
+
+  /** Stores uploaded bytes as a file and returns its storage id. */
+  async storeFile(bytes: Uint8Array<ArrayBuffer>, contentType: string | null): Promise<string> {
+    const blob = new Blob([bytes], contentType ? { type: contentType } : {});
+    return await this.t.action(async (ctx: any) => await ctx.storage.store(blob));
+  }
+
+  /** Returns a stored file, or null when there is none with that id. */
+  async getFile(storageId: string): Promise<{ blob: Blob; contentType: string | null } | null> {
+    if (this.patched.tableNameFromId(storageId) !== "_storage") return null;
+    const doc = this.db._documents[storageId];
+    if (!doc) return null;
+    const blob = this.db.getFile(storageId) as Blob | null | undefined;
+    if (!blob) return null;
+    return { blob, contentType: (doc.contentType as string | undefined) ?? (blob.type || null) };
+  }
+
+  tableOf(id: string): string | null {
+    return this.patched.tableNameFromId(id);
+  }
+
+  /** All committed documents of a table, for the read-only table browser. */
+  listTables(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const name of this.schemaTableNames()) counts[name] = 0;
+    for (const id of Object.keys(this.db._documents)) {
+      const table = this.patched.tableNameFromId(id) ?? "?";
+      counts[table] = (counts[table] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  tableDocuments(table: string, limit: number): JSONValue[] {
+    const docs: Doc[] = [];
+    for (const [id, doc] of Object.entries(this.db._documents as Record<string, Doc>)) {
+      if (this.patched.tableNameFromId(id) === table) docs.push(doc);
+    }
+    docs.sort((a, b) => b._creationTime - a._creationTime);
+    return docs.slice(0, limit).map((d) => convexToJson(d));
+  }
+
+  /** Runs a function that was scheduled before the server restarted (or reloaded). */
+  runScheduledJob(job: Doc): Promise<void> {
+    return this.patched.convexGlobalStorage.run(this.convexGlobal, () =>
+      this.patched.runScheduledFunction({
+        db: this.db,
+        jobId: job._id,
+        componentPath: "",
+        functionPath: { componentPath: "", udfPath: job.name as string },
+        args: (job.args as Value[])[0],
+        name: job.name as string,
+      }),
+    );
+  }
+
+  scheduledJobs(): Doc[] {
+    return Object.values(this.db._documents as Record<string, Doc>).filter(
+      (d) => this.patched.tableNameFromId(d._id) === "_scheduled_functions",
+    );
+  }
+
+  /** Marks a pending job as failed without running it (its function no longer exists). */
+  async failScheduledJob(jobId: string, reason: string): Promise<void> {
+    this.logLine(`[ERROR] scheduled function ${jobId} failed: ${reason}`);
+    await this.t.run(async (ctx: any) => {
+      const job = await ctx.db.system.get(jobId);
+      if (job && job.state.kind === "pending") {
+        await ctx.db.patch(jobId, { state: { kind: "failed" }, completedTime: Date.now() });
+      }
+    });
+  }
+
+  /** The kind of an exported function, or null when there is none. */
+  async functionKind(udfPath: string): Promise<UdfKind | null> {
+    const [modulePath, exportName] = canonicalizeUdfPath(udfPath).split(":");
+    if (!this.build.has(modulePath)) return null;
+    const fn = (await this.build.load(modulePath))[exportName] as
+      | { isQuery?: boolean; isMutation?: boolean; isAction?: boolean }
+      | undefined;
+    return fn?.isQuery ? "query" : fn?.isMutation ? "mutation" : fn?.isAction ? "action" : null;
+  }
+
+  /** Puts a job interrupted mid-run back to pending, so it runs again. */
+  async resetScheduledJob(jobId: string): Promise<void> {
+    await this.t.run(async (ctx: any) => {
+      await ctx.db.patch(jobId, { state: { kind: "pending" } });
+    });
+  }
+
+  hasFunction(udfPath: string): boolean {
+    return this.build.has(canonicalizeUdfPath(udfPath).split(":")[0]);
+  }
+
+  logLine(line: string): void {
+    (this.options.log ?? ((l: string) => realConsole.log(l)))(line);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.stop();
+    await this.withLock(async () => {
+      this.persistence.compact(this.currentState());
+    });
+    this.persistence.close();
+  }
+
+  /** Writes a snapshot now (also done automatically as the journal grows). */
+  compact(): void {
+    this.persistence.compact(this.currentState());
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private applyEnv(): void {
+    const env = this.options.env ?? {};
+    for (const [k, v] of Object.entries(env)) process.env[k] = v;
+    process.env.CONVEX_CLOUD_URL = this.options.cloudUrl;
+    process.env.CONVEX_SITE_URL = this.options.siteUrl;
+  }
+
+  private async bundle(): Promise<FunctionsBuild> {
+    return await bundleFunctions(
+      path.resolve(this.options.functionsDir),
+      path.join(path.resolve(this.options.dataDir), "_build"),
+      this.patched.nativeImport,
+    );
+  }
+
+  private async loadDefinitions(build: FunctionsBuild) {
+    const load = async (name: string) => {
+      if (!build.has(name)) return undefined;
+      try {
+        return (await build.load(name)).default as any;
+      } catch (error) {
+        throw new FunctionsLoadError(
+          `Could not load ${path.join(this.options.functionsDir, name)}.ts: ${(error as Error)?.stack ?? error}`,
+        );
+      }
+    };
+    // Import every module once now, so a module that throws at load time fails the start.
+    for (const modulePath of build.modulePaths) {
+      try {
+        await build.load(modulePath);
+      } catch (error) {
+        throw new FunctionsLoadError(
+          `Could not load module ${modulePath} from ${this.options.functionsDir}: ${(error as Error)?.stack ?? error}`,
+        );
+      }
+    }
+    const schema = await load("schema");
+    const authConfig = (await load("auth.config")) ?? { providers: [] };
+    const cronDefs = await load("crons");
+    const crons = (cronDefs?.crons ?? {}) as Engine["crons"];
+    return { schema, authConfig, crons };
+  }
+
+  /** Checks stored documents against the schema, as Convex does before accepting a push. */
+  private validateDocuments(schema: any, documents: Map<string, Doc>): void {
+    if (!schema || !schema.schemaValidation) return;
+    const tables = new Map<string, any>(
+      Object.entries(schema.tables).map(([name, t]: [string, any]) => [name, t.export()]),
+    );
+    const { validateDocument } = validatorTools;
+    for (const doc of documents.values()) {
+      const table = this.patched.tableNameFromId(doc._id)!;
+      if (table.startsWith("_")) continue;
+      const tableSchema = tables.get(table);
+      if (!tableSchema) continue;
+      const problem = validateDocument(tableSchema.documentType, doc);
+      if (problem) {
+        throw new FunctionsLoadError(
+          `Schema validation failed: document with ID "${doc._id}" in table "${table}" does not match the schema: ${problem}`,
+        );
+      }
+    }
+  }
+
+  private restore(state: PersistedState): void {
+    const db = this.db;
+    for (const [id, doc] of state.documents) db._documents[id] = doc;
+    db._nextDocId = Math.max(db._nextDocId, state.nextDocId);
+    db._lastCreationTime = Math.max(db._lastCreationTime, state.lastCreationTime);
+    this.convexGlobal.transactionManager._lastCommitTs = state.lastCommitTs;
+  }
+
+  private currentState(): PersistedState {
+    const db = this.db;
+    return {
+      documents: new Map(Object.entries(db._documents as Record<string, Doc>)),
+      nextDocId: db._nextDocId,
+      lastCreationTime: db._lastCreationTime,
+      lastCommitTs: this.lastCommitTs,
+    };
+  }
+
+  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const tm = this.convexGlobal.transactionManager;
+    while (tm._waitOnCurrentFunction !== null) await tm._waitOnCurrentFunction;
+    let release!: () => void;
+    tm._waitOnCurrentFunction = new Promise<void>((r) => (release = r));
+    try {
+      return await fn();
+    } finally {
+      tm._waitOnCurrentFunction = null;
+      release();
+    }
+  }
+
+  private accessorFor(caller: Caller): any {
+    if (caller.kind === "anonymous") return this.t;
+    const identity = caller.identity;
+    if (!identity) return this.t;
+    const token = caller.kind === "user" ? caller.token : `admin:${JSON.stringify(identity)}`;
+    let accessor = this.accessors.get(token);
+    if (!accessor) {
+      accessor = this.t.withAuthToken(identity, caller.kind === "user" ? caller.token : null);
+      if (this.accessors.size > 1000) this.accessors.clear();
+      this.accessors.set(token, accessor);
+    }
+    return accessor;
+  }
+
+  private async resolvePublic(udfPath: string, options: CallOptions): Promise<UdfKind> {
+    const [modulePath, exportName] = udfPath.split(":");
+    const notFound = () =>
+      new FunctionError(
+        `Could not find public function for '${udfPath}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`,
+        undefined,
+        [],
+      );
+    if (!this.build.has(modulePath)) throw notFound();
+    const mod = await this.build.load(modulePath);
+    const fn = mod[exportName] as
+      | { isQuery?: boolean; isMutation?: boolean; isAction?: boolean; isPublic?: boolean; isInternal?: boolean }
+      | undefined;
+    if (!fn || !(fn.isQuery || fn.isMutation || fn.isAction)) throw notFound();
+    const isAdmin = options.caller.kind === "admin";
+    if (!fn.isPublic && !isAdmin) throw notFound();
+    const kind: UdfKind = fn.isQuery ? "query" : fn.isMutation ? "mutation" : "action";
+    if (options.expect !== "any" && options.expect !== kind) {
+      throw new FunctionError(
+        `Trying to execute ${udfPath} as ${capitalize(options.expect)}, but it is defined as ${capitalize(kind)}.`,
+        undefined,
+        [],
+      );
+    }
+    return kind;
+  }
+
+  private installHooks(): void {
+    const tm = this.convexGlobal.transactionManager;
+    const db = this.db;
+    const timeoutMs = this.options.functionTimeoutMs ?? 1000;
+
+    const originalBegin = tm.begin.bind(tm);
+    tm.begin = async (isNested: boolean, limits: unknown) => {
+      await originalBegin(isNested, limits);
+      if (!isNested) this.txStart = performance.now();
+    };
+    const checkTimeout = () => {
+      if (timeoutMs > 0 && performance.now() - this.txStart > timeoutMs) {
+        throw new Error(`Function execution timed out (maximum duration: ${timeoutMs / 1000}s)`);
+      }
+    };
+
+    const originalCommit = tm.commit.bind(tm);
+    tm.commit = (isNested: boolean) => {
+      if (isNested) return originalCommit(isNested);
+      checkTimeout();
+      const pending: Record<string, Doc | null> = db._writes[db._writes.length - 1] ?? {};
+      const before = new Map<string, Doc | null>();
+      for (const id of Object.keys(pending)) before.set(id, db._documents[id] ?? null);
+      const ts: bigint = originalCommit(isNested);
+      const record = callStorage.getStore();
+      if (record) record.commitTs = ts;
+      if (before.size === 0) return ts;
+      const writes: WriteRecord[] = [];
+      const persisted: [string, Doc | null][] = [];
+      for (const [id, prev] of before) {
+        const after: Doc | null = db._documents[id] ?? null;
+        writes.push({ id, table: this.patched.tableNameFromId(id) ?? "", before: prev, after });
+        persisted.push([id, after]);
+      }
+      // Durable before anyone hears of it: the caller's response waits for this to return.
+      this.persistence.append({
+        ts,
+        nextDocId: db._nextDocId,
+        lastCreationTime: db._lastCreationTime,
+        writes: persisted,
+      });
+      this.commitSeq += 1;
+      const event: CommitEvent = { ts, seq: this.commitSeq, writes };
+      for (const listener of this.commitListeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.logLine(`[ERROR] commit listener failed: ${(error as Error).stack}`);
+        }
+      }
+      if (this.persistence.needsCompaction()) this.persistence.compact(this.currentState());
+      return ts;
+    };
+
+    const originalRollback = tm.rollback.bind(tm);
+    tm.rollback = (isNested: boolean) => {
+      const record = callStorage.getStore();
+      const endQuery = !isNested && record?.kind === "query" ? record.onQueryEnd : undefined;
+      const elapsed = performance.now() - this.txStart;
+      originalRollback(isNested);
+      // Still synchronous with the end of the transaction: no commit can slip in between.
+      endQuery?.(this.lastCommitTs);
+      if (!isNested && record?.kind === "query" && timeoutMs > 0 && elapsed > timeoutMs) {
+        throw new Error(`Function execution timed out (maximum duration: ${timeoutMs / 1000}s)`);
+      }
+    };
+
+    // Files: keep bytes on disk so they survive restarts; load lazily.
+    const originalStoreFile = db.storeFile.bind(db);
+    db.storeFile = (storageId: string, blob: Blob) => {
+      originalStoreFile(storageId, blob);
+      void blob.arrayBuffer().then((buf) => this.persistence.writeFile(storageId, new Uint8Array(buf)));
+    };
+    const originalGetFile = db.getFile.bind(db);
+    db.getFile = (storageId: string) => {
+      const inMemory = originalGetFile(storageId);
+      if (inMemory) return inMemory;
+      if (db.get("_storage", storageId) === null) return null;
+      const bytes = this.persistence.readFile(storageId);
+      if (!bytes) return null;
+      const blob = new Blob([new Uint8Array(bytes)]);
+      db._storage[storageId] = blob;
+      return blob;
+    };
+
+    this.wrapSyscalls();
+  }
+
+  /** Observes reads for read sets, metrics and pagination journals. */
+  private wrapSyscalls(): void {
+    const g = this.convexGlobal;
+    const syscall = g.syscall as (op: string, args: string) => string;
+    const asyncSyscall = g.asyncSyscall as (op: string, args: string) => Promise<string>;
+    g.syscall = (op: string, jsonArgs: string) => {
+      const record = callStorage.getStore();
+      if (record?.readSet && op === "1.0/queryStream") record.readSet.addQuery(JSON.parse(jsonArgs).query);
+      return syscall(op, jsonArgs);
+    };
+    g.asyncSyscall = async (op: string, jsonArgs: string) => {
+      const record = callStorage.getStore();
+      if (!record) return await asyncSyscall(op, jsonArgs);
+      switch (op) {
+        case "1.0/get": {
+          const args = JSON.parse(jsonArgs);
+          record.readSet?.addId(args.table ?? this.patched.tableNameFromId(args.id), args.id);
+          const out = await asyncSyscall(op, jsonArgs);
+          if (out !== "null") record.docsRead += 1;
+          return out;
+        }
+        case "1.0/queryStreamNext": {
+          const out = await asyncSyscall(op, jsonArgs);
+          if (!out.includes('"done":true')) record.docsRead += 1;
+          return out;
+        }
+        case "1.0/queryPage": {
+          const args = JSON.parse(jsonArgs);
+          record.readSet?.addQuery(args.query);
+          const pinned = record.journalIn.endCursor;
+          const requestedEnd = args.endCursor ?? pinned ?? null;
+          if (requestedEnd !== (args.endCursor ?? null)) args.endCursor = requestedEnd;
+          const out = JSON.parse(await asyncSyscall(op, JSON.stringify(args)));
+          // With an end cursor the page ends exactly there and more may follow.
+          if (requestedEnd && requestedEnd !== "_end_cursor") {
+            out.continueCursor = requestedEnd;
+            out.isDone = false;
+          }
+          record.journalOut.endCursor = out.continueCursor;
+          record.docsRead += Array.isArray(out.page) ? out.page.length : 0;
+          return JSON.stringify(out);
+        }
+        case "1.0/count": {
+          const args = JSON.parse(jsonArgs);
+          record.readSet?.addTable(args.table);
+          return await asyncSyscall(op, jsonArgs);
+        }
+        case "1.0/insert":
+        case "1.0/shallowMerge":
+        case "1.0/replace":
+        case "1.0/remove":
+          record.docsWritten += 1;
+          return await asyncSyscall(op, jsonArgs);
+        default:
+          return await asyncSyscall(op, jsonArgs);
+      }
+    };
+  }
+
+  private schemaTableNames(): string[] {
+    const tables = this.db._schema?.tables as Map<string, unknown> | undefined;
+    return tables ? [...tables.keys()] : [];
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+export function canonicalizeUdfPath(udfPath: string): string {
+  const pieces = udfPath.split(":");
+  let moduleName = pieces.length === 1 ? pieces[0] : pieces.slice(0, -1).join(":");
+  const functionName = pieces.length === 1 ? "default" : pieces[pieces.length - 1];
+  if (moduleName.endsWith(".js")) moduleName = moduleName.slice(0, -3);
+  return `${moduleName}:${functionName}`;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function parseJournal(journal: string | null): { endCursor?: string | null } {
+  if (!journal) return {};
+  try {
+    const parsed = JSON.parse(journal);
+    return typeof parsed === "object" && parsed ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function serializeJournal(journal: { endCursor?: string | null }): string | null {
+  return journal.endCursor === undefined ? null : JSON.stringify(journal);
+}
+
+/** Turns whatever a function threw into what Convex sends a client. */
+export function toFunctionError(error: unknown, logLines: string[]): FunctionError {
+  if (error instanceof FunctionError) return error;
+  const requestId = createHash("sha1").update(randomUUID()).digest("hex").slice(0, 16);
+  const e = error as { name?: string; message?: string; data?: unknown; stack?: string } | undefined;
+  const isConvexError =
+    typeof error === "object" && error !== null && Symbol.for("ConvexError") in (error as object);
+  if (isConvexError) {
+    const data = e?.data as Value;
+    const message = typeof data === "string" ? data : JSON.stringify(convexToJson(data ?? null));
+    return new FunctionError(
+      `[Request ID: ${requestId}] Server Error\nUncaught ConvexError: ${message}`,
+      convexToJson(data ?? null),
+      logLines,
+    );
+  }
+  const name = e?.name ?? "Error";
+  const message = e?.message ?? String(error);
+  return new FunctionError(`[Request ID: ${requestId}] Server Error\nUncaught ${name}: ${message}`, undefined, logLines);
+}
+
+/** Document validation against a schema's exported validator JSON. Returns a problem or null. */
+const validatorTools = {
+  validateDocument(validator: any, doc: Doc): string | null {
+    const { _id, _creationTime, ...fields } = doc;
+    void _id;
+    void _creationTime;
+    return check(validator, fields, "");
+  },
+};
+
+function check(validator: any, value: unknown, at: string): string | null {
+  const where = at || "(document)";
+  switch (validator.type) {
+    case "any":
+      return null;
+    case "null":
+      return value === null ? null : `${where}: expected null`;
+    case "number":
+      return typeof value === "number" ? null : `${where}: expected a number`;
+    case "bigint":
+      return typeof value === "bigint" ? null : `${where}: expected a bigint`;
+    case "boolean":
+      return typeof value === "boolean" ? null : `${where}: expected a boolean`;
+    case "string":
+      return typeof value === "string" ? null : `${where}: expected a string`;
+    case "bytes":
+      return value instanceof ArrayBuffer ? null : `${where}: expected bytes`;
+    case "literal":
+      return value === validator.value ? null : `${where}: expected ${JSON.stringify(validator.value)}`;
+    case "id":
+      return typeof value === "string" ? null : `${where}: expected an id`;
+    case "array":
+      if (!Array.isArray(value)) return `${where}: expected an array`;
+      for (let i = 0; i < value.length; i++) {
+        const p = check(validator.value, value[i], `${at}[${i}]`);
+        if (p) return p;
+      }
+      return null;
+    case "record":
+      if (typeof value !== "object" || value === null) return `${where}: expected an object`;
+      for (const [k, v] of Object.entries(value)) {
+        const p = check(validator.value.fieldType ?? validator.value, v, `${at}.${k}`);
+        if (p) return p;
+      }
+      return null;
+    case "union":
+      return validator.value.some((option: any) => check(option, value, at) === null)
+        ? null
+        : `${where}: matches none of the union's members`;
+    case "object": {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) return `${where}: expected an object`;
+      const obj = value as Record<string, unknown>;
+      for (const [k, { fieldType, optional }] of Object.entries(validator.value as Record<string, any>)) {
+        if (obj[k] === undefined) {
+          if (!optional) return `${at}.${k}: required field is missing`;
+        } else {
+          const p = check(fieldType, obj[k], `${at}.${k}`);
+          if (p) return p;
+        }
+      }
+      for (const k of Object.keys(obj)) {
+        if (!(k in validator.value)) return `${at}.${k}: field is not in the schema`;
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * Function logs: inside a function, console output is collected for the caller (as Convex
+ * returns logLines) and printed with the function's name.
+ */
+function installConsoleCapture(patched: PatchedConvexTest, engineFor: (global: object) => Engine | undefined): void {
+  const levels: [keyof Console, string][] = [
+    ["log", "LOG"],
+    ["info", "INFO"],
+    ["warn", "WARN"],
+    ["error", "ERROR"],
+    ["debug", "DEBUG"],
+  ];
+  for (const [method, level] of levels) {
+    const original = (realConsole[method] as (...a: unknown[]) => void).bind(console);
+    (console as any)[method] = (...args: unknown[]) => {
+      const ctx = patched.executionContextStorage.getStore();
+      const global = patched.convexGlobalStorage.getStore();
+      const engine = global ? engineFor(global) : undefined;
+      if (!ctx || !engine) return original(...args);
+      const text = args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
+      callStorage.getStore()?.logLines.push(`[${level}] ${text}`);
+      const letter = ctx.udfType === "query" ? "Q" : ctx.udfType === "mutation" ? "M" : ctx.udfType === "http" ? "H" : "A";
+      engine.logLine(`${new Date().toISOString()} [CONVEX ${letter}(${ctx.udfPath})] [${level}] ${formatArgs(...args)}`);
+    };
+  }
+}
+
+export { realSetTimeout, realClearTimeout, runDetached, jsonToConvex };

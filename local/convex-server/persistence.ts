@@ -1,0 +1,190 @@
+/**
+ * Durable state for the local Convex server: a snapshot plus an append-only journal of
+ * committed transactions, fsynced before a commit is acknowledged, and stored files on disk.
+ * Restoring replays the journal over the snapshot, keeping ids and creation times.
+ */
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  writeFileSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
+import path from "node:path";
+import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+
+export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
+
+export type PersistedState = {
+  documents: Map<string, Doc>;
+  nextDocId: number;
+  lastCreationTime: number;
+  lastCommitTs: bigint;
+};
+
+export type CommitRecord = {
+  ts: bigint;
+  nextDocId: number;
+  lastCreationTime: number;
+  /** Document id → new document, or null when deleted. */
+  writes: [string, Doc | null][];
+};
+
+const SNAPSHOT = "snapshot.json";
+const JOURNAL = "journal.ndjson";
+const FORMAT = 1;
+
+export class Persistence {
+  private journalFd: number | null = null;
+  private journalBytes = 0;
+  readonly storageDir: string;
+
+  constructor(
+    readonly dataDir: string,
+    private readonly options: { compactAfterBytes?: number; fsync?: boolean } = {},
+  ) {
+    mkdirSync(dataDir, { recursive: true });
+    this.storageDir = path.join(dataDir, "storage");
+    mkdirSync(this.storageDir, { recursive: true });
+  }
+
+  /** Reads the snapshot and replays the journal. A torn last line (crash mid-write) is ignored. */
+  load(): PersistedState {
+    const state: PersistedState = {
+      documents: new Map(),
+      nextDocId: 10000,
+      lastCreationTime: 0,
+      lastCommitTs: 0n,
+    };
+    const snapshotPath = path.join(this.dataDir, SNAPSHOT);
+    if (existsSync(snapshotPath)) {
+      const snap = JSON.parse(readFileSync(snapshotPath, "utf8"));
+      if (snap.format !== FORMAT) throw new Error(`Unknown data format ${snap.format} in ${snapshotPath}`);
+      state.nextDocId = snap.nextDocId;
+      state.lastCreationTime = snap.lastCreationTime;
+      state.lastCommitTs = BigInt(snap.lastCommitTs);
+      for (const json of snap.documents as JSONValue[]) {
+        const doc = jsonToConvex(json) as Doc;
+        state.documents.set(doc._id, doc);
+      }
+    }
+    const journalPath = path.join(this.dataDir, JOURNAL);
+    if (existsSync(journalPath)) {
+      const lines = readFileSync(journalPath, "utf8").split("\n");
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        if (!line.trim()) continue;
+        let entry: { ts: string; n: number; c: number; w: [string, JSONValue | null][] };
+        try {
+          entry = JSON.parse(line);
+        } catch (error) {
+          if (i >= lines.length - 2) break; // torn final write: that commit was never acknowledged
+          throw new Error(`Corrupt journal line ${i + 1} in ${journalPath}: ${(error as Error).message}`);
+        }
+        applyCommit(state, {
+          ts: BigInt(entry.ts),
+          nextDocId: entry.n,
+          lastCreationTime: entry.c,
+          writes: entry.w.map(([id, json]) => [id, json === null ? null : (jsonToConvex(json) as Doc)]),
+        });
+      }
+    }
+    return state;
+  }
+
+  /** Appends one commit and syncs it to disk before returning. */
+  append(commit: CommitRecord): void {
+    const fd = this.openJournal();
+    const line =
+      JSON.stringify({
+        ts: commit.ts.toString(),
+        n: commit.nextDocId,
+        c: commit.lastCreationTime,
+        w: commit.writes.map(([id, doc]) => [id, doc === null ? null : convexToJson(doc)]),
+      }) + "\n";
+    const buf = Buffer.from(line);
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off);
+    if (this.options.fsync !== false) fdatasyncSync(fd);
+    this.journalBytes += buf.length;
+  }
+
+  needsCompaction(): boolean {
+    return this.journalBytes > (this.options.compactAfterBytes ?? 16 * 1024 * 1024);
+  }
+
+  /** Writes a fresh snapshot of the whole state and starts an empty journal. */
+  compact(state: PersistedState): void {
+    const snapshotPath = path.join(this.dataDir, SNAPSHOT);
+    const tmp = `${snapshotPath}.tmp`;
+    const body = JSON.stringify({
+      format: FORMAT,
+      nextDocId: state.nextDocId,
+      lastCreationTime: state.lastCreationTime,
+      lastCommitTs: state.lastCommitTs.toString(),
+      documents: [...state.documents.values()].map((d) => convexToJson(d)),
+    });
+    writeFileSync(tmp, body);
+    const fd = openSync(tmp, "r+");
+    fdatasyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, snapshotPath);
+    if (this.journalFd !== null) closeSync(this.journalFd);
+    this.journalFd = null;
+    const journalPath = path.join(this.dataDir, JOURNAL);
+    if (existsSync(journalPath)) unlinkSync(journalPath);
+    this.journalBytes = 0;
+  }
+
+  writeFile(storageId: string, bytes: Uint8Array): void {
+    const file = this.filePath(storageId);
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
+  }
+
+  readFile(storageId: string): Buffer | null {
+    const file = this.filePath(storageId);
+    return existsSync(file) ? readFileSync(file) : null;
+  }
+
+  deleteFile(storageId: string): void {
+    const file = this.filePath(storageId);
+    if (existsSync(file)) unlinkSync(file);
+  }
+
+  close(): void {
+    if (this.journalFd !== null) closeSync(this.journalFd);
+    this.journalFd = null;
+  }
+
+  private filePath(storageId: string): string {
+    if (!/^[A-Za-z0-9_-]+$/.test(storageId)) throw new Error(`Invalid storage id ${storageId}`);
+    return path.join(this.storageDir, storageId);
+  }
+
+  private openJournal(): number {
+    if (this.journalFd === null) {
+      const journalPath = path.join(this.dataDir, JOURNAL);
+      this.journalFd = openSync(journalPath, "a");
+      this.journalBytes = existsSync(journalPath) ? statSync(journalPath).size : 0;
+    }
+    return this.journalFd;
+  }
+}
+
+export function applyCommit(state: PersistedState, commit: CommitRecord): void {
+  for (const [id, doc] of commit.writes) {
+    if (doc === null) state.documents.delete(id);
+    else state.documents.set(id, doc);
+  }
+  state.nextDocId = commit.nextDocId;
+  state.lastCreationTime = commit.lastCreationTime;
+  state.lastCommitTs = commit.ts;
+}

@@ -1,0 +1,149 @@
+/** Starts local Convex servers for tests: in-process for speed, or as a real CLI process for crash tests. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
+import WebSocket from "ws";
+import { startLocalConvex, type LocalConvex, type LocalConvexOptions } from "../../local/convex-server/server";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const APP_FUNCTIONS = path.join(ROOT, "convex");
+
+export function tempDir(prefix = "convex-local-test-"): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export type TestServer = LocalConvex & { dataDir: string; logs: string[]; stop(): Promise<void> };
+
+/** An in-process server on ephemeral ports with its own data folder. */
+export async function startServer(options: Partial<LocalConvexOptions> = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const logs: string[] = [];
+  const server = await startLocalConvex({
+    functionsDir: APP_FUNCTIONS,
+    port: 0,
+    sitePort: 0,
+    fsync: false,
+    log: (line) => logs.push(line),
+    ...options,
+    dataDir,
+  });
+  return {
+    ...server,
+    dataDir,
+    logs,
+    async stop() {
+      await server.close();
+    },
+  };
+}
+
+export function wsClient(url: string, options: Record<string, unknown> = {}): ConvexClient {
+  return new ConvexClient(url, { webSocketConstructor: WebSocket as never, unsavedChangesWarning: false, ...options });
+}
+
+export function httpClient(url: string): ConvexHttpClient {
+  return new ConvexHttpClient(url);
+}
+
+export function adminClient(server: { url: string; adminKey: string }): ConvexHttpClient {
+  const client = new ConvexHttpClient(server.url);
+  (client as unknown as { setAdminAuth(key: string): void }).setAdminAuth(server.adminKey);
+  return client;
+}
+
+/** Resolves with the first value `predicate` accepts from a subscription. */
+export function waitForValue<T>(
+  subscribe: (cb: (value: T) => void) => () => void,
+  predicate: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let unsubscribe: (() => void) | null = null;
+    const timer = setTimeout(() => {
+      unsubscribe?.();
+      reject(new Error("Timed out waiting for a subscription value"));
+    }, timeoutMs);
+    unsubscribe = subscribe((value) => {
+      if (predicate(value)) {
+        clearTimeout(timer);
+        queueMicrotask(() => unsubscribe?.());
+        resolve(value);
+      }
+    });
+  });
+}
+
+export type SpawnedServer = {
+  url: string;
+  siteUrl: string;
+  adminKey: string;
+  process: ChildProcess;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+};
+
+/** Runs the real CLI (`npm run convex:local`'s entry) and waits for its ready line. */
+export function spawnServer(args: string[], timeoutMs = 60_000): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local/convex-server/cli.ts"), ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += String(d)));
+  child.stderr!.on("data", (d) => (output += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`convex-local did not become ready:\n${output}`));
+    }, timeoutMs);
+    const onData = () => {
+      const ready = /convex-local ready (\S+) site (\S+)/.exec(output);
+      const key = /admin key[^:]*: (\S+)/.exec(output);
+      if (ready && key) {
+        clearTimeout(timer);
+        child.stdout!.off("data", onData);
+        resolve({
+          url: ready[1],
+          siteUrl: ready[2],
+          adminKey: key[1],
+          process: child,
+          output: () => output,
+          kill: async (signal = "SIGTERM") => {
+            child.kill(signal);
+            return await exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on("data", onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`convex-local exited with ${code}:\n${output}`), { code, output }));
+    });
+  });
+}
+
+/** Spawns the CLI expecting it to fail; resolves with its exit code and output. */
+export function spawnExpectingFailure(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local/convex-server/cli.ts"), ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += String(d)));
+  child.stderr!.on("data", (d) => (output += String(d)));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

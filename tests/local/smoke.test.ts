@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, internal } from "../../convex/_generated/api";
+import { adminClient, httpClient, startServer, waitForValue, wsClient, type TestServer } from "./harness";
+
+describe("local Convex server hosting this app", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("pushes a mutation by another client to a live subscription", async () => {
+    const client = wsClient(server.url);
+    try {
+      const first = await waitForValue<any>((cb) => client.onUpdate(api.system.status, {}, cb), () => true);
+      expect(first.heartbeat).toBeNull();
+      const next = waitForValue<any>((cb) => client.onUpdate(api.system.status, {}, cb), (v) => v.heartbeat?.runs === 1);
+      await adminClient(server).mutation(internal.system.heartbeat, {});
+      expect((await next).heartbeat.ok).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("keeps internal functions away from clients", async () => {
+    await expect(httpClient(server.url).mutation(internal.system.heartbeat as never, {})).rejects.toThrow(
+      /Could not find public function for 'system:heartbeat'/,
+    );
+  });
+});
