@@ -29,7 +29,8 @@ export default defineConfig({
           environment: "node",
           testTimeout: 90_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // One browser and one stack at a time on a 2-core machine.
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -625,7 +625,7 @@ function decodeDataUrl(url: string): string {
   } catch {
     throw new AuthVerificationError(MESSAGES.invalidDataUrl, "InvalidAuthHeader");
   }
-  if (!/;\s*base64\s*$/i.test(meta)) return data;
+  if (!/;\s*base64\s*$/i.test(meta)) return url;
   const base64 = data.replace(/\s+/g, "");
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new AuthVerificationError(MESSAGES.invalidDataUrl, "InvalidAuthHeader");
   return Buffer.from(base64, "base64").toString("utf8");
