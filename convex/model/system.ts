@@ -21,7 +21,7 @@ export async function recordJobRun(
 ): Promise<Doc<"jobStatus">> {
   const existing = await jobStatus(ctx, job);
   if (existing) {
-    await ctx.db.patch(existing._id, {
+    await ctx.db.patch("jobStatus", existing._id, {
       runs: existing.runs + 1,
       lastRunAt: at,
       lastOk: ok,

@@ -202,15 +202,24 @@ export class AuthVerifier {
     }
     const body = await response.text().catch(() => "");
     if (response.status !== 200 || !mediaTypeAllowed(response, ["application/json"], false)) {
-      throw new AuthVerificationError(`${failed}: ${statusLine(response.status)} ${body}`, "AuthProviderDiscoveryFailed");
+      throw new AuthVerificationError(
+        `${failed}: ${statusLine(response.status)} ${body}`,
+        "AuthProviderDiscoveryFailed",
+      );
     }
     const discovery = parseDiscovery(body);
-    if (!discovery || discovery.issuer !== issuer) throw new AuthVerificationError(failed, "AuthProviderDiscoveryFailed");
+    if (!discovery || discovery.issuer !== issuer)
+      throw new AuthVerificationError(failed, "AuthProviderDiscoveryFailed");
     return discovery;
   }
 
   private customKeySet(jwks: string): JWTVerifyGetKey {
-    if (!/^data:/i.test(jwks)) return this.remoteKeySet(jwks, customJwtFetchError(jwks));
+    if (!/^data:/i.test(jwks)) {
+      const onError = customJwtFetchError(jwks);
+      // Config strings are only checked when first used, as in Convex; a bad one must still read as a fetch failure.
+      if (!URL.canParse(jwks)) throw onError.unreachable(new TypeError("Invalid URL"));
+      return this.remoteKeySet(jwks, onError);
+    }
     const cached = this.keySets.get(jwks);
     if (cached) return cached;
     const keySet = createLocalJWKSet(parseJwks(decodeDataUrl(jwks), jwks));
@@ -237,13 +246,17 @@ export class AuthVerifier {
       } catch (error) {
         throw onError.unreachable(error);
       }
-      if (response.status !== 200) throw onError.status(response.status, await response.text().catch(() => ""));
+      if (response.status !== 200)
+        throw onError.status(response.status, await response.text().catch(() => ""));
       const body = await response.text();
       if (!mediaTypeAllowed(response, JWKS_MEDIA_TYPES, onError.strictContentType)) {
         throw onError.contentType(response.headers.get("content-type") ?? "unknown", body);
       }
       const jwks = parseJwks(body, url, onError);
-      return new Response(JSON.stringify(jwks), { status: 200, headers: { "content-type": "application/json" } });
+      return new Response(JSON.stringify(jwks), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
     };
   }
 }
@@ -254,10 +267,14 @@ function normalizeProvider(config: AuthProviderConfig): Provider {
   if (config.type === "customJwt") {
     const { issuer, jwks, algorithm, applicationID } = config;
     if (typeof issuer !== "string" || typeof jwks !== "string") {
-      throw new Error('Invalid auth provider: a "customJwt" provider needs string "issuer" and "jwks" fields.');
+      throw new Error(
+        'Invalid auth provider: a "customJwt" provider needs string "issuer" and "jwks" fields.',
+      );
     }
     if (algorithm !== "RS256" && algorithm !== "ES256") {
-      throw new Error(`Invalid signature algorithm (only RS256 and ES256 are supported): ${String(algorithm)}`);
+      throw new Error(
+        `Invalid signature algorithm (only RS256 and ES256 are supported): ${String(algorithm)}`,
+      );
     }
     if (applicationID !== undefined && typeof applicationID !== "string") {
       throw new Error('Invalid auth provider: "applicationID" must be a string when given.');
@@ -266,7 +283,9 @@ function normalizeProvider(config: AuthProviderConfig): Provider {
   }
   const { domain, applicationID } = config;
   if (typeof domain !== "string" || typeof applicationID !== "string") {
-    throw new Error('Invalid auth provider: an OIDC provider needs string "domain" and "applicationID" fields.');
+    throw new Error(
+      'Invalid auth provider: an OIDC provider needs string "domain" and "applicationID" fields.',
+    );
   }
   return { kind: "oidc", domain: normalizeIssuerUrl(domain), applicationID };
 }
@@ -283,7 +302,8 @@ function normalizeIssuerUrl(original: string): string {
   } catch (error) {
     throw invalid(error instanceof Error ? error.message : String(error));
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw invalid("scheme should be http or https");
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw invalid("scheme should be http or https");
   // Convex checks for a real top-level domain here; a dot (or localhost) catches the same typos.
   if (!hadScheme && !(parsed.hostname === "localhost" || parsed.hostname.includes("."))) {
     throw invalid("Does not look like a URL (must have a scheme or end with a top-level domain)");
@@ -442,7 +462,16 @@ const OIDC_BOOLEAN_FIELDS: Record<string, string> = {
   phone_number_verified: "phoneNumberVerified",
 };
 /** Standard claims that may carry a `#lang` variant (e.g. `name#fr`); Convex only reads the untagged one. */
-const LOCALIZED_CLAIMS = new Set(["name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture", "website"]);
+const LOCALIZED_CLAIMS = new Set([
+  "name",
+  "given_name",
+  "family_name",
+  "middle_name",
+  "nickname",
+  "profile",
+  "picture",
+  "website",
+]);
 /**
  * Never custom claims on an OIDC identity: registered and ID-token claims that openidconnect consumes,
  * standard claims (surfaced as fields, or dropped like middle_name), and jti/nbf/fva, which Convex
@@ -585,7 +614,8 @@ function customJwtFetchError(url: string): JwksFetchErrors {
     label: "customJwt",
     strictContentType: true,
     unreachable: (cause) => error(`Could not fetch JWKS from URL '${url}': ${describe(cause)}. ${advice}`),
-    status: (status) => error(`Could not fetch JWKS from URL '${url}': HTTP ${statusLine(status)}. ${advice}`),
+    status: (status) =>
+      error(`Could not fetch JWKS from URL '${url}': HTTP ${statusLine(status)}. ${advice}`),
     contentType: (type) =>
       error(
         `Invalid Content-Type '${type}' when fetching JWKS from '${url}'. Expected 'application/json' or 'application/jwk-set+json'.`,
@@ -625,9 +655,10 @@ function decodeDataUrl(url: string): string {
   } catch {
     throw new AuthVerificationError(MESSAGES.invalidDataUrl, "InvalidAuthHeader");
   }
-  if (!/;\s*base64\s*$/i.test(meta)) return url;
+  if (!/;\s*base64\s*$/i.test(meta)) return data;
   const base64 = data.replace(/\s+/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new AuthVerificationError(MESSAGES.invalidDataUrl, "InvalidAuthHeader");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64))
+    throw new AuthVerificationError(MESSAGES.invalidDataUrl, "InvalidAuthHeader");
   return Buffer.from(base64, "base64").toString("utf8");
 }
 
@@ -673,7 +704,8 @@ function statusLine(status: number): string {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+  if (error instanceof Error)
+    return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
   return String(error);
 }
 

@@ -14,7 +14,7 @@ export type Authenticator = {
   user(token: string): Promise<Caller & { kind: "user" }>;
   /** Resolves an admin key (optionally "key:base64(identity)") or returns null if it is wrong. */
   admin(value: string, impersonating?: Record<string, unknown>): Caller | null;
-  /** Seconds since epoch when a user token expires, or null. */
+  /** Seconds until a user token expires (0 once expired), or null when it has no expiry. */
   expiresAt(token: string): number | null;
 };
 
@@ -218,9 +218,9 @@ export class SyncSession implements Subscriber {
     }
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
-    const exp = token ? this.auth.expiresAt(token) : null;
-    if (exp !== null) {
-      const delay = Math.max(0, exp * 1000 - Date.now());
+    const secondsLeft = token ? this.auth.expiresAt(token) : null;
+    if (secondsLeft !== null) {
+      const delay = Math.max(0, secondsLeft * 1000);
       if (delay < 2 ** 31 - 1) {
         const version = this.identityVersion;
         this.expiryTimer = setTimeout(() => {

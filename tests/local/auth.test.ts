@@ -120,7 +120,12 @@ function oidcVerifier(options?: ConstructorParameters<typeof AuthVerifier>[1]): 
 }
 
 function customVerifier(options?: ConstructorParameters<typeof AuthVerifier>[1]): AuthVerifier {
-  const provider = { type: "customJwt", issuer: customIssuer, jwks: `${base}/custom/jwks`, algorithm: "ES256" } as const;
+  const provider = {
+    type: "customJwt",
+    issuer: customIssuer,
+    jwks: `${base}/custom/jwks`,
+    algorithm: "ES256",
+  } as const;
   return new AuthVerifier([{ ...provider, applicationID: APP }], options);
 }
 
@@ -240,7 +245,10 @@ describe("OIDC provider", () => {
 
   test("an unsigned (alg: none) token is refused", async () => {
     const verifier = oidcVerifier();
-    for (const token of [new UnsecuredJWT(oidcClaims()).encode(), unsigned({ alg: "none", kid: "rsa-1" }, oidcClaims())]) {
+    for (const token of [
+      new UnsecuredJWT(oidcClaims()).encode(),
+      unsigned({ alg: "none", kid: "rsa-1" }, oidcClaims()),
+    ]) {
       const error = await refusal(verifier.verify(token));
       expect(error.message).toBe(OIDC_CLAIM_MESSAGE);
     }
@@ -253,7 +261,9 @@ describe("OIDC provider", () => {
   });
 
   test("a token from another issuer matches no provider", async () => {
-    const error = await refusal(oidcVerifier().verify(await sign(rsa, oidcClaims({ iss: `${base}/elsewhere` }))));
+    const error = await refusal(
+      oidcVerifier().verify(await sign(rsa, oidcClaims({ iss: `${base}/elsewhere` }))),
+    );
     expect(error.code).toBe("NoAuthProvider");
     expect(error.message).toBe(
       "No auth provider found matching the given token. Check that your JWT's issuer and audience match one of " +
@@ -419,12 +429,22 @@ describe("customJwt provider", () => {
 
   test("JWKS endpoint failures are reported with the URL", async () => {
     const missing = `${base}/custom/nowhere`;
-    const notFound = new AuthVerifier([{ type: "customJwt", issuer: customIssuer, jwks: missing, algorithm: "ES256" }]);
+    const notFound = new AuthVerifier([
+      { type: "customJwt", issuer: customIssuer, jwks: missing, algorithm: "ES256" },
+    ]);
     expect((await refusal(notFound.verify(await sign(ec, customClaims())))).message).toBe(
       `Could not fetch JWKS from URL '${missing}': HTTP 404 Not Found. Check that the URL is correct and accessible.`,
     );
+    const garbled = new AuthVerifier([
+      { type: "customJwt", issuer: customIssuer, jwks: "not a url", algorithm: "ES256" },
+    ]);
+    expect((await refusal(garbled.verify(await sign(ec, customClaims())))).message).toBe(
+      "Could not fetch JWKS from URL 'not a url': Invalid URL. Check that the URL is correct and accessible.",
+    );
     const html = `${base}/custom/html-jwks`;
-    const wrongType = new AuthVerifier([{ type: "customJwt", issuer: customIssuer, jwks: html, algorithm: "ES256" }]);
+    const wrongType = new AuthVerifier([
+      { type: "customJwt", issuer: customIssuer, jwks: html, algorithm: "ES256" },
+    ]);
     expect((await refusal(wrongType.verify(await sign(ec, customClaims())))).message).toBe(
       `Invalid Content-Type 'text/html' when fetching JWKS from '${html}'. Expected 'application/json' or 'application/jwk-set+json'.`,
     );
@@ -445,7 +465,9 @@ describe("tokens no provider can take", () => {
     expect((await refusal(verifier.verify("not-a-jwt"))).message).toMatch(/^Could not parse JWT payload\./);
     const noIss = oidcClaims();
     delete noIss.iss;
-    expect((await refusal(verifier.verify(await sign(rsa, noIss)))).message).toMatch(/^Missing issuer claim \('iss'\)/);
+    expect((await refusal(verifier.verify(await sign(rsa, noIss)))).message).toMatch(
+      /^Missing issuer claim \('iss'\)/,
+    );
     expect(hits.size).toBe(0);
   });
 });
@@ -457,7 +479,10 @@ describe("configuration", () => {
       "OIDC(domain=https://auth.example.com, app_id=convex-app)",
     );
     expect(
-      () => new AuthVerifier([{ type: "customJwt", issuer: customIssuer, jwks: `${base}/custom/jwks`, algorithm: "HS256" }]),
+      () =>
+        new AuthVerifier([
+          { type: "customJwt", issuer: customIssuer, jwks: `${base}/custom/jwks`, algorithm: "HS256" },
+        ]),
     ).toThrow("Invalid signature algorithm (only RS256 and ES256 are supported): HS256");
   });
 });

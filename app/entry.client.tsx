@@ -1,0 +1,24 @@
+import * as Sentry from "@sentry/remix";
+import { RemixBrowser } from "@remix-run/react";
+import { startTransition, StrictMode } from "react";
+import { hydrateRoot } from "react-dom/client";
+
+// window.ENV is written by root before the module scripts; it is missing only when the root
+// loader failed, and then there is nothing to configure.
+const env = typeof window.ENV === "object" ? window.ENV : undefined;
+if (env?.SENTRY_DSN) {
+  Sentry.init({
+    dsn: env.SENTRY_DSN,
+    environment: env.SENTRY_ENVIRONMENT,
+    sendDefaultPii: false,
+  });
+}
+
+startTransition(() => {
+  hydrateRoot(
+    document,
+    <StrictMode>
+      <RemixBrowser />
+    </StrictMode>,
+  );
+});

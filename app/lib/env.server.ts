@@ -1,0 +1,125 @@
+// The one place the Remix server reads its configuration. It is validated once, at boot
+// (entry.server imports it), and a bad value stops the server with every problem listed.
+import { z } from "zod";
+import type { PublicEnv } from "./public-env";
+
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+const httpUrl = (name: string) =>
+  z.url({
+    protocol: /^https?$/,
+    error: (issue) =>
+      issue.input === undefined ? `${name} is required` : `${name} must be an http(s) URL`,
+  });
+
+const optionalText = z.string().min(1).optional();
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  CONVEX_URL: httpUrl("CONVEX_URL"),
+  CONVEX_SITE_URL: httpUrl("CONVEX_SITE_URL").optional(),
+  SENTRY_DSN: httpUrl("SENTRY_DSN").optional(),
+  SENTRY_ENVIRONMENT: optionalText,
+  CLERK_PUBLISHABLE_KEY: optionalText,
+  CLERK_SECRET_KEY: optionalText,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  APP_URL: httpUrl("APP_URL").optional(),
+});
+
+/** Rules across variables; checked on the raw input so they are reported with every other problem. */
+function crossFieldProblems(input: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (Boolean(input.CLERK_PUBLISHABLE_KEY) !== Boolean(input.CLERK_SECRET_KEY)) {
+    const missing = input.CLERK_PUBLISHABLE_KEY ? "CLERK_SECRET_KEY" : "CLERK_PUBLISHABLE_KEY";
+    problems.push(`${missing} is required when the other Clerk key is set (set both or neither)`);
+  }
+  const convexUrlValid = schema.shape.CONVEX_URL.safeParse(input.CONVEX_URL).success;
+  if (convexUrlValid && !input.CONVEX_SITE_URL && deriveConvexSiteUrl(input.CONVEX_URL!) === null) {
+    problems.push(
+      "CONVEX_SITE_URL is required when CONVEX_URL is neither a local URL nor a *.convex.cloud URL",
+    );
+  }
+  return problems;
+}
+
+export type Env = Omit<z.output<typeof schema>, "CONVEX_SITE_URL"> & { CONVEX_SITE_URL: string };
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/**
+ * Where Convex serves HTTP actions, from the URL its clients use: a local backend serves them
+ * on the next port (3210 → 3211), Convex cloud on `.convex.site`. Null when neither applies.
+ */
+export function deriveConvexSiteUrl(convexUrl: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(convexUrl);
+  } catch {
+    return null;
+  }
+  if (LOCAL_HOSTS.has(url.hostname)) {
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    url.port = String(port + 1);
+    return stripTrailingSlash(url.toString());
+  }
+  if (url.hostname.endsWith(".convex.cloud")) {
+    url.hostname = url.hostname.slice(0, -".convex.cloud".length) + ".convex.site";
+    return stripTrailingSlash(url.toString());
+  }
+  return null;
+}
+
+function stripTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/** Validates a set of variables; empty strings count as unset, as in most `.env` files. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = source[key]?.trim();
+    input[key] = value === "" ? undefined : value;
+  }
+  const result = schema.safeParse(input);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const key = issue.path.join(".");
+        return issue.message.startsWith(key) ? issue.message : `${key}: ${issue.message}`;
+      });
+  problems.push(...crossFieldProblems(input));
+  if (!result.success || problems.length > 0) throw new EnvError(problems);
+  const env = result.data;
+  return {
+    ...env,
+    CONVEX_SITE_URL: stripTrailingSlash(
+      env.CONVEX_SITE_URL ?? (deriveConvexSiteUrl(env.CONVEX_URL) as string),
+    ),
+  };
+}
+
+let cached: Env | undefined;
+
+/** The validated server environment, parsed from `process.env` on first use. */
+export function getEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** The whitelist the browser sees. Add a key here only if it is safe to publish. */
+export function toPublicEnv(env: Env): PublicEnv {
+  const publicEnv: PublicEnv = { CONVEX_URL: env.CONVEX_URL };
+  if (env.SENTRY_DSN) publicEnv.SENTRY_DSN = env.SENTRY_DSN;
+  if (env.SENTRY_ENVIRONMENT) publicEnv.SENTRY_ENVIRONMENT = env.SENTRY_ENVIRONMENT;
+  if (env.CLERK_PUBLISHABLE_KEY) publicEnv.CLERK_PUBLISHABLE_KEY = env.CLERK_PUBLISHABLE_KEY;
+  return publicEnv;
+}
+
+export function getPublicEnv(): PublicEnv {
+  return toPublicEnv(getEnv());
+}

@@ -1,0 +1,40 @@
+// Dependency checks for GET /healthz. Each check reports its own status and latency so a load
+// balancer (status code) and a person (body) can both read the result.
+
+export type CheckResult = { status: "ok" | "down"; latencyMs: number; error?: string };
+
+export const CONVEX_HEALTH_TIMEOUT_MS = 2_000;
+
+/** Convex is up when its HTTP layer answers `/health` with 200 and `{ status: "ok" }`. */
+export async function checkConvex(
+  siteUrl: string,
+  timeoutMs = CONVEX_HEALTH_TIMEOUT_MS,
+): Promise<CheckResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetch(`${siteUrl}/health`, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await response.json().catch(() => null)) as { status?: unknown } | null;
+    if (response.ok && body?.status === "ok") return { status: "ok", latencyMs: elapsed() };
+    return {
+      status: "down",
+      latencyMs: elapsed(),
+      error: `HTTP ${response.status}${typeof body?.status === "string" ? ` (${body.status})` : ""}`,
+    };
+  } catch (error) {
+    return { status: "down", latencyMs: elapsed(), error: describeFetchError(error, timeoutMs) };
+  }
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error) {
+    if (error.name === "TimeoutError") return `timed out after ${timeoutMs} ms`;
+    // Node's fetch hides the useful part (ECONNREFUSED, ENOTFOUND …) in `cause`.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ?? cause?.message ?? error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,18 @@
+import { vitePlugin as remix } from "@remix-run/dev";
+import tailwindcss from "@tailwindcss/vite";
+import { defineConfig } from "vite";
+import remixConfig from "./remix.config.js";
+
+// Single Fetch changes what loaders return to the browser; this turns on its types.
+declare module "@remix-run/node" {
+  interface Future {
+    v3_singleFetch: true;
+  }
+}
+
+const port = Number(process.env.PORT) || 3000;
+
+export default defineConfig({
+  plugins: [tailwindcss(), remix(remixConfig)],
+  server: { port },
+});
