@@ -3,11 +3,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import WebSocket from "ws";
 import { startLocalConvex, type LocalConvex, type LocalConvexOptions } from "../../local/convex-server/server";
 
-export const ROOT = path.resolve(__dirname, "../..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const APP_FUNCTIONS = path.join(ROOT, "convex");
 
 export function tempDir(prefix = "convex-local-test-"): string {

@@ -1,0 +1,57 @@
+/**
+ * `npm run bench`: runs every benchmark, writes bench-results/latest.json and
+ * bench-results/latest.md. docs/benchmarks.md explains the numbers.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ROOT } from "../local/harness";
+import { runReactivity, type ReactivityResult } from "./reactivity";
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const results: Record<string, unknown> = {
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+    startedAt: new Date().toISOString(),
+  };
+  const md: string[] = [`# Benchmark results (${results.startedAt})`, "", `Node ${process.version}, ${os.cpus().length} CPUs.`, ""];
+
+  if (!only || only === "reactivity") {
+    const reactivity: ReactivityResult[] = [];
+    for (const [clients, queries] of [
+      [2, 5],
+      [10, 10],
+      [20, 50],
+    ] as const) {
+      const r = await runReactivity(clients, queries, { commits: 300, ratePerSecond: 50 });
+      console.log(JSON.stringify(r));
+      reactivity.push(r);
+    }
+    results.reactivity = reactivity;
+    md.push(
+      "## Local Convex server: commit → subscribed client",
+      "",
+      "| clients × queries | subscriptions | commits @ rate | p50 ms | p99 ms | re-runs per commit | missed |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      ...reactivity.map(
+        (r) =>
+          `| ${r.clients} × ${r.queriesPerClient} | ${r.subscriptions} | ${r.commits} @ ${r.writeRatePerSecond}/s | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.rerunsPerCommit} | ${r.updatesMissed} |`,
+      ),
+      "",
+    );
+  }
+
+  const dir = path.join(ROOT, "bench-results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(path.join(dir, "latest.md"), md.join("\n"));
+  console.log(md.join("\n"));
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
