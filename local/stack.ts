@@ -27,7 +27,7 @@ export type StackOptions = {
   convexSitePort?: number;
   /** Log lines from the services (default: prefixed on stdout). */
   log?: (service: string, line: string) => void;
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
 };
 
 export type RunningStack = {
@@ -135,7 +135,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const envFile = path.join(ROOT, "local", "convex.env");
       if (existsSync(envFile)) args.push("--env-file", envFile);
       if (options.mode === "dev") args.push("--watch");
-      const convex = startService("convex", process.execPath, args, env, /convex-local ready (\S+) site (\S+)[\s\S]*admin key[^:]*: (\S+)/, log);
+      const convex = startService(
+        "convex",
+        process.execPath,
+        args,
+        env,
+        /convex-local ready (\S+) site (\S+)[\s\S]*admin key[^:]*: (\S+)/,
+        log,
+      );
       services.push(convex);
       const out = await convex.ready;
       const match = /convex-local ready (\S+) site (\S+)[\s\S]*admin key[^:]*: (\S+)/.exec(out)!;
@@ -202,7 +209,8 @@ async function main(): Promise<void> {
     `  Convex           ${stack.convexUrl}${stack.adminKey ? " (local)" : ""}`,
     `  Convex HTTP      ${stack.convexSiteUrl}  (health: ${stack.convexSiteUrl}/health)`,
   ];
-  if (stack.adminKey) lines.push(`  Tables           ${stack.convexUrl}/_local/tables`, `  Admin key        ${stack.adminKey}`);
+  if (stack.adminKey)
+    lines.push(`  Tables           ${stack.convexUrl}/_local/tables`, `  Admin key        ${stack.adminKey}`);
   lines.push("  Data             .data/", "Press Ctrl-C to stop.", "");
   console.log(lines.join("\n"));
   let stopping = false;

@@ -80,7 +80,11 @@ let buildCounter = 0;
  * `importer` must be Node's own dynamic import: test runners that transform modules (vitest)
  * would otherwise intercept the import and load a second copy of "convex".
  */
-export async function bundleFunctions(functionsDir: string, buildRoot: string, importer: Importer): Promise<FunctionsBuild> {
+export async function bundleFunctions(
+  functionsDir: string,
+  buildRoot: string,
+  importer: Importer,
+): Promise<FunctionsBuild> {
   if (!existsSync(functionsDir) || !statSync(functionsDir).isDirectory()) {
     throw new FunctionsLoadError(`Functions folder not found: ${functionsDir}`);
   }
@@ -111,8 +115,9 @@ export async function bundleFunctions(functionsDir: string, buildRoot: string, i
     });
   } catch (error) {
     rmSync(outDir, { recursive: true, force: true });
-    const errors = (error as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] })
-      .errors;
+    const errors = (
+      error as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }
+    ).errors;
     const detail = errors?.length
       ? errors
           .map((e) =>

@@ -99,11 +99,7 @@ const MAX_SEARCH_YEARS = 400;
  *
  * Throws a descriptive Error for an invalid schedule or a cron expression that never matches.
  */
-export function nextRunAfter(
-  schedule: CronSchedule,
-  afterMs: number,
-  firstRunMs?: number,
-): number {
+export function nextRunAfter(schedule: CronSchedule, afterMs: number, firstRunMs?: number): number {
   assertFiniteTime(afterMs, "afterMs");
   if (schedule.type === "interval") {
     if (firstRunMs !== undefined) assertFiniteTime(firstRunMs, "firstRunMs");
@@ -126,8 +122,8 @@ export function validateSchedule(schedule: CronSchedule): void {
  */
 export function parseCronExpression(expr: string): ParsedCron {
   const texts = splitFields(expr);
-  const [minutes, hours, daysOfMonth, months, daysOfWeek] = FIELDS.map(
-    (spec, i) => parseField(expr, spec, texts[i]!),
+  const [minutes, hours, daysOfMonth, months, daysOfWeek] = FIELDS.map((spec, i) =>
+    parseField(expr, spec, texts[i]!),
   ) as [number[], number[], number[], number[], number[]];
   const parsed: ParsedCron = {
     expression: texts.join(" "),
@@ -193,23 +189,15 @@ const INTERVAL_UNITS = [
 
 /** The one unit an interval uses; Convex rejects zero or several (crates/model/src/cron_jobs/types.rs). */
 function intervalUnit(schedule: IntervalSchedule) {
-  const fields = schedule as Partial<
-    Record<(typeof INTERVAL_UNITS)[number]["key"], number>
-  >;
-  const present = INTERVAL_UNITS.filter(
-    (unit) => fields[unit.key] !== undefined,
-  );
+  const fields = schedule as Partial<Record<(typeof INTERVAL_UNITS)[number]["key"], number>>;
+  const present = INTERVAL_UNITS.filter((unit) => fields[unit.key] !== undefined);
   if (present.length !== 1) {
-    throw new Error(
-      "Interval schedule must set exactly one of seconds, minutes or hours",
-    );
+    throw new Error("Interval schedule must set exactly one of seconds, minutes or hours");
   }
   const unit = present[0]!;
   const count = fields[unit.key]!;
   if (!Number.isInteger(count) || count <= 0) {
-    throw new Error(
-      `Interval ${unit.key} must be an integer greater than 0, got ${count}`,
-    );
+    throw new Error(`Interval ${unit.key} must be an integer greater than 0, got ${count}`);
   }
   return { ...unit, count };
 }
@@ -219,11 +207,7 @@ function intervalPeriodMs(schedule: IntervalSchedule): number {
   return unit.count * unit.ms;
 }
 
-function nextIntervalRun(
-  periodMs: number,
-  afterMs: number,
-  firstRunMs: number | undefined,
-): number {
+function nextIntervalRun(periodMs: number, afterMs: number, firstRunMs: number | undefined): number {
   if (firstRunMs === undefined) return afterMs + periodMs;
   if (afterMs < firstRunMs) return firstRunMs;
   const periodsElapsed = Math.floor((afterMs - firstRunMs) / periodMs) + 1;
@@ -250,25 +234,19 @@ type ClockSchedule = Exclude<CronSchedule, IntervalSchedule>;
  */
 function toParsedCron(schedule: ClockSchedule): ParsedCron {
   if (schedule.type === "cron") {
-    if (typeof schedule.cron !== "string")
-      throw new Error("Cron schedule needs a `cron` string");
+    if (typeof schedule.cron !== "string") throw new Error("Cron schedule needs a `cron` string");
     return parseCronExpression(schedule.cron);
   }
   const minute = checkedInt(minuteOf(schedule), 0, 59, "minuteUTC");
-  if (schedule.type === "hourly")
-    return parseCronExpression(`${minute} * * * *`);
+  if (schedule.type === "hourly") return parseCronExpression(`${minute} * * * *`);
   const hour = checkedInt(schedule.hourUTC, 0, 23, "hourUTC");
   switch (schedule.type) {
     case "daily":
       return parseCronExpression(`${minute} ${hour} * * *`);
     case "weekly":
-      return parseCronExpression(
-        `${minute} ${hour} * * ${dayOfWeekIndex(schedule.dayOfWeek)}`,
-      );
+      return parseCronExpression(`${minute} ${hour} * * ${dayOfWeekIndex(schedule.dayOfWeek)}`);
     case "monthly":
-      return parseCronExpression(
-        `${minute} ${hour} ${checkedInt(schedule.day, 1, 31, "day")} * *`,
-      );
+      return parseCronExpression(`${minute} ${hour} ${checkedInt(schedule.day, 1, 31, "day")} * *`);
   }
 }
 
@@ -279,23 +257,14 @@ function minuteOf(schedule: { minuteUTC?: number }): number {
 function dayOfWeekIndex(day: DayOfWeek): number {
   const index = DAYS_OF_WEEK.indexOf(day);
   if (index < 0) {
-    throw new Error(
-      `dayOfWeek must be one of ${DAYS_OF_WEEK.join(", ")}, got ${JSON.stringify(day)}`,
-    );
+    throw new Error(`dayOfWeek must be one of ${DAYS_OF_WEEK.join(", ")}, got ${JSON.stringify(day)}`);
   }
   return index;
 }
 
-function checkedInt(
-  value: number,
-  min: number,
-  max: number,
-  label: string,
-): number {
+function checkedInt(value: number, min: number, max: number, label: string): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(
-      `${label} must be an integer from ${min} to ${max}, got ${value}`,
-    );
+    throw new Error(`${label} must be an integer from ${min} to ${max}, got ${value}`);
   }
   return value;
 }
@@ -327,20 +296,7 @@ interface FieldSpec {
   readonly names?: ReadonlyMap<string, number>;
 }
 
-const MONTH_NAMES = [
-  "JAN",
-  "FEB",
-  "MAR",
-  "APR",
-  "MAY",
-  "JUN",
-  "JUL",
-  "AUG",
-  "SEP",
-  "OCT",
-  "NOV",
-  "DEC",
-];
+const MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 const FIELDS: readonly FieldSpec[] = [
@@ -365,16 +321,12 @@ const FIELDS: readonly FieldSpec[] = [
   },
 ];
 
-function nameTable(
-  names: readonly string[],
-  first: number,
-): ReadonlyMap<string, number> {
+function nameTable(names: readonly string[], first: number): ReadonlyMap<string, number> {
   return new Map(names.map((name, i) => [name, first + i]));
 }
 
 function splitFields(expr: string): string[] {
-  if (typeof expr !== "string")
-    throw new Error("Cron expression must be a string");
+  if (typeof expr !== "string") throw new Error("Cron expression must be a string");
   const texts = expr
     .trim()
     .split(/\s+/)
@@ -390,9 +342,7 @@ function splitFields(expr: string): string[] {
 /** Expands one field into its sorted, de-duplicated allowed values. */
 function parseField(expr: string, spec: FieldSpec, text: string): number[] {
   const fail = (reason: string): never => {
-    throw new Error(
-      `Invalid cron expression "${expr}": ${spec.name} field "${text}" ${reason}`,
-    );
+    throw new Error(`Invalid cron expression "${expr}": ${spec.name} field "${text}" ${reason}`);
   };
   const values = new Set<number>();
   for (const part of text.split(",")) {
@@ -403,11 +353,7 @@ function parseField(expr: string, spec: FieldSpec, text: string): number[] {
 }
 
 /** One list item: `*`, `a`, `a-b`, each optionally followed by `/step`. */
-function expandPart(
-  spec: FieldSpec,
-  part: string,
-  fail: (reason: string) => never,
-): number[] {
+function expandPart(spec: FieldSpec, part: string, fail: (reason: string) => never): number[] {
   const [base = "", stepText, ...extra] = part.split("/");
   if (extra.length > 0) fail(`has more than one "/" in "${part}"`);
   const step = stepText === undefined ? 1 : parseStep(spec, stepText, fail);
@@ -421,15 +367,10 @@ function expandPart(
  * Steps are capped at the field's span, as in the parser Convex uses (saffron): a larger step
  * could only ever hit the start value, so it is almost certainly a typo.
  */
-function parseStep(
-  spec: FieldSpec,
-  text: string,
-  fail: (reason: string) => never,
-): number {
+function parseStep(spec: FieldSpec, text: string, fail: (reason: string) => never): number {
   const maxStep = spec.last - spec.min;
   const step = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(step >= 1 && step <= maxStep))
-    fail(`has step "${text}"; steps must be 1-${maxStep}`);
+  if (!(step >= 1 && step <= maxStep)) fail(`has step "${text}"; steps must be 1-${maxStep}`);
   return step;
 }
 
@@ -447,8 +388,7 @@ function rangeOf(
   if (extra.length > 0) fail(`has a malformed range "${base}"`);
   const start = parseValue(spec, startText, fail);
   // `7/2` in day-of-week starts past `last`; it still means (only) Sunday.
-  if (endText === undefined)
-    return [start, stepped ? Math.max(start, spec.last) : start];
+  if (endText === undefined) return [start, stepped ? Math.max(start, spec.last) : start];
   const end = parseValue(spec, endText, fail);
   if (start > end) fail(`has range "${base}" whose start is after its end`);
   return [start, end];
@@ -457,27 +397,18 @@ function rangeOf(
 /** Saffron (Convex's parser) also takes L, W and #; they are rare enough to leave out for now. */
 const QUARTZ_EXTENSION = /^(\?|L|LW|L-\d+W?|\d+W|(\d+|[A-Z]{3})(L|#\d+))$/i;
 
-function parseValue(
-  spec: FieldSpec,
-  text: string,
-  fail: (reason: string) => never,
-): number {
+function parseValue(spec: FieldSpec, text: string, fail: (reason: string) => never): number {
   if (/^\d+$/.test(text)) {
     const value = Number(text);
-    if (value < spec.min || value > spec.max)
-      fail(`has ${value}, outside ${spec.min}-${spec.max}`);
+    if (value < spec.min || value > spec.max) fail(`has ${value}, outside ${spec.min}-${spec.max}`);
     return value;
   }
   const named = spec.names?.get(text.toUpperCase());
   if (named !== undefined) return named;
   if (QUARTZ_EXTENSION.test(text)) {
-    fail(
-      `uses "${text}"; the L, W, # and ? extensions are not supported by the local server`,
-    );
+    fail(`uses "${text}"; the L, W, # and ? extensions are not supported by the local server`);
   }
-  return fail(
-    text === "" ? "has an empty value" : `has unknown value "${text}"`,
-  );
+  return fail(text === "" ? "has an empty value" : `has unknown value "${text}"`);
 }
 
 /** Days in each month at most (February counts its leap day), indexed by month 1-12. */
@@ -490,9 +421,7 @@ const MAX_DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  */
 function assertCanMatch(cron: ParsedCron): void {
   if (!cron.dayOfMonthRestricted || cron.dayOfWeekRestricted) return;
-  const longestMonth = Math.max(
-    ...cron.months.map((month) => MAX_DAYS_IN_MONTH[month]!),
-  );
+  const longestMonth = Math.max(...cron.months.map((month) => MAX_DAYS_IN_MONTH[month]!));
   if (cron.daysOfMonth[0]! > longestMonth) {
     throw new Error(
       `Invalid cron expression "${cron.expression}": it never runs, because no month in the month field has day ${cron.daysOfMonth.join(",")}`,
@@ -527,9 +456,7 @@ function skipToPossibleMatch(cron: ParsedCron, date: Date): number {
   if (!dayMatches(cron, date)) return Date.UTC(year, month, day + 1);
   if (!cron.hours.includes(hour)) {
     const nextHour = cron.hours.find((h) => h > hour);
-    return nextHour === undefined
-      ? Date.UTC(year, month, day + 1)
-      : Date.UTC(year, month, day, nextHour);
+    return nextHour === undefined ? Date.UTC(year, month, day + 1) : Date.UTC(year, month, day, nextHour);
   }
   if (!cron.minutes.includes(minute)) {
     const nextMinute = cron.minutes.find((m) => m > minute);
@@ -549,12 +476,10 @@ function skipToPossibleMatch(cron: ParsedCron, date: Date): number {
 function dayMatches(cron: ParsedCron, date: Date): boolean {
   const dayOfMonthOk = cron.daysOfMonth.includes(date.getUTCDate());
   const dayOfWeekOk = cron.daysOfWeek.includes(date.getUTCDay());
-  if (cron.dayOfMonthRestricted && cron.dayOfWeekRestricted)
-    return dayOfMonthOk || dayOfWeekOk;
+  if (cron.dayOfMonthRestricted && cron.dayOfWeekRestricted) return dayOfMonthOk || dayOfWeekOk;
   return dayOfMonthOk && dayOfWeekOk;
 }
 
 function assertFiniteTime(ms: number, label: string): void {
-  if (!Number.isFinite(ms))
-    throw new Error(`${label} must be a finite number of ms, got ${ms}`);
+  if (!Number.isFinite(ms)) throw new Error(`${label} must be a finite number of ms, got ${ms}`);
 }

@@ -123,7 +123,9 @@ const engines = new WeakMap<object, Engine>();
 
 let patchedModule: Promise<PatchedConvexTest> | null = null;
 function loadPatched(): Promise<PatchedConvexTest> {
-  patchedModule ??= (import(pathToFileURL(preparePatchedConvexTest()).href) as Promise<PatchedConvexTest>).then((patched) => {
+  patchedModule ??= (
+    import(pathToFileURL(preparePatchedConvexTest()).href) as Promise<PatchedConvexTest>
+  ).then((patched) => {
     const engineOf = (global: object) => {
       const engine = engines.get(global);
       if (!engine) throw new Error("convex-local: no engine for this function call");
@@ -132,7 +134,8 @@ function loadPatched(): Promise<PatchedConvexTest> {
     const hooks = patched.engineHooks;
     hooks.siteUrl = (global) => engineOf(global).options.siteUrl;
     hooks.storageUrl = (global, storageId) => `${engineOf(global).options.cloudUrl}/api/storage/${storageId}`;
-    hooks.uploadUrl = (global) => `${engineOf(global).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`;
+    hooks.uploadUrl = (global) =>
+      `${engineOf(global).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`;
     hooks.scheduleTimer = (global, jobId, atMs, cb) => engineOf(global).scheduler.armJob(jobId, atMs, cb);
     installConsoleCapture(patched, (global) => engines.get(global));
     return patched;
@@ -218,39 +221,29 @@ export class Engine {
   /** Runs a function on behalf of a caller; errors come back as FunctionError. */
   async call(udfPath: string, args: Record<string, Value>, options: CallOptions): Promise<CallResult> {
     const canonical = canonicalizeUdfPath(udfPath);
-    const started = performance.now();
-    const record: CallRecord = {
-      udfPath: canonical,
-      kind: "query",
-      logLines: [],
+    const record = newRecord(canonical, "query", {
       readSet: options.readSet,
       journalIn: parseJournal(options.journal ?? null),
-      journalOut: {},
-      commitTs: null,
-      docsRead: 0,
-      docsWritten: 0,
       onQueryEnd: options.onQueryEnd,
-    };
+    });
     try {
-      const kind = await this.resolvePublic(canonical, options);
-      record.kind = kind;
-      const accessor = this.accessorFor(options.caller);
-      const fnPath = { componentPath: "", udfPath: canonical };
-      const value: Value = await callStorage.run(record, () => {
-        if (kind === "query") return accessor.queryFromPath(fnPath, args);
-        if (kind === "mutation") return accessor.mutationFromPath(fnPath, args);
-        return accessor.actionFromPath(fnPath, args);
+      const value: Value = await this.measured(record, async () => {
+        const kind = await this.resolvePublic(canonical, options);
+        record.kind = kind;
+        const accessor = this.accessorFor(options.caller);
+        const fnPath = { componentPath: "", udfPath: canonical };
+        if (kind === "query") return await accessor.queryFromPath(fnPath, args);
+        if (kind === "mutation") return await accessor.mutationFromPath(fnPath, args);
+        return await accessor.actionFromPath(fnPath, args);
       });
-      this.metrics.record(canonical, kind, performance.now() - started, true, record.docsRead, record.docsWritten);
       return {
         value: value === undefined ? null : value,
         logLines: record.logLines,
         ts: record.commitTs,
         journal: serializeJournal(record.journalOut),
-        kind,
+        kind: record.kind,
       };
     } catch (error) {
-      this.metrics.record(canonical, record.kind, performance.now() - started, false, record.docsRead, record.docsWritten);
       throw toFunctionError(error, record.logLines);
     }
   }
@@ -258,27 +251,8 @@ export class Engine {
   /** Runs an internal function with no caller, as crons and the scheduler do. */
   async runInternal(udfPath: string, args: Record<string, Value>): Promise<Value> {
     const canonical = canonicalizeUdfPath(udfPath);
-    const record: CallRecord = {
-      udfPath: canonical,
-      kind: "mutation",
-      logLines: [],
-      journalIn: {},
-      journalOut: {},
-      commitTs: null,
-      docsRead: 0,
-      docsWritten: 0,
-    };
-    const started = performance.now();
-    try {
-      const value = await callStorage.run(record, () =>
-        this.t.fun({ componentPath: "", udfPath: canonical }, args),
-      );
-      this.metrics.record(canonical, record.kind, performance.now() - started, true, record.docsRead, record.docsWritten);
-      return value;
-    } catch (error) {
-      this.metrics.record(canonical, record.kind, performance.now() - started, false, record.docsRead, record.docsWritten);
-      throw error;
-    }
+    const record = newRecord(canonical, (await this.functionKind(canonical)) ?? "mutation");
+    return await this.measured(record, () => this.t.fun({ componentPath: "", udfPath: canonical }, args));
   }
 
   /** Calls an HTTP action route from http.ts with the request exactly as received. */
@@ -288,37 +262,49 @@ export class Engine {
     }
     const accessor = this.accessorFor(caller);
     const url = new URL(request.url);
-    const init: RequestInit & { duplex?: string } = {
-      method: request.method,
-      headers: request.headers,
-    };
+    const init: RequestInit = { method: request.method, headers: request.headers };
     if (request.method !== "GET" && request.method !== "HEAD") {
       init.body = new Uint8Array(await request.arrayBuffer());
     }
-    const started = performance.now();
-    const record: CallRecord = {
-      udfPath: `http:${request.method} ${url.pathname}`,
-      kind: "action",
-      logLines: [],
-      journalIn: {},
-      journalOut: {},
-      commitTs: null,
-      docsRead: 0,
-      docsWritten: 0,
-    };
+    const record = newRecord(`http:${request.method} ${url.pathname}`, "action");
     try {
-      const response: Response = await callStorage.run(record, () =>
-        accessor.fetch(`${url.pathname}${url.search}`, init),
+      return await this.measured(
+        record,
+        (): Promise<Response> => accessor.fetch(`${url.pathname}${url.search}`, init),
+        (response) => response.status < 500,
       );
-      this.metrics.record(record.udfPath, "action", performance.now() - started, response.status < 500, 0, 0);
-      return response;
     } catch (error) {
-      this.metrics.record(record.udfPath, "action", performance.now() - started, false, 0, 0);
       this.logLine(`[ERROR] [H ${record.udfPath}] ${(error as Error)?.stack ?? String(error)}`);
-      return new Response(JSON.stringify({ code: "InternalServerError", message: String((error as Error)?.message ?? error) }), {
-        status: 500,
-        headers: { "content-type": "application/json" },
-      });
+      return new Response(
+        JSON.stringify({ code: "InternalServerError", message: String((error as Error)?.message ?? error) }),
+        { status: 500, headers: { "content-type": "application/json" } },
+      );
+    }
+  }
+
+  /** Runs `run` as the top-level call described by `record`, and counts it in the metrics. */
+  private async measured<T>(
+    record: CallRecord,
+    run: () => Promise<T>,
+    ok: (value: T) => boolean = () => true,
+  ) {
+    const started = performance.now();
+    const done = (success: boolean) =>
+      this.metrics.record(
+        record.udfPath,
+        record.kind,
+        performance.now() - started,
+        success,
+        record.docsRead,
+        record.docsWritten,
+      );
+    try {
+      const value = await callStorage.run(record, run);
+      done(ok(value));
+      return value;
+    } catch (error) {
+      done(false);
+      throw error;
     }
   }
 
@@ -398,8 +384,7 @@ export class Engine {
     const [modulePath, exportName] = canonicalizeUdfPath(udfPath).split(":");
     if (!this.build.has(modulePath)) return null;
     const fn = (await this.build.load(modulePath))[exportName] as
-      | { isQuery?: boolean; isMutation?: boolean; isAction?: boolean }
-      | undefined;
+      { isQuery?: boolean; isMutation?: boolean; isAction?: boolean } | undefined;
     return fn?.isQuery ? "query" : fn?.isMutation ? "mutation" : fn?.isAction ? "action" : null;
   }
 
@@ -555,7 +540,13 @@ export class Engine {
     if (!this.build.has(modulePath)) throw notFound();
     const mod = await this.build.load(modulePath);
     const fn = mod[exportName] as
-      | { isQuery?: boolean; isMutation?: boolean; isAction?: boolean; isPublic?: boolean; isInternal?: boolean }
+      | {
+          isQuery?: boolean;
+          isMutation?: boolean;
+          isAction?: boolean;
+          isPublic?: boolean;
+          isInternal?: boolean;
+        }
       | undefined;
     if (!fn || !(fn.isQuery || fn.isMutation || fn.isAction)) throw notFound();
     const isAdmin = options.caller.kind === "admin";
@@ -738,6 +729,20 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+function newRecord(udfPath: string, kind: UdfKind, extra: Partial<CallRecord> = {}): CallRecord {
+  return {
+    udfPath,
+    kind,
+    logLines: [],
+    journalIn: {},
+    journalOut: {},
+    commitTs: null,
+    docsRead: 0,
+    docsWritten: 0,
+    ...extra,
+  };
+}
+
 function parseJournal(journal: string | null): { endCursor?: string | null } {
   if (!journal) return {};
   try {
@@ -770,7 +775,11 @@ export function toFunctionError(error: unknown, logLines: string[]): FunctionErr
   }
   const name = e?.name ?? "Error";
   const message = e?.message ?? String(error);
-  return new FunctionError(`[Request ID: ${requestId}] Server Error\nUncaught ${name}: ${message}`, undefined, logLines);
+  return new FunctionError(
+    `[Request ID: ${requestId}] Server Error\nUncaught ${name}: ${message}`,
+    undefined,
+    logLines,
+  );
 }
 
 /** Document validation against a schema's exported validator JSON. Returns a problem or null. */
@@ -823,7 +832,8 @@ function check(validator: any, value: unknown, at: string): string | null {
         ? null
         : `${where}: matches none of the union's members`;
     case "object": {
-      if (typeof value !== "object" || value === null || Array.isArray(value)) return `${where}: expected an object`;
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        return `${where}: expected an object`;
       const obj = value as Record<string, unknown>;
       for (const [k, { fieldType, optional }] of Object.entries(validator.value as Record<string, any>)) {
         if (obj[k] === undefined) {
@@ -847,7 +857,10 @@ function check(validator: any, value: unknown, at: string): string | null {
  * Function logs: inside a function, console output is collected for the caller (as Convex
  * returns logLines) and printed with the function's name.
  */
-function installConsoleCapture(patched: PatchedConvexTest, engineFor: (global: object) => Engine | undefined): void {
+function installConsoleCapture(
+  patched: PatchedConvexTest,
+  engineFor: (global: object) => Engine | undefined,
+): void {
   const levels: [keyof Console, string][] = [
     ["log", "LOG"],
     ["info", "INFO"],
@@ -864,8 +877,11 @@ function installConsoleCapture(patched: PatchedConvexTest, engineFor: (global: o
       if (!ctx || !engine) return original(...args);
       const text = args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
       callStorage.getStore()?.logLines.push(`[${level}] ${text}`);
-      const letter = ctx.udfType === "query" ? "Q" : ctx.udfType === "mutation" ? "M" : ctx.udfType === "http" ? "H" : "A";
-      engine.logLine(`${new Date().toISOString()} [CONVEX ${letter}(${ctx.udfPath})] [${level}] ${formatArgs(...args)}`);
+      const letter =
+        ctx.udfType === "query" ? "Q" : ctx.udfType === "mutation" ? "M" : ctx.udfType === "http" ? "H" : "A";
+      engine.logLine(
+        `${new Date().toISOString()} [CONVEX ${letter}(${ctx.udfPath})] [${level}] ${formatArgs(...args)}`,
+      );
     };
   }
 }

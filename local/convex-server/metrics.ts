@@ -15,7 +15,14 @@ export class Metrics {
   /** Subscription re-runs and commits, for the reactivity benchmark. */
   counters = { commits: 0, subscriptionRuns: 0, transitionsSent: 0 };
 
-  record(udfPath: string, kind: string, ms: number, ok: boolean, docsRead: number, docsWritten: number): void {
+  record(
+    udfPath: string,
+    kind: string,
+    ms: number,
+    ok: boolean,
+    docsRead: number,
+    docsWritten: number,
+  ): void {
     let s = this.stats.get(udfPath);
     if (!s) {
       s = { kind, calls: 0, errors: 0, durations: [], docsRead: 0, docsWritten: 0 };

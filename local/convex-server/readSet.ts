@@ -5,13 +5,21 @@
 import { compareValues, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { Doc } from "./persistence.js";
 
-type RangeCondition = { type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte"; fieldPath: string; value: Value | undefined };
+type RangeCondition = {
+  type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte";
+  fieldPath: string;
+  value: Value | undefined;
+};
 type TableReads = { all: boolean; ids: Set<string>; ranges: RangeCondition[][] };
 
 type QueryJson = {
   source:
     | { type: "FullTableScan"; tableName: string }
-    | { type: "IndexRange"; indexName: string; range: { type: RangeCondition["type"]; fieldPath: string; value: JSONValue }[] }
+    | {
+        type: "IndexRange";
+        indexName: string;
+        range: { type: RangeCondition["type"]; fieldPath: string; value: JSONValue }[];
+      }
     | { type: "Search"; indexName: string };
 };
 

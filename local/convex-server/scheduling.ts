@@ -51,11 +51,14 @@ export class Scheduler {
     if (existing) realClearTimeout(existing);
     const arm = () => {
       const delay = Math.max(0, atMs - Date.now());
-      const timer = realSetTimeout(() => {
-        if (delay > MAX_DELAY) return arm();
-        this.jobTimers.delete(jobId);
-        if (!this.stopped) fire();
-      }, Math.min(delay, MAX_DELAY));
+      const timer = realSetTimeout(
+        () => {
+          if (delay > MAX_DELAY) return arm();
+          this.jobTimers.delete(jobId);
+          if (!this.stopped) fire();
+        },
+        Math.min(delay, MAX_DELAY),
+      );
       this.jobTimers.set(jobId, timer);
     };
     runDetached(arm);
@@ -88,10 +91,13 @@ export class Scheduler {
         await this.engine.resetScheduledJob(job._id);
       }
       const at = job.scheduledTime as number;
-      this.armJob(job._id, at, () => void this.engine.runScheduledJob({ ...job, state: { kind: "pending" } }));
+      this.armJob(
+        job._id,
+        at,
+        () => void this.engine.runScheduledJob({ ...job, state: { kind: "pending" } }),
+      );
     }
   }
-
 
   /** (Re)arms every cron from the current crons.ts, keeping the run history of unchanged ones. */
   rearmCrons(): void {
@@ -128,7 +134,10 @@ export class Scheduler {
         state.lastRunAt = Date.now();
         state.runs += 1;
         try {
-          await this.engine.runInternal(state.functionName, (jsonToConvex(args[0] ?? {}) ?? {}) as Record<string, Value>);
+          await this.engine.runInternal(
+            state.functionName,
+            (jsonToConvex(args[0] ?? {}) ?? {}) as Record<string, Value>,
+          );
           state.lastError = null;
         } catch (error) {
           state.lastError = (error as Error)?.message ?? String(error);
@@ -143,7 +152,10 @@ export class Scheduler {
     runDetached(() => {
       const arm = () => {
         const delay = Math.max(0, state.nextRunAt - Date.now());
-        const timer = realSetTimeout(() => (delay > MAX_DELAY ? arm() : void fire()), Math.min(delay, MAX_DELAY));
+        const timer = realSetTimeout(
+          () => (delay > MAX_DELAY ? arm() : void fire()),
+          Math.min(delay, MAX_DELAY),
+        );
         this.cronTimers.set(name, timer);
       };
       arm();

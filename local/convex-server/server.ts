@@ -129,7 +129,11 @@ export async function startLocalConvex(options: LocalConvexOptions): Promise<Loc
 
 type ClientDeps = { engine: Engine; auth: Authenticator; adminKey: string; url: string; isLoopback: boolean };
 
-async function handleClientRequest(req: IncomingMessage, res: ServerResponse, deps: ClientDeps): Promise<void> {
+async function handleClientRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: ClientDeps,
+): Promise<void> {
   const { engine } = deps;
   const requestUrl = new URL(req.url ?? "/", deps.url);
   const pathname = requestUrl.pathname;
@@ -143,7 +147,9 @@ async function handleClientRequest(req: IncomingMessage, res: ServerResponse, de
     return serveFile(res, engine, decodeURIComponent(pathname.slice("/api/storage/".length)));
   }
   if (req.method === "GET" && (pathname === "/" || pathname === "/version")) {
-    res.writeHead(200, { "content-type": "text/plain" }).end("This Convex deployment is running (convex-local).\n");
+    res
+      .writeHead(200, { "content-type": "text/plain" })
+      .end("This Convex deployment is running (convex-local).\n");
     return;
   }
   if (req.method !== "POST") {
@@ -194,7 +200,12 @@ async function handleClientRequest(req: IncomingMessage, res: ServerResponse, de
     sendJson(res, 401, { code: "Unauthenticated", message: (error as Error).message });
     return;
   }
-  const rawArgs = pathname === "/api/function" ? request.args : Array.isArray(request.args) ? request.args[0] : request.args;
+  const rawArgs =
+    pathname === "/api/function"
+      ? request.args
+      : Array.isArray(request.args)
+        ? request.args[0]
+        : request.args;
   let args: Record<string, Value>;
   try {
     args = (jsonToConvex((rawArgs ?? {}) as JSONValue) ?? {}) as Record<string, Value>;
@@ -239,7 +250,10 @@ function handleDevtools(req: IncomingMessage, res: ServerResponse, url: URL, dep
   if (!deps.isLoopback) {
     const key = (headerValue(req, "authorization") ?? "").replace(/^Convex\s+/i, "");
     if (key !== deps.adminKey) {
-      sendJson(res, 401, { code: "Unauthenticated", message: "Send the admin key as 'Authorization: Convex <key>'" });
+      sendJson(res, 401, {
+        code: "Unauthenticated",
+        message: "Send the admin key as 'Authorization: Convex <key>'",
+      });
       return;
     }
   }
@@ -249,7 +263,10 @@ function handleDevtools(req: IncomingMessage, res: ServerResponse, url: URL, dep
     sendJson(res, 200, { tables: engine.listTables() });
   } else if (parts[1] === "tables" && parts.length === 3) {
     const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? 100) || 100, 1), 10_000);
-    sendJson(res, 200, { table: parts[2], documents: engine.tableDocuments(decodeURIComponent(parts[2]), limit) });
+    sendJson(res, 200, {
+      table: parts[2],
+      documents: engine.tableDocuments(decodeURIComponent(parts[2]), limit),
+    });
   } else if (parts[1] === "metrics") {
     sendJson(res, 200, engine.metrics.snapshot());
   } else if (parts[1] === "crons") {
@@ -268,7 +285,10 @@ async function handleSiteRequest(
   auth: Authenticator,
   siteUrl: string,
 ): Promise<void> {
-  const body = req.method === "GET" || req.method === "HEAD" ? new Uint8Array(new ArrayBuffer(0)) : await readBody(req, MAX_BODY_BYTES);
+  const body =
+    req.method === "GET" || req.method === "HEAD"
+      ? new Uint8Array(new ArrayBuffer(0))
+      : await readBody(req, MAX_BODY_BYTES);
   if (body === null) {
     sendJson(res, 413, { code: "PayloadTooLarge", message: `Request body exceeds ${MAX_BODY_BYTES} bytes` });
     return;
@@ -349,7 +369,12 @@ function decodeIdentity(encoded: string): Record<string, unknown> {
 function completeIdentity(identity: Record<string, unknown>): Identity {
   const subject = String(identity.subject ?? "admin");
   const issuer = String(identity.issuer ?? "convex-local");
-  return { ...identity, subject, issuer, tokenIdentifier: String(identity.tokenIdentifier ?? `${issuer}|${subject}`) };
+  return {
+    ...identity,
+    subject,
+    issuer,
+    tokenIdentifier: String(identity.tokenIdentifier ?? `${issuer}|${subject}`),
+  };
 }
 
 function loadAdminKey(dataDir: string): string {
@@ -414,7 +439,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array<Array
 
 function headerValue(req: IncomingMessage, name: string): string | null {
   const v = req.headers[name];
-  return Array.isArray(v) ? v[0] ?? null : v ?? null;
+  return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
 }
 
 function setCors(res: ServerResponse): void {
@@ -425,6 +450,9 @@ function setCors(res: ServerResponse): void {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }

@@ -35,7 +35,9 @@ export class QueryInstance {
   ) {}
 
   setOutcome(outcome: QueryOutcome): void {
-    const key = JSON.stringify(outcome.ok ? [1, outcome.value, outcome.journal] : [0, outcome.message, outcome.data ?? null]);
+    const key = JSON.stringify(
+      outcome.ok ? [1, outcome.value, outcome.journal] : [0, outcome.message, outcome.data ?? null],
+    );
     if (key !== this.outcomeKey || this.outcome === null) this.version += 1;
     this.outcomeKey = key;
     this.outcome = outcome;
@@ -117,10 +119,21 @@ export class QueryCache {
         journal: instance.journal,
         onQueryEnd: settle,
       });
-      outcome = { ok: true, value: convexToJson(result.value), logLines: result.logLines, journal: result.journal };
+      outcome = {
+        ok: true,
+        value: convexToJson(result.value),
+        logLines: result.logLines,
+        journal: result.journal,
+      };
     } catch (error) {
       const e = error instanceof FunctionError ? error : new FunctionError(String(error), undefined, []);
-      outcome = { ok: false, message: e.message, data: e.data, logLines: e.logLines, journal: instance.journal };
+      outcome = {
+        ok: false,
+        message: e.message,
+        data: e.data,
+        logLines: e.logLines,
+        journal: instance.journal,
+      };
     }
     // A call that failed before its transaction began (unknown function, bad arguments)
     // read nothing; it stays as it is until the code or the arguments change.

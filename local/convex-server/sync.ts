@@ -41,7 +41,13 @@ export class SessionRegistry {
   }
 }
 
-type Subscription = { udfPath: string; args: Record<string, Value>; journal: string | null; instance: QueryInstance; sentVersion: number };
+type Subscription = {
+  udfPath: string;
+  args: Record<string, Value>;
+  journal: string | null;
+  instance: QueryInstance;
+  sentVersion: number;
+};
 type Version = { querySet: number; identity: number; ts: bigint };
 
 const PING_INTERVAL_MS = 15_000;
@@ -147,10 +153,18 @@ export class SyncSession implements Subscriber {
   private async modifyQuerySet(message: {
     baseVersion: number;
     newVersion: number;
-    modifications: { type: "Add" | "Remove"; queryId: number; udfPath?: string; args?: JSONValue[]; journal?: string | null }[];
+    modifications: {
+      type: "Add" | "Remove";
+      queryId: number;
+      udfPath?: string;
+      args?: JSONValue[];
+      journal?: string | null;
+    }[];
   }): Promise<void> {
     if (message.baseVersion !== this.querySetVersion) {
-      return this.fatal(`Invalid query set base version ${message.baseVersion}, expected ${this.querySetVersion}`);
+      return this.fatal(
+        `Invalid query set base version ${message.baseVersion}, expected ${this.querySetVersion}`,
+      );
     }
     for (const mod of message.modifications) {
       if (mod.type === "Add") {
@@ -171,9 +185,16 @@ export class SyncSession implements Subscriber {
     await this.flush();
   }
 
-  private async authenticate(message: { tokenType: "User" | "Admin" | "None"; value?: string; baseVersion: number; impersonating?: Record<string, unknown> }): Promise<void> {
+  private async authenticate(message: {
+    tokenType: "User" | "Admin" | "None";
+    value?: string;
+    baseVersion: number;
+    impersonating?: Record<string, unknown>;
+  }): Promise<void> {
     if (message.baseVersion !== this.identityVersion) {
-      return this.fatal(`Invalid identity base version ${message.baseVersion}, expected ${this.identityVersion}`);
+      return this.fatal(
+        `Invalid identity base version ${message.baseVersion}, expected ${this.identityVersion}`,
+      );
     }
     let caller: Caller;
     try {
@@ -226,14 +247,23 @@ export class SyncSession implements Subscriber {
         this.expiryTimer = setTimeout(() => {
           // The client refreshes tokens before they expire; one that did not is told so.
           if (!this.closed && this.identityVersion === version + 1) {
-            this.send({ type: "AuthError", error: "Token expired", baseVersion: this.identityVersion, authUpdateAttempted: false });
+            this.send({
+              type: "AuthError",
+              error: "Token expired",
+              baseVersion: this.identityVersion,
+              authUpdateAttempted: false,
+            });
           }
         }, delay);
       }
     }
   }
 
-  private async runMutation(message: { requestId: number; udfPath: string; args: JSONValue[] }): Promise<void> {
+  private async runMutation(message: {
+    requestId: number;
+    udfPath: string;
+    args: JSONValue[];
+  }): Promise<void> {
     const remembered = this.sessionId ? this.registry.responses(this.sessionId) : null;
     let response = remembered?.get(message.requestId);
     if (!response) {
@@ -252,7 +282,10 @@ export class SyncSession implements Subscriber {
   private async executeMutation(message: { requestId: number; udfPath: string; args: JSONValue[] }) {
     const args = (jsonToConvex(message.args?.[0] ?? {}) ?? {}) as Record<string, Value>;
     try {
-      const result = await this.engine.call(message.udfPath, args, { caller: this.caller, expect: "mutation" });
+      const result = await this.engine.call(message.udfPath, args, {
+        caller: this.caller,
+        expect: "mutation",
+      });
       return {
         type: "MutationResponse",
         requestId: message.requestId,
@@ -270,7 +303,13 @@ export class SyncSession implements Subscriber {
     const args = (jsonToConvex(message.args?.[0] ?? {}) ?? {}) as Record<string, Value>;
     try {
       const result = await this.engine.call(message.udfPath, args, { caller: this.caller, expect: "action" });
-      this.send({ type: "ActionResponse", requestId: message.requestId, success: true, result: convexResult(result.value), logLines: result.logLines });
+      this.send({
+        type: "ActionResponse",
+        requestId: message.requestId,
+        success: true,
+        result: convexResult(result.value),
+        logLines: result.logLines,
+      });
     } catch (error) {
       this.send(failure("ActionResponse", message.requestId, error));
     }
@@ -298,7 +337,13 @@ export class SyncSession implements Subscriber {
       sub.sentVersion = sub.instance.version;
       modifications.push(
         outcome.ok
-          ? { type: "QueryUpdated", queryId, value: outcome.value, logLines: outcome.logLines, journal: outcome.journal }
+          ? {
+              type: "QueryUpdated",
+              queryId,
+              value: outcome.value,
+              logLines: outcome.logLines,
+              journal: outcome.journal,
+            }
           : {
               type: "QueryFailed",
               queryId,
@@ -346,7 +391,10 @@ function convexResult(value: Value): JSONValue {
 }
 
 function failure(type: "MutationResponse" | "ActionResponse", requestId: number, error: unknown) {
-  const e = error instanceof FunctionError ? error : new FunctionError(String((error as Error)?.message ?? error), undefined, []);
+  const e =
+    error instanceof FunctionError
+      ? error
+      : new FunctionError(String((error as Error)?.message ?? error), undefined, []);
   return {
     type,
     requestId,

@@ -29,10 +29,16 @@ it("shows a mutation made by another client on the home page without a reload", 
 
   let navigations = 0;
   page.on("framenavigated", () => navigations++);
-  await adminClient({ url: stack.convexUrl, adminKey: stack.adminKey! }).mutation(internal.system.heartbeat as never, {});
+  await adminClient({ url: stack.convexUrl, adminKey: stack.adminKey! }).mutation(
+    internal.system.heartbeat as never,
+    {},
+  );
   await page.getByTestId("heartbeat-runs").filter({ hasText: /^1$/ }).waitFor({ timeout: 5_000 });
 
-  await adminClient({ url: stack.convexUrl, adminKey: stack.adminKey! }).mutation(internal.system.heartbeat as never, {});
+  await adminClient({ url: stack.convexUrl, adminKey: stack.adminKey! }).mutation(
+    internal.system.heartbeat as never,
+    {},
+  );
   await page.getByTestId("heartbeat-runs").filter({ hasText: /^2$/ }).waitFor({ timeout: 5_000 });
   expect(navigations).toBe(0);
   expect(errors).toEqual([]);

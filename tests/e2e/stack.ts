@@ -21,7 +21,10 @@ export async function freePort(): Promise<number> {
 /** Builds the app once if `npm test` has not already done so. */
 export function ensureBuild(): void {
   if (existsSync(path.join(ROOT, "build", "server", "index.js"))) return;
-  const result = spawnSync(path.join(ROOT, "node_modules/.bin/remix"), ["vite:build"], { cwd: ROOT, stdio: "inherit" });
+  const result = spawnSync(path.join(ROOT, "node_modules/.bin/remix"), ["vite:build"], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
   if (result.status !== 0) throw new Error("remix vite:build failed");
 }
 

@@ -6,7 +6,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import WebSocket from "ws";
-import { startLocalConvex, type LocalConvex, type LocalConvexOptions } from "../../local/convex-server/server";
+import {
+  startLocalConvex,
+  type LocalConvex,
+  type LocalConvexOptions,
+} from "../../local/convex-server/server";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const APP_FUNCTIONS = path.join(ROOT, "convex");
@@ -41,7 +45,11 @@ export async function startServer(options: Partial<LocalConvexOptions> = {}): Pr
 }
 
 export function wsClient(url: string, options: Record<string, unknown> = {}): ConvexClient {
-  return new ConvexClient(url, { webSocketConstructor: WebSocket as never, unsavedChangesWarning: false, ...options });
+  return new ConvexClient(url, {
+    webSocketConstructor: WebSocket as never,
+    unsavedChangesWarning: false,
+    ...options,
+  });
 }
 
 export function httpClient(url: string): ConvexHttpClient {
@@ -85,24 +93,34 @@ export type SpawnedServer = {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** Runs the real CLI (`npm run convex:local`'s entry) and waits for its ready line. */
-export function spawnServer(args: string[], timeoutMs = 60_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local/convex-server/cli.ts"), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += String(d)));
-  child.stderr!.on("data", (d) => (output += String(d)));
+/** Starts the real CLI (`npm run convex:local`'s entry), collecting everything it prints. */
+function spawnCli(args: string[]) {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "local/convex-server/cli.ts"), ...args],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const state = { output: "" };
+  child.stdout!.on("data", (d) => (state.output += String(d)));
+  child.stderr!.on("data", (d) => (state.output += String(d)));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, state, exited };
+}
+
+/** Runs the real CLI and waits for its ready line. */
+export function spawnServer(args: string[], timeoutMs = 60_000): Promise<SpawnedServer> {
+  const { child, state, exited } = spawnCli(args);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`convex-local did not become ready:\n${output}`));
+      reject(new Error(`convex-local did not become ready:\n${state.output}`));
     }, timeoutMs);
     const onData = () => {
-      const ready = /convex-local ready (\S+) site (\S+)/.exec(output);
-      const key = /admin key[^:]*: (\S+)/.exec(output);
+      const ready = /convex-local ready (\S+) site (\S+)/.exec(state.output);
+      const key = /admin key[^:]*: (\S+)/.exec(state.output);
       if (ready && key) {
         clearTimeout(timer);
         child.stdout!.off("data", onData);
@@ -111,7 +129,7 @@ export function spawnServer(args: string[], timeoutMs = 60_000): Promise<Spawned
           siteUrl: ready[2],
           adminKey: key[1],
           process: child,
-          output: () => output,
+          output: () => state.output,
           kill: async (signal = "SIGTERM") => {
             child.kill(signal);
             return await exited;
@@ -122,27 +140,26 @@ export function spawnServer(args: string[], timeoutMs = 60_000): Promise<Spawned
     child.stdout!.on("data", onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(Object.assign(new Error(`convex-local exited with ${code}:\n${output}`), { code, output }));
+      reject(
+        Object.assign(new Error(`convex-local exited with ${code}:\n${state.output}`), {
+          code,
+          output: state.output,
+        }),
+      );
     });
   });
 }
 
-/** Spawns the CLI expecting it to fail; resolves with its exit code and output. */
-export function spawnExpectingFailure(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local/convex-server/cli.ts"), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += String(d)));
-  child.stderr!.on("data", (d) => (output += String(d)));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+/** Runs the CLI expecting it to fail; resolves with its exit code and output. */
+export async function spawnExpectingFailure(
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; output: string }> {
+  const { child, state, exited } = spawnCli(args);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return { code, output: state.output };
 }
 
 export function removeDir(dir: string): void {
