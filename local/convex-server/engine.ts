@@ -112,6 +112,8 @@ type CallRecord = {
 };
 
 const callStorage = new AsyncLocalStorage<CallRecord>();
+/** The engine whose code is running (module loading, calls, scheduled jobs). */
+const engineStorage = new AsyncLocalStorage<Engine>();
 /** Runs callbacks outside whatever function context happens to be current. */
 const runDetached = AsyncLocalStorage.snapshot();
 const realSetTimeout = globalThis.setTimeout.bind(globalThis);
@@ -120,6 +122,43 @@ const realConsole = { ...console };
 
 /** Several engines may share a process (tests do); hooks find theirs through convex-test's state. */
 const engines = new WeakMap<object, Engine>();
+
+function currentEngine(): Engine | undefined {
+  const direct = engineStorage.getStore();
+  if (direct) return direct;
+  const global = patchedForEnv?.convexGlobalStorage.getStore();
+  return global ? engines.get(global) : undefined;
+}
+
+let patchedForEnv: PatchedConvexTest | null = null;
+let scopedEnvInstalled = false;
+
+/**
+ * Each deployment has its own environment variables (as `npx convex env` sets them), even when
+ * several engines share one Node process: process.env answers from the running engine first.
+ */
+function installScopedEnv(): void {
+  if (scopedEnvInstalled) return;
+  scopedEnvInstalled = true;
+  const real = process.env;
+  const own = (key: string | symbol) => {
+    if (typeof key !== "string") return undefined;
+    const vars = currentEngine()?.envVars;
+    return vars && Object.prototype.hasOwnProperty.call(vars, key) ? vars : undefined;
+  };
+  process.env = new Proxy(real, {
+    get: (target, key) => own(key)?.[key as string] ?? Reflect.get(target, key),
+    has: (target, key) => own(key) !== undefined || Reflect.has(target, key),
+    ownKeys: (target) => [
+      ...new Set([...Reflect.ownKeys(target), ...Object.keys(currentEngine()?.envVars ?? {})]),
+    ],
+    getOwnPropertyDescriptor: (target, key) => {
+      const vars = own(key);
+      if (vars) return { value: vars[key as string], writable: true, enumerable: true, configurable: true };
+      return Reflect.getOwnPropertyDescriptor(target, key);
+    },
+  });
+}
 
 let patchedModule: Promise<PatchedConvexTest> | null = null;
 function loadPatched(): Promise<PatchedConvexTest> {
@@ -138,6 +177,7 @@ function loadPatched(): Promise<PatchedConvexTest> {
       `${engineOf(global).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`;
     hooks.scheduleTimer = (global, jobId, atMs, cb) => engineOf(global).scheduler.armJob(jobId, atMs, cb);
     installConsoleCapture(patched, (global) => engines.get(global));
+    patchedForEnv = patched;
     return patched;
   });
   return patchedModule;
@@ -177,7 +217,7 @@ export class Engine {
     this.patched = await loadPatched();
     this.applyEnv();
     const build = await this.bundle();
-    const { schema, authConfig, crons } = await this.loadDefinitions(build);
+    const { schema, authConfig, crons } = await engineStorage.run(this, () => this.loadDefinitions(build));
     const state = this.persistence.load();
     this.validateDocuments(schema, state.documents);
     this.t = this.patched.convexTest({ schema, modules: build.modules, transactionLimits: true });
@@ -195,7 +235,7 @@ export class Engine {
   /** Swaps in new function code and schema, keeping every document and pending job. */
   async reload(): Promise<void> {
     const build = await this.bundle();
-    const { schema, authConfig, crons } = await this.loadDefinitions(build);
+    const { schema, authConfig, crons } = await engineStorage.run(this, () => this.loadDefinitions(build));
     const documents = new Map<string, Doc>(Object.entries(this.db._documents));
     this.validateDocuments(schema, documents);
     await this.withLock(async () => {
@@ -299,7 +339,7 @@ export class Engine {
         record.docsWritten,
       );
     try {
-      const value = await callStorage.run(record, run);
+      const value = await engineStorage.run(this, () => callStorage.run(record, run));
       done(ok(value));
       return value;
     } catch (error) {
@@ -420,11 +460,15 @@ export class Engine {
 
   // ---------------------------------------------------------------- internals
 
+  /** The variables this deployment's functions see in process.env, on top of the process's own. */
+  readonly envVars: Record<string, string> = {};
+
   private applyEnv(): void {
-    const env = this.options.env ?? {};
-    for (const [k, v] of Object.entries(env)) process.env[k] = v;
-    process.env.CONVEX_CLOUD_URL = this.options.cloudUrl;
-    process.env.CONVEX_SITE_URL = this.options.siteUrl;
+    Object.assign(this.envVars, this.options.env ?? {}, {
+      CONVEX_CLOUD_URL: this.options.cloudUrl,
+      CONVEX_SITE_URL: this.options.siteUrl,
+    });
+    installScopedEnv();
   }
 
   private async bundle(): Promise<FunctionsBuild> {
@@ -593,8 +637,10 @@ export class Engine {
       const persisted: [string, Doc | null][] = [];
       for (const [id, prev] of before) {
         const after: Doc | null = db._documents[id] ?? null;
-        writes.push({ id, table: this.patched.tableNameFromId(id) ?? "", before: prev, after });
+        const table = this.patched.tableNameFromId(id) ?? "";
+        writes.push({ id, table, before: prev, after });
         persisted.push([id, after]);
+        if (table === "_storage" && after === null) this.persistence.deleteFile(id);
       }
       // Durable before anyone hears of it: the caller's response waits for this to return.
       this.persistence.append({
@@ -629,20 +675,23 @@ export class Engine {
       }
     };
 
-    // Files: keep bytes on disk so they survive restarts; load lazily.
-    const originalStoreFile = db.storeFile.bind(db);
-    db.storeFile = (storageId: string, blob: Blob) => {
-      originalStoreFile(storageId, blob);
-      void blob.arrayBuffer().then((buf) => this.persistence.writeFile(storageId, new Uint8Array(buf)));
+    // Files: on disk before `storage.store` returns, so they survive restarts; loaded lazily.
+    const jsSyscall = this.convexGlobal.jsSyscall as (op: string, args: { blob?: Blob }) => Promise<unknown>;
+    this.convexGlobal.jsSyscall = async (op: string, args: { blob?: Blob }) => {
+      if (op !== "storage/storeBlob" || !args.blob) return await jsSyscall(op, args);
+      const bytes = new Uint8Array(await args.blob.arrayBuffer());
+      const storageId = (await jsSyscall(op, args)) as string;
+      this.persistence.writeFile(storageId, bytes, args.blob.type || null);
+      return storageId;
     };
     const originalGetFile = db.getFile.bind(db);
     db.getFile = (storageId: string) => {
       const inMemory = originalGetFile(storageId);
       if (inMemory) return inMemory;
       if (db.get("_storage", storageId) === null) return null;
-      const bytes = this.persistence.readFile(storageId);
-      if (!bytes) return null;
-      const blob = new Blob([new Uint8Array(bytes)]);
+      const file = this.persistence.readFile(storageId);
+      if (!file) return null;
+      const blob = new Blob([new Uint8Array(file.bytes)], file.contentType ? { type: file.contentType } : {});
       db._storage[storageId] = blob;
       return blob;
     };

@@ -122,7 +122,6 @@ export class Persistence {
   /** Writes a fresh snapshot of the whole state and starts an empty journal. */
   compact(state: PersistedState): void {
     const snapshotPath = path.join(this.dataDir, SNAPSHOT);
-    const tmp = `${snapshotPath}.tmp`;
     const body = JSON.stringify({
       format: FORMAT,
       nextDocId: state.nextDocId,
@@ -130,11 +129,7 @@ export class Persistence {
       lastCommitTs: state.lastCommitTs.toString(),
       documents: [...state.documents.values()].map((d) => convexToJson(d)),
     });
-    writeFileSync(tmp, body);
-    const fd = openSync(tmp, "r+");
-    fdatasyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, snapshotPath);
+    writeDurably(snapshotPath, body);
     if (this.journalFd !== null) closeSync(this.journalFd);
     this.journalFd = null;
     const journalPath = path.join(this.dataDir, JOURNAL);
@@ -142,21 +137,23 @@ export class Persistence {
     this.journalBytes = 0;
   }
 
-  writeFile(storageId: string, bytes: Uint8Array): void {
+  /** Writes a stored file (and its content type) durably: write, fsync, rename. */
+  writeFile(storageId: string, bytes: Uint8Array, contentType: string | null): void {
     const file = this.filePath(storageId);
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, file);
+    writeDurably(`${file}.json`, JSON.stringify({ contentType }));
+    writeDurably(file, bytes);
   }
 
-  readFile(storageId: string): Buffer | null {
+  readFile(storageId: string): { bytes: Buffer; contentType: string | null } | null {
     const file = this.filePath(storageId);
-    return existsSync(file) ? readFileSync(file) : null;
+    if (!existsSync(file)) return null;
+    const meta = existsSync(`${file}.json`) ? JSON.parse(readFileSync(`${file}.json`, "utf8")) : {};
+    return { bytes: readFileSync(file), contentType: meta.contentType ?? null };
   }
 
   deleteFile(storageId: string): void {
     const file = this.filePath(storageId);
-    if (existsSync(file)) unlinkSync(file);
+    for (const f of [file, `${file}.json`]) if (existsSync(f)) unlinkSync(f);
   }
 
   close(): void {
@@ -177,6 +174,15 @@ export class Persistence {
     }
     return this.journalFd;
   }
+}
+
+function writeDurably(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, data);
+  const fd = openSync(tmp, "r+");
+  fdatasyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, file);
 }
 
 export function applyCommit(state: PersistedState, commit: CommitRecord): void {

@@ -24,7 +24,8 @@ export class QueryInstance {
   dirty = true;
   running: Promise<void> | null = null;
   readonly subscribers = new Set<Subscriber>();
-  private outcomeKey = "";
+  /** Identifies the outcome's content, to tell whether two instances answer the same. */
+  outcomeKey = "";
 
   constructor(
     readonly key: string,
@@ -80,6 +81,30 @@ export class QueryCache {
       this.instances.delete(instance.key);
       this.unindex(instance);
     }
+  }
+
+  /**
+   * A query whose first run produced a journal (a paginated page's end cursor) continues as the
+   * instance keyed by that journal, so later re-runs keep the page's end where it was, as Convex
+   * does. The new instance starts from the old one's result when that result is current.
+   */
+  pin(instance: QueryInstance, journal: string, callerKey: string, subscriber: Subscriber): QueryInstance {
+    const pinned = this.acquire(
+      instance.udfPath,
+      instance.args,
+      instance.caller,
+      callerKey,
+      journal,
+      subscriber,
+    );
+    if (pinned.outcome === null && instance.outcome && !instance.dirty) {
+      pinned.setOutcome(instance.outcome);
+      pinned.readSet = instance.readSet;
+      pinned.dirty = false;
+      this.index(pinned);
+    }
+    this.release(instance, subscriber);
+    return pinned;
   }
 
   /** Re-runs the instance until its result is current; concurrent callers share one run. */

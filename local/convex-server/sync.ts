@@ -328,6 +328,7 @@ export class SyncSession implements Subscriber {
       ts = this.engine.lastCommitTs;
     }
     if (this.closed) return;
+    this.pinJournals();
     const modifications: Record<string, unknown>[] = [];
     for (const queryId of this.removed) modifications.push({ type: "QueryRemoved", queryId });
     this.removed = [];
@@ -372,6 +373,20 @@ export class SyncSession implements Subscriber {
     });
     this.sent = end;
     this.engine.metrics.counters.transitionsSent += 1;
+  }
+
+  /** Moves subscriptions whose result carries a new journal onto the instance pinned by it. */
+  private pinJournals(): void {
+    for (const sub of this.queries.values()) {
+      const outcome = sub.instance.outcome;
+      if (!outcome?.ok || !outcome.journal || outcome.journal === sub.journal) continue;
+      const previous = sub.instance;
+      const alreadySent = sub.sentVersion === previous.version;
+      const pinned = this.cache.pin(previous, outcome.journal, this.callerKey, this);
+      sub.instance = pinned;
+      sub.journal = outcome.journal;
+      sub.sentVersion = alreadySent && pinned.outcomeKey === previous.outcomeKey ? pinned.version : 0;
+    }
   }
 
   private send(message: Record<string, unknown>): void {
