@@ -134,7 +134,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ];
       const envFile = path.join(ROOT, "local", "convex.env");
       if (existsSync(envFile)) args.push("--env-file", envFile);
-      if (options.mode === "dev") args.push("--watch");
+      if (options.mode === "dev") args.push("--watch", "--codegen");
       const convex = startService(
         "convex",
         process.execPath,

@@ -1,6 +1,6 @@
 /**
  * Command line for the local Convex server:
- *   convex:local -- --functions <dir> --port <n> --site-port <n> --data <dir> [--env-file <file>] [--watch] [--host <h>]
+ *   convex:local -- --functions <dir> --port <n> --site-port <n> --data <dir> [--env-file <file>] [--watch [--codegen]] [--host <h>]
  * Prints "convex-local ready http://127.0.0.1:<port> site http://127.0.0.1:<site-port>" once it accepts connections.
  */
 import { readFileSync } from "node:fs";
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       "env-file": { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
       watch: { type: "boolean", default: false },
+      codegen: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     host: values.host,
     env,
     watch: values.watch,
+    codegen: values.codegen,
   });
   console.log(`convex-local ready ${server.url} site ${server.siteUrl}`);
   if (!["127.0.0.1", "::1", "localhost"].includes(values.host!)) {

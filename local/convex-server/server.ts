@@ -2,6 +2,7 @@
  * Starts the local Convex server: the engine, the client port (sync WebSocket, HTTP API,
  * storage, /_local tools) and the site port (HTTP actions). Used by the CLI, the stack and tests.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -22,6 +23,8 @@ export type LocalConvexOptions = {
   host?: string;
   env?: Record<string, string>;
   watch?: boolean;
+  /** With watch: regenerate `_generated/` (as `npx convex dev` does) before each reload. */
+  codegen?: boolean;
   /** Where function logs and server messages go (default: stdout). */
   log?: (line: string) => void;
   /** Disable fsync for throwaway test data. Durability tests keep it on. */
@@ -101,6 +104,7 @@ export async function startLocalConvex(options: LocalConvexOptions): Promise<Loc
   if (options.watch) {
     watcher = watchFunctions(options.functionsDir, async () => {
       try {
+        if (options.codegen) runCodegen(options.functionsDir, log);
         await engine.reload();
         cache.invalidateAll();
         log(`convex-local reloaded functions from ${options.functionsDir}`);
@@ -397,6 +401,21 @@ function watchFunctions(dir: string, onChange: () => Promise<void>): FSWatcher {
       running = running.then(onChange);
     }, 150);
   });
+}
+
+/** Regenerates `_generated/` for the functions folder, offline, like `npx convex dev` does on push. */
+function runCodegen(functionsDir: string, log: (line: string) => void): void {
+  const cwd = path.dirname(path.resolve(functionsDir));
+  const bin = path.join(cwd, "node_modules", ".bin", "convex");
+  const result = spawnSync(
+    existsSync(bin) ? bin : "npx",
+    [...(existsSync(bin) ? [] : ["convex"]), "codegen", "--system-udfs", "--typecheck", "disable"],
+    {
+      cwd,
+      encoding: "utf8",
+    },
+  );
+  if (result.status !== 0) log(`[WARN] convex codegen failed: ${(result.stderr || result.stdout).trim()}`);
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {
