@@ -14,5 +14,9 @@ const port = Number(process.env.PORT) || 3000;
 
 export default defineConfig({
   plugins: [tailwindcss(), remix(remixConfig)],
-  server: { port },
+  server: {
+    port,
+    // The local Convex server, its data and the tests are not part of the web app.
+    watch: { ignored: ["**/.data/**", "**/local/**", "**/tests/**", "**/bench-results/**", "**/.scratch/**"] },
+  },
 });

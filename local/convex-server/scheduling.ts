@@ -112,7 +112,11 @@ export class Scheduler {
         name,
         functionName: cron.name,
         schedule: describeSchedule(schedule),
-        nextRunAt: nextRunAfter(schedule, Date.now(), this.startedAt),
+        // As on Convex, a newly registered interval job runs right away, then every interval.
+        nextRunAt:
+          !previous && schedule.type === "interval"
+            ? Date.now()
+            : nextRunAfter(schedule, Date.now(), this.startedAt),
         lastRunAt: previous?.lastRunAt ?? null,
         lastError: previous?.lastError ?? null,
         runs: previous?.runs ?? 0,
