@@ -22,6 +22,8 @@ export class QueryInstance {
   version = 0;
   readSet: ReadSet | null = null;
   dirty = true;
+  /** The first commit that made the current outcome stale (null while it is current). */
+  staleSince: bigint | null = null;
   running: Promise<void> | null = null;
   readonly subscribers = new Set<Subscriber>();
   /** Identifies the outcome's content, to tell whether two instances answer the same. */
@@ -119,7 +121,7 @@ export class QueryCache {
 
   /** Marks every instance stale, e.g. after new function code was loaded. */
   invalidateAll(): void {
-    for (const instance of this.instances.values()) this.invalidate(instance);
+    for (const instance of this.instances.values()) this.invalidate(instance, this.engine.lastCommitTs + 1n);
   }
 
   private async compute(instance: QueryInstance): Promise<void> {
@@ -131,6 +133,7 @@ export class QueryCache {
       settled = true;
       // Runs inside the query's transaction: commits after this point re-mark it dirty.
       instance.dirty = false;
+      instance.staleSince = null;
       this.unindex(instance);
       instance.readSet = readSet;
       if (this.instances.get(instance.key) === instance) this.index(instance);
@@ -173,14 +176,15 @@ export class QueryCache {
       if (!candidates) continue;
       for (const instance of candidates) {
         if (!instance.dirty && instance.readSet?.touchedBy(write.table, write.before, write.after)) {
-          this.invalidate(instance);
+          this.invalidate(instance, event.ts);
         }
       }
     }
   }
 
-  private invalidate(instance: QueryInstance): void {
+  private invalidate(instance: QueryInstance, staleSince: bigint): void {
     instance.dirty = true;
+    instance.staleSince ??= staleSince;
     for (const s of instance.subscribers) s.invalidated();
   }
 

@@ -355,6 +355,12 @@ export class SyncSession implements Subscriber {
             },
       );
     }
+    // Under a steady stream of writes a query may still be stale after the last round; the
+    // transition then claims only the timestamp at which everything it carries was current.
+    for (const sub of this.queries.values()) {
+      const since = sub.instance.dirty ? sub.instance.staleSince : null;
+      if (since !== null && since - 1n < ts) ts = since - 1n;
+    }
     const end: Version = {
       querySet: this.querySetVersion,
       identity: this.identityVersion,
