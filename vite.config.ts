@@ -17,6 +17,8 @@ export default defineConfig({
   server: {
     port,
     // The local Convex server, its data and the tests are not part of the web app.
-    watch: { ignored: ["**/.data/**", "**/local/**", "**/tests/**", "**/bench-results/**", "**/.scratch/**"] },
+    watch: {
+      ignored: ["**/.data/**", "**/local/**", "**/tests/**", "**/bench-results/**", "**/.scratch/**"],
+    },
   },
 });

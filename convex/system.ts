@@ -4,10 +4,7 @@ import * as System from "./model/system";
 
 const vStatus = v.object({
   version: v.string(),
-  heartbeat: v.union(
-    v.null(),
-    v.object({ runs: v.number(), lastRunAt: v.number(), ok: v.boolean() }),
-  ),
+  heartbeat: v.union(v.null(), v.object({ runs: v.number(), lastRunAt: v.number(), ok: v.boolean() })),
 });
 
 /** Public on purpose: the version and the scheduler's heartbeat reveal nothing about tenants. */

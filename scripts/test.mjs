@@ -38,10 +38,11 @@ const only = process.argv[2];
 ensureChromium();
 if (!only) {
   run("Type check", "npx", ["tsc", "--noEmit"]);
-  run("Lint", "npx", ["eslint", "."]);
-  run("Production build", "npx", ["remix", "vite:build"], { env: { ...process.env, NODE_ENV: "production" } });
+  run("Lint (ESLint and Prettier)", "npm", ["run", "lint"]);
+  run("Production build", "npx", ["remix", "vite:build"], {
+    env: { ...process.env, NODE_ENV: "production" },
+  });
 }
 run("Tests", "npx", ["vitest", "run", ...(only ? ["--project", only] : [])], {
   env: { ...process.env, CHROMIUM_PATH: CHROMIUM },
 });
-

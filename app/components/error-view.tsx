@@ -15,8 +15,7 @@ function describe(error: unknown): Described {
         detail: "The page you asked for does not exist or has moved.",
       };
     }
-    const message =
-      typeof error.data === "string" && error.data.length > 0 ? error.data : error.statusText;
+    const message = typeof error.data === "string" && error.data.length > 0 ? error.data : error.statusText;
     return {
       status: error.status,
       title: error.status >= 500 ? "Something went wrong" : "We could not complete that request",

@@ -8,8 +8,7 @@ const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const httpUrl = (name: string) =>
   z.url({
     protocol: /^https?$/,
-    error: (issue) =>
-      issue.input === undefined ? `${name} is required` : `${name} must be an http(s) URL`,
+    error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be an http(s) URL`),
   });
 
 const optionalText = z.string().min(1).optional();

@@ -36,8 +36,8 @@ export default function Index() {
           Switchboard
         </h1>
         <p className="mt-4 text-lg text-slate-600">
-          WhatsApp for every team you serve: a live shared inbox, an AI assistant that answers
-          around the clock, and campaigns with credits you can account for.
+          WhatsApp for every team you serve: a live shared inbox, an AI assistant that answers around the
+          clock, and campaigns with credits you can account for.
         </p>
       </section>
       <SystemStatusCard status={status} live={live !== undefined} />

@@ -24,7 +24,25 @@ const engineHooks = {
     storageUrl: (_global, _storageId, sha256) => "https://some-deployment.convex.cloud/api/storage/" + sha256,
     uploadUrl: (_global) => "https://some-deployment.convex.cloud/api/storage/upload?token=" + Math.random(),
     siteUrl: (_global) => "https://some.convex.site",
+    scheduledFunctionFailed: (_global, name, error) => console.error("Error when running scheduled function " + name, error),
 };`,
+  },
+  {
+    name: "scheduled-failure-error",
+    find: /console\.error\(`Error when running scheduled function \$\{name\}`, error\);\s*await withAuth\(\)\.runInComponent\(componentPath, async \(\) => \{\s*db\.patch\("_scheduled_functions", jobId, \{\s*state: \{ kind: "failed" \},/,
+    replace: `engineHooks.scheduledFunctionFailed(getConvexGlobal(), name, error);
+            await withAuth().runInComponent(componentPath, async () => {
+                db.patch("_scheduled_functions", jobId, {
+                    state: { kind: "failed", error: String(error?.message ?? error) },`,
+  },
+  {
+    name: "storage-content-type",
+    find: /return db\.insert\("_storage", \{\s*size: blob\.size,\s*sha256: await blobSha\(blob\),\s*\}\);/,
+    replace: `return db.insert("_storage", {
+                        size: blob.size,
+                        sha256: await blobSha(blob),
+                        ...(blob.type ? { contentType: blob.type } : {}),
+                    });`,
   },
   {
     name: "schedule-timer-hook",

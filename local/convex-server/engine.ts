@@ -82,6 +82,7 @@ type PatchedConvexTest = {
     storageUrl: (global: object, storageId: string, sha256: string) => string;
     uploadUrl: (global: object) => string;
     siteUrl: (global: object) => string;
+    scheduledFunctionFailed: (global: object, name: string, error: unknown) => void;
   };
   executionContextStorage: AsyncLocalStorage<{ udfPath: string; udfType: string; depth: number }>;
   convexGlobalStorage: AsyncLocalStorage<object>;
@@ -176,6 +177,10 @@ function loadPatched(): Promise<PatchedConvexTest> {
     hooks.uploadUrl = (global) =>
       `${engineOf(global).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`;
     hooks.scheduleTimer = (global, jobId, atMs, cb) => engineOf(global).scheduler.armJob(jobId, atMs, cb);
+    hooks.scheduledFunctionFailed = (global, name, error) =>
+      engineOf(global).logLine(
+        `${new Date().toISOString()} [CONVEX S(${name})] [ERROR] scheduled function failed: ${(error as Error)?.stack ?? String(error)}`,
+      );
     installConsoleCapture(patched, (global) => engines.get(global));
     patchedForEnv = patched;
     return patched;
@@ -414,7 +419,7 @@ export class Engine {
     await this.t.run(async (ctx: any) => {
       const job = await ctx.db.system.get(jobId);
       if (job && job.state.kind === "pending") {
-        await ctx.db.patch(jobId, { state: { kind: "failed" }, completedTime: Date.now() });
+        await ctx.db.patch(jobId, { state: { kind: "failed", error: reason }, completedTime: Date.now() });
       }
     });
   }
@@ -906,6 +911,9 @@ function check(validator: any, value: unknown, at: string): string | null {
  * Function logs: inside a function, console output is collected for the caller (as Convex
  * returns logLines) and printed with the function's name.
  */
+/** Set while a captured line is being printed, so a sink that itself logs cannot recurse. */
+let capturing = false;
+
 function installConsoleCapture(
   patched: PatchedConvexTest,
   engineFor: (global: object) => Engine | undefined,
@@ -920,17 +928,29 @@ function installConsoleCapture(
   for (const [method, level] of levels) {
     const original = (realConsole[method] as (...a: unknown[]) => void).bind(console);
     (console as any)[method] = (...args: unknown[]) => {
+      if (capturing) return original(...args);
       const ctx = patched.executionContextStorage.getStore();
       const global = patched.convexGlobalStorage.getStore();
       const engine = global ? engineFor(global) : undefined;
       if (!ctx || !engine) return original(...args);
       const text = args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
       callStorage.getStore()?.logLines.push(`[${level}] ${text}`);
-      const letter =
-        ctx.udfType === "query" ? "Q" : ctx.udfType === "mutation" ? "M" : ctx.udfType === "http" ? "H" : "A";
-      engine.logLine(
-        `${new Date().toISOString()} [CONVEX ${letter}(${ctx.udfPath})] [${level}] ${formatArgs(...args)}`,
-      );
+      capturing = true;
+      try {
+        const letter =
+          ctx.udfType === "query"
+            ? "Q"
+            : ctx.udfType === "mutation"
+              ? "M"
+              : ctx.udfType === "http"
+                ? "H"
+                : "A";
+        engine.logLine(
+          `${new Date().toISOString()} [CONVEX ${letter}(${ctx.udfPath})] [${level}] ${formatArgs(...args)}`,
+        );
+      } finally {
+        capturing = false;
+      }
     };
   }
 }

@@ -46,7 +46,8 @@ const UDF_FAILED = 560;
 
 export async function startLocalConvex(options: LocalConvexOptions): Promise<LocalConvex> {
   const host = options.host ?? "127.0.0.1";
-  const log = options.log ?? ((line: string) => console.log(line));
+  // Straight to stdout: console.log is where function logs are captured.
+  const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const clientServer = http.createServer();
   const siteServer = http.createServer();
   await listen(clientServer, options.port ?? 3210, host);

@@ -1,10 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  deriveConvexSiteUrl,
-  EnvError,
-  parseEnv,
-  toPublicEnv,
-} from "../../app/lib/env.server";
+import { deriveConvexSiteUrl, EnvError, parseEnv, toPublicEnv } from "../../app/lib/env.server";
 import { serializeForScript } from "../../app/lib/public-env";
 
 const LOCAL = { CONVEX_URL: "http://127.0.0.1:3210" };
@@ -57,9 +52,7 @@ describe("parseEnv", () => {
 describe("CONVEX_SITE_URL", () => {
   it("is the next port for a local backend", () => {
     expect(parseEnv(LOCAL).CONVEX_SITE_URL).toBe("http://127.0.0.1:3211");
-    expect(parseEnv({ CONVEX_URL: "http://localhost:4000/" }).CONVEX_SITE_URL).toBe(
-      "http://localhost:4001",
-    );
+    expect(parseEnv({ CONVEX_URL: "http://localhost:4000/" }).CONVEX_SITE_URL).toBe("http://localhost:4001");
   });
 
   it("is the .convex.site host for Convex cloud", () => {

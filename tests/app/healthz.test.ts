@@ -2,9 +2,8 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { closedPort, sendJson, startServer, type TestServer } from "./helpers";
 
-const packageVersion = JSON.parse(
-  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-).version as string;
+const packageVersion = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
+  .version as string;
 
 let server: TestServer | undefined;
 

@@ -11,9 +11,7 @@ function capture(level = "trace") {
 
 describe("redactString", () => {
   it("keeps only the last four digits of phone numbers", () => {
-    expect(redactString("from +15551234567 to 4915112345678")).toBe(
-      "from +*******4567 to *********5678",
-    );
+    expect(redactString("from +15551234567 to 4915112345678")).toBe("from +*******4567 to *********5678");
   });
 
   it("replaces bearer tokens", () => {
@@ -57,7 +55,15 @@ describe("logger", () => {
       "inbound",
     );
     const output = lines.join("");
-    for (const secret of ["live_abc", "__session=xyz", "EAAG-secret", "s3cr3t", "vt-123", "hunter2", "15551234567"]) {
+    for (const secret of [
+      "live_abc",
+      "__session=xyz",
+      "EAAG-secret",
+      "s3cr3t",
+      "vt-123",
+      "hunter2",
+      "15551234567",
+    ]) {
       expect(output).not.toContain(secret);
     }
     const [record] = records();
@@ -75,7 +81,12 @@ describe("logger", () => {
   it("censors top-level secret keys", () => {
     const { logger, records } = capture();
     logger.warn({ token: "abc", apiKey: "k-1", secret: "s", ok: true });
-    expect(records()[0]).toMatchObject({ token: "[REDACTED]", apiKey: "[REDACTED]", secret: "[REDACTED]", ok: true });
+    expect(records()[0]).toMatchObject({
+      token: "[REDACTED]",
+      apiKey: "[REDACTED]",
+      secret: "[REDACTED]",
+      ok: true,
+    });
   });
 
   it("masks errors: message, stack and the message pino derives from them", () => {

@@ -14,7 +14,9 @@ import { ROOT, tempDir, removeDir } from "../local/harness";
 const byBucket = makeFunctionReference<"query", { bucket: number }, { sentAt: number; seq: number } | null>(
   "items:byBucket",
 );
-const write = makeFunctionReference<"mutation", { bucket: number; sentAt: number; seq: number }>("items:write");
+const write = makeFunctionReference<"mutation", { bucket: number; sentAt: number; seq: number }>(
+  "items:write",
+);
 const seed = makeFunctionReference<"mutation", { buckets: number }>("items:seed");
 
 export type ReactivityResult = {
@@ -105,7 +107,9 @@ export async function runReactivity(
       writeRatePerSecond: rate,
       latencyP50Ms: round(percentile(latencies, 0.5)),
       latencyP99Ms: round(percentile(latencies, 0.99)),
-      rerunsPerCommit: round((after.subscriptionRuns - before.subscriptionRuns) / (after.commits - before.commits)),
+      rerunsPerCommit: round(
+        (after.subscriptionRuns - before.subscriptionRuns) / (after.commits - before.commits),
+      ),
       updatesMissed: commits - seen.size,
     };
   } finally {

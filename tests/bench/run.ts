@@ -14,7 +14,12 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
     startedAt: new Date().toISOString(),
   };
-  const md: string[] = [`# Benchmark results (${results.startedAt})`, "", `Node ${process.version}, ${os.cpus().length} CPUs.`, ""];
+  const md: string[] = [
+    `# Benchmark results (${results.startedAt})`,
+    "",
+    `Node ${process.version}, ${os.cpus().length} CPUs.`,
+    "",
+  ];
 
   if (!only || only === "reactivity") {
     const reactivity: ReactivityResult[] = [];

@@ -26,7 +26,10 @@ describe("system status", () => {
 
   it("schedules the heartbeat every minute", () => {
     const jobs = (crons as unknown as { crons: Record<string, { name: string; schedule: unknown }> }).crons;
-    expect(jobs.heartbeat).toMatchObject({ name: "system:heartbeat", schedule: { type: "interval", minutes: 1 } });
+    expect(jobs.heartbeat).toMatchObject({
+      name: "system:heartbeat",
+      schedule: { type: "interval", minutes: 1 },
+    });
   });
 });
 

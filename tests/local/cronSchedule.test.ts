@@ -26,18 +26,8 @@ function iso(ms: number): string {
   return text.endsWith(":00") ? text.slice(0, -3) : text;
 }
 
-function next(
-  schedule: CronSchedule,
-  after: string,
-  firstRun?: string,
-): string {
-  return iso(
-    nextRunAfter(
-      schedule,
-      t(after),
-      firstRun === undefined ? undefined : t(firstRun),
-    ),
-  );
+function next(schedule: CronSchedule, after: string, firstRun?: string): string {
+  return iso(nextRunAfter(schedule, t(after), firstRun === undefined ? undefined : t(firstRun)));
 }
 
 function cron(expr: string, after: string): string {
@@ -60,69 +50,45 @@ describe("interval schedules", () => {
   it("adds the period to afterMs when no first run is known", () => {
     expect(nextRunAfter({ type: "interval", seconds: 30 }, 1_000)).toBe(31_000);
     expect(nextRunAfter({ type: "interval", minutes: 2 }, 1_000)).toBe(121_000);
-    expect(nextRunAfter({ type: "interval", hours: 3 }, 1_000)).toBe(
-      10_801_000,
-    );
+    expect(nextRunAfter({ type: "interval", hours: 3 }, 1_000)).toBe(10_801_000);
   });
 
   it("runs at registration, then on the grid anchored at the first run", () => {
     const every = { type: "interval", seconds: 60 } as const;
     const first = "2024-05-01 10:00:07";
     expect(nextRunAfter(every, t(first) - 1, t(first))).toBe(t(first));
-    expect(nextRunAfter(every, t(first), t(first))).toBe(
-      t("2024-05-01 10:01:07"),
-    );
-    expect(nextRunAfter(every, t("2024-05-01 10:05:00"), t(first))).toBe(
-      t("2024-05-01 10:05:07"),
-    );
+    expect(nextRunAfter(every, t(first), t(first))).toBe(t("2024-05-01 10:01:07"));
+    expect(nextRunAfter(every, t("2024-05-01 10:05:00"), t(first))).toBe(t("2024-05-01 10:05:07"));
     // Exactly on a grid point: strictly after means the following one.
-    expect(nextRunAfter(every, t("2024-05-01 10:05:07"), t(first))).toBe(
-      t("2024-05-01 10:06:07"),
-    );
+    expect(nextRunAfter(every, t("2024-05-01 10:05:07"), t(first))).toBe(t("2024-05-01 10:06:07"));
   });
 
   it("anchors minute and hour intervals at the first run too", () => {
-    expect(
-      next(
-        { type: "interval", minutes: 15 },
-        "2024-05-01 11:00",
-        "2024-05-01 10:07:30",
-      ),
-    ).toBe("2024-05-01 11:07:30");
-    expect(
-      next(
-        { type: "interval", hours: 6 },
-        "2024-05-02 00:00",
-        "2024-05-01 10:30",
-      ),
-    ).toBe("2024-05-02 04:30");
+    expect(next({ type: "interval", minutes: 15 }, "2024-05-01 11:00", "2024-05-01 10:07:30")).toBe(
+      "2024-05-01 11:07:30",
+    );
+    expect(next({ type: "interval", hours: 6 }, "2024-05-02 00:00", "2024-05-01 10:30")).toBe(
+      "2024-05-02 04:30",
+    );
   });
 
   it("rejects intervals Convex rejects", () => {
     expect(() => nextRunAfter({ type: "interval", seconds: 0 }, 0)).toThrow(
       /seconds must be an integer greater than 0/,
     );
-    expect(() => nextRunAfter({ type: "interval", minutes: 1.5 }, 0)).toThrow(
-      /minutes must be an integer/,
-    );
+    expect(() => nextRunAfter({ type: "interval", minutes: 1.5 }, 0)).toThrow(/minutes must be an integer/);
     const both = {
       type: "interval",
       seconds: 1,
       minutes: 1,
     } as unknown as CronSchedule;
-    expect(() => nextRunAfter(both, 0)).toThrow(
-      /exactly one of seconds, minutes or hours/,
-    );
+    expect(() => nextRunAfter(both, 0)).toThrow(/exactly one of seconds, minutes or hours/);
     const none = { type: "interval" } as unknown as CronSchedule;
-    expect(() => nextRunAfter(none, 0)).toThrow(
-      /exactly one of seconds, minutes or hours/,
-    );
+    expect(() => nextRunAfter(none, 0)).toThrow(/exactly one of seconds, minutes or hours/);
   });
 
   it("rejects a non-finite time", () => {
-    expect(() =>
-      nextRunAfter({ type: "interval", seconds: 1 }, Number.NaN),
-    ).toThrow(/afterMs/);
+    expect(() => nextRunAfter({ type: "interval", seconds: 1 }, Number.NaN)).toThrow(/afterMs/);
   });
 });
 
@@ -131,9 +97,7 @@ describe("hourly schedules", () => {
 
   it("runs at the minute of the current or next hour, strictly after", () => {
     expect(next(at5, "2023-03-01 08:35")).toBe("2023-03-01 09:05");
-    expect(iso(nextRunAfter(at5, t("2023-03-01 09:05") - 1))).toBe(
-      "2023-03-01 09:05",
-    );
+    expect(iso(nextRunAfter(at5, t("2023-03-01 09:05") - 1))).toBe("2023-03-01 09:05");
     expect(next(at5, "2023-03-01 09:05")).toBe("2023-03-01 10:05");
   });
 
@@ -143,9 +107,7 @@ describe("hourly schedules", () => {
   });
 
   it("uses minute 0 when minuteUTC is omitted", () => {
-    expect(next({ type: "hourly" }, "2023-03-01 08:35")).toBe(
-      "2023-03-01 09:00",
-    );
+    expect(next({ type: "hourly" }, "2023-03-01 08:35")).toBe("2023-03-01 09:00");
   });
 
   it("rejects a minute outside 0-59", () => {
@@ -171,9 +133,7 @@ describe("daily schedules", () => {
   });
 
   it("uses minute 0 when minuteUTC is omitted and rejects bad hours", () => {
-    expect(next({ type: "daily", hourUTC: 17 }, "2024-03-10 17:00")).toBe(
-      "2024-03-11 17:00",
-    );
+    expect(next({ type: "daily", hourUTC: 17 }, "2024-03-10 17:00")).toBe("2024-03-11 17:00");
     expect(() => nextRunAfter({ type: "daily", hourUTC: 24 }, 0)).toThrow(
       /hourUTC must be an integer from 0 to 23/,
     );
@@ -193,17 +153,11 @@ describe("weekly schedules", () => {
   });
 
   it("maps sunday and saturday to the right days across a year end", () => {
+    expect(next({ type: "weekly", dayOfWeek: "sunday", hourUTC: 0, minuteUTC: 0 }, "2024-12-29 00:00")).toBe(
+      "2025-01-05 00:00",
+    );
     expect(
-      next(
-        { type: "weekly", dayOfWeek: "sunday", hourUTC: 0, minuteUTC: 0 },
-        "2024-12-29 00:00",
-      ),
-    ).toBe("2025-01-05 00:00");
-    expect(
-      next(
-        { type: "weekly", dayOfWeek: "saturday", hourUTC: 23, minuteUTC: 59 },
-        "2024-12-29 00:00",
-      ),
+      next({ type: "weekly", dayOfWeek: "saturday", hourUTC: 23, minuteUTC: 59 }, "2024-12-29 00:00"),
     ).toBe("2025-01-04 23:59");
   });
 
@@ -213,9 +167,7 @@ describe("weekly schedules", () => {
       dayOfWeek: "Monday",
       hourUTC: 1,
     } as unknown as CronSchedule;
-    expect(() => nextRunAfter(bad, 0)).toThrow(
-      /dayOfWeek must be one of sunday/,
-    );
+    expect(() => nextRunAfter(bad, 0)).toThrow(/dayOfWeek must be one of sunday/);
   });
 });
 
@@ -261,25 +213,20 @@ describe("monthly schedules", () => {
   });
 
   it("rejects days outside 1-31", () => {
-    expect(() =>
-      nextRunAfter({ type: "monthly", day: 0, hourUTC: 0 }, 0),
-    ).toThrow(/day must be an integer from 1 to 31/);
-    expect(() =>
-      nextRunAfter({ type: "monthly", day: 32, hourUTC: 0 }, 0),
-    ).toThrow(/day must be an integer from 1 to 31/);
+    expect(() => nextRunAfter({ type: "monthly", day: 0, hourUTC: 0 }, 0)).toThrow(
+      /day must be an integer from 1 to 31/,
+    );
+    expect(() => nextRunAfter({ type: "monthly", day: 32, hourUTC: 0 }, 0)).toThrow(
+      /day must be an integer from 1 to 31/,
+    );
   });
 });
 
 describe("cron expressions: field syntax", () => {
   it("runs every minute, strictly after a time inside a minute", () => {
-    expect(
-      iso(
-        nextRunAfter(
-          { type: "cron", cron: "* * * * *" },
-          t("2024-01-01 10:00") + 30_000,
-        ),
-      ),
-    ).toBe("2024-01-01 10:01");
+    expect(iso(nextRunAfter({ type: "cron", cron: "* * * * *" }, t("2024-01-01 10:00") + 30_000))).toBe(
+      "2024-01-01 10:01",
+    );
     expect(cron("* * * * *", "2024-01-01 10:00")).toBe("2024-01-01 10:01");
   });
 
@@ -289,23 +236,14 @@ describe("cron expressions: field syntax", () => {
       "2024-01-01 11:15",
       "2024-01-01 11:30",
     ]);
-    expect(runs("0 */2 * * *", "2024-01-01 21:00", 2)).toEqual([
-      "2024-01-01 22:00",
-      "2024-01-02 00:00",
-    ]);
+    expect(runs("0 */2 * * *", "2024-01-01 21:00", 2)).toEqual(["2024-01-01 22:00", "2024-01-02 00:00"]);
   });
 
   it("expands ranges with steps, lists and start/step", () => {
-    expect(parseCronExpression("1-10/3 * * * *").minutes).toEqual([
-      1, 4, 7, 10,
-    ]);
-    expect(parseCronExpression("5,1,5,30-32 * * * *").minutes).toEqual([
-      1, 5, 30, 31, 32,
-    ]);
+    expect(parseCronExpression("1-10/3 * * * *").minutes).toEqual([1, 4, 7, 10]);
+    expect(parseCronExpression("5,1,5,30-32 * * * *").minutes).toEqual([1, 5, 30, 31, 32]);
     expect(parseCronExpression("50/4 * * * *").minutes).toEqual([50, 54, 58]);
-    expect(parseCronExpression("0 9-17 * * *").hours).toEqual([
-      9, 10, 11, 12, 13, 14, 15, 16, 17,
-    ]);
+    expect(parseCronExpression("0 9-17 * * *").hours).toEqual([9, 10, 11, 12, 13, 14, 15, 16, 17]);
   });
 
   it("accepts month and day names in any case, in lists and ranges", () => {
@@ -327,10 +265,7 @@ describe("cron expressions: field syntax", () => {
   });
 
   it("matches the Convex backend's own cron test (Mondays and Fridays at 12:00)", () => {
-    expect(runs("0 12 * * 1,5", "2023-02-28 08:35", 2)).toEqual([
-      "2023-03-03 12:00",
-      "2023-03-06 12:00",
-    ]);
+    expect(runs("0 12 * * 1,5", "2023-02-28 08:35", 2)).toEqual(["2023-03-03 12:00", "2023-03-06 12:00"]);
   });
 });
 
@@ -345,14 +280,8 @@ describe("cron expressions: days, months and years", () => {
   });
 
   it("requires only the restricted day field when the other is *", () => {
-    expect(runs("0 0 13 * *", "2024-11-09 00:00", 2)).toEqual([
-      "2024-11-13 00:00",
-      "2024-12-13 00:00",
-    ]);
-    expect(runs("0 0 * * 5", "2024-11-09 00:00", 2)).toEqual([
-      "2024-11-15 00:00",
-      "2024-11-22 00:00",
-    ]);
+    expect(runs("0 0 13 * *", "2024-11-09 00:00", 2)).toEqual(["2024-11-13 00:00", "2024-12-13 00:00"]);
+    expect(runs("0 0 * * 5", "2024-11-09 00:00", 2)).toEqual(["2024-11-15 00:00", "2024-11-22 00:00"]);
   });
 
   it("counts a stepped day field as restricted, as Convex does", () => {
@@ -403,37 +332,27 @@ describe("cron expressions: errors", () => {
     ["* * * * 8", /day-of-week field "8" has 8, outside 0-7/],
     ["*/0 * * * *", /minute field "\*\/0" has step "0"; steps must be 1-59/],
     ["*/60 * * * *", /minute field .* steps must be 1-59/],
-    [
-      "10-5 * * * *",
-      /minute field "10-5" has range "10-5" whose start is after its end/,
-    ],
+    ["10-5 * * * *", /minute field "10-5" has range "10-5" whose start is after its end/],
     ["1-2-3 * * * *", /minute field .* malformed range/],
     ["*/2/3 * * * *", /minute field .* more than one "\/"/],
     ["1, * * * *", /minute field "1," has an empty value/],
     ["* * * FOO *", /month field "FOO" has unknown value "FOO"/],
     ["* * * * FUNDAY", /day-of-week field "FUNDAY" has unknown value/],
-    [
-      "0 0 L * *",
-      /day-of-month field "L" uses "L"; the L, W, # and \? extensions are not supported/,
-    ],
+    ["0 0 L * *", /day-of-month field "L" uses "L"; the L, W, # and \? extensions are not supported/],
     ["0 0 * * 5#3", /day-of-week field "5#3" uses "5#3"/],
     ["0 0 ? * MON", /day-of-month field "\?" uses "\?"/],
   ];
 
   it.each(invalid)("rejects %j naming the bad field", (expr, message) => {
     expect(() => parseCronExpression(expr)).toThrow(message);
-    expect(() => nextRunAfter({ type: "cron", cron: expr }, 0)).toThrow(
-      message,
-    );
+    expect(() => nextRunAfter({ type: "cron", cron: expr }, 0)).toThrow(message);
   });
 
   it.each(["0 0 31 2 *", "0 0 30,31 2 *", "0 0 31 4,6,9,11 *", "0 0 30 FEB *"])(
     "rejects %j, which can never run, instead of searching forever",
     (expr) => {
       expect(() => parseCronExpression(expr)).toThrow(/never runs/);
-      expect(() => nextRunAfter({ type: "cron", cron: expr }, 0)).toThrow(
-        /never runs/,
-      );
+      expect(() => nextRunAfter({ type: "cron", cron: expr }, 0)).toThrow(/never runs/);
     },
   );
 
@@ -454,14 +373,8 @@ describe("describeSchedule", () => {
     [{ type: "hourly" }, "hourly at :00 UTC (minute not pinned)"],
     [{ type: "daily", hourUTC: 9, minuteUTC: 30 }, "daily at 09:30 UTC"],
     [{ type: "daily", hourUTC: 17 }, "daily at 17:00 UTC (minute not pinned)"],
-    [
-      { type: "weekly", dayOfWeek: "monday", hourUTC: 7, minuteUTC: 0 },
-      "weekly on monday at 07:00 UTC",
-    ],
-    [
-      { type: "monthly", day: 31, hourUTC: 23, minuteUTC: 59 },
-      "monthly on day 31 at 23:59 UTC",
-    ],
+    [{ type: "weekly", dayOfWeek: "monday", hourUTC: 7, minuteUTC: 0 }, "weekly on monday at 07:00 UTC"],
+    [{ type: "monthly", day: 31, hourUTC: 23, minuteUTC: 59 }, "monthly on day 31 at 23:59 UTC"],
     [{ type: "cron", cron: "  0  */2 * * * " }, "cron 0 */2 * * *"],
   ])("describes %j as %j", (schedule, text) => {
     expect(describeSchedule(schedule)).toBe(text);
@@ -470,9 +383,7 @@ describe("describeSchedule", () => {
 
 describe("schedules built by convex's own cronJobs()", () => {
   // Fake references: crons only read the function name from them.
-  const tick = makeFunctionReference<"mutation", Record<string, never>>(
-    "jobs:tick",
-  );
+  const tick = makeFunctionReference<"mutation", Record<string, never>>("jobs:tick");
   const count = makeFunctionReference<"action", { n: number }>("jobs:count");
 
   function buildCrons() {
@@ -484,11 +395,7 @@ describe("schedules built by convex's own cronJobs()", () => {
     crons.hourly("hourly unpinned", tick);
     crons.daily("daily 09:30", { hourUTC: 9, minuteUTC: 30 }, tick);
     crons.daily("daily 17", { hourUTC: 17 }, tick);
-    crons.weekly(
-      "weekly",
-      { dayOfWeek: "monday", hourUTC: 7, minuteUTC: 0 },
-      tick,
-    );
+    crons.weekly("weekly", { dayOfWeek: "monday", hourUTC: 7, minuteUTC: 0 }, tick);
     crons.monthly("monthly", { day: 31, hourUTC: 23, minuteUTC: 59 }, tick);
     crons.cron("cron", "0 */2 * * *", tick);
     return crons;
@@ -573,17 +480,12 @@ describe("schedules built by convex's own cronJobs()", () => {
 
   it("computes the next run of every kind, also after a JSON round trip", () => {
     const jobs = buildCrons().crons;
-    const fromJson = JSON.parse(JSON.stringify(jobs)) as Record<
-      string,
-      CronJob
-    >;
+    const fromJson = JSON.parse(JSON.stringify(jobs)) as Record<string, CronJob>;
     for (const [name, { next: want }] of Object.entries(expected)) {
       for (const source of [jobs, fromJson]) {
         const schedule = source[name]!.schedule;
         expect(() => validateSchedule(schedule), name).not.toThrow();
-        expect(iso(nextRunAfter(schedule, t(after), t(registered))), name).toBe(
-          want,
-        );
+        expect(iso(nextRunAfter(schedule, t(after), t(registered))), name).toBe(want);
         expect(describeSchedule(schedule), name).not.toBe("");
       }
     }

@@ -1,0 +1,150 @@
+/**
+ * Conformance: file storage (upload URLs, serving URLs, storage.get in actions, delete) and
+ * Convex's per-function limits (documents written/read, 1 s of query and mutation execution).
+ * Fixture: tests/fixtures/storage-limits/convex.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import path from "node:path";
+import type { ConvexHttpClient } from "convex/browser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../fixtures/storage-limits/convex/_generated/api";
+import type { Id } from "../fixtures/storage-limits/convex/_generated/dataModel";
+import { httpClient, removeDir, ROOT, startServer, type TestServer } from "./harness";
+
+const FUNCTIONS = path.join(ROOT, "tests/fixtures/storage-limits/convex");
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+let server: TestServer;
+let client: ConvexHttpClient;
+beforeAll(async () => {
+  server = await startServer({ functionsDir: FUNCTIONS });
+  client = httpClient(server.url);
+});
+afterAll(async () => {
+  await server?.stop();
+  if (server) removeDir(server.dataDir);
+});
+
+async function upload(
+  bytes: Uint8Array,
+  contentType: string,
+): Promise<{ uploadUrl: string; storageId: Id<"_storage"> }> {
+  const uploadUrl = await client.mutation(api.files.generateUploadUrl, {});
+  const res = await fetch(uploadUrl, {
+    method: "POST",
+    headers: { "content-type": contentType },
+    body: new Uint8Array(bytes),
+  });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { storageId: Id<"_storage"> };
+  expect(Object.keys(body)).toEqual(["storageId"]);
+  expect(typeof body.storageId).toBe("string");
+  return { uploadUrl, storageId: body.storageId };
+}
+
+describe("file storage", () => {
+  const bytes = new Uint8Array(randomBytes(300_000));
+  let storageId: Id<"_storage">;
+
+  it("generateUploadUrl returns a URL on this server that accepts a POST and returns {storageId}", async () => {
+    const uploaded = await upload(bytes, "image/webp");
+    expect(new URL(uploaded.uploadUrl).origin).toBe(server.url);
+    storageId = uploaded.storageId;
+  });
+
+  it("getUrl returns a URL on this server that serves the exact bytes with the content type", async () => {
+    const url = await client.query(api.files.getUrl, { storageId });
+    expect(url).not.toBeNull();
+    expect(new URL(url!).origin).toBe(server.url);
+    const res = await fetch(url!);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/webp");
+    expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it("storage.get in an action returns the bytes as a Blob", async () => {
+    expect(await client.action(api.files.describe, { storageId })).toEqual({
+      size: bytes.length,
+      type: "image/webp",
+      sha256: sha256Hex(bytes),
+    });
+  });
+
+  it("the _storage document records size and content type", async () => {
+    const meta = await client.query(api.files.metadata, { storageId });
+    expect(meta).toMatchObject({ _id: storageId, size: bytes.length });
+    expect(typeof meta!.sha256).toBe("string");
+    expect(meta!.contentType).toBe("image/webp");
+  });
+
+  it("a file stored from an action is served with its content type", async () => {
+    const { storageId: id, url } = await client.action(api.files.storeText, {
+      text: "héllo\r\n",
+      contentType: "text/csv",
+    });
+    expect(new URL(url!).origin).toBe(server.url);
+    const res = await fetch(url!);
+    expect(res.headers.get("content-type")).toBe("text/csv");
+    expect(Buffer.from(await res.arrayBuffer()).toString("utf8")).toBe("héllo\r\n");
+    expect(await client.query(api.files.getUrl, { storageId: id })).toBe(url);
+  });
+
+  it("delete makes getUrl return null, the old URL 404 and storage.get null", async () => {
+    const { storageId: id } = await upload(new Uint8Array([1, 2, 3]), "application/octet-stream");
+    const url = (await client.query(api.files.getUrl, { storageId: id }))!;
+    expect((await fetch(url)).status).toBe(200);
+    await client.mutation(api.files.remove, { storageId: id });
+    expect(await client.query(api.files.getUrl, { storageId: id })).toBeNull();
+    expect(await client.query(api.files.metadata, { storageId: id })).toBeNull();
+    const gone = await fetch(url);
+    expect(gone.status).toBe(404);
+    await gone.arrayBuffer();
+    expect(await client.action(api.files.describe, { storageId: id })).toBeNull();
+    // Other files are untouched.
+    expect((await fetch((await client.query(api.files.getUrl, { storageId }))!)).status).toBe(200);
+  });
+});
+
+describe("transaction limits", () => {
+  it("a mutation writing more than 16,000 documents fails with Convex's message and writes nothing", async () => {
+    await expect(client.mutation(api.limits.writeMany, { count: 16_001 })).rejects.toThrow(
+      "Wrote too many documents in a single function execution (limit: 16000).",
+    );
+    expect((await client.query(api.limits.counts, {})).written).toBe(0);
+    // 16,000 is still allowed.
+    expect(await client.mutation(api.limits.writeMany, { count: 16_000 })).toBe(16_000);
+    expect((await client.query(api.limits.counts, {})).written).toBe(16_000);
+  });
+
+  it("a mutation reading more than 32,000 documents fails with Convex's message and writes nothing", async () => {
+    for (const [from, count] of [
+      [0, 11_000],
+      [11_000, 11_000],
+      [22_000, 10_001],
+    ]) {
+      await client.mutation(api.limits.seedItems, { from, count });
+    }
+    expect(await client.query(api.limits.readSome, { limit: 30_000 })).toBe(30_000);
+    await expect(client.mutation(api.limits.readAllThenMark, { name: "read-too-much" })).rejects.toThrow(
+      "Scanned too many documents in a single function execution (limit: 32000).",
+    );
+    expect((await client.query(api.limits.counts, {})).markers).not.toContain("read-too-much");
+  });
+
+  it("a query running more than 1 s of user code fails with Convex's timeout message", async () => {
+    expect(await client.query(api.limits.spinQuery, { ms: 100 })).toBe(true);
+    await expect(client.query(api.limits.spinQuery, { ms: 1_300 })).rejects.toThrow(
+      "Function execution timed out (maximum duration: 1s)",
+    );
+  });
+
+  it("a mutation running more than 1 s of user code fails the same way and writes nothing", async () => {
+    await expect(client.mutation(api.limits.spinMutation, { ms: 1_300, name: "too-slow" })).rejects.toThrow(
+      "Function execution timed out (maximum duration: 1s)",
+    );
+    expect((await client.query(api.limits.counts, {})).markers).not.toContain("too-slow");
+  });
+});
