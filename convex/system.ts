@@ -7,8 +7,8 @@ const vStatus = v.object({
   heartbeat: v.union(v.null(), v.object({ runs: v.number(), lastRunAt: v.number(), ok: v.boolean() })),
 });
 
-/** Public on purpose: the version and the scheduler's heartbeat reveal nothing about tenants. */
 export const status = publicQuery({
+  reason: "The version and the scheduler's heartbeat reveal nothing about tenants or users",
   args: {},
   returns: vStatus,
   handler: (ctx) => System.status(ctx),

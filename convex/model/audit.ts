@@ -1,0 +1,92 @@
+import type { PaginationOptions, PaginationResult } from "convex/server";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import type { ChangeSummary } from "../schema";
+
+export type AuditActor = { _id: Id<"users">; email: string } | { system: string };
+
+export type AuditEntry = {
+  tenantId?: Id<"tenants">;
+  actor: AuditActor;
+  action: string;
+  targetType: string;
+  targetId?: string;
+  summary: string;
+  before?: ChangeSummary;
+  after?: ChangeSummary;
+};
+
+/**
+ * Appends one audit event. Call it in the same mutation as the change it describes, so the
+ * change and its record commit together or not at all. Events are never updated or deleted.
+ */
+export async function record(ctx: MutationCtx, entry: AuditEntry): Promise<Id<"auditEvents">> {
+  const actor = entry.actor;
+  return await ctx.db.insert("auditEvents", {
+    scope: entry.tenantId ? "tenant" : "platform",
+    tenantId: entry.tenantId,
+    actorId: "system" in actor ? undefined : actor._id,
+    actorEmail: "system" in actor ? `system:${actor.system}` : actor.email,
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    summary: entry.summary,
+    before: entry.before,
+    after: entry.after,
+    at: Date.now(),
+  });
+}
+
+/** Only the fields that changed, for before/after summaries. */
+export function diff(
+  before: ChangeSummary,
+  after: ChangeSummary,
+): { before: ChangeSummary; after: ChangeSummary } | null {
+  const b: ChangeSummary = {};
+  const a: ChangeSummary = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (before[key] !== after[key]) {
+      b[key] = before[key] ?? null;
+      a[key] = after[key] ?? null;
+    }
+  }
+  return Object.keys(a).length ? { before: b, after: a } : null;
+}
+
+export type AuditFilter = { action?: string; actorId?: Id<"users"> };
+
+/** One tenant's events, newest first, through the index that matches the filter. */
+export async function listForTenant(
+  ctx: QueryCtx,
+  tenantId: Id<"tenants">,
+  filter: AuditFilter,
+  paginationOpts: PaginationOptions,
+): Promise<PaginationResult<Doc<"auditEvents">>> {
+  const { action, actorId } = filter;
+  const base = ctx.db.query("auditEvents");
+  const query = action
+    ? base.withIndex("by_tenant_action_at", (q) => q.eq("tenantId", tenantId).eq("action", action))
+    : actorId
+      ? base.withIndex("by_tenant_actor_at", (q) => q.eq("tenantId", tenantId).eq("actorId", actorId))
+      : base.withIndex("by_tenant_at", (q) => q.eq("tenantId", tenantId));
+  const page = await query.order("desc").paginate(paginationOpts);
+  // With both filters the index covers the action; the actor is checked on the page.
+  return action && actorId ? { ...page, page: page.page.filter((e) => e.actorId === actorId) } : page;
+}
+
+/** Every event on the platform (tenant and platform scope), newest first. */
+export async function listAll(
+  ctx: QueryCtx,
+  filter: AuditFilter,
+  paginationOpts: PaginationOptions,
+): Promise<PaginationResult<Doc<"auditEvents">>> {
+  const { action, actorId } = filter;
+  const base = ctx.db.query("auditEvents");
+  const query = action
+    ? base.withIndex("by_action_at", (q) => q.eq("action", action))
+    : actorId
+      ? base.withIndex("by_actor_at", (q) => q.eq("actorId", actorId))
+      : base.withIndex("by_at");
+  const page = await query.order("desc").paginate(paginationOpts);
+  return action && actorId ? { ...page, page: page.page.filter((e) => e.actorId === actorId) } : page;
+}

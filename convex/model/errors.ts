@@ -1,0 +1,11 @@
+import { ConvexError } from "convex/values";
+
+/** Codes a client can branch on; messages are for people and never reveal other tenants' data. */
+export type ErrorCode =
+  "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID" | "CONFLICT" | "LAST_OWNER" | "EXPIRED";
+
+export type AppErrorData = { code: ErrorCode; message: string; field?: string };
+
+export function fail(code: ErrorCode, message: string, field?: string): never {
+  throw new ConvexError<AppErrorData>(field ? { code, message, field } : { code, message });
+}

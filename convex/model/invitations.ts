@@ -1,0 +1,233 @@
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import type { Role } from "../schema";
+import * as Audit from "./audit";
+import { fail } from "./errors";
+import { hasRole, membershipOf } from "./tenancy";
+import { normalizeEmail } from "./users";
+
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Hex SHA-256 of an invitation token; only this is stored. */
+export async function hashToken(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A new random token (256 bits, URL-safe). */
+export function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+type Actor = { user: Doc<"users">; role: Role; tenant: Doc<"tenants"> };
+
+export async function create(
+  ctx: MutationCtx,
+  actor: Actor,
+  input: { email: string; role: Role },
+): Promise<Id<"invitations">> {
+  const email = normalizeEmail(input.email);
+  if (!EMAIL.test(email) || email.length > 254) fail("INVALID", "Enter a valid email address", "email");
+  if (input.role === "owner" && actor.role !== "owner") {
+    fail("FORBIDDEN", "Only owners can invite owners", "role");
+  }
+  const existingUser = await ctx.db
+    .query("users")
+    .withIndex("by_email", (q) => q.eq("email", email))
+    .first();
+  if (existingUser && (await membershipOf(ctx, actor.tenant._id, existingUser._id))) {
+    fail("CONFLICT", `${email} is already a member of this workspace`, "email");
+  }
+  const now = Date.now();
+  // A newer invitation replaces a pending one for the same address.
+  const pending = await ctx.db
+    .query("invitations")
+    .withIndex("by_tenant_email_status", (q) =>
+      q.eq("tenantId", actor.tenant._id).eq("email", email).eq("status", "pending"),
+    )
+    .take(10);
+  for (const old of pending) {
+    await ctx.db.patch("invitations", old._id, {
+      status: "revoked",
+      respondedAt: now,
+      respondedBy: actor.user._id,
+    });
+  }
+  const id = await ctx.db.insert("invitations", {
+    tenantId: actor.tenant._id,
+    email,
+    role: input.role,
+    status: "pending",
+    expiresAt: now + INVITATION_TTL_MS,
+    invitedBy: actor.user._id,
+    createdAt: now,
+  });
+  await Audit.record(ctx, {
+    tenantId: actor.tenant._id,
+    actor: actor.user,
+    action: "invitation.created",
+    targetType: "invitation",
+    targetId: id,
+    summary: `Invited ${email} as ${input.role}`,
+    after: { email, role: input.role },
+  });
+  return id;
+}
+
+export async function listPending(ctx: QueryCtx, tenantId: Id<"tenants">) {
+  const rows = await ctx.db
+    .query("invitations")
+    .withIndex("by_tenant_status", (q) => q.eq("tenantId", tenantId).eq("status", "pending"))
+    .order("desc")
+    .take(200);
+  return await Promise.all(
+    rows.map(async (i) => ({
+      invitationId: i._id,
+      email: i.email,
+      role: i.role,
+      expiresAt: i.expiresAt,
+      createdAt: i.createdAt,
+      invitedBy: (await ctx.db.get("users", i.invitedBy))?.email ?? "",
+      delivered: i.tokenHash !== undefined,
+      deliveryError: i.deliveryError ?? null,
+    })),
+  );
+}
+
+export async function revoke(ctx: MutationCtx, actor: Actor, invitationId: Id<"invitations">): Promise<void> {
+  const invitation = await ctx.db.get("invitations", invitationId);
+  if (!invitation || invitation.tenantId !== actor.tenant._id)
+    fail("NOT_FOUND", "That invitation does not exist");
+  if (invitation.status !== "pending") fail("CONFLICT", `That invitation was already ${invitation.status}`);
+  if (invitation.role === "owner" && !hasRole(actor.role, "owner")) {
+    fail("FORBIDDEN", "Only owners can revoke an owner invitation");
+  }
+  await ctx.db.patch("invitations", invitationId, {
+    status: "revoked",
+    respondedAt: Date.now(),
+    respondedBy: actor.user._id,
+  });
+  await Audit.record(ctx, {
+    tenantId: actor.tenant._id,
+    actor: actor.user,
+    action: "invitation.revoked",
+    targetType: "invitation",
+    targetId: invitationId,
+    summary: `Revoked the invitation for ${invitation.email}`,
+    before: { status: "pending" },
+    after: { status: "revoked" },
+  });
+}
+
+async function byToken(ctx: QueryCtx, token: string): Promise<Doc<"invitations"> | null> {
+  if (!token || token.length > 200) return null;
+  const tokenHash = await hashToken(token);
+  return await ctx.db
+    .query("invitations")
+    .withIndex("by_token_hash", (q) => q.eq("tokenHash", tokenHash))
+    .unique();
+}
+
+/** What the invitation page shows. Expiry is judged by the caller's clock (queries have none). */
+export async function preview(ctx: QueryCtx, user: Doc<"users">, token: string) {
+  const invitation = await byToken(ctx, token);
+  if (!invitation) return null;
+  const tenant = await ctx.db.get("tenants", invitation.tenantId);
+  const inviter = await ctx.db.get("users", invitation.invitedBy);
+  const alreadyMember = tenant ? (await membershipOf(ctx, tenant._id, user._id)) !== null : false;
+  return {
+    tenantName: tenant?.name ?? "a deleted workspace",
+    tenantSlug: tenant?.slug ?? null,
+    role: invitation.role,
+    email: invitation.email,
+    invitedBy: inviter?.name ?? inviter?.email ?? "someone",
+    status: invitation.status,
+    expiresAt: invitation.expiresAt,
+    forYou: invitation.email === user.email,
+    alreadyMember,
+  };
+}
+
+async function respondable(ctx: MutationCtx, user: Doc<"users">, token: string) {
+  const invitation = await byToken(ctx, token);
+  if (!invitation) fail("NOT_FOUND", "This invitation link is not valid");
+  if (invitation.status !== "pending") fail("CONFLICT", `This invitation was already ${invitation.status}`);
+  if (invitation.expiresAt <= Date.now()) fail("EXPIRED", "This invitation has expired; ask for a new one");
+  if (invitation.email !== user.email) {
+    fail("FORBIDDEN", `This invitation is for ${invitation.email}; you are signed in as ${user.email}`);
+  }
+  return invitation;
+}
+
+export async function accept(ctx: MutationCtx, user: Doc<"users">, token: string) {
+  const invitation = await respondable(ctx, user, token);
+  const tenant = await ctx.db.get("tenants", invitation.tenantId);
+  if (!tenant) fail("NOT_FOUND", "This workspace no longer exists");
+  const now = Date.now();
+  const existing = await membershipOf(ctx, tenant._id, user._id);
+  if (!existing) {
+    await ctx.db.insert("memberships", {
+      tenantId: tenant._id,
+      userId: user._id,
+      role: invitation.role,
+      createdAt: now,
+    });
+  }
+  await ctx.db.patch("invitations", invitation._id, {
+    status: "accepted",
+    respondedAt: now,
+    respondedBy: user._id,
+  });
+  await ctx.db.patch("users", user._id, { lastTenantId: tenant._id });
+  await Audit.record(ctx, {
+    tenantId: tenant._id,
+    actor: user,
+    action: "invitation.accepted",
+    targetType: "member",
+    targetId: user._id,
+    summary: `${user.email} joined as ${existing?.role ?? invitation.role}`,
+    after: { role: existing?.role ?? invitation.role },
+  });
+  return { tenantId: tenant._id, slug: tenant.slug, role: existing?.role ?? invitation.role };
+}
+
+export async function decline(ctx: MutationCtx, user: Doc<"users">, token: string): Promise<void> {
+  const invitation = await respondable(ctx, user, token);
+  await ctx.db.patch("invitations", invitation._id, {
+    status: "declined",
+    respondedAt: Date.now(),
+    respondedBy: user._id,
+  });
+  await Audit.record(ctx, {
+    tenantId: invitation.tenantId,
+    actor: user,
+    action: "invitation.declined",
+    targetType: "invitation",
+    targetId: invitation._id,
+    summary: `${user.email} declined the invitation`,
+    before: { status: "pending" },
+    after: { status: "declined" },
+  });
+}
+
+/** Data the delivery action needs, or null when the invitation is no longer pending. */
+export async function forDelivery(ctx: QueryCtx, invitationId: Id<"invitations">) {
+  const invitation = await ctx.db.get("invitations", invitationId);
+  if (!invitation || invitation.status !== "pending") return null;
+  const tenant = await ctx.db.get("tenants", invitation.tenantId);
+  const inviter = await ctx.db.get("users", invitation.invitedBy);
+  if (!tenant) return null;
+  return {
+    tenantId: tenant._id,
+    tenantName: tenant.name,
+    email: invitation.email,
+    role: invitation.role,
+    expiresAt: invitation.expiresAt,
+    inviterName: inviter?.name ?? inviter?.email ?? "A teammate",
+  };
+}
