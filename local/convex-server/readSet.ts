@@ -2,7 +2,7 @@
  * What a query read, precise enough to decide whether a later commit can change its result:
  * whole tables for scans and searches, index ranges for `withIndex`, single ids for `get`.
  */
-import { compareValues, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { compareValues, convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { Doc } from "./persistence.js";
 
 type RangeCondition = {
@@ -113,4 +113,104 @@ function inRange(doc: Doc, c: RangeCondition): boolean {
     case "Lte":
       return cmp <= 0;
   }
+}
+
+/**
+ * Finds the readers a write may concern without checking every reader of the table: ranges
+ * that start with an equality are filed under that field's value, single documents under their
+ * id; only scans and ranges without a leading equality are checked on every write.
+ */
+export class ReadIndex<T> {
+  private wide = new Map<string, Set<T>>();
+  private byEq = new Map<string, Set<T>>();
+  private byId = new Map<string, Set<T>>();
+  /** table → equality field → how many entries use it. */
+  private eqFields = new Map<string, Map<string, number>>();
+  private entries = new Map<T, { map: "wide" | "eq" | "id"; key: string; table: string; field?: string }[]>();
+
+  add(item: T, readSet: ReadSet): void {
+    this.remove(item);
+    const entries: { map: "wide" | "eq" | "id"; key: string; table: string; field?: string }[] = [];
+    for (const [table, reads] of readSet.tables) {
+      if (reads.all) {
+        entries.push({ map: "wide", key: table, table });
+        continue;
+      }
+      for (const id of reads.ids) entries.push({ map: "id", key: id, table });
+      for (const range of reads.ranges) {
+        const first = range[0];
+        if (first?.type === "Eq") {
+          entries.push({
+            map: "eq",
+            key: eqKey(table, first.fieldPath, first.value),
+            table,
+            field: first.fieldPath,
+          });
+        } else {
+          entries.push({ map: "wide", key: table, table });
+        }
+      }
+    }
+    for (const entry of entries) {
+      addTo(this.mapOf(entry.map), entry.key, item);
+      if (entry.field !== undefined) {
+        const fields = this.eqFields.get(entry.table) ?? new Map<string, number>();
+        fields.set(entry.field, (fields.get(entry.field) ?? 0) + 1);
+        this.eqFields.set(entry.table, fields);
+      }
+    }
+    this.entries.set(item, entries);
+  }
+
+  remove(item: T): void {
+    for (const entry of this.entries.get(item) ?? []) {
+      removeFrom(this.mapOf(entry.map), entry.key, item);
+      if (entry.field !== undefined) {
+        const fields = this.eqFields.get(entry.table)!;
+        const count = (fields.get(entry.field) ?? 1) - 1;
+        if (count > 0) fields.set(entry.field, count);
+        else fields.delete(entry.field);
+        if (fields.size === 0) this.eqFields.delete(entry.table);
+      }
+    }
+    this.entries.delete(item);
+  }
+
+  /** Everything that may have read a document of `table` written from `before` to `after`. */
+  candidates(table: string, before: Doc | null, after: Doc | null): Set<T> {
+    const found = new Set<T>(this.wide.get(table) ?? []);
+    const fields = this.eqFields.get(table);
+    for (const doc of [before, after]) {
+      if (!doc) continue;
+      for (const item of this.byId.get(doc._id) ?? []) found.add(item);
+      for (const field of fields?.keys() ?? []) {
+        for (const item of this.byEq.get(eqKey(table, field, fieldValue(doc, field))) ?? []) found.add(item);
+      }
+    }
+    return found;
+  }
+
+  private mapOf(map: "wide" | "eq" | "id"): Map<string, Set<T>> {
+    return map === "wide" ? this.wide : map === "eq" ? this.byEq : this.byId;
+  }
+}
+
+function eqKey(table: string, field: string, value: Value | undefined): string {
+  return `${table}\u0000${field}\u0000${value === undefined ? "undefined" : JSON.stringify(convexToJson(value))}`;
+}
+
+function addTo<T>(map: Map<string, Set<T>>, key: string, item: T): void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(item);
+}
+
+function removeFrom<T>(map: Map<string, Set<T>>, key: string, item: T): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(item);
+  if (set.size === 0) map.delete(key);
 }

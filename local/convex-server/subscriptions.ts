@@ -5,7 +5,7 @@
 import { convexToJson, type JSONValue, type Value } from "convex/values";
 import type { Caller, CommitEvent, Engine } from "./engine.js";
 import { FunctionError } from "./engine.js";
-import { ReadSet } from "./readSet.js";
+import { ReadIndex, ReadSet } from "./readSet.js";
 
 export type QueryOutcome =
   | { ok: true; value: JSONValue; logLines: string[]; journal: string | null }
@@ -49,7 +49,7 @@ export class QueryInstance {
 
 export class QueryCache {
   private instances = new Map<string, QueryInstance>();
-  private byTable = new Map<string, Set<QueryInstance>>();
+  private readers = new ReadIndex<QueryInstance>();
 
   constructor(private readonly engine: Engine) {
     engine.onCommit((event) => this.onCommit(event));
@@ -172,9 +172,7 @@ export class QueryCache {
   private onCommit(event: CommitEvent): void {
     this.engine.metrics.counters.commits += 1;
     for (const write of event.writes) {
-      const candidates = this.byTable.get(write.table);
-      if (!candidates) continue;
-      for (const instance of candidates) {
+      for (const instance of this.readers.candidates(write.table, write.before, write.after)) {
         if (!instance.dirty && instance.readSet?.touchedBy(write.table, write.before, write.after)) {
           this.invalidate(instance, event.ts);
         }
@@ -189,21 +187,10 @@ export class QueryCache {
   }
 
   private index(instance: QueryInstance): void {
-    for (const table of instance.readSet?.tables.keys() ?? []) {
-      let set = this.byTable.get(table);
-      if (!set) {
-        set = new Set();
-        this.byTable.set(table, set);
-      }
-      set.add(instance);
-    }
+    if (instance.readSet) this.readers.add(instance, instance.readSet);
   }
 
   private unindex(instance: QueryInstance): void {
-    for (const table of instance.readSet?.tables.keys() ?? []) {
-      const set = this.byTable.get(table);
-      set?.delete(instance);
-      if (set?.size === 0) this.byTable.delete(table);
-    }
+    this.readers.remove(instance);
   }
 }
