@@ -45,17 +45,13 @@ export const create = tenantMutation({
   },
 });
 
-/** Sends the invitation again with a fresh link (the old link stops working). */
+/** Sends the invitation again with a fresh link and a fresh week (the old link stops working). */
 export const resend = tenantMutation({
   role: "admin",
   args: { invitationId: v.id("invitations") },
   returns: v.null(),
   handler: async (ctx, { invitationId }) => {
-    const invitation = await ctx.db.get("invitations", invitationId);
-    if (!invitation || invitation.tenantId !== ctx.tenant._id || invitation.status !== "pending") {
-      return null;
-    }
-    await ctx.db.patch("invitations", invitationId, { deliveryError: undefined });
+    await Invitations.resend(ctx, ctx, invitationId);
     await ctx.scheduler.runAfter(0, internal.invitations.deliver, { invitationId });
     return null;
   },
@@ -150,13 +146,15 @@ export const deliver = internalAction({
   handler: async (ctx, { invitationId }) => {
     const invitation = await ctx.runQuery(internal.invitations.forDelivery, { invitationId });
     if (!invitation) return null;
+    // Read before the link is attached: without APP_URL nothing is sent, so nothing may look sent.
+    const baseUrl = appUrl();
     const token = Invitations.newToken();
     const attached = await ctx.runMutation(internal.invitations.attachToken, {
       invitationId,
       tokenHash: await Invitations.hashToken(token),
     });
     if (!attached) return null;
-    const message = Emails.invitationEmail({ ...invitation, link: `${appUrl()}/invitations/${token}` });
+    const message = Emails.invitationEmail({ ...invitation, link: `${baseUrl}/invitations/${token}` });
     const result = await sendEmail(message);
     await ctx.runMutation(internal.invitations.recordDelivery, {
       invitationId,

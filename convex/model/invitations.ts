@@ -124,6 +124,36 @@ export async function revoke(ctx: MutationCtx, actor: Actor, invitationId: Id<"i
   });
 }
 
+/**
+ * Prepares a pending invitation to be sent again: it gets a fresh week, and its current link
+ * stops working now (the delivery job attaches a new one).
+ */
+export async function resend(ctx: MutationCtx, actor: Actor, invitationId: Id<"invitations">): Promise<void> {
+  const invitation = await ctx.db.get("invitations", invitationId);
+  if (!invitation || invitation.tenantId !== actor.tenant._id)
+    fail("NOT_FOUND", "That invitation does not exist");
+  if (invitation.status !== "pending") fail("CONFLICT", `That invitation was already ${invitation.status}`);
+  if (invitation.role === "owner" && !hasRole(actor.role, "owner")) {
+    fail("FORBIDDEN", "Only owners can resend an owner invitation");
+  }
+  const expiresAt = Date.now() + INVITATION_TTL_MS;
+  await ctx.db.patch("invitations", invitationId, {
+    expiresAt,
+    tokenHash: undefined,
+    deliveryError: undefined,
+  });
+  await Audit.record(ctx, {
+    tenantId: actor.tenant._id,
+    actor: actor.user,
+    action: "invitation.resent",
+    targetType: "invitation",
+    targetId: invitationId,
+    summary: `Sent the invitation for ${invitation.email} again`,
+    before: { expiresAt: invitation.expiresAt },
+    after: { expiresAt },
+  });
+}
+
 async function byToken(ctx: QueryCtx, token: string): Promise<Doc<"invitations"> | null> {
   if (!token || token.length > 200) return null;
   const tokenHash = await hashToken(token);

@@ -40,7 +40,8 @@ export async function resolveTenantAccess(
   const membership = tenant ? await membershipOf(ctx, tenant._id, user._id) : null;
   if (!tenant || (!membership && (write || !user.isPlatformAdmin))) fail("NOT_FOUND", NO_ACCESS);
   const role: Role = membership?.role ?? "viewer";
-  if (membership && !hasRole(role, minimum)) {
+  // A platform admin's own low role in a tenant must not hide what they may read in any other.
+  if (membership && !hasRole(role, minimum) && (write || !user.isPlatformAdmin)) {
     fail("FORBIDDEN", `This needs the ${minimum} role or higher; you are ${article(role)} ${role}`);
   }
   return { tenant, role, membership };

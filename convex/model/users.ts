@@ -37,7 +37,9 @@ export async function ensureUser(ctx: MutationCtx, identity: UserIdentity): Prom
   const email = normalizeEmail(identity.email ?? "");
   if (!email) fail("INVALID", "Your sign-in provider did not share an email address");
   const name = (identity.name ?? identity.nickname ?? email.split("@")[0]).trim();
-  const isPlatformAdmin = platformAdminEmails().has(email) && identity.emailVerified !== false;
+  // Only an email the identity provider says it verified counts; a token that is silent about
+  // it (or a provider that lets anyone type an address) must not make a platform admin.
+  const isPlatformAdmin = platformAdminEmails().has(email) && identity.emailVerified === true;
   const now = Date.now();
   const existing = await findUser(ctx, identity.tokenIdentifier);
   if (!existing) {

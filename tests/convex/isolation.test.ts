@@ -1,0 +1,295 @@
+/**
+ * The isolation matrix: every tenant function, called against tenant A by someone who must not
+ * reach it, is refused with the right code, reveals nothing about A, and changes nothing. New
+ * tenant, platform-admin and signed-in functions must be added to the tables here.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { api } from "../../convex/_generated/api";
+import type { Role } from "../../convex/schema";
+import {
+  SETTINGS,
+  call,
+  convexModules,
+  deployedFunctions,
+  errorOf,
+  expectCode,
+  setup,
+  signUp,
+  snapshot,
+  twoTenants,
+  type World,
+} from "./factories";
+
+const functions = deployedFunctions(convexModules).filter((f) => f.visibility === "public");
+const ofKind = (kind: string) => functions.filter((f) => f.access?.kind === kind);
+
+const RANKED: Role[] = ["viewer", "agent", "admin", "owner"];
+const below = (role: Role) => RANKED.slice(0, RANKED.indexOf(role));
+const page = { numItems: 10, cursor: null };
+
+type TenantRow = { role: Role; args: (w: World) => Record<string, unknown> };
+
+/**
+ * Every tenant function: the minimum role it must demand (checked against its tag, so lowering
+ * a function's role fails here) and valid arguments besides `tenantId`, which is always tenant A.
+ */
+const TENANT_MATRIX: Record<string, TenantRow> = {
+  "tenants:get": { role: "viewer", args: () => ({}) },
+  "tenants:updateSettings": { role: "admin", args: () => ({ ...SETTINGS, name: "Renamed Shoes" }) },
+  "members:list": { role: "viewer", args: () => ({}) },
+  "members:changeRole": {
+    role: "admin",
+    args: (w) => ({ membershipId: w.agentA.membershipId, role: "viewer" }),
+  },
+  "members:remove": { role: "admin", args: (w) => ({ membershipId: w.agentA.membershipId }) },
+  "members:leave": { role: "viewer", args: () => ({}) },
+  "invitations:listPending": { role: "admin", args: () => ({}) },
+  "invitations:create": { role: "admin", args: () => ({ email: "newcomer@acme.test", role: "agent" }) },
+  "invitations:resend": { role: "admin", args: (w) => ({ invitationId: w.invitationA }) },
+  "invitations:revoke": { role: "admin", args: (w) => ({ invitationId: w.invitationA }) },
+  "emails:listForTenant": { role: "admin", args: () => ({}) },
+  "audit:listForTenant": { role: "admin", args: () => ({ paginationOpts: page }) },
+};
+
+/** Valid arguments for every platform-admin function. */
+const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
+  "admin:listTenants": () => ({}),
+  "emails:listAll": () => ({}),
+  "audit:listAll": () => ({ paginationOpts: page }),
+};
+
+/** Valid arguments for every function that needs sign-in but no tenant role. */
+const SIGNED_IN_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
+  "users:me": () => ({}),
+  "users:ensure": () => ({}),
+  "users:setLastTenant": (w) => ({ tenantId: w.tenantA }),
+  "tenants:create": () => ({ ...SETTINGS, name: "Another Shop" }),
+  "tenants:bySlug": (w) => ({ slug: w.slugA }),
+  "invitations:preview": () => ({ token: "some-token" }),
+  "invitations:accept": () => ({ token: "some-token" }),
+  "invitations:decline": () => ({ token: "some-token" }),
+};
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.stubEnv("APP_URL", "http://app.test");
+  vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+});
+
+async function world() {
+  const { t, as } = setup();
+  const w = await twoTenants(t, as);
+  return { t, as, w };
+}
+
+/** The error reveals nothing about tenant A: no name, slug, member email or id. */
+function expectNothingAbout(w: World, error: { message: string }, context: string) {
+  const text = JSON.stringify(error).toLowerCase();
+  for (const secret of w.secretsOfA()) {
+    expect(text, `${context} leaks "${secret}"`).not.toContain(String(secret).toLowerCase());
+  }
+}
+
+describe("the matrix tables cover every function", () => {
+  it("has a tenant matrix row for every tenant function, and no stale rows", () => {
+    expect(
+      ofKind("tenant")
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(Object.keys(TENANT_MATRIX).sort());
+  });
+  it("finds each tenant function demanding the role its row says", () => {
+    const demanded = Object.fromEntries(
+      ofKind("tenant").map((f) => [f.name, f.access?.kind === "tenant" ? f.access.role : null]),
+    );
+    const expected = Object.fromEntries(Object.entries(TENANT_MATRIX).map(([name, row]) => [name, row.role]));
+    expect(demanded).toEqual(expected);
+  });
+  it("has a row for every platform-admin function", () => {
+    expect(
+      ofKind("platformAdmin")
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(Object.keys(PLATFORM_MATRIX).sort());
+  });
+  it("has a row for every signed-in (identity or authed) function", () => {
+    expect([...ofKind("identity"), ...ofKind("authed")].map((f) => f.name).sort()).toEqual(
+      Object.keys(SIGNED_IN_MATRIX).sort(),
+    );
+  });
+});
+
+describe.each(ofKind("tenant").map((f) => [f.name, f] as const))("tenant function %s", (name, fn) => {
+  const minimum = TENANT_MATRIX[name]?.role ?? "owner";
+
+  it(`refuses outsiders and members below ${minimum}, revealing and changing nothing`, async () => {
+    const { t, as, w } = await world();
+    const args = { tenantId: w.tenantA, ...TENANT_MATRIX[name].args(w) };
+    const before = await snapshot(t);
+
+    // (a) anonymous
+    const anonymous = await expectCode(call(t, fn, args), "UNAUTHENTICATED");
+    expectNothingAbout(w, anonymous, "the anonymous error");
+
+    // signed in, but never registered with users.ensure
+    await expectCode(call(as("drifter@nowhere.test"), fn, args), "UNAUTHENTICATED");
+
+    // (b) the owner of tenant B, and B's agent
+    const outsider = await expectCode(call(w.ownerB.client, fn, args), "NOT_FOUND");
+    expectNothingAbout(w, outsider, "the other tenant's owner's error");
+    await expectCode(call(w.agentB.client, fn, args), "NOT_FOUND");
+
+    // A tenant that does not exist gets the very same answer as one the caller is not in.
+    const deleted = await t.run(async (ctx) => {
+      const id = await ctx.db.insert("tenants", {
+        ...SETTINGS,
+        name: "Gone",
+        slug: "gone",
+        createdBy: w.ownerB.userId,
+        createdAt: 0,
+      });
+      await ctx.db.delete("tenants", id);
+      return id;
+    });
+    const missing = await errorOf(call(w.ownerB.client, fn, { ...args, tenantId: deleted }));
+    expect(missing).toEqual(outsider);
+
+    // (c) members of A below the minimum role
+    for (const role of below(minimum)) {
+      const low = await expectCode(call(w.memberOfA(role), fn, args), "FORBIDDEN");
+      expect(low.message).toContain(minimum);
+      expectNothingAbout(w, low, `the ${role}'s error`);
+    }
+
+    expect(await snapshot(t), "a refused call changed data").toEqual(before);
+
+    // Platform admins read any tenant through queries, but never write without a membership.
+    const root = await signUp(as, "root@platform.test");
+    const afterRoot = await snapshot(t);
+    if (fn.kind === "query") {
+      await call(root.client, fn, args);
+    } else {
+      await expectCode(call(root.client, fn, args), "NOT_FOUND");
+      expect(await snapshot(t)).toEqual(afterRoot);
+    }
+
+    // The same arguments work for a member with exactly the minimum role: the refusals above
+    // were about access, not about the arguments.
+    await call(w.memberOfA(minimum), fn, args);
+  });
+});
+
+describe.each(ofKind("platformAdmin").map((f) => [f.name, f] as const))(
+  "platform-admin function %s",
+  (name, fn) => {
+    it("refuses anonymous callers and non-admins, even a tenant owner, and serves a platform admin", async () => {
+      const { t, as, w } = await world();
+      const args = PLATFORM_MATRIX[name](w);
+      await expectCode(call(t, fn, args), "UNAUTHENTICATED");
+      for (const client of [w.ownerA.client, w.ownerB.client, w.viewerA.client]) {
+        await expectCode(call(client, fn, args), "FORBIDDEN");
+      }
+      // An address on the list that signs in but is not registered yet is not an admin yet.
+      await expectCode(call(as("root@platform.test"), fn, args), "UNAUTHENTICATED");
+      // An address that is not on the list never becomes one, whatever the token says about it.
+      const impostor = await signUp(as, "root@platform.test.evil", { subject: "impostor" });
+      await expectCode(call(impostor.client, fn, args), "FORBIDDEN");
+
+      const root = await signUp(as, "Root@Platform.test");
+      const result = await call(root.client, fn, args);
+      expect(result).toBeTruthy();
+    });
+  },
+);
+
+describe.each([...ofKind("identity"), ...ofKind("authed")].map((f) => [f.name, f] as const))(
+  "signed-in function %s",
+  (name, fn) => {
+    it("refuses anonymous callers and changes nothing", async () => {
+      const { t, w } = await world();
+      const before = await snapshot(t);
+      const error = await expectCode(call(t, fn, SIGNED_IN_MATRIX[name](w)), "UNAUTHENTICATED");
+      expectNothingAbout(w, error, "the anonymous error");
+      expect(await snapshot(t)).toEqual(before);
+    });
+  },
+);
+
+describe("public functions", () => {
+  it("answers anonymous callers only with what the allowlist reason promises", async () => {
+    const { t } = setup();
+    expect(await t.query(api.system.status, {})).toEqual({ version: expect.any(String), heartbeat: null });
+  });
+});
+
+describe("signed-in functions that take a tenant", () => {
+  it("setLastTenant and bySlug treat another tenant like one that does not exist", async () => {
+    const { t, w } = await world();
+    const before = await snapshot(t);
+    const error = await expectCode(
+      w.ownerB.client.mutation(api.users.setLastTenant, { tenantId: w.tenantA }),
+      "NOT_FOUND",
+    );
+    expectNothingAbout(w, error, "setLastTenant");
+    expect(await snapshot(t)).toEqual(before);
+    expect(await w.ownerB.client.query(api.tenants.bySlug, { slug: w.slugA })).toBeNull();
+    expect(await w.ownerB.client.query(api.tenants.bySlug, { slug: "no-such-workspace" })).toBeNull();
+    expect(await w.viewerA.client.query(api.tenants.bySlug, { slug: w.slugA })).toEqual({
+      tenantId: w.tenantA,
+      name: "Acme Shoes",
+      role: "viewer",
+    });
+  });
+});
+
+describe("cross-tenant id smuggling", () => {
+  const cases: [string, (w: World) => Promise<unknown>][] = [
+    [
+      "members.changeRole with B's membership",
+      (w) =>
+        w.adminA.client.mutation(api.members.changeRole, {
+          tenantId: w.tenantA,
+          membershipId: w.agentB.membershipId,
+          role: "viewer",
+        }),
+    ],
+    [
+      "members.remove with B's membership",
+      (w) =>
+        w.adminA.client.mutation(api.members.remove, {
+          tenantId: w.tenantA,
+          membershipId: w.agentB.membershipId,
+        }),
+    ],
+    [
+      "invitations.revoke with B's invitation",
+      (w) =>
+        w.adminA.client.mutation(api.invitations.revoke, {
+          tenantId: w.tenantA,
+          invitationId: w.invitationB,
+        }),
+    ],
+    [
+      "invitations.resend with B's invitation",
+      (w) =>
+        w.adminA.client.mutation(api.invitations.resend, {
+          tenantId: w.tenantA,
+          invitationId: w.invitationB,
+        }),
+    ],
+  ];
+
+  it.each(cases)("refuses %s and changes nothing", async (_label, attempt) => {
+    const { t, w } = await world();
+    const before = await snapshot(t);
+    const error = await expectCode(attempt(w), "NOT_FOUND");
+    expect(JSON.stringify(error)).not.toMatch(/beta|bea@|bruno@/i);
+    // Nothing changed, and nothing was scheduled (no email to B's invitee, no new link).
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await snapshot(t)).toEqual(before);
+  });
+});
