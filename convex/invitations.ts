@@ -121,6 +121,18 @@ export const attachToken = internalMutation({
   },
 });
 
+/** Shows why an invitation could not be sent (the page would otherwise say "Sending…"). */
+export const markUndeliverable = internalMutation({
+  args: { invitationId: v.id("invitations"), error: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { invitationId, error }) => {
+    const invitation = await ctx.db.get("invitations", invitationId);
+    if (invitation?.status === "pending")
+      await ctx.db.patch("invitations", invitationId, { deliveryError: error });
+    return null;
+  },
+});
+
 export const recordDelivery = internalMutation({
   args: {
     invitationId: v.id("invitations"),
@@ -147,7 +159,14 @@ export const deliver = internalAction({
     const invitation = await ctx.runQuery(internal.invitations.forDelivery, { invitationId });
     if (!invitation) return null;
     // Read before the link is attached: without APP_URL nothing is sent, so nothing may look sent.
-    const baseUrl = appUrl();
+    let baseUrl: string;
+    try {
+      baseUrl = appUrl();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await ctx.runMutation(internal.invitations.markUndeliverable, { invitationId, error: message });
+      throw error;
+    }
     const token = Invitations.newToken();
     const attached = await ctx.runMutation(internal.invitations.attachToken, {
       invitationId,

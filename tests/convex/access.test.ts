@@ -40,12 +40,13 @@ const MUST_BE_INTERNAL = [
   "invitations:attachToken",
   "invitations:recordDelivery",
   "invitations:forDelivery",
+  "invitations:markUndeliverable",
   "system:heartbeat",
   "system:health",
 ];
 /** Export names that say "background work"; any function so named must be internal. */
 const INTERNAL_NAME =
-  /^(deliver|attach|record|for[A-Z]|heartbeat|health|internal|cron|run[A-Z]|process[A-Z])/;
+  /^(deliver|attach|record|mark|for[A-Z]|heartbeat|health|internal|cron|run[A-Z]|process[A-Z])/;
 
 describe("every public function is built by a builder", () => {
   it("finds the app's functions (so the checks below are not vacuous)", () => {

@@ -91,3 +91,17 @@ describe("tenants", () => {
     ).rejects.toThrow(/at least one owner/);
   });
 });
+
+describe("invitation delivery without APP_URL", () => {
+  it("shows the reason on the invitation instead of looking sent", async () => {
+    const { t, as } = setup();
+    vi.stubEnv("APP_URL", "");
+    const ana = await signUp(as, "ana@acme.test");
+    const { tenantId } = await ana.mutation(api.tenants.create, settings);
+    await ana.mutation(api.invitations.create, { tenantId, email: "bob@acme.test", role: "agent" });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const [pending] = await ana.query(api.invitations.listPending, { tenantId });
+    expect(pending).toMatchObject({ delivered: false, deliveryError: expect.stringMatching(/APP_URL/) });
+    expect(await ana.query(api.emails.listForTenant, { tenantId })).toEqual([]);
+  });
+});
