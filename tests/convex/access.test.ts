@@ -46,7 +46,7 @@ const MUST_BE_INTERNAL = [
 ];
 /** Export names that say "background work"; any function so named must be internal. */
 const INTERNAL_NAME =
-  /^(deliver|attach|record|mark|for[A-Z]|heartbeat|health|internal|cron|run[A-Z]|process[A-Z])/;
+  /^(deliver|attach|record|for[A-Z]|heartbeat|health|internal|cron|run[A-Z]|process[A-Z])/;
 
 describe("every public function is built by a builder", () => {
   it("finds the app's functions (so the checks below are not vacuous)", () => {
