@@ -1,22 +1,24 @@
-import type { LinksFunction, MetaFunction } from "@remix-run/node";
-import {
-  Links,
-  Meta,
-  Outlet,
-  Scripts,
-  ScrollRestoration,
-  useLoaderData,
-  useRouteLoaderData,
-} from "@remix-run/react";
-import { ConvexProvider } from "convex/react";
-import { useState, type ReactNode } from "react";
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
+import { ConvexProviderWithAuth } from "convex/react";
+import { lazy, Suspense, useState, type ReactNode } from "react";
 import { APP_VERSION } from "../convex/version";
+import { AccountMenu, LocalSignOutButton } from "./components/account-menu";
 import { RouteErrorView } from "./components/error-view";
 import { SiteLayout } from "./components/site-layout";
+import { getAuthMode, getUser } from "./lib/auth.server";
+import type { AuthUser } from "./lib/auth-user";
+import { clerkRootLoader } from "./lib/clerk.server";
 import { getConvexReactClient } from "./lib/convex";
+import { useLocalConvexAuth } from "./lib/convex-auth";
 import { getPublicEnv } from "./lib/env.server";
 import { serializeForScript } from "./lib/public-env";
+import { useRootData, type RootLoaderData } from "./lib/root-data";
 import stylesheet from "./tailwind.css?url";
+
+// The Clerk shell is a separate chunk, loaded only in Clerk mode: without Clerk's keys nothing
+// of Clerk is downloaded, imported or run.
+const ClerkRoot = lazy(() => import("./components/clerk/clerk-app"));
 
 export const links: LinksFunction = () => [
   { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
@@ -31,14 +33,19 @@ export const meta: MetaFunction = () => [
   },
 ];
 
-export function loader() {
-  return { publicEnv: getPublicEnv(), version: APP_VERSION };
+export async function loader(args: LoaderFunctionArgs): Promise<RootLoaderData | Response> {
+  const base = { publicEnv: getPublicEnv(), version: APP_VERSION };
+  if (getAuthMode() === "clerk") {
+    // Clerk's loader authenticates the request and adds the state its provider needs.
+    return await clerkRootLoader(args, (user) => ({ ...base, auth: { mode: "clerk", user } }));
+  }
+  return { ...base, auth: { mode: "local", user: await getUser(args.request) } };
 }
 
 /** The document around both the app and the root error page. */
 export function Layout({ children }: { children: ReactNode }) {
   // Undefined when the root loader itself failed; the error page still renders.
-  const data = useRouteLoaderData<typeof loader>("root");
+  const data = useRootData();
   return (
     <html lang="en" className="h-full">
       <head>
@@ -48,7 +55,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body className="h-full font-sans antialiased">
-        <SiteLayout version={data?.version}>{children}</SiteLayout>
+        {children}
         {data ? (
           // Before the module scripts, so entry.client and the Convex client can read it.
           <script
@@ -63,15 +70,41 @@ export function Layout({ children }: { children: ReactNode }) {
 }
 
 export default function App() {
-  const { publicEnv } = useLoaderData<typeof loader>();
-  const [convex] = useState(() => getConvexReactClient(publicEnv.CONVEX_URL));
+  const data = useRootData()!;
+  if (data.auth.mode === "clerk") {
+    return (
+      <Suspense fallback={null}>
+        <ClerkRoot />
+      </Suspense>
+    );
+  }
+  return <LocalSignInApp data={data} />;
+}
+
+/** Local sign-in: Convex authenticated with tokens from /auth/token (see lib/convex-auth.ts). */
+function LocalSignInApp({ data }: { data: RootLoaderData }) {
+  const [convex] = useState(() => getConvexReactClient(data.publicEnv.CONVEX_URL));
   return (
-    <ConvexProvider client={convex}>
-      <Outlet />
-    </ConvexProvider>
+    <ConvexProviderWithAuth client={convex} useAuth={useLocalConvexAuth}>
+      <SiteLayout version={data.version} actions={<LocalAccountMenu user={data.auth.user} />}>
+        <Outlet />
+      </SiteLayout>
+    </ConvexProviderWithAuth>
   );
 }
 
+function LocalAccountMenu({ user }: { user: AuthUser | null }) {
+  return <AccountMenu user={user} signOut={<LocalSignOutButton />} />;
+}
+
 export function ErrorBoundary() {
-  return <RouteErrorView />;
+  const data = useRootData();
+  // The account menu needs no provider in local mode; Clerk's needs the Clerk shell, which an
+  // error at this level has replaced.
+  const actions = data?.auth.mode === "local" ? <LocalAccountMenu user={data.auth.user} /> : null;
+  return (
+    <SiteLayout version={data?.version} actions={actions}>
+      <RouteErrorView />
+    </SiteLayout>
+  );
 }

@@ -1,8 +1,17 @@
 // The page frame every route shares, including error pages: header, main landmark, footer.
+// The header's right-hand side is a slot (`actions`): the account menu today, more controls
+// (a tenant switcher, say) later, without this component knowing about sign-in.
 import { Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 
-export function SiteLayout({ version, children }: { version?: string; children: ReactNode }) {
+export type SiteLayoutProps = {
+  version?: string;
+  /** Controls at the right of the header, in order (account menu last by convention). */
+  actions?: ReactNode;
+  children: ReactNode;
+};
+
+export function SiteLayout({ version, actions, children }: SiteLayoutProps) {
   return (
     <div className="flex min-h-dvh flex-col bg-slate-50 text-slate-900">
       <a
@@ -26,6 +35,7 @@ export function SiteLayout({ version, children }: { version?: string; children: 
             </span>
             Switchboard
           </Link>
+          {actions ? <div className="flex items-center gap-3">{actions}</div> : null}
         </div>
       </header>
       <main id="main" tabIndex={-1} className="mx-auto w-full max-w-5xl flex-1 px-4 py-10 sm:px-6 sm:py-16">

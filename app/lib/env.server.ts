@@ -1,6 +1,7 @@
 // The one place the Remix server reads its configuration. It is validated once, at boot
 // (entry.server imports it), and a bad value stops the server with every problem listed.
 import { z } from "zod";
+import type { AuthMode } from "./auth-user";
 import type { PublicEnv } from "./public-env";
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -23,6 +24,16 @@ const schema = z.object({
   CLERK_SECRET_KEY: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   APP_URL: httpUrl("APP_URL").optional(),
+  PORT: z.coerce
+    .number({ error: "PORT must be a port number" })
+    .int("PORT must be a port number")
+    .min(1, "PORT must be a port number")
+    .max(65_535, "PORT must be a port number")
+    .optional(),
+  // Local sign-in only (ignored when Clerk is configured): where the signing key, the accounts
+  // and the generated session secret live, relative to the working directory (the project root).
+  AUTH_DATA_DIR: z.string().min(1).default(".data/auth"),
+  SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
 });
 
 /** Rules across variables; checked on the raw input so they are reported with every other problem. */
@@ -41,7 +52,10 @@ function crossFieldProblems(input: Record<string, string | undefined>): string[]
   return problems;
 }
 
-export type Env = Omit<z.output<typeof schema>, "CONVEX_SITE_URL"> & { CONVEX_SITE_URL: string };
+export type Env = Omit<z.output<typeof schema>, "CONVEX_SITE_URL"> & {
+  CONVEX_SITE_URL: string;
+  AUTH_MODE: AuthMode;
+};
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -94,8 +108,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   problems.push(...crossFieldProblems(input));
   if (!result.success || problems.length > 0) throw new EnvError(problems);
   const env = result.data;
+  const authMode: AuthMode = env.CLERK_PUBLISHABLE_KEY && env.CLERK_SECRET_KEY ? "clerk" : "local";
+  // In local mode APP_URL is also the issuer of sign-in tokens, so it always has a value, and it
+  // must be the URL the local Convex server is given as LOCAL_AUTH_ISSUER (local/stack.ts does both).
+  const appUrl = env.APP_URL ?? (authMode === "local" ? `http://127.0.0.1:${env.PORT ?? 3000}` : undefined);
   return {
     ...env,
+    APP_URL: appUrl === undefined ? undefined : stripTrailingSlash(appUrl),
+    AUTH_MODE: authMode,
     CONVEX_SITE_URL: stripTrailingSlash(
       env.CONVEX_SITE_URL ?? (deriveConvexSiteUrl(env.CONVEX_URL) as string),
     ),

@@ -1,11 +1,13 @@
 import type { MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { useQuery } from "convex/react";
 import { api } from "../../convex/_generated/api";
+import { buttonClass } from "../components/button";
 import { RouteErrorView } from "../components/error-view";
 import { SystemStatusCard, type SystemStatus } from "../components/system-status-card";
 import { getConvexHttpClient } from "../lib/convex.server";
 import { logger } from "../lib/logger.server";
+import { useRootData } from "../lib/root-data";
 
 export const meta: MetaFunction = () => [{ title: "Switchboard — WhatsApp for teams" }];
 
@@ -28,6 +30,7 @@ export default function Index() {
   // Undefined until the live subscription delivers; the preloaded snapshot fills the gap.
   const live = useQuery(api.system.status);
   const status = live ?? preloaded ?? undefined;
+  const signedIn = Boolean(useRootData()?.auth.user);
 
   return (
     <div className="space-y-12">
@@ -39,6 +42,11 @@ export default function Index() {
           WhatsApp for every team you serve: a live shared inbox, an AI assistant that answers around the
           clock, and campaigns with credits you can account for.
         </p>
+        {signedIn ? (
+          <Link to="/app" className={`mt-6 ${buttonClass("primary")}`}>
+            Open your workspace
+          </Link>
+        ) : null}
       </section>
       <SystemStatusCard status={status} live={live !== undefined} />
     </div>

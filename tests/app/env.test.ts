@@ -49,6 +49,31 @@ describe("parseEnv", () => {
   });
 });
 
+describe("sign-in settings", () => {
+  it("uses local sign-in, issuing as http://127.0.0.1:$PORT unless APP_URL says otherwise", () => {
+    expect(parseEnv(LOCAL)).toMatchObject({
+      AUTH_MODE: "local",
+      APP_URL: "http://127.0.0.1:3000",
+      AUTH_DATA_DIR: ".data/auth",
+    });
+    expect(parseEnv({ ...LOCAL, PORT: "4100" }).APP_URL).toBe("http://127.0.0.1:4100");
+    expect(parseEnv({ ...LOCAL, APP_URL: "http://localhost:5000/" }).APP_URL).toBe("http://localhost:5000");
+  });
+
+  it("uses Clerk when both keys are set, without inventing an APP_URL", () => {
+    const env = parseEnv({ ...LOCAL, CLERK_PUBLISHABLE_KEY: "pk_test_1", CLERK_SECRET_KEY: "sk" });
+    expect(env.AUTH_MODE).toBe("clerk");
+    expect(env.APP_URL).toBeUndefined();
+  });
+
+  it("refuses a short SESSION_SECRET and a PORT that is not a port", () => {
+    expect(problemsOf({ ...LOCAL, SESSION_SECRET: "too-short", PORT: "http" })).toEqual([
+      "PORT must be a port number",
+      "SESSION_SECRET must be at least 32 characters",
+    ]);
+  });
+});
+
 describe("CONVEX_SITE_URL", () => {
   it("is the next port for a local backend", () => {
     expect(parseEnv(LOCAL).CONVEX_SITE_URL).toBe("http://127.0.0.1:3211");

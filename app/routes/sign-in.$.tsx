@@ -1,0 +1,79 @@
+// /sign-in: local sign-in's form (email, name, optional password), or Clerk's <SignIn /> when
+// Clerk is configured. The splat (`/sign-in/*`) is for Clerk's own steps; local sign-in has none.
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { lazy, Suspense } from "react";
+import { RouteErrorView } from "../components/error-view";
+import { SignInForm } from "../components/sign-in-form";
+import { getAccountStore, getAuthMode, getUser, rejectCrossSite } from "../lib/auth.server";
+import { commitNewSession } from "../lib/local-auth/session.server";
+import { signInWithForm } from "../lib/local-auth/sign-in-form.server";
+import { safeRedirect } from "../lib/safe-redirect";
+
+// Loaded only in Clerk mode, so local sign-in never downloads Clerk.
+const ClerkSignIn = lazy(() => import("../components/clerk/clerk-sign-in"));
+
+export const meta: MetaFunction = () => [{ title: "Sign in — Switchboard" }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
+  const mode = getAuthMode();
+  if (mode === "local") {
+    if (params["*"]) throw new Response("Not found", { status: 404 });
+    if (await getUser(request)) throw redirect(redirectTo);
+  }
+  return { mode, redirectTo };
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  if (getAuthMode() !== "local") throw new Response("Method not allowed", { status: 405 });
+  rejectCrossSite(request);
+  const form = await request.formData();
+  const redirectTo = safeRedirect(form.get("redirectTo"));
+  const outcome = await signInWithForm(form, getAccountStore());
+  if (!outcome.ok) return data({ fieldErrors: outcome.fieldErrors, values: outcome.values }, { status: 400 });
+  return redirect(redirectTo, { headers: { "Set-Cookie": await commitNewSession(outcome.account.id) } });
+}
+
+export default function SignInPage() {
+  const { mode, redirectTo } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const submitting = useNavigation().state === "submitting";
+
+  if (mode === "clerk") {
+    return (
+      <div className="flex justify-center">
+        <Suspense fallback={<p className="text-slate-600">Loading sign-in…</p>}>
+          <ClerkSignIn redirectTo={redirectTo} />
+        </Suspense>
+      </div>
+    );
+  }
+
+  return (
+    <section aria-labelledby="sign-in-title" className="mx-auto max-w-md">
+      <h1 id="sign-in-title" className="text-3xl font-bold tracking-tight text-slate-900">
+        Sign in
+      </h1>
+      <p className="mt-2 text-slate-600">
+        First time here? Signing in with a new email address creates your account.
+      </p>
+      <SignInForm
+        redirectTo={redirectTo}
+        fieldErrors={actionData?.fieldErrors}
+        values={actionData?.values}
+        submitting={submitting}
+      />
+    </section>
+  );
+}
+
+export function ErrorBoundary() {
+  return <RouteErrorView compact />;
+}
