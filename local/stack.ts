@@ -138,7 +138,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         "--site-port",
         String(sitePort),
       ];
-      const convexEnv: Record<string, string> = localSignIn ? { LOCAL_AUTH_ISSUER: appUrl } : {};
+      const convexEnv: Record<string, string> = {
+        // Links in emails point at the web app.
+        APP_URL: appUrl,
+        ...(localSignIn ? { LOCAL_AUTH_ISSUER: appUrl } : {}),
+        // Convex-side settings a developer may export before `npm run dev`.
+        ...pick(env, ["PLATFORM_ADMIN_EMAILS", "RESEND_API_KEY", "RESEND_BASE_URL", "EMAIL_FROM"]),
+      };
       args.push("--env-file", writeConvexEnvFile(dataDir, convexEnv));
       if (options.mode === "dev") args.push("--watch", "--codegen");
       const convex = startService(
@@ -215,6 +221,10 @@ export function writeConvexEnvFile(dataDir: string, values: Record<string, strin
   ];
   writeFileSync(file, lines.filter((line) => line !== "").join("\n") + "\n", { mode: 0o600 });
   return file;
+}
+
+function pick(env: Record<string, string | undefined>, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => env[k]).map((k) => [k, env[k]!]));
 }
 
 export function deriveSiteUrl(convexUrl: string): string {
