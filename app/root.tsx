@@ -6,6 +6,7 @@ import { APP_VERSION } from "../convex/version";
 import { AccountMenu, LocalSignOutButton } from "./components/account-menu";
 import { RouteErrorView } from "./components/error-view";
 import { SiteLayout } from "./components/site-layout";
+import { TenantSwitcher } from "./components/tenant-switcher";
 import { getAuthMode, getUser } from "./lib/auth.server";
 import type { AuthUser } from "./lib/auth-user";
 import { clerkRootLoader } from "./lib/clerk.server";
@@ -86,7 +87,15 @@ function LocalSignInApp({ data }: { data: RootLoaderData }) {
   const [convex] = useState(() => getConvexReactClient(data.publicEnv.CONVEX_URL));
   return (
     <ConvexProviderWithAuth client={convex} useAuth={useLocalConvexAuth}>
-      <SiteLayout version={data.version} actions={<LocalAccountMenu user={data.auth.user} />}>
+      <SiteLayout
+        version={data.version}
+        actions={
+          <>
+            {data.auth.user ? <TenantSwitcher /> : null}
+            <LocalAccountMenu user={data.auth.user} />
+          </>
+        }
+      >
         <Outlet />
       </SiteLayout>
     </ConvexProviderWithAuth>

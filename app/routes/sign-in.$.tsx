@@ -22,7 +22,8 @@ const ClerkSignIn = lazy(() => import("../components/clerk/clerk-sign-in"));
 export const meta: MetaFunction = () => [{ title: "Sign in — Switchboard" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
+  // Signed in without a destination: the workspace (or onboarding), not the marketing page.
+  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"), "/app");
   const mode = getAuthMode();
   if (mode === "local") {
     if (params["*"]) throw new Response("Not found", { status: 404 });
@@ -35,7 +36,7 @@ export async function action({ request }: ActionFunctionArgs) {
   if (getAuthMode() !== "local") throw new Response("Method not allowed", { status: 405 });
   rejectCrossSite(request);
   const form = await request.formData();
-  const redirectTo = safeRedirect(form.get("redirectTo"));
+  const redirectTo = safeRedirect(form.get("redirectTo"), "/app");
   const outcome = await signInWithForm(form, getAccountStore());
   if (!outcome.ok) return data({ fieldErrors: outcome.fieldErrors, values: outcome.values }, { status: 400 });
   return redirect(redirectTo, { headers: { "Set-Cookie": await commitNewSession(outcome.account.id) } });

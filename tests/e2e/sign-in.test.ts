@@ -58,9 +58,11 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
   await page.getByLabel("Name").fill("Ada Lovelace");
   await page.getByLabel("Password (optional)").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${stack.webUrl}/`);
+  // Without a destination, signing in leads to the workspace, or to creating one.
+  await page.waitForURL(`${stack.webUrl}/onboarding`);
   const menu = banner.getByRole("button", { name: "Account menu for Ada Lovelace" });
   await menu.waitFor();
+  await page.goto(`${stack.webUrl}/`);
 
   // The browser's Convex client authenticates with a token from /auth/token, which the local
   // Convex server verifies against the app's JWKS (the web server logs that fetch).
@@ -128,8 +130,8 @@ it("sends an anonymous visitor of a protected path through sign-in and back", as
   await page.getByLabel("Name").fill("Grace Hopper");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${stack.webUrl}/healthz`);
-  // An open redirect is refused: after sign-in the visitor lands on the home page instead.
+  // An open redirect is refused: the signed-in visitor lands in the app instead.
   await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent("//example.com/")}`);
-  await page.waitForURL(`${stack.webUrl}/`);
+  await page.waitForURL(`${stack.webUrl}/onboarding`);
   await context.close();
 });

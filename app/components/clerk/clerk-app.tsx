@@ -10,6 +10,7 @@ import { useRootData } from "../../lib/root-data";
 import type { AuthUser } from "../../lib/auth-user";
 import { AccountMenu, menuItemClass } from "../account-menu";
 import { SiteLayout } from "../site-layout";
+import { TenantSwitcher } from "../tenant-switcher";
 
 function ClerkAccountMenu({ serverUser }: { serverUser: AuthUser | null }) {
   const { isLoaded, isSignedIn, user } = useUser();
@@ -42,7 +43,15 @@ function ClerkShell() {
   const [convex] = useState(() => getConvexReactClient(data.publicEnv.CONVEX_URL));
   return (
     <ConvexProviderWithClerk client={convex} useAuth={useAuth}>
-      <SiteLayout version={data.version} actions={<ClerkAccountMenu serverUser={data.auth.user} />}>
+      <SiteLayout
+        version={data.version}
+        actions={
+          <>
+            <TenantSwitcher />
+            <ClerkAccountMenu serverUser={data.auth.user} />
+          </>
+        }
+      >
         <Outlet />
       </SiteLayout>
     </ConvexProviderWithClerk>

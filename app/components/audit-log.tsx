@@ -1,0 +1,208 @@
+// The audit log view shared by a workspace's page and the platform admin's: filters by action
+// and actor (kept in the URL), the events newest first with their before → after changes, and
+// "Load more". The list is a live paginated query: new events appear on top without a reload.
+import { useSearchParams } from "@remix-run/react";
+import type { PaginationStatus } from "convex/react";
+import { useEffect, useMemo, useState } from "react";
+import type { Doc } from "../../convex/_generated/dataModel";
+import { auditActionLabel, mergeActors, type ActorOption } from "../lib/audit-actions";
+import { changeRows, formatDateTime } from "../lib/format";
+import { Button } from "./button";
+import { EmptyState } from "./empty-state";
+import { SelectField } from "./form-field";
+import { LoadingState } from "./spinner";
+
+export type AuditEvent = Doc<"auditEvents">;
+
+/** The filters in the URL (`?action=…&actor=…`), and setters that keep the rest of the URL. */
+export function useAuditFilters() {
+  const [params, setParams] = useSearchParams();
+  const action = params.get("action") || undefined;
+  const actor = params.get("actor") || undefined;
+  const set = (key: "action" | "actor", value: string) =>
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value) next.set(key, value);
+        else next.delete(key);
+        return next;
+      },
+      { replace: true, preventScrollReset: true },
+    );
+  return {
+    action,
+    actor,
+    setAction: (value: string) => set("action", value),
+    setActor: (value: string) => set("actor", value),
+  };
+}
+
+/** Everyone offered in the actor filter: `base` (e.g. the members) plus whoever acted in `events`. */
+export function useActorOptions(base: readonly ActorOption[], events: readonly AuditEvent[]): ActorOption[] {
+  const [seen, setSeen] = useState<ActorOption[]>([]);
+  useEffect(() => setSeen((known) => mergeActors(known, events)), [events]);
+  return useMemo(() => {
+    const ids = new Set(base.map((a) => a.value));
+    return [...base, ...seen.filter((a) => !ids.has(a.value))].sort((a, b) => a.label.localeCompare(b.label));
+  }, [base, seen]);
+}
+
+export type AuditFiltersProps = {
+  actions: Record<string, string>;
+  actors: readonly ActorOption[];
+  action: string | undefined;
+  actor: string | undefined;
+  onAction: (value: string) => void;
+  onActor: (value: string) => void;
+};
+
+export function AuditFilters({ actions, actors, action, actor, onAction, onActor }: AuditFiltersProps) {
+  const actionOptions = [
+    { value: "", label: "All actions" },
+    ...Object.entries(actions).map(([value, label]) => ({ value, label })),
+  ];
+  if (action && !(action in actions)) actionOptions.push({ value: action, label: action });
+  const actorOptions = [{ value: "", label: "Everyone" }, ...actors];
+  if (actor && !actors.some((a) => a.value === actor))
+    actorOptions.push({ value: actor, label: "Selected actor" });
+  return (
+    <form
+      role="search"
+      aria-label="Filter the audit log"
+      onSubmit={(e) => e.preventDefault()}
+      className="grid gap-4 sm:grid-cols-2"
+    >
+      <SelectField
+        label="Action"
+        name="action"
+        value={action ?? ""}
+        onChange={(e) => onAction(e.target.value)}
+        options={actionOptions}
+      />
+      <SelectField
+        label="Actor"
+        name="actor"
+        value={actor ?? ""}
+        onChange={(e) => onActor(e.target.value)}
+        options={actorOptions}
+      />
+    </form>
+  );
+}
+
+export type AuditEventListProps = {
+  events: readonly AuditEvent[];
+  status: PaginationStatus;
+  loadMore: () => void;
+  /** Show times in this zone (the workspace's); the viewer's own when omitted. */
+  timeZone?: string;
+  filtered: boolean;
+  /** Show each event's workspace column (platform view). */
+  tenantName?: (event: AuditEvent) => string | null;
+};
+
+export function AuditEventList({
+  events,
+  status,
+  loadMore,
+  timeZone,
+  filtered,
+  tenantName,
+}: AuditEventListProps) {
+  if (status === "LoadingFirstPage") return <LoadingState label="Loading the audit log…" />;
+  return (
+    <div className="space-y-4">
+      {events.length === 0 ? (
+        <EmptyState
+          title={filtered ? "No events match these filters" : "Nothing recorded yet"}
+          description={
+            filtered
+              ? status === "CanLoadMore"
+                ? "None on this page; load more to look further back, or clear a filter."
+                : "Try another action or actor."
+              : "Sensitive changes (settings, members, invitations) are recorded here as they happen."
+          }
+        />
+      ) : (
+        <ol
+          aria-label="Audit events, newest first"
+          className="divide-y divide-slate-100 overflow-hidden rounded-2xl border border-slate-200 bg-white shadow-sm"
+        >
+          {events.map((event) => (
+            <AuditEventRow
+              key={event._id}
+              event={event}
+              timeZone={timeZone}
+              tenantName={tenantName?.(event) ?? null}
+            />
+          ))}
+        </ol>
+      )}
+      <div className="flex items-center justify-center">
+        {status === "Exhausted" ? (
+          events.length > 0 ? (
+            <p className="text-sm text-slate-500">That is the beginning of the log.</p>
+          ) : null
+        ) : (
+          <Button onClick={loadMore} busy={status === "LoadingMore"} busyLabel="Loading…">
+            Load more
+          </Button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function AuditEventRow({
+  event,
+  timeZone,
+  tenantName,
+}: {
+  event: AuditEvent;
+  timeZone?: string;
+  tenantName: string | null;
+}) {
+  const changes = changeRows(event.before, event.after, { timeZone });
+  return (
+    <li className="grid gap-2 px-4 py-4 sm:grid-cols-[11rem_1fr] sm:gap-6">
+      <div className="text-sm text-slate-500">
+        <time dateTime={new Date(event.at).toISOString()}>{formatDateTime(event.at, timeZone)}</time>
+        {tenantName ? <p className="mt-1 truncate text-xs text-slate-500">{tenantName}</p> : null}
+      </div>
+      <div className="min-w-0">
+        <p className="flex flex-wrap items-center gap-x-2 gap-y-1 text-sm">
+          <span className="rounded-md bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-700">
+            {auditActionLabel(event.action)}
+          </span>
+          <span className="font-medium break-words text-slate-900">{event.actorEmail}</span>
+        </p>
+        <p className="mt-1 text-sm text-slate-700">{event.summary}</p>
+        {changes.length > 0 ? (
+          <dl className="mt-2 space-y-1 text-xs">
+            {changes.map((c) => (
+              <div key={c.field} className="flex flex-wrap items-baseline gap-x-2">
+                <dt className="font-medium text-slate-600">{c.field}</dt>
+                <dd className="font-mono break-all text-slate-800">
+                  <span
+                    className={
+                      c.before === null ? "text-slate-400" : "text-red-700 line-through decoration-red-300"
+                    }
+                  >
+                    {c.before ?? "—"}
+                  </span>
+                  <span aria-hidden="true" className="mx-1 text-slate-400">
+                    →
+                  </span>
+                  <span className="sr-only"> changed to </span>
+                  <span className={c.after === null ? "text-slate-400" : "text-brand-700"}>
+                    {c.after ?? "—"}
+                  </span>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        ) : null}
+      </div>
+    </li>
+  );
+}

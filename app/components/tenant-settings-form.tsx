@@ -1,0 +1,130 @@
+// The workspace settings form (name, currency, time zone, default country), shared by
+// onboarding and the settings page. It submits to Convex from the browser; errors with a
+// `field` appear under that field, others above the buttons.
+import { useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { toFormErrors, type FormErrors } from "../lib/convex-errors";
+import {
+  countryOptions,
+  currencyOptions,
+  timeZoneOptions,
+  type TenantSettingsValues,
+} from "../lib/tenant-options";
+import { Button } from "./button";
+import { FormError, FormStatus, SelectField, TextField, useFocusFirstInvalid } from "./form-field";
+
+const FIELDS = ["name", "currency", "timeZone", "defaultCountry"] as const;
+type Field = (typeof FIELDS)[number];
+
+export type TenantSettingsFormProps = {
+  initial: TenantSettingsValues;
+  submitLabel: string;
+  busyLabel: string;
+  /** Saves the values; may throw a ConvexError. Returns a success message to announce, if any. */
+  onSubmit: (values: TenantSettingsValues) => Promise<string | void>;
+  disabled?: boolean;
+  secondaryAction?: ReactNode;
+};
+
+export function TenantSettingsForm({
+  initial,
+  submitLabel,
+  busyLabel,
+  onSubmit,
+  disabled,
+  secondaryAction,
+}: TenantSettingsFormProps) {
+  const form = useRef<HTMLFormElement>(null);
+  const [values, setValues] = useState(initial);
+  const [errors, setErrors] = useState<FormErrors<Field> | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
+  useFocusFirstInvalid(form, errors);
+
+  const currencies = useMemo(() => currencyOptions(values.currency), [values.currency]);
+  const countries = useMemo(() => countryOptions(values.defaultCountry), [values.defaultCountry]);
+  const zones = useMemo(() => timeZoneOptions(values.timeZone), [values.timeZone]);
+
+  const set = (field: Field) => (event: { target: { value: string } }) => {
+    setValues((v) => ({ ...v, [field]: event.target.value }));
+    setSaved(null);
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    if (!values.name.trim()) {
+      setErrors({ fields: { name: "Enter a name for the workspace" }, form: null });
+      return;
+    }
+    setBusy(true);
+    setErrors(null);
+    setSaved(null);
+    try {
+      const message = await onSubmit({ ...values, name: values.name.trim() });
+      if (message) setSaved(message);
+    } catch (error) {
+      setErrors(toFormErrors(error, FIELDS));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fieldError = (field: Field) => errors?.fields[field];
+
+  return (
+    <form ref={form} noValidate onSubmit={submit} className="space-y-6">
+      <TextField
+        label="Workspace name"
+        name="name"
+        value={values.name}
+        onChange={set("name")}
+        autoComplete="organization"
+        maxLength={80}
+        required
+        disabled={disabled}
+        error={fieldError("name")}
+        hint="Your business or team, as your colleagues will see it. 2 to 80 characters."
+      />
+      <div className="grid gap-6 sm:grid-cols-2">
+        <SelectField
+          label="Currency"
+          name="currency"
+          value={values.currency}
+          onChange={set("currency")}
+          options={currencies}
+          disabled={disabled}
+          error={fieldError("currency")}
+          hint="Credits and prices are shown in it."
+        />
+        <SelectField
+          label="Default country"
+          name="defaultCountry"
+          value={values.defaultCountry}
+          onChange={set("defaultCountry")}
+          options={countries}
+          disabled={disabled}
+          error={fieldError("defaultCountry")}
+          hint="For phone numbers written without a country code."
+        />
+      </div>
+      <SelectField
+        label="Time zone"
+        name="timeZone"
+        value={values.timeZone}
+        onChange={set("timeZone")}
+        options={zones}
+        disabled={disabled}
+        error={fieldError("timeZone")}
+        hint="Schedules and the audit log use it."
+      />
+      <FormError message={errors?.form} />
+      <div className="flex flex-wrap items-center gap-3">
+        <Button type="submit" variant="primary" busy={busy} busyLabel={busyLabel} disabled={disabled}>
+          {submitLabel}
+        </Button>
+        {secondaryAction}
+        <FormStatus message={saved} />
+      </div>
+    </form>
+  );
+}

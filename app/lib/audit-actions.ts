@@ -1,0 +1,46 @@
+// The audit actions the backend records (convex/model/*: `Audit.record` calls), for the filter
+// and for readable labels. An action missing here still shows, under its raw name.
+
+export const TENANT_AUDIT_ACTIONS = {
+  "tenant.created": "Workspace created",
+  "tenant.settings_updated": "Settings changed",
+  "member.role_changed": "Role changed",
+  "member.removed": "Member removed",
+  "member.left": "Member left",
+  "invitation.created": "Invitation sent",
+  "invitation.resent": "Invitation resent",
+  "invitation.revoked": "Invitation revoked",
+  "invitation.accepted": "Invitation accepted",
+  "invitation.declined": "Invitation declined",
+} as const;
+
+export const PLATFORM_AUDIT_ACTIONS = {
+  ...TENANT_AUDIT_ACTIONS,
+  "platform_admin.granted": "Platform admin granted",
+  "platform_admin.revoked": "Platform admin revoked",
+} as const;
+
+export function auditActionLabel(action: string): string {
+  return (PLATFORM_AUDIT_ACTIONS as Record<string, string>)[action] ?? action;
+}
+
+export type ActorOption = { value: string; label: string };
+
+/**
+ * Adds the actors of `events` to `known` (by id, keeping the first label seen), sorted by label.
+ * The actor filter offers who has acted so far; system actors (no id) cannot be filtered on.
+ */
+export function mergeActors(
+  known: readonly ActorOption[],
+  events: readonly { actorId?: string; actorEmail: string }[],
+): ActorOption[] {
+  const byId = new Map(known.map((a) => [a.value, a]));
+  let changed = false;
+  for (const e of events) {
+    if (!e.actorId || byId.has(e.actorId)) continue;
+    byId.set(e.actorId, { value: e.actorId, label: e.actorEmail });
+    changed = true;
+  }
+  if (!changed) return known as ActorOption[];
+  return [...byId.values()].sort((a, b) => a.label.localeCompare(b.label));
+}

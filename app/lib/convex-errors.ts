@@ -1,0 +1,73 @@
+// Turns what a Convex call threw into words for people: the `{ code, message, field }` that
+// convex/model/errors.ts puts in a ConvexError, or a neutral sentence for anything else (bugs and
+// network failures carry request ids and stack text nobody should read in a form).
+import type { AppErrorData, ErrorCode } from "../../convex/model/errors";
+
+export type AppError = { code: ErrorCode | "UNKNOWN"; message: string; field?: string };
+
+export const GENERIC_ERROR_MESSAGE = "Something went wrong. Please try again.";
+
+const CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "INVALID",
+  "CONFLICT",
+  "LAST_OWNER",
+  "EXPIRED",
+]);
+
+/** The ConvexError's data when `error` is one (checked by shape, so it also works across bundles). */
+function convexErrorData(error: unknown): unknown {
+  if (typeof error !== "object" || error === null) return undefined;
+  const candidate = error as { name?: unknown; data?: unknown };
+  return candidate.name === "ConvexError" ? candidate.data : undefined;
+}
+
+function isAppErrorData(data: unknown): data is AppErrorData {
+  if (typeof data !== "object" || data === null) return false;
+  const { code, message, field } = data as Record<string, unknown>;
+  return (
+    typeof code === "string" &&
+    CODES.has(code) &&
+    typeof message === "string" &&
+    (field === undefined || typeof field === "string")
+  );
+}
+
+/** What to tell the user about `error`. */
+export function toAppError(error: unknown, fallback = GENERIC_ERROR_MESSAGE): AppError {
+  const data = convexErrorData(error);
+  if (isAppErrorData(data)) {
+    return data.field ? { code: data.code, message: data.message, field: data.field } : data;
+  }
+  if (typeof data === "string" && data.trim()) return { code: "UNKNOWN", message: data };
+  return { code: "UNKNOWN", message: fallback };
+}
+
+/** True when `error` is a ConvexError with this code. */
+export function hasErrorCode(error: unknown, code: ErrorCode): boolean {
+  const data = convexErrorData(error);
+  return isAppErrorData(data) && data.code === code;
+}
+
+export type FormErrors<F extends string = string> = {
+  /** Messages for the fields they belong to (from the error's `field`). */
+  fields: Partial<Record<F, string>>;
+  /** A message for the whole form, when the error names no field this form has. */
+  form: string | null;
+};
+
+export const NO_FORM_ERRORS: FormErrors<never> = { fields: {}, form: null };
+
+/**
+ * Splits an error between a form's fields and the form itself. A `field` the form does not have
+ * (listed in `fields`) becomes the form's message, so nothing is ever hidden.
+ */
+export function toFormErrors<F extends string>(error: unknown, fields: readonly F[]): FormErrors<F> {
+  const { message, field } = toAppError(error);
+  if (field && (fields as readonly string[]).includes(field)) {
+    return { fields: { [field]: message } as Partial<Record<F, string>>, form: null };
+  }
+  return { fields: {}, form: message };
+}

@@ -1,0 +1,115 @@
+// /t/<slug>: the workspace overview — what it is, your place in it, and what is coming.
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { Link } from "@remix-run/react";
+import { useQuery } from "convex/react";
+import { useId, type ReactNode } from "react";
+import { api } from "../../convex/_generated/api";
+import { buttonClass } from "../components/button";
+import { DataRouteErrorView } from "../components/data-error-view";
+import { EmptyState } from "../components/empty-state";
+import { PageHeader, Section } from "../components/page-header";
+import { RoleBadge } from "../components/role-badge";
+import { requireUser } from "../lib/auth.server";
+import { formatDate } from "../lib/format";
+import { ROLE_DESCRIPTIONS } from "../lib/roles";
+import { useTenant } from "../lib/tenant-context";
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireUser(request);
+  return null;
+}
+
+const COMING = [
+  {
+    title: "Inbox",
+    description:
+      "Conversations from your WhatsApp numbers will appear here, answered by your assistant and handed to your team when needed.",
+  },
+  {
+    title: "Campaigns",
+    description: "Send approved templates to your contacts and watch delivery live.",
+  },
+  {
+    title: "Credits",
+    description: "Your balance, top-ups and what each message cost, in your workspace's currency.",
+  },
+];
+
+export default function TenantOverview() {
+  const tenant = useTenant();
+  const details = useQuery(api.tenants.get, { tenantId: tenant.tenantId });
+  const members = useQuery(api.members.list, { tenantId: tenant.tenantId });
+  const base = `/t/${encodeURIComponent(tenant.slug)}`;
+
+  return (
+    <div className="space-y-10">
+      <PageHeader
+        eyebrow="Overview"
+        title={tenant.name}
+        description={ROLE_DESCRIPTIONS[tenant.role] + " — that is what your role lets you do here."}
+      />
+
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
+        <Stat label="Your role">
+          <RoleBadge role={tenant.role} />
+        </Stat>
+        <Stat label="Members">
+          {members === undefined ? <Pending /> : <span className="tabular-nums">{members.length}</span>}
+        </Stat>
+        <Stat label="Currency">{details ? details.currency : <Pending />}</Stat>
+        <Stat label="Time zone">{details ? details.timeZone.replace(/_/g, " ") : <Pending />}</Stat>
+        <Stat label="Default country">{details ? details.defaultCountry : <Pending />}</Stat>
+        <Stat label="Created">{details ? formatDate(details.createdAt, details.timeZone) : <Pending />}</Stat>
+      </div>
+
+      {tenant.canAdminWrite && members?.length === 1 ? (
+        <Section
+          id="get-started"
+          title="Get started"
+          description="Bring your team in: invite agents to work the inbox and admins to help run the workspace."
+        >
+          <Link to={`${base}/members`} className={buttonClass("primary")}>
+            Invite your team
+          </Link>
+        </Section>
+      ) : null}
+
+      <Section
+        id="coming-soon"
+        title="Coming soon"
+        description="These parts of Switchboard are on their way; nothing here is set up yet."
+      >
+        <div className="grid gap-4 md:grid-cols-3">
+          {COMING.map((feature) => (
+            <EmptyState key={feature.title} title={feature.title} description={feature.description} />
+          ))}
+        </div>
+      </Section>
+    </div>
+  );
+}
+
+/** A labelled fact: a group named after its label, so it reads "Your role, Owner". */
+function Stat({ label, children }: { label: string; children: ReactNode }) {
+  const id = useId();
+  return (
+    <div
+      role="group"
+      aria-labelledby={id}
+      className="rounded-2xl border border-slate-200 bg-white p-5 shadow-sm"
+    >
+      <p id={id} className="text-sm font-medium text-slate-500">
+        {label}
+      </p>
+      <p className="mt-2 text-lg font-semibold text-slate-900">{children}</p>
+    </div>
+  );
+}
+
+function Pending() {
+  return <span aria-label="Loading" className="inline-block h-5 w-16 animate-pulse rounded bg-slate-200" />;
+}
+
+export function ErrorBoundary() {
+  return <DataRouteErrorView />;
+}

@@ -1,0 +1,73 @@
+// /t/<slug>/settings: the workspace's name, currency, time zone and default country (admins).
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useMutation, useQuery } from "convex/react";
+import { api } from "../../convex/_generated/api";
+import { DataRouteErrorView } from "../components/data-error-view";
+import { NotAllowed } from "../components/not-allowed";
+import { PageHeader } from "../components/page-header";
+import { LoadingState } from "../components/spinner";
+import { TenantSettingsForm } from "../components/tenant-settings-form";
+import { requireUser } from "../lib/auth.server";
+import { withArticle } from "../lib/roles";
+import { useTenant, type TenantContext } from "../lib/tenant-context";
+
+export const meta: MetaFunction = () => [{ title: "Settings — Switchboard" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireUser(request);
+  return null;
+}
+
+export default function SettingsPage() {
+  const tenant = useTenant();
+  if (!tenant.canAdminWrite) {
+    return (
+      <NotAllowed
+        message={
+          tenant.isMember
+            ? `You need the admin role to change settings. You are ${withArticle(tenant.role)} in ${tenant.name}; ask an owner or admin if you need more access.`
+            : "You need the admin role in this workspace to change its settings."
+        }
+        backTo={{ to: `/t/${encodeURIComponent(tenant.slug)}`, label: "Back to the overview" }}
+      />
+    );
+  }
+  return <SettingsEditor tenant={tenant} />;
+}
+
+function SettingsEditor({ tenant }: { tenant: TenantContext }) {
+  const current = useQuery(api.tenants.get, { tenantId: tenant.tenantId });
+  const update = useMutation(api.tenants.updateSettings);
+  return (
+    <div className="max-w-2xl">
+      <PageHeader
+        title="Settings"
+        description={`How ${tenant.name} works: its name, money, time and phone numbers.`}
+      />
+      {current === undefined ? (
+        <LoadingState label="Loading settings…" />
+      ) : (
+        <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
+          <TenantSettingsForm
+            initial={{
+              name: current.name,
+              currency: current.currency,
+              timeZone: current.timeZone,
+              defaultCountry: current.defaultCountry,
+            }}
+            submitLabel="Save settings"
+            busyLabel="Saving…"
+            onSubmit={async (values) => {
+              await update({ tenantId: tenant.tenantId, ...values });
+              return "Settings saved";
+            }}
+          />
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return <DataRouteErrorView />;
+}

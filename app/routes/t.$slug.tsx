@@ -1,0 +1,147 @@
+// /t/<slug>: the workspace frame. Resolves the address live (a workspace the viewer cannot see
+// reads as "not found"), shows the navigation their role reaches, remembers the workspace as
+// the last one opened, and gives its pages the workspace through the outlet context.
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, NavLink, Outlet, useLoaderData } from "@remix-run/react";
+import { useMutation, useQuery } from "convex/react";
+import { useEffect, useMemo } from "react";
+import { api } from "../../convex/_generated/api";
+import { buttonClass } from "../components/button";
+import { DataRouteErrorView } from "../components/data-error-view";
+import { MessagePanel } from "../components/not-allowed";
+import { RoleBadge } from "../components/role-badge";
+import { SignedInGate, useMe } from "../components/signed-in-gate";
+import { LoadingState } from "../components/spinner";
+import { TenantSwitcherMenu } from "../components/tenant-switcher";
+import { requireUser } from "../lib/auth.server";
+import { tenantAccess, type TenantContext } from "../lib/tenant-context";
+
+export const meta: MetaFunction = () => [{ title: "Workspace — Switchboard" }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireUser(request);
+  return { slug: params.slug ?? "" };
+}
+
+export default function TenantLayout() {
+  const { slug } = useLoaderData<typeof loader>();
+  return (
+    <SignedInGate>
+      <TenantShell key={slug} slug={slug} />
+    </SignedInGate>
+  );
+}
+
+function TenantShell({ slug }: { slug: string }) {
+  const me = useMe();
+  const tenant = useQuery(api.tenants.bySlug, { slug });
+  const setLastTenant = useMutation(api.users.setLastTenant);
+  const tenantId = tenant?.tenantId;
+  const isMember = tenantId !== undefined && me.tenants.some((t) => t.tenantId === tenantId);
+
+  useEffect(() => {
+    if (!tenantId || !isMember || me.lastTenantId === tenantId) return;
+    // Only a convenience for the next visit; a failure (just removed, say) changes nothing here.
+    setLastTenant({ tenantId }).catch(() => undefined);
+  }, [tenantId, isMember, me.lastTenantId, setLastTenant]);
+
+  const context = useMemo<TenantContext | null>(
+    () =>
+      tenant
+        ? {
+            tenantId: tenant.tenantId,
+            slug,
+            name: tenant.name,
+            role: tenant.role,
+            isMember,
+            ...tenantAccess(tenant.role, isMember, me.isPlatformAdmin),
+            me,
+          }
+        : null,
+    [tenant, slug, isMember, me],
+  );
+
+  if (tenant === undefined) return <LoadingState label="Opening workspace…" />;
+  if (tenant === null || !context) return <WorkspaceNotFound />;
+
+  const base = `/t/${encodeURIComponent(slug)}`;
+  const nav = [
+    { to: base, label: "Overview", end: true, show: true },
+    { to: `${base}/members`, label: "Members", end: false, show: true },
+    { to: `${base}/settings`, label: "Settings", end: false, show: context.canAdminWrite },
+    { to: `${base}/audit`, label: "Audit log", end: false, show: context.canAdminRead },
+    { to: `${base}/outbox`, label: "Outbox", end: false, show: context.canAdminRead },
+  ].filter((item) => item.show);
+
+  return (
+    <div className="flex flex-col gap-8 lg:flex-row">
+      <aside className="shrink-0 lg:w-56">
+        <div className="flex flex-wrap items-center justify-between gap-3 lg:block">
+          <div className="min-w-0">
+            <p className="truncate text-base font-semibold text-slate-900">{tenant.name}</p>
+            <p className="mt-1 flex items-center gap-2 text-sm text-slate-600">
+              Your role <RoleBadge role={tenant.role} />
+            </p>
+          </div>
+          <div className="lg:mt-4">
+            <TenantSwitcherMenu
+              isPlatformAdmin={me.isPlatformAdmin}
+              tenants={me.tenants}
+              currentSlug={slug}
+              panelPosition="right-0 lg:right-auto lg:left-0"
+            />
+          </div>
+        </div>
+        <nav aria-label="Workspace" className="mt-6 -mx-1 overflow-x-auto">
+          <ul className="flex gap-1 px-1 lg:flex-col">
+            {nav.map((item) => (
+              <li key={item.to}>
+                <NavLink
+                  to={item.to}
+                  end={item.end}
+                  prefetch="intent"
+                  className={({ isActive }) =>
+                    `block rounded-lg px-3 py-2 text-sm font-medium whitespace-nowrap ${
+                      isActive ? "bg-brand-50 text-brand-700" : "text-slate-700 hover:bg-slate-100"
+                    }`
+                  }
+                >
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </aside>
+      <div className="min-w-0 flex-1">
+        {!isMember ? (
+          <p className="mb-6 rounded-lg border border-sky-200 bg-sky-50 px-4 py-2 text-sm text-sky-900">
+            You are viewing this workspace as a platform admin; you are not a member, so it is read-only.
+          </p>
+        ) : null}
+        <Outlet context={context} />
+      </div>
+    </div>
+  );
+}
+
+function WorkspaceNotFound() {
+  return (
+    <MessagePanel
+      eyebrow="Workspace"
+      title="Workspace not found"
+      message="There is no workspace at this address, or you are not a member of it. If someone invited you, open the link in their invitation email."
+    >
+      <Link to="/app" className={buttonClass("primary")}>
+        Go to your workspaces
+      </Link>
+      <Link to="/onboarding" className={buttonClass("secondary")}>
+        Create a workspace
+      </Link>
+    </MessagePanel>
+  );
+}
+
+export function ErrorBoundary() {
+  return <DataRouteErrorView />;
+}
