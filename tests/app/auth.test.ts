@@ -460,7 +460,7 @@ describe("the sign-in form", () => {
       "/\t/evil.example",
       "evil.example",
     ]) {
-      expect(await go(evil), evil).toBe("/");
+      expect(await go(evil), evil).toBe("/app");
     }
   });
 
@@ -475,7 +475,7 @@ describe("the sign-in form", () => {
       return thrown.headers.get("location");
     };
     expect(await location("?redirectTo=%2Fcampaigns")).toBe("/campaigns");
-    expect(await location("?redirectTo=%2F%2Fevil.example")).toBe("/");
+    expect(await location("?redirectTo=%2F%2Fevil.example")).toBe("/app");
     const anonymous = await app.signInRoute.loader(
       args(new Request(`${ISSUER}/sign-in?redirectTo=%2Fcampaigns`)),
     );
