@@ -28,7 +28,9 @@ export function ensureBuild(): void {
   if (result.status !== 0) throw new Error("remix vite:build failed");
 }
 
-export async function startTestStack(): Promise<RunningStack & { logs: string[] }> {
+export async function startTestStack(
+  extraEnv: Record<string, string> = {},
+): Promise<RunningStack & { logs: string[] }> {
   ensureBuild();
   const logs: string[] = [];
   const convexPort = await freePort();
@@ -41,7 +43,7 @@ export async function startTestStack(): Promise<RunningStack & { logs: string[] 
     convexPort,
     convexSitePort,
     log: (service, line) => logs.push(`[${service}] ${line}`),
-    env: { CONVEX_URL: "", CONVEX_SITE_URL: "", SENTRY_DSN: "" },
+    env: { CONVEX_URL: "", CONVEX_SITE_URL: "", SENTRY_DSN: "", ...extraEnv },
   });
   return { ...stack, logs };
 }

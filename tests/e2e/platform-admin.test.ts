@@ -1,0 +1,57 @@
+// Platform admins in a real browser: an email listed in PLATFORM_ADMIN_EMAILS becomes a platform
+// admin on sign-in (audited), sees every workspace and the platform audit log; anyone else is
+// refused the admin pages.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, startTestStack } from "./stack";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startTestStack({ PLATFORM_ADMIN_EMAILS: "root@platform.example" });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function signInAs(page: Page, email: string, name: string, redirectTo: string): Promise<void> {
+  await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent(redirectTo)}`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+it("shows platform admins every workspace and the platform audit log, and refuses everyone else", async () => {
+  // Someone creates a workspace; they are not a platform admin.
+  const owner = await (await browser.newContext()).newPage();
+  await signInAs(owner, "olga@shop.example", "Olga Owner", "/app");
+  await owner.waitForURL(/\/onboarding$/);
+  await owner.getByLabel("Workspace name").fill("Olga's Shop");
+  await owner.getByRole("button", { name: "Create workspace" }).click();
+  await owner.waitForURL(/\/t\/olga-s-shop/);
+  await owner.goto(`${stack.webUrl}/admin`);
+  await owner
+    .getByRole("alert")
+    .getByText(/platform admin/i)
+    .waitFor();
+  expect(await owner.getByRole("navigation", { name: "Platform admin" }).count()).toBe(0);
+
+  // The platform admin sees it without being a member, live.
+  const admin = await (await browser.newContext()).newPage();
+  await signInAs(admin, "Root@Platform.example", "Rita Root", "/admin");
+  await admin.waitForURL(/\/admin$/);
+  const workspaces = admin.getByRole("table", { name: "Workspaces" });
+  await workspaces.getByRole("link", { name: "Olga's Shop" }).waitFor();
+
+  await admin
+    .getByRole("navigation", { name: "Platform admin" })
+    .getByRole("link", { name: "Audit log" })
+    .click();
+  await admin.waitForURL(/\/admin\/audit/);
+  await admin.getByText("root@platform.example became a platform admin").waitFor();
+  await admin.getByText("Created workspace Olga's Shop").waitFor();
+});
