@@ -14,6 +14,19 @@ const port = Number(process.env.PORT) || 3000;
 
 export default defineConfig({
   plugins: [tailwindcss(), remix(remixConfig)],
+  // Known up front, so the first page load in dev does not stop to re-optimise and reload.
+  // (Route modules import server packages for their loaders; the scanner sees those imports too.)
+  optimizeDeps: {
+    include: [
+      "convex/react",
+      "convex/browser",
+      "convex/server",
+      "@sentry/remix",
+      "@remix-run/node",
+      "zod",
+      "jose",
+    ],
+  },
   server: {
     port,
     // The local Convex server, its data and the tests are not part of the web app.
