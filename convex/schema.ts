@@ -30,6 +30,21 @@ export const vJobStatus = v.object({
   lastDetail: v.optional(v.string()),
 });
 
+/** An email as kept in the `emails` table (without its creation time). */
+export const vEmailRecord = v.object({
+  tenantId: v.optional(v.id("tenants")),
+  to: v.string(),
+  subject: v.string(),
+  text: v.optional(v.string()),
+  html: v.optional(v.string()),
+  kind: v.string(),
+  provider: v.union(v.literal("outbox"), v.literal("resend")),
+  status: v.union(v.literal("stored"), v.literal("sent"), v.literal("failed")),
+  providerMessageId: v.optional(v.string()),
+  error: v.optional(v.string()),
+});
+export type EmailRecord = Infer<typeof vEmailRecord>;
+
 export const vTenantSettings = v.object({
   name: v.string(),
   currency: v.string(),
@@ -96,19 +111,7 @@ export default defineSchema({
    * Every email the product sends. Without a Resend key this table is the mailbox (the embedded
    * default); with one it is the delivery log, and bodies holding secrets are not kept.
    */
-  emails: defineTable({
-    tenantId: v.optional(v.id("tenants")),
-    to: v.string(),
-    subject: v.string(),
-    text: v.optional(v.string()),
-    html: v.optional(v.string()),
-    kind: v.string(),
-    provider: v.union(v.literal("outbox"), v.literal("resend")),
-    status: v.union(v.literal("stored"), v.literal("sent"), v.literal("failed")),
-    providerMessageId: v.optional(v.string()),
-    error: v.optional(v.string()),
-    createdAt: v.number(),
-  })
+  emails: defineTable({ ...vEmailRecord.fields, createdAt: v.number() })
     .index("by_tenant_created", ["tenantId", "createdAt"])
     .index("by_created", ["createdAt"]),
 
@@ -129,7 +132,9 @@ export default defineSchema({
     .index("by_tenant_at", ["tenantId", "at"])
     .index("by_tenant_action_at", ["tenantId", "action", "at"])
     .index("by_tenant_actor_at", ["tenantId", "actorId", "at"])
+    .index("by_tenant_action_actor_at", ["tenantId", "action", "actorId", "at"])
     .index("by_at", ["at"])
     .index("by_action_at", ["action", "at"])
-    .index("by_actor_at", ["actorId", "at"]),
+    .index("by_actor_at", ["actorId", "at"])
+    .index("by_action_actor_at", ["action", "actorId", "at"]),
 });

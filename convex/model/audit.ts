@@ -59,34 +59,37 @@ export type AuditFilter = { action?: string; actorId?: Id<"users"> };
 export async function listForTenant(
   ctx: QueryCtx,
   tenantId: Id<"tenants">,
-  filter: AuditFilter,
+  { action, actorId }: AuditFilter,
   paginationOpts: PaginationOptions,
 ): Promise<PaginationResult<Doc<"auditEvents">>> {
-  const { action, actorId } = filter;
-  const base = ctx.db.query("auditEvents");
-  const query = action
-    ? base.withIndex("by_tenant_action_at", (q) => q.eq("tenantId", tenantId).eq("action", action))
-    : actorId
-      ? base.withIndex("by_tenant_actor_at", (q) => q.eq("tenantId", tenantId).eq("actorId", actorId))
-      : base.withIndex("by_tenant_at", (q) => q.eq("tenantId", tenantId));
-  const page = await query.order("desc").paginate(paginationOpts);
-  // With both filters the index covers the action; the actor is checked on the page.
-  return action && actorId ? { ...page, page: page.page.filter((e) => e.actorId === actorId) } : page;
+  const events = ctx.db.query("auditEvents");
+  const query =
+    action && actorId
+      ? events.withIndex("by_tenant_action_actor_at", (q) =>
+          q.eq("tenantId", tenantId).eq("action", action).eq("actorId", actorId),
+        )
+      : action
+        ? events.withIndex("by_tenant_action_at", (q) => q.eq("tenantId", tenantId).eq("action", action))
+        : actorId
+          ? events.withIndex("by_tenant_actor_at", (q) => q.eq("tenantId", tenantId).eq("actorId", actorId))
+          : events.withIndex("by_tenant_at", (q) => q.eq("tenantId", tenantId));
+  return await query.order("desc").paginate(paginationOpts);
 }
 
 /** Every event on the platform (tenant and platform scope), newest first. */
 export async function listAll(
   ctx: QueryCtx,
-  filter: AuditFilter,
+  { action, actorId }: AuditFilter,
   paginationOpts: PaginationOptions,
 ): Promise<PaginationResult<Doc<"auditEvents">>> {
-  const { action, actorId } = filter;
-  const base = ctx.db.query("auditEvents");
-  const query = action
-    ? base.withIndex("by_action_at", (q) => q.eq("action", action))
-    : actorId
-      ? base.withIndex("by_actor_at", (q) => q.eq("actorId", actorId))
-      : base.withIndex("by_at");
-  const page = await query.order("desc").paginate(paginationOpts);
-  return action && actorId ? { ...page, page: page.page.filter((e) => e.actorId === actorId) } : page;
+  const events = ctx.db.query("auditEvents");
+  const query =
+    action && actorId
+      ? events.withIndex("by_action_actor_at", (q) => q.eq("action", action).eq("actorId", actorId))
+      : action
+        ? events.withIndex("by_action_at", (q) => q.eq("action", action))
+        : actorId
+          ? events.withIndex("by_actor_at", (q) => q.eq("actorId", actorId))
+          : events.withIndex("by_at");
+  return await query.order("desc").paginate(paginationOpts);
 }

@@ -1,22 +1,9 @@
-import { v, type Infer } from "convex/values";
 import type { Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { OutgoingEmail, SendResult } from "../providers/email";
-import type { Role } from "../schema";
+import type { EmailRecord, Role } from "../schema";
 
-export const vEmailRecord = v.object({
-  tenantId: v.optional(v.id("tenants")),
-  to: v.string(),
-  subject: v.string(),
-  text: v.optional(v.string()),
-  html: v.optional(v.string()),
-  kind: v.string(),
-  provider: v.union(v.literal("outbox"), v.literal("resend")),
-  status: v.union(v.literal("stored"), v.literal("sent"), v.literal("failed")),
-  providerMessageId: v.optional(v.string()),
-  error: v.optional(v.string()),
-});
-export type EmailRecord = Infer<typeof vEmailRecord>;
+export { vEmailRecord, type EmailRecord } from "../schema";
 
 /**
  * What is kept of a sent email. In the outbox (no provider) the body is the message, so it is
