@@ -19,6 +19,8 @@ import {
   tempDir,
   wsClient,
   type TestServer,
+  sleep,
+  until,
 } from "./harness";
 
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/devtools/convex");
@@ -36,22 +38,6 @@ type MetricsSnapshot = {
   functions: Record<string, FunctionMetrics>;
   reactivity: { commits: number; subscriptionRuns: number; transitionsSent: number };
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 describe("developer tools of the in-process server", () => {
   let server: TestServer;

@@ -18,25 +18,11 @@ import {
   tempDir,
   wsClient,
   type SpawnedServer,
+  sleep,
+  until,
 } from "./harness";
 
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/persistence/convex");
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -130,6 +116,7 @@ describe("persistence across restarts of the real server", () => {
     const runs = await until(
       () => c2.query(api.notes.runs, {}),
       (r) => r.length > 0,
+      15_000,
     );
     expect(runs.map((r) => r.tag)).toEqual(["survives restart"]);
     expect(runs[0].at).toBeGreaterThanOrEqual(job!.scheduledTime - 5);
@@ -137,6 +124,7 @@ describe("persistence across restarts of the real server", () => {
       (await until(
         () => c2.query(api.notes.job, { id: jobId }),
         (j) => j?.state.kind === "success",
+        15_000,
       ))!.state.kind,
     ).toBe("success");
     expect(stoppedAt).toBeLessThan(job!.scheduledTime);

@@ -8,7 +8,17 @@ import type { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../fixtures/scheduler/convex/_generated/api";
 import type { Id } from "../fixtures/scheduler/convex/_generated/dataModel";
-import { httpClient, removeDir, ROOT, startServer, waitForValue, wsClient, type TestServer } from "./harness";
+import {
+  httpClient,
+  removeDir,
+  ROOT,
+  startServer,
+  waitForValue,
+  wsClient,
+  type TestServer,
+  sleep,
+  until,
+} from "./harness";
 
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/scheduler/convex");
 
@@ -28,22 +38,6 @@ type CronRow = {
   lastRunAt: number | null;
   runs: number;
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 // ---- expected next run times, computed here independently of the server (all UTC)
 
