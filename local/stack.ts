@@ -119,7 +119,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const localSignIn = !(env.CLERK_PUBLISHABLE_KEY && env.CLERK_SECRET_KEY);
 
   try {
-    let convexUrl = env.CONVEX_URL;
+    let convexUrl = env.CONVEX_URL || deploymentUrl(env.CONVEX_DEPLOYMENT);
     let convexSiteUrl = env.CONVEX_SITE_URL;
     let adminKey: string | null = null;
     if (!convexUrl) {
@@ -225,6 +225,12 @@ export function writeConvexEnvFile(dataDir: string, values: Record<string, strin
 
 function pick(env: Record<string, string | undefined>, keys: string[]): Record<string, string> {
   return Object.fromEntries(keys.filter((k) => env[k]).map((k) => [k, env[k]!]));
+}
+
+/** `CONVEX_DEPLOYMENT` as the Convex CLI writes it (`dev:happy-otter-123`) → its cloud URL. */
+export function deploymentUrl(deployment: string | undefined): string | undefined {
+  const name = deployment?.split("#")[0].trim().split(":").pop();
+  return name ? `https://${name}.convex.cloud` : undefined;
 }
 
 export function deriveSiteUrl(convexUrl: string): string {
