@@ -54,6 +54,49 @@ export const vTenantSettings = v.object({
 });
 export type TenantSettings = Infer<typeof vTenantSettings>;
 
+// ---------------------------------------------------------------- WhatsApp
+
+export const vChannelKind = v.union(v.literal("cloud"), v.literal("waha"));
+export type ChannelKind = Infer<typeof vChannelKind>;
+
+/** Delivery state of a message; outbound states only move forward (see model/whatsapp/status.ts). */
+export const vMessageStatus = v.union(
+  v.literal("received"),
+  v.literal("queued"),
+  v.literal("sending"),
+  v.literal("sent"),
+  v.literal("delivered"),
+  v.literal("read"),
+  v.literal("failed"),
+);
+export type MessageStatus = Infer<typeof vMessageStatus>;
+
+/** How a provider error should be handled (whatsapp.md's error table). */
+export const vErrorClass = v.union(
+  v.literal("retryable"),
+  v.literal("throttled"),
+  v.literal("pair_limited"),
+  v.literal("window_closed"),
+  v.literal("template_invalid"),
+  v.literal("auth"),
+  v.literal("permanent"),
+);
+export type ErrorClass = Infer<typeof vErrorClass>;
+
+export const vWebhookState = v.union(
+  v.literal("pending"),
+  v.literal("done"),
+  v.literal("retrying"),
+  v.literal("dead"),
+);
+
+export const vPricing = v.object({
+  billable: v.optional(v.boolean()),
+  model: v.optional(v.string()),
+  type: v.optional(v.string()),
+  category: v.optional(v.string()),
+});
+
 export default defineSchema({
   jobStatus: defineTable(vJobStatus.fields).index("by_job", ["job"]),
 
@@ -137,4 +180,126 @@ export default defineSchema({
     .index("by_action_at", ["action", "at"])
     .index("by_actor_at", ["actorId", "at"])
     .index("by_action_actor_at", ["action", "actorId", "at"]),
+
+  // ---------------------------------------------------------------- WhatsApp
+  /** A WhatsApp number connected through Meta's Cloud API or a WAHA session. */
+  channels: defineTable({
+    tenantId: v.id("tenants"),
+    kind: vChannelKind,
+    name: v.string(),
+    enabled: v.boolean(),
+    // Cloud API
+    phoneNumberId: v.optional(v.string()),
+    wabaId: v.optional(v.string()),
+    displayNumber: v.optional(v.string()),
+    // WAHA
+    baseUrl: v.optional(v.string()),
+    session: v.optional(v.string()),
+    /** AES-256-GCM ciphertext of the channel's secrets (model/whatsapp/secrets.ts); never sent to browsers. */
+    secrets: v.string(),
+    /** Last four characters of each secret, for people to recognise them. */
+    secretHints: v.record(v.string(), v.string()),
+    // Health
+    lastWebhookAt: v.optional(v.number()),
+    wahaStatus: v.optional(v.string()),
+    qualityRating: v.optional(v.string()),
+    messagingTier: v.optional(v.string()),
+    createdBy: v.id("users"),
+    createdAt: v.number(),
+  })
+    .index("by_tenant", ["tenantId"])
+    .index("by_phone_number_id", ["phoneNumberId"]),
+
+  /**
+   * Every webhook event accepted, stored before it is acknowledged, once per dedupe key.
+   * Processing is scheduled and idempotent; failures retry with backoff and finally wait in
+   * the dead-letter list (state "dead") for a platform admin to replay.
+   */
+  webhookEvents: defineTable({
+    provider: vChannelKind,
+    dedupeKey: v.string(),
+    channelId: v.optional(v.id("channels")),
+    tenantId: v.optional(v.id("tenants")),
+    /** The normalised event (model/whatsapp/events.ts). */
+    kind: v.string(),
+    event: v.any(),
+    state: vWebhookState,
+    attempts: v.number(),
+    lastError: v.optional(v.string()),
+    receivedAt: v.number(),
+    processedAt: v.optional(v.number()),
+  })
+    .index("by_dedupe", ["dedupeKey"])
+    .index("by_state_received", ["state", "receivedAt"])
+    .index("by_channel_received", ["channelId", "receivedAt"]),
+
+  /** A person the tenant talks to, under an internal id; identifiers live in contactAliases. */
+  contacts: defineTable({
+    tenantId: v.id("tenants"),
+    name: v.optional(v.string()),
+    /** E.164, when known. */
+    phone: v.optional(v.string()),
+    createdAt: v.number(),
+    lastInboundAt: v.optional(v.number()),
+  }).index("by_tenant_phone", ["tenantId", "phone"]),
+
+  contactAliases: defineTable({
+    tenantId: v.id("tenants"),
+    kind: v.union(v.literal("phone"), v.literal("wa_id"), v.literal("waha_chat"), v.literal("lid")),
+    value: v.string(),
+    contactId: v.id("contacts"),
+  })
+    .index("by_tenant_kind_value", ["tenantId", "kind", "value"])
+    .index("by_contact", ["contactId"]),
+
+  conversations: defineTable({
+    tenantId: v.id("tenants"),
+    channelId: v.id("channels"),
+    contactId: v.id("contacts"),
+    lastMessageAt: v.number(),
+    /** The customer-service window: 24 h from the contact's last message. */
+    lastInboundAt: v.optional(v.number()),
+  })
+    .index("by_channel_contact", ["channelId", "contactId"])
+    .index("by_tenant_last", ["tenantId", "lastMessageAt"])
+    .index("by_channel_last", ["channelId", "lastMessageAt"]),
+
+  messages: defineTable({
+    tenantId: v.id("tenants"),
+    channelId: v.id("channels"),
+    conversationId: v.id("conversations"),
+    contactId: v.id("contacts"),
+    direction: v.union(v.literal("in"), v.literal("out")),
+    /** wamid (Cloud API) or WAHA message id. */
+    providerMessageId: v.optional(v.string()),
+    type: v.string(),
+    text: v.optional(v.string()),
+    /** The type-specific body (media, location, interactive reply, reaction…), normalised. */
+    content: v.optional(v.any()),
+    status: vMessageStatus,
+    statusAt: v.number(),
+    errorCode: v.optional(v.number()),
+    errorClass: v.optional(vErrorClass),
+    errorMessage: v.optional(v.string()),
+    pricing: v.optional(vPricing),
+    providerTimestamp: v.optional(v.number()),
+    createdAt: v.number(),
+  })
+    .index("by_conversation_created", ["conversationId", "createdAt"])
+    .index("by_channel_provider_id", ["channelId", "providerMessageId"])
+    .index("by_channel_created", ["channelId", "createdAt"]),
+
+  templates: defineTable({
+    tenantId: v.id("tenants"),
+    channelId: v.id("channels"),
+    name: v.string(),
+    language: v.string(),
+    category: v.optional(v.string()),
+    status: v.string(),
+    providerTemplateId: v.optional(v.string()),
+    reason: v.optional(v.string()),
+    updatedAt: v.number(),
+  })
+    .index("by_channel_name_language", ["channelId", "name", "language"])
+    .index("by_provider_template_id", ["providerTemplateId"]),
 });
