@@ -40,3 +40,21 @@ export function emailConfig(): EmailConfig {
     ? { provider: "resend", apiKey, from, baseUrl: optional("RESEND_BASE_URL") }
     : { provider: "outbox", from };
 }
+
+/** Base64 of the 32-byte AES-256 key that encrypts channel secrets at rest. */
+export function channelSecretsKey(): string {
+  const key = optional("CHANNEL_SECRETS_KEY");
+  if (!key)
+    throw new Error("CHANNEL_SECRETS_KEY is not set on the Convex deployment: channel secrets need it");
+  return key;
+}
+
+/** The Cloud API webhook verify token (GET handshake) and app secret (X-Hub-Signature-256). */
+export function whatsappWebhookConfig(): { verifyToken?: string; appSecret?: string } {
+  return { verifyToken: optional("WHATSAPP_VERIFY_TOKEN"), appSecret: optional("WHATSAPP_APP_SECRET") };
+}
+
+/** Graph API base, e.g. https://graph.facebook.com/v23.0 (the simulator's URL locally). */
+export function whatsappGraphUrl(): string {
+  return (optional("WHATSAPP_GRAPH_URL") ?? "https://graph.facebook.com/v23.0").replace(/\/+$/, "");
+}

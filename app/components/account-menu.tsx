@@ -2,9 +2,10 @@
 // with aria-expanded controlling a panel) with the user's name and email and a sign-out control.
 // The control is passed in: local sign-in signs out with a form post, Clerk with its own button.
 import { Form, Link, useLocation } from "@remix-run/react";
-import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { displayName, type AuthUser } from "../lib/auth-user";
 import { signInPath } from "../lib/safe-redirect";
+import { DropdownMenu } from "./dropdown-menu";
 
 export const menuItemClass =
   "block w-full rounded-md px-3 py-2 text-left text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:bg-slate-100";
@@ -29,75 +30,31 @@ export function SignInLink() {
 }
 
 function SignedInMenu({ user, signOut }: { user: AuthUser; signOut: ReactNode }) {
-  const [open, setOpen] = useState(false);
-  const container = useRef<HTMLDivElement>(null);
-  const toggle = useRef<HTMLButtonElement>(null);
-  const panelId = useId();
-  const location = useLocation();
   const label = displayName(user);
-
-  // Close on navigation, on Escape (returning focus to the toggle) and on a click elsewhere.
-  useEffect(() => setOpen(false), [location.key]);
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key !== "Escape") return;
-      setOpen(false);
-      toggle.current?.focus();
-    };
-    const onPointer = (event: MouseEvent) => {
-      if (!container.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener("keydown", onKey);
-    document.addEventListener("mousedown", onPointer);
-    return () => {
-      document.removeEventListener("keydown", onKey);
-      document.removeEventListener("mousedown", onPointer);
-    };
-  }, [open]);
-
   return (
-    <div ref={container} className="relative">
-      <button
-        ref={toggle}
-        type="button"
-        aria-expanded={open}
-        aria-controls={panelId}
-        onClick={() => setOpen((value) => !value)}
-        className="flex items-center gap-2 rounded-lg px-2 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100"
-      >
-        <span
-          aria-hidden="true"
-          className="grid size-7 place-items-center rounded-full bg-brand-100 text-xs font-semibold text-brand-700"
-        >
-          {label.slice(0, 1).toUpperCase()}
-        </span>
-        <span className="sr-only">Account menu for </span>
-        <span className="max-w-40 truncate">{label}</span>
-        <svg
-          aria-hidden="true"
-          viewBox="0 0 20 20"
-          className={`size-4 text-slate-400 ${open ? "rotate-180" : ""}`}
-        >
-          <path
-            fill="currentColor"
-            d="M5.3 7.3a1 1 0 0 1 1.4 0L10 10.6l3.3-3.3a1 1 0 1 1 1.4 1.4l-4 4a1 1 0 0 1-1.4 0l-4-4a1 1 0 0 1 0-1.4Z"
-          />
-        </svg>
-      </button>
-      <div
-        id={panelId}
-        hidden={!open}
-        className="absolute right-0 z-20 mt-2 w-64 rounded-xl border border-slate-200 bg-white p-2 shadow-lg"
-      >
-        <div className="border-b border-slate-100 px-3 pt-1 pb-3">
-          <p className="text-xs text-slate-500">Signed in as</p>
-          <p className="truncate text-sm font-semibold text-slate-900">{user.name ?? user.email ?? "—"}</p>
-          {user.email && user.name ? <p className="truncate text-sm text-slate-600">{user.email}</p> : null}
-        </div>
-        <div className="pt-2">{signOut}</div>
+    <DropdownMenu
+      buttonClassName="flex items-center gap-2 rounded-lg px-2 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100"
+      panelClassName="absolute right-0 z-20 mt-2 w-64 rounded-xl border border-slate-200 bg-white p-2 shadow-lg"
+      button={
+        <>
+          <span
+            aria-hidden="true"
+            className="grid size-7 place-items-center rounded-full bg-brand-100 text-xs font-semibold text-brand-700"
+          >
+            {label.slice(0, 1).toUpperCase()}
+          </span>
+          <span className="sr-only">Account menu for </span>
+          <span className="max-w-40 truncate">{label}</span>
+        </>
+      }
+    >
+      <div className="border-b border-slate-100 px-3 pt-1 pb-3">
+        <p className="text-xs text-slate-500">Signed in as</p>
+        <p className="truncate text-sm font-semibold text-slate-900">{user.name ?? user.email ?? "—"}</p>
+        {user.email && user.name ? <p className="truncate text-sm text-slate-600">{user.email}</p> : null}
       </div>
-    </div>
+      <div className="pt-2">{signOut}</div>
+    </DropdownMenu>
   );
 }
 

@@ -4,7 +4,7 @@
 import { useSearchParams } from "@remix-run/react";
 import type { PaginationStatus } from "convex/react";
 import { useEffect, useMemo, useState } from "react";
-import type { Doc } from "../../convex/_generated/dataModel";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
 import { auditActionLabel, mergeActors, type ActorOption } from "../lib/audit-actions";
 import { changeRows, formatDateTime } from "../lib/format";
 import { Button } from "./button";
@@ -13,6 +13,11 @@ import { SelectField } from "./form-field";
 import { LoadingState } from "./spinner";
 
 export type AuditEvent = Doc<"auditEvents">;
+
+/** How many events a page of the log loads (the first and each "Load more"). */
+export const AUDIT_PAGE_SIZE = 25;
+
+export type AuditFilterState = ReturnType<typeof useAuditFilters>;
 
 /** The filters in the URL (`?action=…&actor=…`), and setters that keep the rest of the URL. */
 export function useAuditFilters() {
@@ -37,6 +42,11 @@ export function useAuditFilters() {
   };
 }
 
+/** The filters as arguments of the audit queries. */
+export function auditQueryFilters(filters: AuditFilterState) {
+  return { action: filters.action, actorId: filters.actor as Id<"users"> | undefined };
+}
+
 /** Everyone offered in the actor filter: `base` (e.g. the members) plus whoever acted in `events`. */
 export function useActorOptions(base: readonly ActorOption[], events: readonly AuditEvent[]): ActorOption[] {
   const [seen, setSeen] = useState<ActorOption[]>([]);
@@ -45,6 +55,50 @@ export function useActorOptions(base: readonly ActorOption[], events: readonly A
     const ids = new Set(base.map((a) => a.value));
     return [...base, ...seen.filter((a) => !ids.has(a.value))].sort((a, b) => a.label.localeCompare(b.label));
   }, [base, seen]);
+}
+
+const NO_ACTORS: readonly ActorOption[] = [];
+
+export type AuditLogProps = {
+  filters: AuditFilterState;
+  /** The actions offered in the filter (code → label). */
+  actions: Record<string, string>;
+  /** Actors to offer besides those seen in the events (e.g. the members). */
+  knownActors?: readonly ActorOption[];
+  /** The live paginated query of the events (filtered by `auditQueryFilters(filters)`). */
+  page: { results: AuditEvent[]; status: PaginationStatus; loadMore: (numItems: number) => void };
+} & Pick<AuditEventListProps, "timeZone" | "tenantName">;
+
+/** The filters and the events under them, for a page that runs the query itself. */
+export function AuditLog({
+  filters,
+  actions,
+  knownActors = NO_ACTORS,
+  page,
+  timeZone,
+  tenantName,
+}: AuditLogProps) {
+  const actors = useActorOptions(knownActors, page.results);
+  return (
+    <>
+      <AuditFilters
+        actions={actions}
+        actors={actors}
+        action={filters.action}
+        actor={filters.actor}
+        onAction={filters.setAction}
+        onActor={filters.setActor}
+      />
+      <AuditEventList
+        events={page.results}
+        status={page.status}
+        loadMore={() => page.loadMore(AUDIT_PAGE_SIZE)}
+        timeZone={timeZone}
+        filtered={Boolean(filters.action || filters.actor)}
+        tenantName={tenantName}
+      />
+    </>
+  );
 }
 
 export type AuditFiltersProps = {

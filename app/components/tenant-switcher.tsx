@@ -3,9 +3,9 @@
 // the Convex provider (the header included); it renders nothing until the user is known.
 import { Link, useLocation } from "@remix-run/react";
 import { useConvexAuth, useQuery } from "convex/react";
-import { useEffect, useId, useRef, useState } from "react";
 import { api } from "../../convex/_generated/api";
 import type { MyTenant } from "../lib/current-user";
+import { DropdownMenu } from "./dropdown-menu";
 import { RoleBadge } from "./role-badge";
 
 /** The workspace slug in the current URL (`/t/<slug>/…`), if any. */
@@ -51,98 +51,55 @@ export function TenantSwitcherMenu({
   isPlatformAdmin = false,
   panelPosition = "right-0",
 }: TenantSwitcherMenuProps) {
-  const [open, setOpen] = useState(false);
-  const root = useRef<HTMLDivElement>(null);
-  const button = useRef<HTMLButtonElement>(null);
-  const panelId = useId();
-  const location = useLocation();
   const current = tenants.find((t) => t.slug === currentSlug);
-
-  // Close on navigation, on Escape (focus back on the button) and on a click elsewhere.
-  useEffect(() => setOpen(false), [location.key]);
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key !== "Escape") return;
-      setOpen(false);
-      button.current?.focus();
-    };
-    const onClick = (event: MouseEvent) => {
-      if (!root.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener("keydown", onKey);
-    document.addEventListener("click", onClick);
-    return () => {
-      document.removeEventListener("keydown", onKey);
-      document.removeEventListener("click", onClick);
-    };
-  }, [open]);
-
   return (
-    <div ref={root} className="relative">
-      <button
-        ref={button}
-        type="button"
-        aria-expanded={open}
-        aria-controls={panelId}
-        onClick={() => setOpen((o) => !o)}
-        className="flex max-w-56 items-center gap-2 rounded-lg border border-slate-200 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50"
-      >
-        <span className="sr-only">Switch workspace. Current: </span>
-        <span className="truncate">{current?.name ?? "Workspaces"}</span>
-        <svg
-          aria-hidden="true"
-          viewBox="0 0 20 20"
-          className={`size-4 shrink-0 text-slate-400 ${open ? "rotate-180" : ""}`}
+    <DropdownMenu
+      closeOn="click"
+      buttonClassName="flex max-w-56 items-center gap-2 rounded-lg border border-slate-200 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50"
+      panelClassName={`absolute z-30 mt-2 w-72 max-w-[calc(100vw-2rem)] rounded-xl border border-slate-200 bg-white p-2 shadow-lg ${panelPosition}`}
+      button={
+        <>
+          <span className="sr-only">Switch workspace. Current: </span>
+          <span className="truncate">{current?.name ?? "Workspaces"}</span>
+        </>
+      }
+    >
+      <nav aria-label="Your workspaces">
+        {tenants.length === 0 ? (
+          <p className="px-3 py-2 text-sm text-slate-600">You are not in any workspace yet.</p>
+        ) : (
+          <ul className="max-h-72 overflow-y-auto">
+            {tenants.map((t) => (
+              <li key={t.tenantId}>
+                <Link
+                  to={`/t/${encodeURIComponent(t.slug)}`}
+                  aria-current={t.slug === currentSlug ? "page" : undefined}
+                  className="flex items-center justify-between gap-3 rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100 focus-visible:bg-slate-100 aria-[current=page]:bg-brand-50 aria-[current=page]:font-semibold"
+                >
+                  <span className="truncate">{t.name}</span>
+                  <RoleBadge role={t.role} />
+                </Link>
+              </li>
+            ))}
+          </ul>
+        )}
+      </nav>
+      <div className="mt-2 border-t border-slate-100 pt-2">
+        <Link
+          to="/onboarding"
+          className="block rounded-md px-3 py-2 text-sm font-medium text-brand-700 hover:bg-slate-100 focus-visible:bg-slate-100"
         >
-          <path
-            fill="currentColor"
-            d="M5.3 7.3a1 1 0 0 1 1.4 0L10 10.6l3.3-3.3a1 1 0 1 1 1.4 1.4l-4 4a1 1 0 0 1-1.4 0l-4-4a1 1 0 0 1 0-1.4Z"
-          />
-        </svg>
-      </button>
-      <div
-        id={panelId}
-        hidden={!open}
-        className={`absolute z-30 mt-2 w-72 max-w-[calc(100vw-2rem)] rounded-xl border border-slate-200 bg-white p-2 shadow-lg ${panelPosition}`}
-      >
-        <nav aria-label="Your workspaces">
-          {tenants.length === 0 ? (
-            <p className="px-3 py-2 text-sm text-slate-600">You are not in any workspace yet.</p>
-          ) : (
-            <ul className="max-h-72 overflow-y-auto">
-              {tenants.map((t) => (
-                <li key={t.tenantId}>
-                  <Link
-                    to={`/t/${encodeURIComponent(t.slug)}`}
-                    aria-current={t.slug === currentSlug ? "page" : undefined}
-                    className="flex items-center justify-between gap-3 rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100 focus-visible:bg-slate-100 aria-[current=page]:bg-brand-50 aria-[current=page]:font-semibold"
-                  >
-                    <span className="truncate">{t.name}</span>
-                    <RoleBadge role={t.role} />
-                  </Link>
-                </li>
-              ))}
-            </ul>
-          )}
-        </nav>
-        <div className="mt-2 border-t border-slate-100 pt-2">
+          + Create workspace
+        </Link>
+        {isPlatformAdmin ? (
           <Link
-            to="/onboarding"
-            className="block rounded-md px-3 py-2 text-sm font-medium text-brand-700 hover:bg-slate-100 focus-visible:bg-slate-100"
+            to="/admin"
+            className="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:bg-slate-100"
           >
-            + Create workspace
+            Platform admin
           </Link>
-          {isPlatformAdmin ? (
-            <Link
-              to="/admin"
-              className="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:bg-slate-100"
-            >
-              Platform admin
-            </Link>
-          ) : null}
-        </div>
+        ) : null}
       </div>
-    </div>
+    </DropdownMenu>
   );
 }

@@ -3,8 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { usePaginatedQuery, useQuery } from "convex/react";
 import { useMemo } from "react";
 import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import { AuditEventList, AuditFilters, useActorOptions, useAuditFilters } from "../components/audit-log";
+import { AUDIT_PAGE_SIZE, AuditLog, auditQueryFilters, useAuditFilters } from "../components/audit-log";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { PageHeader } from "../components/page-header";
 import { PLATFORM_AUDIT_ACTIONS } from "../lib/audit-actions";
@@ -17,18 +16,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null;
 }
 
-const PAGE_SIZE = 25;
-const NO_ACTORS: never[] = [];
-
 export default function AdminAudit() {
   const filters = useAuditFilters();
   const tenants = useQuery(api.admin.listTenants, {});
-  const { results, status, loadMore } = usePaginatedQuery(
-    api.audit.listAll,
-    { action: filters.action, actorId: filters.actor as Id<"users"> | undefined },
-    { initialNumItems: PAGE_SIZE },
-  );
-  const actors = useActorOptions(NO_ACTORS, results);
+  const page = usePaginatedQuery(api.audit.listAll, auditQueryFilters(filters), {
+    initialNumItems: AUDIT_PAGE_SIZE,
+  });
   const tenantNames = useMemo(
     () => new Map((tenants ?? []).map((t) => [t.tenantId as string, t.name])),
     [tenants],
@@ -40,19 +33,10 @@ export default function AdminAudit() {
         title="Audit log"
         description="Every sensitive action on the platform, newest first. Times are in your time zone. The actor filter offers everyone who appears in the events loaded so far."
       />
-      <AuditFilters
+      <AuditLog
+        filters={filters}
         actions={PLATFORM_AUDIT_ACTIONS}
-        actors={actors}
-        action={filters.action}
-        actor={filters.actor}
-        onAction={filters.setAction}
-        onActor={filters.setActor}
-      />
-      <AuditEventList
-        events={results}
-        status={status}
-        loadMore={() => loadMore(PAGE_SIZE)}
-        filtered={Boolean(filters.action || filters.actor)}
+        page={page}
         tenantName={(e) => (e.tenantId ? (tenantNames.get(e.tenantId) ?? "Workspace") : "Platform")}
       />
     </div>

@@ -3,8 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { usePaginatedQuery, useQuery } from "convex/react";
 import { useMemo } from "react";
 import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import { AuditEventList, AuditFilters, useActorOptions, useAuditFilters } from "../components/audit-log";
+import { AUDIT_PAGE_SIZE, AuditLog, auditQueryFilters, useAuditFilters } from "../components/audit-log";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { NotAllowed } from "../components/not-allowed";
 import { PageHeader } from "../components/page-header";
@@ -18,8 +17,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireUser(request);
   return null;
 }
-
-const PAGE_SIZE = 25;
 
 export default function AuditPage() {
   const tenant = useTenant();
@@ -38,16 +35,15 @@ function TenantAuditLog({ tenant }: { tenant: TenantContext }) {
   const filters = useAuditFilters();
   const details = useQuery(api.tenants.get, { tenantId: tenant.tenantId });
   const members = useQuery(api.members.list, { tenantId: tenant.tenantId });
-  const { results, status, loadMore } = usePaginatedQuery(
+  const page = usePaginatedQuery(
     api.audit.listForTenant,
-    { tenantId: tenant.tenantId, action: filters.action, actorId: filters.actor as Id<"users"> | undefined },
-    { initialNumItems: PAGE_SIZE },
+    { tenantId: tenant.tenantId, ...auditQueryFilters(filters) },
+    { initialNumItems: AUDIT_PAGE_SIZE },
   );
   const memberOptions = useMemo(
     () => (members ?? []).map((m) => ({ value: m.userId, label: m.email || m.name })),
     [members],
   );
-  const actors = useActorOptions(memberOptions, results);
 
   return (
     <div className="space-y-6">
@@ -62,20 +58,12 @@ function TenantAuditLog({ tenant }: { tenant: TenantContext }) {
           </>
         }
       />
-      <AuditFilters
+      <AuditLog
+        filters={filters}
         actions={TENANT_AUDIT_ACTIONS}
-        actors={actors}
-        action={filters.action}
-        actor={filters.actor}
-        onAction={filters.setAction}
-        onActor={filters.setActor}
-      />
-      <AuditEventList
-        events={results}
-        status={status}
-        loadMore={() => loadMore(PAGE_SIZE)}
+        knownActors={memberOptions}
+        page={page}
         timeZone={details?.timeZone}
-        filtered={Boolean(filters.action || filters.actor)}
       />
     </div>
   );

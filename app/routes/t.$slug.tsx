@@ -2,7 +2,7 @@
 // reads as "not found"), shows the navigation their role reaches, remembers the workspace as
 // the last one opened, and gives its pages the workspace through the outlet context.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, NavLink, Outlet, useLoaderData } from "@remix-run/react";
+import { Link, Outlet, useLoaderData } from "@remix-run/react";
 import { useMutation, useQuery } from "convex/react";
 import { useEffect, useMemo } from "react";
 import { api } from "../../convex/_generated/api";
@@ -10,6 +10,7 @@ import { buttonClass } from "../components/button";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { MessagePanel } from "../components/not-allowed";
 import { RoleBadge } from "../components/role-badge";
+import { SectionNav } from "../components/section-nav";
 import { SignedInGate, useMe } from "../components/signed-in-gate";
 import { LoadingState } from "../components/spinner";
 import { TenantSwitcherMenu } from "../components/tenant-switcher";
@@ -92,26 +93,7 @@ function TenantShell({ slug }: { slug: string }) {
             />
           </div>
         </div>
-        <nav aria-label="Workspace" className="mt-6 -mx-1 overflow-x-auto">
-          <ul className="flex gap-1 px-1 lg:flex-col">
-            {nav.map((item) => (
-              <li key={item.to}>
-                <NavLink
-                  to={item.to}
-                  end={item.end}
-                  prefetch="intent"
-                  className={({ isActive }) =>
-                    `block rounded-lg px-3 py-2 text-sm font-medium whitespace-nowrap ${
-                      isActive ? "bg-brand-50 text-brand-700" : "text-slate-700 hover:bg-slate-100"
-                    }`
-                  }
-                >
-                  {item.label}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <SectionNav aria-label="Workspace" items={nav} className="mt-6" listClassName="lg:flex-col" />
       </aside>
       <div className="min-w-0 flex-1">
         {!isMember ? (
