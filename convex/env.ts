@@ -58,3 +58,8 @@ export function whatsappWebhookConfig(): { verifyToken?: string; appSecret?: str
 export function whatsappGraphUrl(): string {
   return (optional("WHATSAPP_GRAPH_URL") ?? "https://graph.facebook.com/v23.0").replace(/\/+$/, "");
 }
+
+/** Where this deployment serves HTTP actions (Convex sets it), for the webhook URLs channels show. */
+export function convexSiteUrl(): string | undefined {
+  return optional("CONVEX_SITE_URL")?.replace(/\/+$/, "");
+}

@@ -2,6 +2,7 @@ import { httpRouter } from "convex/server";
 import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { APP_VERSION } from "./version";
+import * as Webhooks from "./model/whatsapp/ingest";
 
 const http = httpRouter();
 
@@ -41,6 +42,29 @@ http.route({
       },
     );
   }),
+});
+
+// ---------------------------------------------------------------- WhatsApp webhooks
+
+/** Meta's subscription handshake: echoes hub.challenge when hub.verify_token matches. */
+http.route({
+  path: "/whatsapp/cloud",
+  method: "GET",
+  handler: httpAction(async (_ctx, request) => Webhooks.handleCloudVerify(request)),
+});
+
+/** Cloud API webhooks: signed with the app secret; each change routed by phone_number_id. */
+http.route({
+  path: "/whatsapp/cloud",
+  method: "POST",
+  handler: httpAction((ctx, request) => Webhooks.handleCloudPost(ctx, request)),
+});
+
+/** WAHA webhooks: `/whatsapp/waha/<channel id>`, signed with that channel's HMAC key. */
+http.route({
+  pathPrefix: Webhooks.WAHA_PATH_PREFIX,
+  method: "POST",
+  handler: httpAction((ctx, request) => Webhooks.handleWahaPost(ctx, request)),
 });
 
 export default http;

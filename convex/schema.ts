@@ -208,7 +208,9 @@ export default defineSchema({
     createdAt: v.number(),
   })
     .index("by_tenant", ["tenantId"])
-    .index("by_phone_number_id", ["phoneNumberId"]),
+    .index("by_phone_number_id", ["phoneNumberId"])
+    // Template and quality webhooks name the WABA, not the number.
+    .index("by_waba_id", ["wabaId"]),
 
   /**
    * Every webhook event accepted, stored before it is acknowledged, once per dedupe key.
@@ -231,7 +233,9 @@ export default defineSchema({
   })
     .index("by_dedupe", ["dedupeKey"])
     .index("by_state_received", ["state", "receivedAt"])
-    .index("by_channel_received", ["channelId", "receivedAt"]),
+    .index("by_channel_received", ["channelId", "receivedAt"])
+    // Latest-wins checks for template, quality and session events that arrive out of order.
+    .index("by_channel_kind_received", ["channelId", "kind", "receivedAt"]),
 
   /** A person the tenant talks to, under an internal id; identifiers live in contactAliases. */
   contacts: defineTable({
@@ -261,6 +265,8 @@ export default defineSchema({
     lastInboundAt: v.optional(v.number()),
   })
     .index("by_channel_contact", ["channelId", "contactId"])
+    // Merging two contacts moves the conversations of one to the other.
+    .index("by_contact", ["contactId"])
     .index("by_tenant_last", ["tenantId", "lastMessageAt"])
     .index("by_channel_last", ["channelId", "lastMessageAt"]),
 

@@ -4,9 +4,11 @@
  * Prints the URLs, keeps data in .data/, and stops everything on Ctrl-C.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { configureDemoNumbers, demoIdentity, seedDemo, type DemoSeed } from "./whatsapp-simulator/demo";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -25,6 +27,8 @@ export type StackOptions = {
   webPort?: number;
   convexPort?: number;
   convexSitePort?: number;
+  /** The WhatsApp simulator's port (default WHATSAPP_SIMULATOR_PORT or 3220). */
+  simulatorPort?: number;
   /** Log lines from the services (default: prefixed on stdout). */
   log?: (service: string, line: string) => void;
   env?: Record<string, string | undefined>;
@@ -35,6 +39,10 @@ export type RunningStack = {
   convexUrl: string;
   convexSiteUrl: string;
   adminKey: string | null;
+  /** The WhatsApp simulator (null when WHATSAPP_SIMULATOR=off). */
+  simulatorUrl: string | null;
+  /** The demo workspace `npm run dev` seeds (null when not seeded). */
+  demo: (DemoSeed & { email: string }) | null;
   stop(): Promise<void>;
 };
 
@@ -119,6 +127,38 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const localSignIn = !(env.CLERK_PUBLISHABLE_KEY && env.CLERK_SECRET_KEY);
 
   try {
+    // The WhatsApp simulator stands in for Meta's Cloud API and WAHA; the local Convex server
+    // talks to it (WHATSAPP_GRAPH_URL) and it signs webhooks with the same app secret.
+    let simulatorUrl: string | null = null;
+    if (env.WHATSAPP_SIMULATOR !== "off") {
+      const simulatorPort = options.simulatorPort ?? Number(env.WHATSAPP_SIMULATOR_PORT ?? 3220);
+      const ready = /whatsapp-simulator ready (\S+)/;
+      const simulator = startService(
+        "whatsapp",
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          path.join(ROOT, "local/whatsapp-simulator/cli.ts"),
+          "--port",
+          String(simulatorPort),
+          "--state",
+          path.join(dataDir, "whatsapp-simulator.json"),
+          "--quiet",
+        ],
+        env,
+        ready,
+        log,
+      );
+      services.push(simulator);
+      simulatorUrl = ready.exec(await simulator.ready)![1];
+    }
+    const whatsapp = {
+      ...localWhatsAppSettings(dataDir),
+      ...pick(env, ["WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"]),
+    };
+    const graphUrl = env.WHATSAPP_GRAPH_URL || (simulatorUrl ? `${simulatorUrl}/v23.0` : undefined);
+
     let convexUrl = env.CONVEX_URL || deploymentUrl(env.CONVEX_DEPLOYMENT);
     let convexSiteUrl = env.CONVEX_SITE_URL;
     let adminKey: string | null = null;
@@ -138,12 +178,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         "--site-port",
         String(sitePort),
       ];
+      // Channel secrets are encrypted at rest: with the developer's key when one is set, else
+      // with a key made once for this data directory.
+      const channelSecretsKey =
+        env.CHANNEL_SECRETS_KEY ||
+        (userConvexEnvSets("CHANNEL_SECRETS_KEY") ? undefined : localChannelSecretsKey(dataDir));
       const convexEnv: Record<string, string> = {
         // Links in emails point at the web app.
         APP_URL: appUrl,
         ...(localSignIn ? { LOCAL_AUTH_ISSUER: appUrl } : {}),
+        ...(channelSecretsKey ? { CHANNEL_SECRETS_KEY: channelSecretsKey } : {}),
+        // WhatsApp: the simulator (or WHATSAPP_GRAPH_URL), and dev secrets unless exported.
+        WHATSAPP_APP_SECRET: whatsapp.WHATSAPP_APP_SECRET,
+        WHATSAPP_VERIFY_TOKEN: whatsapp.WHATSAPP_VERIFY_TOKEN,
+        ...(graphUrl ? { WHATSAPP_GRAPH_URL: graphUrl } : {}),
         // Convex-side settings a developer may export before `npm run dev`.
-        ...pick(env, ["PLATFORM_ADMIN_EMAILS", "RESEND_API_KEY", "RESEND_BASE_URL", "EMAIL_FROM"]),
+        ...pick(env, [
+          "PLATFORM_ADMIN_EMAILS",
+          "RESEND_API_KEY",
+          "RESEND_BASE_URL",
+          "EMAIL_FROM",
+          "CHANNEL_SECRETS_KEY_PREVIOUS",
+        ]),
       };
       args.push("--env-file", writeConvexEnvFile(dataDir, convexEnv));
       if (options.mode === "dev") args.push("--watch", "--codegen");
@@ -163,6 +219,38 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       adminKey = match[3];
     }
     convexSiteUrl ??= deriveSiteUrl(convexUrl);
+
+    let demo: RunningStack["demo"] = null;
+    if (simulatorUrl) {
+      await configureDemoNumbers({
+        simulatorUrl,
+        siteUrl: convexSiteUrl,
+        appSecret: whatsapp.WHATSAPP_APP_SECRET,
+      });
+      // `npm run dev` with local sign-in: a demo workspace whose channels point at the simulator.
+      if (options.mode === "dev" && localSignIn && adminKey && env.SWITCHBOARD_DEMO !== "off") {
+        try {
+          const identity = await demoIdentity({
+            authDataDir: env.AUTH_DATA_DIR || path.join(dataDir, "auth"),
+            issuer: appUrl,
+          });
+          const seeded = await seedDemo({
+            convexUrl,
+            adminKey,
+            siteUrl: convexSiteUrl,
+            simulatorUrl,
+            appSecret: whatsapp.WHATSAPP_APP_SECRET,
+            identity,
+          });
+          demo = { ...seeded, email: identity.email };
+        } catch (error) {
+          log(
+            "whatsapp",
+            `The demo workspace could not be seeded: ${error instanceof Error ? error.message : error}`,
+          );
+        }
+      }
+    }
 
     const webEnv = {
       ...env,
@@ -199,7 +287,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     services.push(web);
     await web.ready;
-    return { webUrl: `http://127.0.0.1:${webPort}`, convexUrl, convexSiteUrl, adminKey, stop };
+    return {
+      webUrl: `http://127.0.0.1:${webPort}`,
+      convexUrl,
+      convexSiteUrl,
+      adminKey,
+      simulatorUrl,
+      demo,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -221,6 +317,63 @@ export function writeConvexEnvFile(dataDir: string, values: Record<string, strin
   ];
   writeFileSync(file, lines.filter((line) => line !== "").join("\n") + "\n", { mode: 0o600 });
   return file;
+}
+
+/** Whether local/convex.env (the developer's own Convex settings) sets `key`. */
+function userConvexEnvSets(key: string): boolean {
+  const userFile = path.join(ROOT, "local", "convex.env");
+  if (!existsSync(userFile)) return false;
+  return readFileSync(userFile, "utf8")
+    .split("\n")
+    .some((line) => line.trim().startsWith(`${key}=`));
+}
+
+/**
+ * The local server's CHANNEL_SECRETS_KEY: 32 random bytes (base64) made on the first start and
+ * kept in `<dataDir>/channel-secrets.key`, so stored channel secrets stay readable across
+ * restarts; deleting the data directory deletes both. Written to a temporary file and hard-linked
+ * into place, so a reader never sees half a key and two starts at once agree on one.
+ */
+export function localChannelSecretsKey(dataDir: string): string {
+  const file = path.join(dataDir, "channel-secrets.key");
+  if (!existsSync(file)) {
+    const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    writeFileSync(temp, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+    try {
+      linkSync(temp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      unlinkSync(temp);
+    }
+  }
+  return readFileSync(file, "utf8").trim();
+}
+
+/**
+ * The Cloud API webhook secrets of a local stack: WHATSAPP_APP_SECRET (the simulator signs with
+ * it, Convex verifies with it) and WHATSAPP_VERIFY_TOKEN, made once per data directory and kept
+ * in `<dataDir>/whatsapp-dev.json` (mode 0600). Exported values take precedence in startStack.
+ */
+export function localWhatsAppSettings(dataDir: string): {
+  WHATSAPP_APP_SECRET: string;
+  WHATSAPP_VERIFY_TOKEN: string;
+} {
+  const file = path.join(dataDir, "whatsapp-dev.json");
+  let values: { appSecret?: string; verifyToken?: string } = {};
+  if (existsSync(file)) values = JSON.parse(readFileSync(file, "utf8")) as typeof values;
+  if (!values.appSecret || !values.verifyToken) {
+    values = {
+      appSecret: values.appSecret || randomBytes(24).toString("hex"),
+      verifyToken: values.verifyToken || randomBytes(16).toString("hex"),
+    };
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(values, null, 2) + "\n", { mode: 0o600 });
+  }
+  return {
+    WHATSAPP_APP_SECRET: values.appSecret!,
+    WHATSAPP_VERIFY_TOKEN: values.verifyToken!,
+  };
 }
 
 function pick(env: Record<string, string | undefined>, keys: string[]): Record<string, string> {
@@ -255,6 +408,13 @@ async function main(): Promise<void> {
     `  Convex           ${stack.convexUrl}${stack.adminKey ? " (local)" : ""}`,
     `  Convex HTTP      ${stack.convexSiteUrl}  (health: ${stack.convexSiteUrl}/health)`,
   ];
+  if (stack.simulatorUrl) {
+    lines.push(
+      `  WhatsApp sim     ${stack.simulatorUrl}  (phone page; Graph API ${stack.simulatorUrl}/v23.0, WAHA ${stack.simulatorUrl}/api)`,
+    );
+  }
+  if (stack.demo)
+    lines.push(`  Demo workspace   ${stack.webUrl}/t/${stack.demo.slug}  (sign in as ${stack.demo.email})`);
   if (stack.adminKey)
     lines.push(`  Tables           ${stack.convexUrl}/_local/tables`, `  Admin key        ${stack.adminKey}`);
   lines.push("  Data             .data/", "Press Ctrl-C to stop.", "");

@@ -12,12 +12,17 @@ export const TENANT_AUDIT_ACTIONS = {
   "invitation.revoked": "Invitation revoked",
   "invitation.accepted": "Invitation accepted",
   "invitation.declined": "Invitation declined",
+  "channel.created": "Channel connected",
+  "channel.updated": "Channel changed",
+  "channel.enabled": "Channel enabled",
+  "channel.disabled": "Channel disabled",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
   ...TENANT_AUDIT_ACTIONS,
   "platform_admin.granted": "Platform admin granted",
   "platform_admin.revoked": "Platform admin revoked",
+  "channel.secrets_reencrypted": "Channel secrets re-encrypted",
 } as const;
 
 export function auditActionLabel(action: string): string {

@@ -68,6 +68,7 @@ function TenantShell({ slug }: { slug: string }) {
   const base = `/t/${encodeURIComponent(slug)}`;
   const nav = [
     { to: base, label: "Overview", end: true, show: true },
+    { to: `${base}/channels`, label: "Channels", end: false, show: true },
     { to: `${base}/members`, label: "Members", end: false, show: true },
     { to: `${base}/settings`, label: "Settings", end: false, show: context.canAdminWrite },
     { to: `${base}/audit`, label: "Audit log", end: false, show: context.canAdminRead },

@@ -15,7 +15,9 @@ import type {
 } from "convex/server";
 import type * as admin from "../admin.js";
 import type * as audit from "../audit.js";
+import type * as channels from "../channels.js";
 import type * as crons from "../crons.js";
+import type * as deadLetters from "../deadLetters.js";
 import type * as emails from "../emails.js";
 import type * as env from "../env.js";
 import type * as functions from "../functions.js";
@@ -29,11 +31,26 @@ import type * as model_invitations from "../model/invitations.js";
 import type * as model_system from "../model/system.js";
 import type * as model_tenancy from "../model/tenancy.js";
 import type * as model_users from "../model/users.js";
+import type * as model_whatsapp_channels from "../model/whatsapp/channels.js";
+import type * as model_whatsapp_cloudWebhook from "../model/whatsapp/cloudWebhook.js";
+import type * as model_whatsapp_contacts from "../model/whatsapp/contacts.js";
+import type * as model_whatsapp_events from "../model/whatsapp/events.js";
+import type * as model_whatsapp_ingest from "../model/whatsapp/ingest.js";
+import type * as model_whatsapp_payload from "../model/whatsapp/payload.js";
+import type * as model_whatsapp_process from "../model/whatsapp/process.js";
+import type * as model_whatsapp_secrets from "../model/whatsapp/secrets.js";
+import type * as model_whatsapp_signatures from "../model/whatsapp/signatures.js";
+import type * as model_whatsapp_status from "../model/whatsapp/status.js";
+import type * as model_whatsapp_wahaWebhook from "../model/whatsapp/wahaWebhook.js";
 import type * as providers_email from "../providers/email.js";
+import type * as providers_waha from "../providers/waha.js";
+import type * as providers_whatsappCloud from "../providers/whatsappCloud.js";
+import type * as providers_whatsappErrors from "../providers/whatsappErrors.js";
 import type * as system from "../system.js";
 import type * as tenants from "../tenants.js";
 import type * as users from "../users.js";
 import type * as version from "../version.js";
+import type * as whatsappWebhooks from "../whatsappWebhooks.js";
 
 /**
  * A utility for referencing Convex functions in your app's API.
@@ -46,7 +63,9 @@ import type * as version from "../version.js";
 declare const fullApi: ApiFromModules<{
   admin: typeof admin;
   audit: typeof audit;
+  channels: typeof channels;
   crons: typeof crons;
+  deadLetters: typeof deadLetters;
   emails: typeof emails;
   env: typeof env;
   functions: typeof functions;
@@ -60,11 +79,26 @@ declare const fullApi: ApiFromModules<{
   "model/system": typeof model_system;
   "model/tenancy": typeof model_tenancy;
   "model/users": typeof model_users;
+  "model/whatsapp/channels": typeof model_whatsapp_channels;
+  "model/whatsapp/cloudWebhook": typeof model_whatsapp_cloudWebhook;
+  "model/whatsapp/contacts": typeof model_whatsapp_contacts;
+  "model/whatsapp/events": typeof model_whatsapp_events;
+  "model/whatsapp/ingest": typeof model_whatsapp_ingest;
+  "model/whatsapp/payload": typeof model_whatsapp_payload;
+  "model/whatsapp/process": typeof model_whatsapp_process;
+  "model/whatsapp/secrets": typeof model_whatsapp_secrets;
+  "model/whatsapp/signatures": typeof model_whatsapp_signatures;
+  "model/whatsapp/status": typeof model_whatsapp_status;
+  "model/whatsapp/wahaWebhook": typeof model_whatsapp_wahaWebhook;
   "providers/email": typeof providers_email;
+  "providers/waha": typeof providers_waha;
+  "providers/whatsappCloud": typeof providers_whatsappCloud;
+  "providers/whatsappErrors": typeof providers_whatsappErrors;
   system: typeof system;
   tenants: typeof tenants;
   users: typeof users;
   version: typeof version;
+  whatsappWebhooks: typeof whatsappWebhooks;
 }>;
 export declare const api: FilterApi<
   typeof fullApi,

@@ -1,5 +1,8 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { deploymentUrl, deriveSiteUrl } from "../../local/stack";
+import { deploymentUrl, deriveSiteUrl, localChannelSecretsKey } from "../../local/stack";
 
 describe("the stack's Convex address", () => {
   it("uses CONVEX_DEPLOYMENT as the Convex CLI writes it", () => {
@@ -12,5 +15,22 @@ describe("the stack's Convex address", () => {
   it("derives the HTTP actions URL", () => {
     expect(deriveSiteUrl("https://happy-otter-123.convex.cloud")).toBe("https://happy-otter-123.convex.site");
     expect(deriveSiteUrl("http://127.0.0.1:3210")).toBe("http://127.0.0.1:3211");
+  });
+});
+
+describe("the local channel secrets key", () => {
+  it("is 32 random bytes made once per data directory, private to its owner, and reused", () => {
+    const [one, two] = [mkdtempSync(path.join(tmpdir(), "keys-")), mkdtempSync(path.join(tmpdir(), "keys-"))];
+    try {
+      const key = localChannelSecretsKey(one);
+      expect(Buffer.from(key, "base64")).toHaveLength(32);
+      expect(localChannelSecretsKey(one)).toBe(key);
+      expect(statSync(path.join(one, "channel-secrets.key")).mode & 0o777).toBe(0o600);
+      expect(readdirSync(one)).toEqual(["channel-secrets.key"]);
+      expect(localChannelSecretsKey(two)).not.toBe(key);
+    } finally {
+      rmSync(one, { recursive: true, force: true });
+      rmSync(two, { recursive: true, force: true });
+    }
   });
 });

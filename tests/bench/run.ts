@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../local/harness";
 import { runReactivity, type ReactivityResult } from "./reactivity";
+import { runWebhooks } from "./webhooks";
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -42,6 +43,20 @@ async function main(): Promise<void> {
         (r) =>
           `| ${r.clients} × ${r.queriesPerClient} | ${r.subscriptions} | ${r.commits} @ ${r.writeRatePerSecond}/s | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.rerunsPerCommit} | ${r.updatesMissed} |`,
       ),
+      "",
+    );
+  }
+
+  if (!only || only === "webhooks") {
+    const w = await runWebhooks({ requests: 2_000, concurrency: 20 });
+    console.log(JSON.stringify(w));
+    results.webhooks = w;
+    md.push(
+      "## WhatsApp webhook ingest: signed Cloud API status webhooks → 200",
+      "",
+      "| requests @ concurrency | ack p50 ms | ack p99 ms | ack max ms | acks/s | no-op p50 ms | no-op p99 ms | no-op/s | ratio p50 | ratio p99 | non-200 | all processed after ms |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      `| ${w.requests} @ ${w.concurrency} | ${w.ackP50Ms} | ${w.ackP99Ms} | ${w.ackMaxMs} | ${w.throughputPerSecond} | ${w.noopP50Ms} | ${w.noopP99Ms} | ${w.noopThroughputPerSecond} | ${w.ratioP50} | ${w.ratioP99} | ${w.non200} | ${w.processedAllAfterMs} |`,
       "",
     );
   }

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
 import type { Role } from "../../convex/schema";
 import {
   SETTINGS,
@@ -17,7 +18,7 @@ import {
   signUp,
   snapshot,
   twoTenants,
-  type World,
+  type World as TenantsWorld,
 } from "./factories";
 
 const functions = deployedFunctions(convexModules).filter((f) => f.visibility === "public");
@@ -26,6 +27,14 @@ const ofKind = (kind: string) => functions.filter((f) => f.access?.kind === kind
 const RANKED: Role[] = ["viewer", "agent", "admin", "owner"];
 const below = (role: Role) => RANKED.slice(0, RANKED.indexOf(role));
 const page = { numItems: 10, cursor: null };
+
+/** The two tenants of the factories, each with a WhatsApp channel. */
+type World = TenantsWorld & {
+  channelA: Id<"channels">;
+  channelB: Id<"channels">;
+  /** A webhook event that could not be routed: a dead letter for the platform-admin functions. */
+  deadLetter: Id<"webhookEvents">;
+};
 
 type TenantRow = { role: Role; args: (w: World) => Record<string, unknown> };
 
@@ -49,6 +58,37 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "invitations:revoke": { role: "admin", args: (w) => ({ invitationId: w.invitationA }) },
   "emails:listForTenant": { role: "admin", args: () => ({}) },
   "audit:listForTenant": { role: "admin", args: () => ({ paginationOpts: page }) },
+  "channels:list": { role: "viewer", args: () => ({}) },
+  "channels:get": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
+  "channels:create": {
+    role: "admin",
+    args: () => ({
+      channel: {
+        kind: "waha",
+        name: "Acme WAHA",
+        baseUrl: "https://waha.acme.test",
+        session: "acme",
+        apiKey: "waha-api-key-0001",
+        webhookHmacKey: "waha-hmac-key-0001",
+      },
+    }),
+  },
+  "channels:update": {
+    role: "admin",
+    args: (w) => ({
+      channelId: w.channelA,
+      channel: {
+        kind: "cloud",
+        name: "Acme renamed line",
+        phoneNumberId: "100200300400500",
+        wabaId: "900800700600500",
+        displayNumber: "+34 600 111 222",
+      },
+    }),
+  },
+  "channels:setEnabled": { role: "admin", args: (w) => ({ channelId: w.channelA, enabled: false }) },
+  "channels:activity": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
+  "channels:recentEvents": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
 };
 
 /** Valid arguments for every platform-admin function. */
@@ -56,6 +96,8 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "admin:listTenants": () => ({}),
   "emails:listAll": () => ({}),
   "audit:listAll": () => ({ paginationOpts: page }),
+  "deadLetters:list": () => ({ paginationOpts: page }),
+  "deadLetters:replay": (w) => ({ eventId: w.deadLetter }),
 };
 
 /** Valid arguments for every function that needs sign-in but no tenant role. */
@@ -74,6 +116,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   vi.stubEnv("APP_URL", "http://app.test");
   vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
+  vi.stubEnv("CHANNEL_SECRETS_KEY", btoa(String.fromCharCode(...new Uint8Array(32).fill(7))));
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -82,7 +125,42 @@ afterEach(() => {
 
 async function world() {
   const { t, as } = setup();
-  const w = await twoTenants(t, as);
+  const tenants = await twoTenants(t, as);
+  const cloud = (name: string, phoneNumberId: string) => ({
+    kind: "cloud" as const,
+    name,
+    phoneNumberId,
+    wabaId: "900800700600500",
+    displayNumber: "+34 600 111 222",
+    accessToken: `token-of-${phoneNumberId}`,
+  });
+  const channelA = await tenants.adminA.client.mutation(api.channels.create, {
+    tenantId: tenants.tenantA,
+    channel: cloud("Acme main line", "100200300400500"),
+  });
+  const channelB = await tenants.ownerB.client.mutation(api.channels.create, {
+    tenantId: tenants.tenantB,
+    channel: cloud("Beta line", "100200300400999"),
+  });
+  const deadLetter = await t.run((ctx) =>
+    ctx.db.insert("webhookEvents", {
+      provider: "cloud",
+      dedupeKey: "cloud:msg:wamid.ISOLATION",
+      kind: "message",
+      event: { kind: "message", provider: "cloud", phoneNumberId: "999", messageId: "wamid.ISOLATION" },
+      state: "dead",
+      attempts: 0,
+      lastError: "unrouted: no channel has phone_number_id 999",
+      receivedAt: 1,
+    }),
+  );
+  const w: World = {
+    ...tenants,
+    channelA,
+    channelB,
+    deadLetter,
+    secretsOfA: () => [...tenants.secretsOfA(), channelA, "Acme main line", "100200300400500"],
+  };
   return { t, as, w };
 }
 
@@ -272,6 +350,43 @@ describe("cross-tenant id smuggling", () => {
           tenantId: w.tenantA,
           invitationId: w.invitationB,
         }),
+    ],
+    [
+      "channels.get with B's channel",
+      (w) => w.adminA.client.query(api.channels.get, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "channels.update with B's channel",
+      (w) =>
+        w.adminA.client.mutation(api.channels.update, {
+          tenantId: w.tenantA,
+          channelId: w.channelB,
+          channel: {
+            kind: "cloud",
+            name: "Stolen",
+            phoneNumberId: "100200300400999",
+            wabaId: "900800700600500",
+            displayNumber: "+34 600 111 222",
+            accessToken: "replaced-token-123",
+          },
+        }),
+    ],
+    [
+      "channels.setEnabled with B's channel",
+      (w) =>
+        w.adminA.client.mutation(api.channels.setEnabled, {
+          tenantId: w.tenantA,
+          channelId: w.channelB,
+          enabled: false,
+        }),
+    ],
+    [
+      "channels.activity with B's channel",
+      (w) => w.adminA.client.query(api.channels.activity, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "channels.recentEvents with B's channel",
+      (w) => w.adminA.client.query(api.channels.recentEvents, { tenantId: w.tenantA, channelId: w.channelB }),
     ],
     [
       "invitations.resend with B's invitation",

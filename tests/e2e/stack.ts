@@ -42,6 +42,7 @@ export async function startTestStack(
     webPort: await freePort(),
     convexPort,
     convexSitePort,
+    simulatorPort: await freePort(),
     log: (service, line) => logs.push(`[${service}] ${line}`),
     env: { CONVEX_URL: "", CONVEX_SITE_URL: "", SENTRY_DSN: "", ...extraEnv },
   });

@@ -60,6 +60,12 @@ export async function decryptSecrets(stored: string): Promise<ChannelSecrets> {
   return JSON.parse(new TextDecoder().decode(plaintext)) as ChannelSecrets;
 }
 
+/** True when `stored` was encrypted under a key other than the current one (rotation pending). */
+export async function isUnderOldKey(stored: string): Promise<boolean> {
+  const [{ id }] = await keys();
+  return stored.split(":")[1] !== id;
+}
+
 /** The last four characters of each secret, for display. */
 export function secretHints(secrets: ChannelSecrets): Record<string, string> {
   return Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.length > 4 ? v.slice(-4) : ""]));

@@ -1,0 +1,358 @@
+/**
+ * Processing a stored webhook event: idempotent, so running it again (a retry, a replay, a
+ * duplicate schedule) leaves the same state.
+ *
+ * Failures: `whatsappWebhooks.process` runs `apply` as a sub-transaction; when it throws, its
+ * writes are rolled back and `recordFailure` counts the attempt and schedules the next one with
+ * exponential backoff (1 s, 4 s, 16 s, 64 s, 256 s); after MAX_ATTEMPTS the event is dead, with
+ * its last error, until a platform admin replays it (deadLetters.ts).
+ *
+ * Orphan statuses (a status for a message we have no row for): retried on the same schedule,
+ * because the usual cause is a race — the status arrived before our send recorded the provider
+ * id. Cloud statuses carry our message id as callback data, so they find the row even then; a
+ * status still unmatched after ~6 minutes is dead-lettered as "orphan status: …", kept and
+ * replayable, never silently applied to nothing.
+ */
+import { internal } from "../../_generated/api";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { CATEGORY_UPDATE } from "./cloudWebhook";
+import { upsertContact, upsertConversation } from "./contacts";
+import type {
+  InboundMessageEvent,
+  QualityEvent,
+  SessionStatusEvent,
+  StatusEvent,
+  TemplateStatusEvent,
+  WhatsAppEvent,
+} from "./events";
+import { routeEvent, unroutedReason } from "./ingest";
+import { applyStatus } from "./status";
+
+export const MAX_ATTEMPTS = 6;
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 10 * 60_000;
+
+/** Delay before the next try after `failures` failed attempts: 1 s × 4^(failures-1), capped. */
+export function backoffMs(failures: number): number {
+  return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 4 ** Math.max(0, failures - 1));
+}
+
+/** Its message starts "orphan status: " (errors cross the sub-transaction as text only). */
+export class OrphanStatusError extends Error {
+  constructor(message: string) {
+    super(`orphan status: ${message}`);
+    this.name = "OrphanStatusError";
+  }
+}
+
+export class UnroutedEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnroutedEventError";
+  }
+}
+
+/** Applies one event and marks it done. Throws (and its writes roll back) when it cannot. */
+export async function apply(ctx: MutationCtx, eventId: Id<"webhookEvents">): Promise<void> {
+  const row = await ctx.db.get("webhookEvents", eventId);
+  if (!row || row.state === "done") return;
+  const event = row.event as WhatsAppEvent;
+  const channel = await channelOf(ctx, row, event);
+  switch (event.kind) {
+    case "message":
+      await applyMessage(ctx, channel, event);
+      break;
+    case "status":
+      await applyStatusEvent(ctx, channel, event);
+      break;
+    case "template_status":
+      await applyTemplate(ctx, channel, row, event);
+      break;
+    case "quality":
+      await applyQuality(ctx, channel, row, event);
+      break;
+    case "session_status":
+      await applySession(ctx, channel, row, event);
+      break;
+    case "unhandled":
+      break;
+    default:
+      throw new Error(`Unknown event kind ${(event as { kind?: unknown }).kind}`);
+  }
+  await ctx.db.patch("webhookEvents", row._id, {
+    state: "done",
+    processedAt: Date.now(),
+    lastError: undefined,
+    channelId: channel?._id ?? row.channelId,
+    tenantId: channel?.tenantId ?? row.tenantId,
+  });
+}
+
+/** Counts a failed attempt: retry later, or dead after MAX_ATTEMPTS. */
+export async function recordFailure(ctx: MutationCtx, eventId: Id<"webhookEvents">, error: unknown) {
+  const row = await ctx.db.get("webhookEvents", eventId);
+  if (!row || row.state === "done") return;
+  const attempts = row.attempts + 1;
+  const lastError = describe(error);
+  if (attempts >= MAX_ATTEMPTS) {
+    await ctx.db.patch("webhookEvents", row._id, { attempts, state: "dead", lastError });
+    console.error(
+      `webhook event ${row._id} (${row.dedupeKey}) is dead after ${attempts} attempts: ${lastError}`,
+    );
+    return;
+  }
+  await ctx.db.patch("webhookEvents", row._id, { attempts, state: "retrying", lastError });
+  await ctx.scheduler.runAfter(backoffMs(attempts), internal.whatsappWebhooks.process, { eventId });
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // Sub-transaction errors arrive wrapped ("Uncaught Error: …"); keep what a person needs.
+  const text = message.replace(/^Uncaught \w*: /, "").split("\n")[0] || message;
+  return text.slice(0, 1000);
+}
+
+// ---------------------------------------------------------------- routing
+
+async function channelOf(
+  ctx: MutationCtx,
+  row: Doc<"webhookEvents">,
+  event: WhatsAppEvent,
+): Promise<Doc<"channels"> | null> {
+  if (event.kind === "unhandled") return row.channelId ? await ctx.db.get("channels", row.channelId) : null;
+  // Events stored before their channel existed are routed again (a replayed dead letter).
+  const channel = row.channelId ? await ctx.db.get("channels", row.channelId) : await routeEvent(ctx, event);
+  if (!channel) {
+    throw new UnroutedEventError(
+      row.channelId ? `unrouted: channel ${row.channelId} no longer exists` : unroutedReason(event),
+    );
+  }
+  return channel;
+}
+
+// ---------------------------------------------------------------- messages
+
+/** The message with this provider id on the channel (WAHA ids are matched with or without their chat prefix). */
+export async function findByProviderId(
+  ctx: MutationCtx,
+  channelId: Id<"channels">,
+  providerMessageId: string,
+): Promise<Doc<"messages"> | null> {
+  const candidates = [providerMessageId];
+  const waha = /^(true|false)_[^_]+_(.+)$/.exec(providerMessageId);
+  if (waha) candidates.push(waha[2]);
+  for (const id of candidates) {
+    const found = await ctx.db
+      .query("messages")
+      .withIndex("by_channel_provider_id", (q) => q.eq("channelId", channelId).eq("providerMessageId", id))
+      .first();
+    if (found) return found;
+  }
+  return null;
+}
+
+async function applyMessage(ctx: MutationCtx, channel: Doc<"channels"> | null, event: InboundMessageEvent) {
+  if (!channel) throw new UnroutedEventError(unroutedReason(event));
+  if (await findByProviderId(ctx, channel._id, event.messageId)) return;
+  const contactId = await upsertContact(ctx, channel.tenantId, event.from, event.timestamp, {
+    inbound: true,
+  });
+  const conversationId = await upsertConversation(ctx, channel, contactId, event.timestamp, {
+    inbound: true,
+  });
+  await ctx.db.insert("messages", {
+    tenantId: channel.tenantId,
+    channelId: channel._id,
+    conversationId,
+    contactId,
+    direction: "in",
+    providerMessageId: event.messageId,
+    type: event.type,
+    text: event.text,
+    content: messageContent(event),
+    status: "received",
+    statusAt: event.timestamp,
+    providerTimestamp: event.timestamp,
+    createdAt: event.timestamp,
+  });
+}
+
+/**
+ * A message row's `content`: the event's type-specific body (contact cards under `contacts`),
+ * with the reply/forward `context` alongside.
+ */
+export function messageContent(event: InboundMessageEvent): Record<string, unknown> | undefined {
+  const body = Array.isArray(event.content) ? { contacts: event.content } : event.content;
+  if (!event.context) return body;
+  return { ...(body ?? {}), context: event.context };
+}
+
+async function applyStatusEvent(ctx: MutationCtx, channel: Doc<"channels"> | null, event: StatusEvent) {
+  if (!channel) throw new UnroutedEventError(unroutedReason(event));
+  let message = await findByProviderId(ctx, channel._id, event.messageId);
+  if (!message && event.callbackData) {
+    // Our own message id, echoed back: finds the row even before the send recorded the wamid.
+    const id = ctx.db.normalizeId("messages", event.callbackData);
+    const candidate = id ? await ctx.db.get("messages", id) : null;
+    if (
+      candidate &&
+      candidate.channelId === channel._id &&
+      (!candidate.providerMessageId || candidate.providerMessageId === event.messageId)
+    ) {
+      message = candidate;
+    }
+  }
+  if (!message) {
+    throw new OrphanStatusError(
+      `no message ${event.messageId}${event.callbackData ? ` (callback data ${event.callbackData})` : ""} on channel ${channel._id} yet`,
+    );
+  }
+  if (message.direction === "in") return; // e.g. a WAHA ack for a message we received
+  const patch = applyStatus(message, event);
+  if (patch) await ctx.db.patch("messages", message._id, patch);
+}
+
+// ---------------------------------------------------------------- account-level events
+
+/**
+ * True when a later event about the same thing has already been applied: then this one is
+ * stale and changes nothing. Ties on time go to the larger dedupe key, so the outcome does not
+ * depend on the order events are processed in.
+ */
+async function superseded(
+  ctx: MutationCtx,
+  channelId: Id<"channels">,
+  row: Doc<"webhookEvents">,
+  timestamp: number,
+  sameSubject: (other: WhatsAppEvent) => boolean,
+): Promise<boolean> {
+  const others = await ctx.db
+    .query("webhookEvents")
+    .withIndex("by_channel_kind_received", (q) => q.eq("channelId", channelId).eq("kind", row.kind))
+    .order("desc")
+    .take(500);
+  return others.some((other) => {
+    if (other._id === row._id || other.state !== "done") return false;
+    const event = other.event as WhatsAppEvent;
+    if (!sameSubject(event) || !("timestamp" in event)) return false;
+    return event.timestamp > timestamp || (event.timestamp === timestamp && other.dedupeKey > row.dedupeKey);
+  });
+}
+
+/**
+ * Upserts the template by Meta's id. Status (with its reason) and category are separate facts
+ * with separate clocks: each is taken from the latest event that carries it, so an older event
+ * arriving late changes neither, and a category from an older status event is not lost when
+ * a newer event without one came first.
+ */
+async function applyTemplate(
+  ctx: MutationCtx,
+  channel: Doc<"channels"> | null,
+  row: Doc<"webhookEvents">,
+  event: TemplateStatusEvent,
+) {
+  if (!channel) throw new UnroutedEventError(unroutedReason(event));
+  const sameTemplate = (other: WhatsAppEvent): other is TemplateStatusEvent =>
+    other.kind === "template_status" && other.templateId === event.templateId;
+  const carriesStatus = event.event !== CATEGORY_UPDATE;
+  const applyStatusFields =
+    carriesStatus &&
+    !(await superseded(
+      ctx,
+      channel._id,
+      row,
+      event.timestamp,
+      (o) => sameTemplate(o) && o.event !== CATEGORY_UPDATE,
+    ));
+  const applyCategory =
+    !!event.category &&
+    !(await superseded(ctx, channel._id, row, event.timestamp, (o) => sameTemplate(o) && !!o.category));
+
+  let rows = await ctx.db
+    .query("templates")
+    .withIndex("by_provider_template_id", (q) => q.eq("providerTemplateId", event.templateId))
+    .take(100);
+  rows = rows.filter((t) => t.tenantId === channel.tenantId);
+  if (rows.length === 0) {
+    // Meta templates belong to the WABA: every channel of it sees the template.
+    const channels = (
+      await ctx.db
+        .query("channels")
+        .withIndex("by_waba_id", (q) => q.eq("wabaId", event.wabaId))
+        .take(100)
+    ).filter((c) => c.tenantId === channel.tenantId);
+    for (const c of channels.length ? channels : [channel]) {
+      const existing = await ctx.db
+        .query("templates")
+        .withIndex("by_channel_name_language", (q) =>
+          q.eq("channelId", c._id).eq("name", event.name).eq("language", event.language),
+        )
+        .first();
+      if (existing) {
+        await ctx.db.patch("templates", existing._id, { providerTemplateId: event.templateId });
+        rows.push({ ...existing, providerTemplateId: event.templateId });
+      } else {
+        const id = await ctx.db.insert("templates", {
+          tenantId: c.tenantId,
+          channelId: c._id,
+          name: event.name,
+          language: event.language,
+          // Filled in below when this event is the latest of its kind; a row first seen through
+          // a category change has no known status yet.
+          status: "UNKNOWN",
+          providerTemplateId: event.templateId,
+          updatedAt: Date.now(),
+        });
+        rows.push((await ctx.db.get("templates", id))!);
+      }
+    }
+  }
+  for (const template of rows) {
+    const patch: Partial<Doc<"templates">> = {};
+    if (applyStatusFields) {
+      patch.status = event.event;
+      patch.reason = event.reason;
+    }
+    if (applyCategory) patch.category = event.category;
+    if (Object.keys(patch).length)
+      await ctx.db.patch("templates", template._id, { ...patch, updatedAt: Date.now() });
+  }
+}
+
+const QUALITY_EVENTS = new Set(["FLAGGED", "UNFLAGGED"]);
+
+/**
+ * `qualityRating` keeps the latest quality event (FLAGGED: the number's quality is low;
+ * UNFLAGGED: it recovered); `messagingTier` the latest tier any event carried (UPGRADE,
+ * DOWNGRADE, ONBOARDING… carry one).
+ */
+async function applyQuality(
+  ctx: MutationCtx,
+  channel: Doc<"channels"> | null,
+  row: Doc<"webhookEvents">,
+  event: QualityEvent,
+) {
+  if (!channel) throw new UnroutedEventError(unroutedReason(event));
+  const patch: Partial<Doc<"channels">> = {};
+  const isQuality = (e: WhatsAppEvent) => e.kind === "quality" && QUALITY_EVENTS.has(e.event);
+  const hasTier = (e: WhatsAppEvent) => e.kind === "quality" && !!e.tier;
+  if (isQuality(event) && !(await superseded(ctx, channel._id, row, event.timestamp, isQuality))) {
+    patch.qualityRating = event.event;
+  }
+  if (event.tier && !(await superseded(ctx, channel._id, row, event.timestamp, hasTier)))
+    patch.messagingTier = event.tier;
+  if (Object.keys(patch).length) await ctx.db.patch("channels", channel._id, patch);
+}
+
+async function applySession(
+  ctx: MutationCtx,
+  channel: Doc<"channels"> | null,
+  row: Doc<"webhookEvents">,
+  event: SessionStatusEvent,
+) {
+  if (!channel) throw new UnroutedEventError(unroutedReason(event));
+  if (await superseded(ctx, channel._id, row, event.timestamp, (e) => e.kind === "session_status")) return;
+  if (channel.wahaStatus !== event.status)
+    await ctx.db.patch("channels", channel._id, { wahaStatus: event.status });
+}

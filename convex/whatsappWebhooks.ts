@@ -1,0 +1,91 @@
+/**
+ * Internal functions behind the WhatsApp webhook routes in http.ts: store every event of a
+ * request in one mutation, then process each in its own scheduled mutation
+ * (model/whatsapp/ingest.ts and process.ts hold the logic).
+ */
+import { v } from "convex/values";
+import { internal } from "./_generated/api";
+import { internalMutation, internalQuery } from "./functions";
+import type { KeyedEvent } from "./model/whatsapp/events";
+import * as Ingest from "./model/whatsapp/ingest";
+import * as Process from "./model/whatsapp/process";
+import { vChannelKind } from "./schema";
+
+/** A mutation may schedule at most 1000 functions; larger batches fan out through `schedule`. */
+const SCHEDULE_DIRECTLY = 500;
+
+/** Stores the events of one webhook request (duplicates are no-ops) and schedules their processing. */
+export const ingest = internalMutation({
+  args: {
+    provider: vChannelKind,
+    /** Set for WAHA, whose URL names the channel; Cloud events are routed by phone_number_id. */
+    channelId: v.optional(v.id("channels")),
+    events: v.array(v.object({ dedupeKey: v.string(), event: v.any() })),
+  },
+  returns: v.object({ stored: v.number(), duplicates: v.number(), unrouted: v.number() }),
+  handler: async (ctx, args) => {
+    const { toProcess, ...result } = await Ingest.storeEvents(
+      ctx,
+      { ...args, events: args.events as KeyedEvent[] },
+      Date.now(),
+    );
+    if (toProcess.length <= SCHEDULE_DIRECTLY) {
+      for (const eventId of toProcess)
+        await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.process, { eventId });
+    } else {
+      for (let i = 0; i < toProcess.length; i += SCHEDULE_DIRECTLY) {
+        await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.schedule, {
+          eventIds: toProcess.slice(i, i + SCHEDULE_DIRECTLY),
+        });
+      }
+    }
+    return result;
+  },
+});
+
+/** Schedules processing for a slice of a large batch. */
+export const schedule = internalMutation({
+  args: { eventIds: v.array(v.id("webhookEvents")) },
+  returns: v.null(),
+  handler: async (ctx, { eventIds }) => {
+    for (const eventId of eventIds)
+      await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.process, { eventId });
+    return null;
+  },
+});
+
+/**
+ * Processes one stored event. `apply` runs as a sub-transaction: if it throws, its writes roll
+ * back and the failure is counted here (retry with backoff, or dead after the last attempt).
+ */
+export const process = internalMutation({
+  args: { eventId: v.id("webhookEvents") },
+  returns: v.null(),
+  handler: async (ctx, { eventId }) => {
+    const row = await ctx.db.get("webhookEvents", eventId);
+    if (!row || row.state === "done" || row.state === "dead") return null;
+    try {
+      await ctx.runMutation(internal.whatsappWebhooks.apply, { eventId });
+    } catch (error) {
+      await Process.recordFailure(ctx, eventId, error);
+    }
+    return null;
+  },
+});
+
+/** Applies one event and marks it done; throws to roll back (see `process`). */
+export const apply = internalMutation({
+  args: { eventId: v.id("webhookEvents") },
+  returns: v.null(),
+  handler: async (ctx, { eventId }) => {
+    await Process.apply(ctx, eventId);
+    return null;
+  },
+});
+
+/** The enabled WAHA channel a webhook URL names, with its encrypted secrets (for the HMAC key). */
+export const wahaChannel = internalQuery({
+  args: { channelId: v.string() },
+  returns: v.union(v.null(), v.object({ channelId: v.id("channels"), secrets: v.string() })),
+  handler: (ctx, { channelId }) => Ingest.wahaChannel(ctx, channelId),
+});

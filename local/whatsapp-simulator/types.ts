@@ -1,0 +1,207 @@
+/** The WhatsApp simulator's configuration, knobs and state shapes (see server.ts). */
+
+/** A business number on Meta's Cloud API. */
+export type CloudNumberConfig = {
+  phoneNumberId: string;
+  wabaId: string;
+  /** Digits, e.g. "15550100001". */
+  displayNumber: string;
+  /** The Bearer token the API accepts for this number (and its WABA's templates). */
+  accessToken: string;
+  /** Signs webhooks: X-Hub-Signature-256 = sha256=HMAC(appSecret, raw body). */
+  appSecret: string;
+  /** Where statuses and inbound messages go, e.g. `<convex site>/whatsapp/cloud`. */
+  webhookUrl?: string;
+  verifiedName?: string;
+  /** GREEN, YELLOW, RED, UNKNOWN (GET /{phone-number-id}). */
+  qualityRating?: string;
+  /** TIER_250 … TIER_UNLIMITED. */
+  messagingLimitTier?: string;
+  /** Milliseconds since epoch after which the token answers 190. */
+  tokenExpiresAt?: number;
+  /** Overrides the knob for this number. */
+  throughputPerSecond?: number;
+};
+
+/** A WAHA session (one linked WhatsApp account). */
+export type WahaSessionConfig = {
+  session: string;
+  /** X-Api-Key the API accepts for this session. */
+  apiKey: string;
+  /** Signs webhooks: X-Webhook-Hmac = hex HMAC-SHA512(hmacKey, raw body). Unsigned without one. */
+  hmacKey?: string;
+  /** e.g. `<convex site>/whatsapp/waha/<channel id>`. */
+  webhookUrl?: string;
+  /** The linked account's number, digits (default: derived from the session name). */
+  number?: string;
+  pushName?: string;
+  /** STOPPED, STARTING, SCAN_QR_CODE, WORKING (default), FAILED. */
+  status?: string;
+  /** Events the webhook is subscribed to (default message, message.ack, session.status). */
+  events?: string[];
+};
+
+/** A template as the simulator keeps it (Meta's field names where Meta has them). */
+export type SimTemplate = {
+  id: string;
+  wabaId: string;
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  parameter_format: "POSITIONAL" | "NAMED";
+  components: Record<string, unknown>[];
+  rejected_reason?: string;
+  createdAt: number;
+};
+
+export type TemplateSeed = Omit<SimTemplate, "id" | "createdAt" | "status" | "parameter_format"> & {
+  id?: string;
+  status?: string;
+  parameter_format?: "POSITIONAL" | "NAMED";
+};
+
+export type SimConfig = {
+  cloud: CloudNumberConfig[];
+  waha: WahaSessionConfig[];
+  templates?: TemplateSeed[];
+};
+
+/** Fault injection and behaviour, changeable at run time (POST /_sim/knobs). Shares are 0–1. */
+export type Knobs = {
+  /** Share of webhooks never sent. */
+  drop: number;
+  /** Share of webhooks sent twice. */
+  duplicate: number;
+  /** Share of webhooks held back and sent, in reverse order, at the end of a reorder window. */
+  reorder: number;
+  reorderWindowMs: number;
+  /** Extra delay before every webhook. */
+  delayMs: number;
+  /** Share of API calls answered with a 5xx in the provider's error shape. */
+  serverErrors: number;
+  serverErrorStatus: number;
+  /** Delay before every API answer (a large value makes clients time out). */
+  apiLatencyMs: number;
+  /** Share of accepted outbound messages that end "failed" (failCode) instead of delivered. */
+  failShare: number;
+  failCode: number;
+  /** Share of delivered messages that are then read. */
+  readShare: number;
+  /** When each status is sent after the API accepted the message. */
+  statusDelaysMs: { sent: number; delivered: number; read: number };
+  /** Cloud API messages per second per number before 130429 (numbers may override). */
+  throughputPerSecond: number;
+  /** Pair limit: a burst of this many messages to one user, then one per pairIntervalMs (131056). */
+  pairBurst: number;
+  pairIntervalMs: number;
+  /** The customer-service window for free-form messages (131047). */
+  windowHours: number;
+  /**
+   * How a closed window shows: "status" (as Meta does: the send is accepted, then a failed
+   * status webhook carries 131047) or "error" (the send itself answers 131047).
+   */
+  windowClosedAs: "status" | "error";
+  /** Approve submitted templates by themselves after this many ms (null: wait for a person). */
+  autoApproveTemplatesMs: number | null;
+  /** Webhook delivery attempts (non-2xx or network errors are retried with backoff). */
+  webhookAttempts: number;
+  /** WAHA webhooks use an @lid chat id for users instead of their phone number. */
+  wahaLid: boolean;
+};
+
+export const DEFAULT_KNOBS: Knobs = {
+  drop: 0,
+  duplicate: 0,
+  reorder: 0,
+  reorderWindowMs: 300,
+  delayMs: 0,
+  serverErrors: 0,
+  serverErrorStatus: 500,
+  apiLatencyMs: 0,
+  failShare: 0,
+  failCode: 131026,
+  readShare: 1,
+  statusDelaysMs: { sent: 300, delivered: 1200, read: 3000 },
+  throughputPerSecond: 80,
+  pairBurst: 45,
+  pairIntervalMs: 6000,
+  windowHours: 24,
+  windowClosedAs: "status",
+  autoApproveTemplatesMs: null,
+  webhookAttempts: 3,
+  wahaLid: false,
+};
+
+/** An error to answer with (on: "api") or to fail the next message with (on: "status"). */
+export type InjectedError = {
+  code: number;
+  on?: "api" | "status";
+  httpStatus?: number;
+  message?: string;
+  details?: string;
+  /** Only for this Cloud number or WAHA session (default: the next send anywhere). */
+  business?: string;
+};
+
+export type MessageStatus = "accepted" | "sent" | "delivered" | "read" | "failed" | "received";
+
+/** A message between a simulated user and a business number, either way. */
+export type SimMessage = {
+  id: string;
+  provider: "cloud" | "waha";
+  /** Cloud phone_number_id or WAHA session. */
+  business: string;
+  /** The user's number, digits. */
+  user: string;
+  direction: "in" | "out";
+  type: string;
+  /** What a person reads: the text, the rendered template, the caption. */
+  text?: string;
+  /** The message object as sent or received. */
+  content?: unknown;
+  status: MessageStatus;
+  statusAt: number;
+  callbackData?: string;
+  /** Template messages: name and category. */
+  template?: { name: string; language: string; category: string };
+  pricing?: { billable: boolean; category: string; type: string; country: string; priceUsd: number };
+  error?: { code: number; title: string };
+  at: number;
+};
+
+export type SimUser = {
+  number: string;
+  name: string;
+  /** WhatsApp's privacy id for this user, used by WAHA when the wahaLid knob is on. */
+  lid: string;
+  /** Business (phone_number_id or session) → when the user last wrote to it (ms). */
+  lastWrote: Record<string, number>;
+};
+
+export type WebhookDelivery = {
+  id: string;
+  provider: "cloud" | "waha";
+  url: string;
+  /** status, message, template_status, quality, session_status (Cloud field or WAHA event). */
+  kind: string;
+  /** The exact bytes sent. */
+  body: string;
+  headers: Record<string, string>;
+  state: "pending" | "held" | "delivered" | "failed" | "dropped";
+  attempts: number;
+  responseStatus?: number;
+  error?: string;
+  duplicate?: boolean;
+  createdAt: number;
+  sentAt?: number;
+};
+
+export type Charge = {
+  messageId: string;
+  business: string;
+  country: string;
+  category: string;
+  priceUsd: number;
+  at: number;
+};
