@@ -66,6 +66,14 @@ const engineHooks = {
     replace: "const url = new URL(`${engineHooks.siteUrl(getConvexGlobal())}${path}`);",
   },
   {
+    // Scanning a table looked at every document id of every table; the engine keeps a set of
+    // ids per table (updated on each commit) so a query reads only its own table.
+    name: "per-table-ids",
+    find: /const ids = new Set\(Object\.keys\(this\._documents\)\.filter\(isInTable\)\);/,
+    replace:
+      "const ids = new Set(this._tableIds ? (this._tableIds.get(tableName) ?? []) : Object.keys(this._documents).filter(isInTable));",
+  },
+  {
     name: "expose-convex-global",
     find: /return \{\s*\.\.\.testAccessor\(new AuthFake\(\), DEFAULT_REQUEST_OPTIONS\),\s*registerComponent,\s*\};/,
     replace: `return {

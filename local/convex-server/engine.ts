@@ -345,9 +345,12 @@ export class Engine {
       );
     try {
       const value = await engineStorage.run(this, () => callStorage.run(record, run));
+      // Acknowledge only what is on disk (group commit: one fsync for all commits so far).
+      await this.persistence.sync();
       done(ok(value));
       return value;
     } catch (error) {
+      await this.persistence.sync();
       done(false);
       throw error;
     }
@@ -356,7 +359,9 @@ export class Engine {
   /** Stores uploaded bytes as a file and returns its storage id. */
   async storeFile(bytes: Uint8Array<ArrayBuffer>, contentType: string | null): Promise<string> {
     const blob = new Blob([bytes], contentType ? { type: contentType } : {});
-    return await this.t.action(async (ctx: any) => await ctx.storage.store(blob));
+    const storageId: string = await this.t.action(async (ctx: any) => await ctx.storage.store(blob));
+    await this.persistence.sync();
+    return storageId;
   }
 
   /** Returns a stored file, or null when there is none with that id. */
@@ -533,9 +538,25 @@ export class Engine {
     }
   }
 
+  /** Keeps convex-test's per-table id sets (see convexTestPatch) in step with commits. */
+  private indexTableId(table: string, id: string, present: boolean): void {
+    const tables: Map<string, Set<string>> = this.db._tableIds;
+    let ids = tables.get(table);
+    if (!ids) {
+      ids = new Set();
+      tables.set(table, ids);
+    }
+    if (present) ids.add(id);
+    else ids.delete(id);
+  }
+
   private restore(state: PersistedState): void {
     const db = this.db;
-    for (const [id, doc] of state.documents) db._documents[id] = doc;
+    db._tableIds = new Map<string, Set<string>>();
+    for (const [id, doc] of state.documents) {
+      db._documents[id] = doc;
+      this.indexTableId(this.patched.tableNameFromId(id) ?? "", id, true);
+    }
     db._nextDocId = Math.max(db._nextDocId, state.nextDocId);
     db._lastCreationTime = Math.max(db._lastCreationTime, state.lastCreationTime);
     this.convexGlobal.transactionManager._lastCommitTs = state.lastCommitTs;
@@ -646,6 +667,7 @@ export class Engine {
         writes.push({ id, table, before: prev, after });
         persisted.push([id, after]);
         if (table === "_storage" && after === null) this.persistence.deleteFile(id);
+        this.indexTableId(table, id, after !== null);
       }
       // Durable before anyone hears of it: the caller's response waits for this to return.
       this.persistence.append({

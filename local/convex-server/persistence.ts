@@ -1,6 +1,6 @@
 /**
  * Durable state for the local Convex server: a snapshot plus an append-only journal of
- * committed transactions, fsynced before a commit is acknowledged, and stored files on disk.
+ * committed transactions, fsynced (in groups) before a commit is acknowledged, and stored files on disk.
  * Restoring replays the journal over the snapshot, keeping ids and creation times.
  */
 import {
@@ -17,7 +17,11 @@ import {
   unlinkSync,
 } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
+import { fdatasync } from "node:fs";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+
+const fdatasyncAsync = promisify(fdatasync);
 
 export type Doc = Record<string, Value> & { _id: string; _creationTime: number };
 
@@ -43,6 +47,11 @@ const FORMAT = 1;
 export class Persistence {
   private journalFd: number | null = null;
   private journalBytes = 0;
+  /** Commits appended / known to be on disk, for group commit. */
+  private written = 0;
+  private synced = 0;
+  private syncing: Promise<void> | null = null;
+  private syncScheduled = false;
   readonly storageDir: string;
 
   constructor(
@@ -111,8 +120,43 @@ export class Persistence {
     const buf = Buffer.from(line);
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off);
-    if (this.options.fsync !== false) fdatasyncSync(fd);
     this.journalBytes += buf.length;
+    this.written += 1;
+    // Group commit: one fdatasync covers every commit appended before it starts.
+    if (!this.syncScheduled) {
+      this.syncScheduled = true;
+      setImmediate(() => {
+        this.syncScheduled = false;
+        void this.sync().catch(() => {});
+      });
+    }
+  }
+
+  /**
+   * Resolves once every commit appended so far is on disk. Callers acknowledge a commit (answer
+   * a client, an HTTP request) only after this, so nothing acknowledged is lost on a crash.
+   */
+  async sync(): Promise<void> {
+    if (this.options.fsync === false) return;
+    const target = this.written;
+    while (this.synced < target) {
+      if (!this.syncing) {
+        const fd = this.journalFd;
+        const upTo = this.written;
+        this.syncing = (async () => {
+          try {
+            if (fd !== null) await fdatasyncAsync(fd);
+          } catch (error) {
+            // The journal was compacted meanwhile: the snapshot replacing it was written durably.
+            if (fd === this.journalFd) throw error;
+          } finally {
+            this.syncing = null;
+          }
+          this.synced = Math.max(this.synced, upTo);
+        })();
+      }
+      await this.syncing;
+    }
   }
 
   needsCompaction(): boolean {
@@ -130,6 +174,7 @@ export class Persistence {
       documents: [...state.documents.values()].map((d) => convexToJson(d)),
     });
     writeDurably(snapshotPath, body);
+    this.synced = this.written;
     if (this.journalFd !== null) closeSync(this.journalFd);
     this.journalFd = null;
     const journalPath = path.join(this.dataDir, JOURNAL);
