@@ -69,9 +69,23 @@ const engineHooks = {
     // Scanning a table looked at every document id of every table; the engine keeps a set of
     // ids per table (updated on each commit) so a query reads only its own table.
     name: "per-table-ids",
-    find: /const ids = new Set\(Object\.keys\(this\._documents\)\.filter\(isInTable\)\);/,
-    replace:
-      "const ids = new Set(this._tableIds ? (this._tableIds.get(tableName) ?? []) : Object.keys(this._documents).filter(isInTable));",
+    find: /_iterateDocs\(tableName, callback\) \{\s*const isInTable = \(id\) => tableNameFromId\(id\) === tableName;\s*const ids = new Set\(Object\.keys\(this\._documents\)\.filter\(isInTable\)\);/,
+    replace: `_iterateDocs(tableName, callback, candidates) {
+        const isInTable = (id) => tableNameFromId(id) === tableName;
+        const ids = new Set(candidates ?? (this._tableIds ? (this._tableIds.get(tableName) ?? []) : Object.keys(this._documents).filter(isInTable)));`,
+  },
+  {
+    // An index range that starts with an equality reads only the documents with that value
+    // (the engine keeps those sets per index); pending writes are still added and filtered.
+    name: "index-equality-candidates",
+    find: /validateIndexRangeExpression\(source, fields\);\s*this\._iterateDocs\(tableName, \(doc\) => \{\s*if \(source\.range\.every\(\(filter\) => evaluateRangeFilter\(doc, filter\)\)\) \{\s*results\.push\(doc\);\s*\}\s*\}\);/,
+    replace: `validateIndexRangeExpression(source, fields);
+                const candidates = this._candidateIds ? this._candidateIds(tableName, indexName, source.range) : undefined;
+                this._iterateDocs(tableName, (doc) => {
+                    if (source.range.every((filter) => evaluateRangeFilter(doc, filter))) {
+                        results.push(doc);
+                    }
+                }, candidates);`,
   },
   {
     name: "expose-convex-global",

@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
 import { preparePatchedConvexTest } from "./convexTestPatch.js";
 import { Persistence, type Doc, type PersistedState } from "./persistence.js";
-import { ReadSet } from "./readSet.js";
+import { fieldValue, ReadSet } from "./readSet.js";
 import { Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduling.js";
 
@@ -232,6 +232,7 @@ export class Engine {
     this.authConfig = authConfig;
     this.crons = crons;
     this.restore(state);
+    this.buildEqIndexes();
     this.installHooks();
     pruneBuilds(path.dirname(build.outDir), build.outDir, 1);
     await this.scheduler.start();
@@ -248,6 +249,7 @@ export class Engine {
       const component = this.convexGlobal.components[""];
       component.modules = fresh.convexGlobal.components[""].modules;
       component.db._schema = fresh.convexGlobal.components[""].db._schema;
+      this.buildEqIndexes();
     });
     const previous = this.build;
     this.build = build;
@@ -538,6 +540,60 @@ export class Engine {
     }
   }
 
+  /**
+   * Per schema index, the ids of committed documents by the value of the index's first field,
+   * so `withIndex(q => q.eq(first, v)…)` reads only those documents (see convexTestPatch).
+   */
+  private eqIndexes = new Map<string, { field: string; buckets: Map<string, Set<string>> }[]>();
+
+  private buildEqIndexes(): void {
+    this.eqIndexes.clear();
+    const tables = (this.db._schema?.tables ?? new Map()) as Map<
+      string,
+      { indexes: { indexDescriptor: string; fields: string[] }[] }
+    >;
+    const byName = new Map<string, { field: string; buckets: Map<string, Set<string>> }>();
+    for (const [table, def] of tables) {
+      const list = def.indexes.map((index) => {
+        const entry = { field: index.fields[0], buckets: new Map<string, Set<string>>() };
+        byName.set(`${table}.${index.indexDescriptor}`, entry);
+        return entry;
+      });
+      this.eqIndexes.set(table, list);
+    }
+    for (const [id, doc] of Object.entries(this.db._documents as Record<string, Doc>)) {
+      this.indexDocument(this.patched.tableNameFromId(id) ?? "", id, null, doc);
+    }
+    this.db._candidateIds = (
+      table: string,
+      indexName: string,
+      range: { type: string; fieldPath: string; value: JSONValue }[],
+    ) => {
+      const entry = byName.get(`${table}.${indexName}`);
+      const first = range[0];
+      if (!entry || !first || first.type !== "Eq" || first.fieldPath !== entry.field) return undefined;
+      return entry.buckets.get(valueKey(decodeJsonBound(first.value))) ?? new Set<string>();
+    };
+  }
+
+  private indexDocument(table: string, id: string, before: Doc | null, after: Doc | null): void {
+    for (const entry of this.eqIndexes.get(table) ?? []) {
+      const oldKey = before ? valueKey(fieldValue(before, entry.field)) : null;
+      const newKey = after ? valueKey(fieldValue(after, entry.field)) : null;
+      if (oldKey === newKey) continue;
+      if (oldKey !== null) {
+        const set = entry.buckets.get(oldKey);
+        set?.delete(id);
+        if (set?.size === 0) entry.buckets.delete(oldKey);
+      }
+      if (newKey !== null) {
+        let set = entry.buckets.get(newKey);
+        if (!set) entry.buckets.set(newKey, (set = new Set()));
+        set.add(id);
+      }
+    }
+  }
+
   /** Keeps convex-test's per-table id sets (see convexTestPatch) in step with commits. */
   private indexTableId(table: string, id: string, present: boolean): void {
     const tables: Map<string, Set<string>> = this.db._tableIds;
@@ -668,6 +724,7 @@ export class Engine {
         persisted.push([id, after]);
         if (table === "_storage" && after === null) this.persistence.deleteFile(id);
         this.indexTableId(table, id, after !== null);
+        this.indexDocument(table, id, prev, after);
       }
       // Durable before anyone hears of it: the caller's response waits for this to return.
       this.persistence.append({
@@ -803,6 +860,28 @@ export function canonicalizeUdfPath(udfPath: string): string {
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** A bucket key for an index value. Object keys are sorted, so equal values never differ in key. */
+function valueKey(value: Value | undefined): string {
+  return value === undefined ? "undefined" : JSON.stringify(sortKeys(convexToJson(value)));
+}
+
+function sortKeys(json: JSONValue): JSONValue {
+  if (Array.isArray(json)) return json.map(sortKeys);
+  if (json !== null && typeof json === "object") {
+    return Object.fromEntries(
+      Object.keys(json)
+        .sort()
+        .map((k) => [k, sortKeys((json as Record<string, JSONValue>)[k])]),
+    );
+  }
+  return json;
+}
+
+function decodeJsonBound(value: JSONValue): Value | undefined {
+  if (typeof value === "object" && value !== null && "$undefined" in value) return undefined;
+  return jsonToConvex(value);
 }
 
 function newRecord(udfPath: string, kind: UdfKind, extra: Partial<CallRecord> = {}): CallRecord {

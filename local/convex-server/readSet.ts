@@ -90,7 +90,7 @@ function decodeBound(value: JSONValue): Value | undefined {
   return jsonToConvex(value);
 }
 
-function fieldValue(doc: Doc, fieldPath: string): Value | undefined {
+export function fieldValue(doc: Doc, fieldPath: string): Value | undefined {
   let current: unknown = doc;
   for (const part of fieldPath.split(".")) {
     if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;

@@ -746,7 +746,8 @@ export class Simulator {
       .filter((t) => t.wabaId === wabaId)
       .filter((t) => !status || status.split(",").includes(t.status))
       .filter((t) => !name || t.name.includes(name))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+      // A stable sort: templates created in the same millisecond stay in creation order.
+      .sort((a, b) => a.createdAt - b.createdAt);
     const limit = Math.min(Math.max(Number(query.get("limit") ?? 25) || 25, 1), 1000);
     const decode = (c: string | null) => (c ? Number(Buffer.from(c, "base64").toString("utf8")) || 0 : 0);
     const encode = (n: number) => Buffer.from(String(n)).toString("base64");
