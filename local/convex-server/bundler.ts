@@ -129,12 +129,15 @@ export async function bundleFunctions(
   }
   const modules: ModuleMap = {};
   const modulePaths: string[] = [];
+  // convex-test asks for the module on every call; importing again goes through the loader
+  // (and, under tsx, a message to its hooks thread) each time, so keep the promise.
+  const loaded: Record<string, Promise<Record<string, unknown>>> = {};
   for (const entry of entryPoints) {
     const rel = path.relative(functionsDir, entry).split(path.sep).join("/");
     const withoutExt = rel.replace(/\.[^.]+$/, "");
     const outFile = path.join(outDir, `${withoutExt}.mjs`);
     const url = pathToFileURL(outFile).href;
-    modules[`${KEY_PREFIX}${withoutExt}.js`] = () => importer(url);
+    modules[`${KEY_PREFIX}${withoutExt}.js`] = () => (loaded[url] ??= importer(url));
     modulePaths.push(withoutExt);
   }
   // convex-test finds the functions root through the "_generated" folder; apps that were

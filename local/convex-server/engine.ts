@@ -544,7 +544,7 @@ export class Engine {
    * Per schema index, the ids of committed documents by the value of the index's first field,
    * so `withIndex(q => q.eq(first, v)…)` reads only those documents (see convexTestPatch).
    */
-  private eqIndexes = new Map<string, { field: string; buckets: Map<string, Set<string>> }[]>();
+  private eqIndexes = new Map<string, { fields: string[]; buckets: Map<string, Set<string>> }[]>();
 
   private buildEqIndexes(): void {
     this.eqIndexes.clear();
@@ -552,14 +552,19 @@ export class Engine {
       string,
       { indexes: { indexDescriptor: string; fields: string[] }[] }
     >;
-    const byName = new Map<string, { field: string; buckets: Map<string, Set<string>> }>();
+    // One bucket map per index prefix: `eq(a)` and `eq(a).eq(b)` each find exactly their rows.
+    const byName = new Map<string, { fields: string[]; buckets: Map<string, Set<string>> }[]>();
     for (const [table, def] of tables) {
-      const list = def.indexes.map((index) => {
-        const entry = { field: index.fields[0], buckets: new Map<string, Set<string>>() };
-        byName.set(`${table}.${index.indexDescriptor}`, entry);
-        return entry;
-      });
-      this.eqIndexes.set(table, list);
+      const all: { fields: string[]; buckets: Map<string, Set<string>> }[] = [];
+      for (const index of def.indexes) {
+        const prefixes = index.fields.map((_, i) => ({
+          fields: index.fields.slice(0, i + 1),
+          buckets: new Map<string, Set<string>>(),
+        }));
+        byName.set(`${table}.${index.indexDescriptor}`, prefixes);
+        all.push(...prefixes);
+      }
+      this.eqIndexes.set(table, all);
     }
     for (const [id, doc] of Object.entries(this.db._documents as Record<string, Doc>)) {
       this.indexDocument(this.patched.tableNameFromId(id) ?? "", id, null, doc);
@@ -569,17 +574,27 @@ export class Engine {
       indexName: string,
       range: { type: string; fieldPath: string; value: JSONValue }[],
     ) => {
-      const entry = byName.get(`${table}.${indexName}`);
-      const first = range[0];
-      if (!entry || !first || first.type !== "Eq" || first.fieldPath !== entry.field) return undefined;
-      return entry.buckets.get(valueKey(decodeJsonBound(first.value))) ?? new Set<string>();
+      const prefixes = byName.get(`${table}.${indexName}`);
+      if (!prefixes) return undefined;
+      let eqs = 0;
+      while (eqs < range.length && eqs < prefixes.length && range[eqs].type === "Eq") eqs++;
+      if (eqs === 0) return undefined;
+      const entry = prefixes[eqs - 1];
+      if (entry.fields.some((f, i) => range[i].fieldPath !== f)) return undefined;
+      const key = range
+        .slice(0, eqs)
+        .map((r) => valueKey(decodeJsonBound(r.value)))
+        .join("\u0000");
+      return entry.buckets.get(key) ?? new Set<string>();
     };
   }
 
   private indexDocument(table: string, id: string, before: Doc | null, after: Doc | null): void {
+    const keyOf = (doc: Doc, fields: string[]) =>
+      fields.map((f) => valueKey(fieldValue(doc, f))).join("\u0000");
     for (const entry of this.eqIndexes.get(table) ?? []) {
-      const oldKey = before ? valueKey(fieldValue(before, entry.field)) : null;
-      const newKey = after ? valueKey(fieldValue(after, entry.field)) : null;
+      const oldKey = before ? keyOf(before, entry.fields) : null;
+      const newKey = after ? keyOf(after, entry.fields) : null;
       if (oldKey === newKey) continue;
       if (oldKey !== null) {
         const set = entry.buckets.get(oldKey);
