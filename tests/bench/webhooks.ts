@@ -7,11 +7,11 @@
  * the acks are measured, as in production; its drain time is reported too.
  */
 import { createHmac } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeFunctionReference } from "convex/server";
-import { startLocalConvex } from "../../local/convex-server/server";
 import { percentile } from "../../local/convex-server/metrics";
-import { adminClient, ROOT, removeDir, tempDir } from "../local/harness";
+import { adminClient, ROOT, removeDir, spawnServer, tempDir } from "../local/harness";
 
 const APP_SECRET = "bench-app-secret";
 const PHONE_NUMBER_ID = "100000000000001";
@@ -111,15 +111,22 @@ export async function runWebhooks(
   const requests = options.requests ?? 2_000;
   const concurrency = options.concurrency ?? 20;
   const dataDir = tempDir("convex-bench-webhooks-");
-  const server = await startLocalConvex({
-    functionsDir: path.join(ROOT, "tests/fixtures/webhook-bench/convex"),
-    dataDir,
-    port: 0,
-    sitePort: 0,
-    fsync: true,
-    env: { WHATSAPP_APP_SECRET: APP_SECRET },
-    log: () => {},
-  });
+  // The server runs as its own process (the real CLI), as it does for `npm run dev`, so the load
+  // generator here does not share its event loop.
+  const envFile = path.join(dataDir, "bench.env");
+  writeFileSync(envFile, `WHATSAPP_APP_SECRET=${APP_SECRET}\n`);
+  const server = await spawnServer([
+    "--functions",
+    path.join(ROOT, "tests/fixtures/webhook-bench/convex"),
+    "--data",
+    path.join(dataDir, "data"),
+    "--port",
+    "0",
+    "--site-port",
+    "0",
+    "--env-file",
+    envFile,
+  ]);
   try {
     const admin = adminClient(server);
     const ids = (await admin.mutation(seedChannel, { phoneNumberId: PHONE_NUMBER_ID })) as Record<
@@ -175,7 +182,7 @@ export async function runWebhooks(
       deadLetters: drained.dead,
     };
   } finally {
-    await server.close();
+    await server.kill("SIGTERM");
     removeDir(dataDir);
   }
 }
