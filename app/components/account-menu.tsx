@@ -44,7 +44,7 @@ function SignedInMenu({ user, signOut }: { user: AuthUser; signOut: ReactNode })
             {label.slice(0, 1).toUpperCase()}
           </span>
           <span className="sr-only">Account menu for </span>
-          <span className="max-w-40 truncate">{label}</span>
+          <span className="max-w-40 truncate max-sm:sr-only">{label}</span>
         </>
       }
     >

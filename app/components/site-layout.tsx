@@ -33,9 +33,10 @@ export function SiteLayout({ version, actions, children }: SiteLayoutProps) {
             >
               S
             </span>
-            Switchboard
+            {/* On phones the header keeps room for the workspace and account menus. */}
+            <span className="max-sm:sr-only">Switchboard</span>
           </Link>
-          {actions ? <div className="flex items-center gap-3">{actions}</div> : null}
+          {actions ? <div className="flex min-w-0 items-center gap-2 sm:gap-3">{actions}</div> : null}
         </div>
       </header>
       <main id="main" tabIndex={-1} className="mx-auto w-full max-w-5xl flex-1 px-4 py-10 sm:px-6 sm:py-16">

@@ -23,6 +23,7 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "platform_admin.granted": "Platform admin granted",
   "platform_admin.revoked": "Platform admin revoked",
   "channel.secrets_reencrypted": "Channel secrets re-encrypted",
+  "webhook.replay": "Webhook replayed",
 } as const;
 
 export function auditActionLabel(action: string): string {

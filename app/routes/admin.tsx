@@ -1,4 +1,5 @@
-// /admin: the platform admin area (workspaces, audit log, outbox). Everyone else is refused.
+// /admin: the platform admin area (workspaces, audit log, outbox, webhook dead letters).
+// Everyone else is refused.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Outlet } from "@remix-run/react";
 import { DataRouteErrorView } from "../components/data-error-view";
@@ -26,6 +27,7 @@ const NAV = [
   { to: "/admin", label: "Workspaces", end: true },
   { to: "/admin/audit", label: "Audit log", end: false },
   { to: "/admin/outbox", label: "Outbox", end: false },
+  { to: "/admin/dead-letters", label: "Dead letters", end: false },
 ];
 
 function AdminShell() {
