@@ -705,34 +705,7 @@ export class Simulator {
       }
     }
     this.changed();
-    if (!number.webhookUrl) return;
-    this.webhooks.send({
-      provider: "cloud",
-      url: number.webhookUrl,
-      appSecret: number.appSecret,
-      kind: "status",
-      payload: {
-        object: "whatsapp_business_account",
-        entry: [
-          {
-            id: number.wabaId,
-            changes: [
-              {
-                field: "messages",
-                value: {
-                  messaging_product: "whatsapp",
-                  metadata: {
-                    display_phone_number: number.displayNumber,
-                    phone_number_id: number.phoneNumberId,
-                  },
-                  statuses: [entry],
-                },
-              },
-            ],
-          },
-        ],
-      },
-    });
+    this.sendCloudMessagesWebhook(number, "status", { statuses: [entry] });
   }
 
   /** GET /{version}/{waba-id}/message_templates */
@@ -947,6 +920,48 @@ export class Simulator {
         },
       });
     }
+  }
+
+  /** A `field: "messages"` webhook for one business number (inbound messages or statuses). */
+  private sendCloudMessagesWebhook(
+    number: {
+      webhookUrl?: string;
+      appSecret: string;
+      wabaId: string;
+      displayNumber: string;
+      phoneNumberId: string;
+    },
+    kind: "status" | "message",
+    body: Record<string, unknown>,
+  ): void {
+    if (!number.webhookUrl) return;
+    this.webhooks.send({
+      provider: "cloud",
+      url: number.webhookUrl,
+      appSecret: number.appSecret,
+      kind,
+      payload: {
+        object: "whatsapp_business_account",
+        entry: [
+          {
+            id: number.wabaId,
+            changes: [
+              {
+                field: "messages",
+                value: {
+                  messaging_product: "whatsapp",
+                  metadata: {
+                    display_phone_number: number.displayNumber,
+                    phone_number_id: number.phoneNumberId,
+                  },
+                  ...body,
+                },
+              },
+            ],
+          },
+        ],
+      },
+    });
   }
 
   // ------------------------------------------------------------------ WAHA
@@ -1359,36 +1374,10 @@ export class Simulator {
     if (input.replyTo) message.context = { from: number.displayNumber, id: input.replyTo };
     else if (input.forwarded) message.context = { forwarded: true };
     if (input.raw) Object.assign(message, input.raw);
-    if (number.webhookUrl) {
-      this.webhooks.send({
-        provider: "cloud",
-        url: number.webhookUrl,
-        appSecret: number.appSecret,
-        kind: "message",
-        payload: {
-          object: "whatsapp_business_account",
-          entry: [
-            {
-              id: number.wabaId,
-              changes: [
-                {
-                  field: "messages",
-                  value: {
-                    messaging_product: "whatsapp",
-                    metadata: {
-                      display_phone_number: number.displayNumber,
-                      phone_number_id: number.phoneNumberId,
-                    },
-                    contacts: [{ profile: { name: user.name }, wa_id: user.number }],
-                    messages: [message],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      });
-    }
+    this.sendCloudMessagesWebhook(number, "message", {
+      contacts: [{ profile: { name: user.name }, wa_id: user.number }],
+      messages: [message],
+    });
     return { id, text, content: message };
   }
 
