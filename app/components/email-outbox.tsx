@@ -1,8 +1,8 @@
 // The sent-mail list shared by a workspace's outbox and the platform admin's: subject, recipient,
 // time and delivery status, each row expandable to read the text body with working links (on the
 // embedded default this is the mailbox: it is how an invitee opens their invitation).
+import { useExpandedRows } from "../lib/use-expanded-rows";
 import type { FunctionReturnType } from "convex/server";
-import { useId, useState } from "react";
 import type { api } from "../../convex/_generated/api";
 import { formatDateTime } from "../lib/format";
 import { DataTable, type Column } from "./data-table";
@@ -38,16 +38,8 @@ export function EmailOutbox({
   timeZone?: string;
   caption: string;
 }) {
-  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
-  const baseId = useId();
-  const bodyId = (email: OutboxEmail) => `${baseId}-${email.emailId}`;
-  const toggle = (id: string) =>
-    setOpen((current) => {
-      const next = new Set(current);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const { isOpen, toggle, panelId } = useExpandedRows();
+  const bodyId = (email: OutboxEmail) => panelId(email.emailId);
 
   const columns: Column<OutboxEmail>[] = [
     {
@@ -56,7 +48,7 @@ export function EmailOutbox({
       cell: (e) => (
         <button
           type="button"
-          aria-expanded={open.has(e.emailId)}
+          aria-expanded={isOpen(e.emailId)}
           aria-controls={bodyId(e)}
           onClick={() => toggle(e.emailId)}
           className="flex items-start gap-2 rounded text-left font-medium text-slate-900 hover:text-brand-700"
@@ -64,7 +56,7 @@ export function EmailOutbox({
           <svg
             aria-hidden="true"
             viewBox="0 0 20 20"
-            className={`mt-0.5 size-4 shrink-0 text-slate-400 ${open.has(e.emailId) ? "rotate-90" : ""}`}
+            className={`mt-0.5 size-4 shrink-0 text-slate-400 ${isOpen(e.emailId) ? "rotate-90" : ""}`}
           >
             <path
               fill="currentColor"
@@ -99,7 +91,7 @@ export function EmailOutbox({
         />
       }
       renderAfterRow={(e) =>
-        open.has(e.emailId) ? (
+        isOpen(e.emailId) ? (
           <div id={bodyId(e)} role="region" aria-label={`Body of “${e.subject}”`}>
             {e.text ? (
               <LinkifiedText text={e.text} />

@@ -2,11 +2,12 @@
 // channel has their number), live and paginated, each with its normalised event and a Replay
 // (audited) that puts it back in the queue. A replayed event leaves the dead state, so its row
 // disappears from the live list by itself.
+import { useExpandedRows } from "../lib/use-expanded-rows";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link } from "@remix-run/react";
 import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
-import { useId, useMemo, useState, type ReactNode } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { Button } from "../components/button";
 import { ConfirmButton } from "../components/confirm-dialog";
@@ -47,16 +48,8 @@ export default function AdminDeadLetters() {
   );
   const replay = useMutation(api.deadLetters.replay);
   const [announcement, setAnnouncement] = useState("");
-  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
-  const baseId = useId();
-  const detailId = (d: DeadLetter) => `${baseId}-${d.eventId}`;
-  const toggle = (id: string) =>
-    setOpen((current) => {
-      const next = new Set(current);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const { isOpen, toggle, panelId } = useExpandedRows();
+  const detailId = (d: DeadLetter) => panelId(d.eventId);
 
   const columns: Column<DeadLetter>[] = [
     {
@@ -104,11 +97,11 @@ export default function AdminDeadLetters() {
           <Button
             size="sm"
             variant="ghost"
-            aria-expanded={open.has(d.eventId)}
+            aria-expanded={isOpen(d.eventId)}
             aria-controls={detailId(d)}
             onClick={() => toggle(d.eventId)}
           >
-            {open.has(d.eventId) ? "Hide event" : "Show event"}
+            {isOpen(d.eventId) ? "Hide event" : "Show event"}
             <span className="sr-only"> {d.dedupeKey}</span>
           </Button>
           <ConfirmButton
@@ -161,7 +154,7 @@ export default function AdminDeadLetters() {
           ) : undefined
         }
         renderAfterRow={(d) =>
-          open.has(d.eventId) ? (
+          isOpen(d.eventId) ? (
             <div id={detailId(d)} role="region" aria-label={`Event ${d.dedupeKey}`} className="space-y-2">
               <p className="text-xs text-slate-600">
                 Dedupe key <code className="font-mono break-all text-slate-800">{d.dedupeKey}</code> · event

@@ -338,12 +338,18 @@ function entryTime(entry: Entry, now: number): { timestamp: number; key: string 
     : { timestamp: Math.round(entry.time < 1e11 ? entry.time * 1000 : entry.time), key: String(entry.time) };
 }
 
-function templateStatus(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent {
+/** A template event: the template's identity from `value`, keyed once per event and time. */
+function templateEvent(
+  entry: Entry,
+  value: JsonObject,
+  where: string,
+  now: number,
+  fields: { event: string; category?: string; reason?: string },
+): KeyedEvent {
   const templateId = string(value.message_template_id, `${where}.message_template_id`);
-  const event = string(value.event, `${where}.event`);
   const time = entryTime(entry, now);
   return {
-    dedupeKey: `cloud:tpl:${templateId}:${event}:${time.key === "notime" ? stableHash(JSON.stringify(value)) : time.key}`,
+    dedupeKey: `cloud:tpl:${templateId}:${fields.event}:${time.key === "notime" ? stableHash(JSON.stringify(value)) : time.key}`,
     event: compact({
       kind: "template_status" as const,
       provider: "cloud" as const,
@@ -351,34 +357,29 @@ function templateStatus(entry: Entry, value: JsonObject, where: string, now: num
       templateId,
       name: string(value.message_template_name, `${where}.message_template_name`),
       language: string(value.message_template_language, `${where}.message_template_language`),
-      event,
-      reason: optionalString(value.reason) ?? undefined,
-      category: optionalString(value.message_template_category),
+      event: fields.event,
+      reason: fields.reason,
+      category: fields.category,
       timestamp: time.timestamp,
     }),
   };
 }
 
+function templateStatus(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent {
+  return templateEvent(entry, value, where, now, {
+    event: string(value.event, `${where}.event`),
+    reason: optionalString(value.reason) ?? undefined,
+    category: optionalString(value.message_template_category),
+  });
+}
+
 /** `template_category_update`: Meta re-categorised a template; a template event that changes only the category. */
 function templateCategory(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent {
-  const templateId = string(value.message_template_id, `${where}.message_template_id`);
-  const time = entryTime(entry, now);
-  const category = optionalString(value.new_category) ?? optionalString(value.correct_category);
-  return {
-    dedupeKey: `cloud:tpl:${templateId}:CATEGORY_UPDATE:${time.key === "notime" ? stableHash(JSON.stringify(value)) : time.key}`,
-    event: compact({
-      kind: "template_status" as const,
-      provider: "cloud" as const,
-      wabaId: entry.id,
-      templateId,
-      name: string(value.message_template_name, `${where}.message_template_name`),
-      language: string(value.message_template_language, `${where}.message_template_language`),
-      event: CATEGORY_UPDATE,
-      category,
-      reason: optionalString(value.previous_category) ? `was ${String(value.previous_category)}` : undefined,
-      timestamp: time.timestamp,
-    }),
-  };
+  return templateEvent(entry, value, where, now, {
+    event: CATEGORY_UPDATE,
+    category: optionalString(value.new_category) ?? optionalString(value.correct_category),
+    reason: optionalString(value.previous_category) ? `was ${String(value.previous_category)}` : undefined,
+  });
 }
 
 /** The template event name used for `template_category_update` (status stays as it was). */
