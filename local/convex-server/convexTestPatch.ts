@@ -88,6 +88,14 @@ const engineHooks = {
                 }, candidates);`,
   },
   {
+    // A literal's validator JSON holds convexToJson(value): `v.literal(3n)` is {$integer: …},
+    // so compare against the decoded value (as Convex does) rather than the JSON.
+    name: "int64-literal",
+    find: /case "literal": \{\s*if \(value !== validator\.value\) \{/,
+    replace: `case "literal": {
+            if (value !== (typeof validator.value === "object" && validator.value !== null ? jsonToConvex(validator.value) : validator.value)) {`,
+  },
+  {
     name: "expose-convex-global",
     find: /return \{\s*\.\.\.testAccessor\(new AuthFake\(\), DEFAULT_REQUEST_OPTIONS\),\s*registerComponent,\s*\};/,
     replace: `return {

@@ -12,6 +12,7 @@ import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/v
 import { pathToFileURL } from "node:url";
 import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
 import { preparePatchedConvexTest } from "./convexTestPatch.js";
+import { validateDocument } from "./documentValidation.js";
 import { Persistence, type Doc, type PersistedState } from "./persistence.js";
 import { fieldValue, ReadSet } from "./readSet.js";
 import { Metrics } from "./metrics.js";
@@ -525,13 +526,14 @@ export class Engine {
     const tables = new Map<string, any>(
       Object.entries(schema.tables).map(([name, t]: [string, any]) => [name, t.export()]),
     );
-    const { validateDocument } = validatorTools;
     for (const doc of documents.values()) {
       const table = this.patched.tableNameFromId(doc._id)!;
       if (table.startsWith("_")) continue;
       const tableSchema = tables.get(table);
       if (!tableSchema) continue;
-      const problem = validateDocument(tableSchema.documentType, doc);
+      const problem = validateDocument(tableSchema.documentType, doc, (id) =>
+        this.patched.tableNameFromId(id),
+      );
       if (problem) {
         throw new FunctionsLoadError(
           `Schema validation failed: document with ID "${doc._id}" in table "${table}" does not match the schema: ${problem}`,
@@ -950,77 +952,6 @@ export function toFunctionError(error: unknown, logLines: string[]): FunctionErr
     undefined,
     logLines,
   );
-}
-
-/** Document validation against a schema's exported validator JSON. Returns a problem or null. */
-const validatorTools = {
-  validateDocument(validator: any, doc: Doc): string | null {
-    const { _id, _creationTime, ...fields } = doc;
-    void _id;
-    void _creationTime;
-    return check(validator, fields, "");
-  },
-};
-
-function check(validator: any, value: unknown, at: string): string | null {
-  const where = at || "(document)";
-  switch (validator.type) {
-    case "any":
-      return null;
-    case "null":
-      return value === null ? null : `${where}: expected null`;
-    case "number":
-      return typeof value === "number" ? null : `${where}: expected a number`;
-    case "bigint":
-      return typeof value === "bigint" ? null : `${where}: expected a bigint`;
-    case "boolean":
-      return typeof value === "boolean" ? null : `${where}: expected a boolean`;
-    case "string":
-      return typeof value === "string" ? null : `${where}: expected a string`;
-    case "bytes":
-      return value instanceof ArrayBuffer ? null : `${where}: expected bytes`;
-    case "literal":
-      return value === validator.value ? null : `${where}: expected ${JSON.stringify(validator.value)}`;
-    case "id":
-      return typeof value === "string" ? null : `${where}: expected an id`;
-    case "array":
-      if (!Array.isArray(value)) return `${where}: expected an array`;
-      for (let i = 0; i < value.length; i++) {
-        const p = check(validator.value, value[i], `${at}[${i}]`);
-        if (p) return p;
-      }
-      return null;
-    case "record":
-      if (typeof value !== "object" || value === null) return `${where}: expected an object`;
-      for (const [k, v] of Object.entries(value)) {
-        const p = check(validator.value.fieldType ?? validator.value, v, `${at}.${k}`);
-        if (p) return p;
-      }
-      return null;
-    case "union":
-      return validator.value.some((option: any) => check(option, value, at) === null)
-        ? null
-        : `${where}: matches none of the union's members`;
-    case "object": {
-      if (typeof value !== "object" || value === null || Array.isArray(value))
-        return `${where}: expected an object`;
-      const obj = value as Record<string, unknown>;
-      for (const [k, { fieldType, optional }] of Object.entries(validator.value as Record<string, any>)) {
-        if (obj[k] === undefined) {
-          if (!optional) return `${at}.${k}: required field is missing`;
-        } else {
-          const p = check(fieldType, obj[k], `${at}.${k}`);
-          if (p) return p;
-        }
-      }
-      for (const k of Object.keys(obj)) {
-        if (!(k in validator.value)) return `${at}.${k}: field is not in the schema`;
-      }
-      return null;
-    }
-    default:
-      return null;
-  }
 }
 
 /**
