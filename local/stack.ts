@@ -398,7 +398,9 @@ export function deriveSiteUrl(convexUrl: string): string {
 async function main(): Promise<void> {
   const mode = (process.argv[2] ?? "dev") as Mode;
   if (mode !== "dev" && mode !== "start") throw new Error(`Unknown mode ${mode}; use dev or start`);
-  const stack = await startStack({ mode });
+  // SWITCHBOARD_DATA_DIR keeps the data somewhere other than .data/ (tests use a temp folder).
+  const dataDir = process.env.SWITCHBOARD_DATA_DIR || undefined;
+  const stack = await startStack({ mode, dataDir });
   const lines = [
     "",
     "Switchboard is running:",
@@ -417,7 +419,7 @@ async function main(): Promise<void> {
     lines.push(`  Demo workspace   ${stack.webUrl}/t/${stack.demo.slug}  (sign in as ${stack.demo.email})`);
   if (stack.adminKey)
     lines.push(`  Tables           ${stack.convexUrl}/_local/tables`, `  Admin key        ${stack.adminKey}`);
-  lines.push("  Data             .data/", "Press Ctrl-C to stop.", "");
+  lines.push(`  Data             ${dataDir ? path.resolve(dataDir) : ".data/"}`, "Press Ctrl-C to stop.", "");
   console.log(lines.join("\n"));
   let stopping = false;
   const shutdown = async () => {
