@@ -109,6 +109,44 @@ const engineHooks = {
   },
 ];
 
+/** Convex's own help text for read limits (database/src/reads.rs, OVER_LIMIT_HELP). */
+const OVER_LIMIT_HELP =
+  "Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.";
+
+/** Edits to convex-test's transactionMetrics.js: read-limit errors worded as Convex words them. */
+const METRICS_PATCHES: Patch[] = [
+  {
+    // Convex checks the document count first, then the bytes (`record_read_document`).
+    name: "read-limit-messages",
+    find: /if \(layer\.metrics\.bytesRead > layer\.limits\.bytesRead\) \{[\s\S]*?Scanned too many documents[\s\S]*?\}\s*\}/,
+    replace: `if (layer.metrics.documentsRead > layer.limits.documentsRead) {
+                throw new Error(\`Too many documents read in a single function execution (limit: \${layer.limits.documentsRead}). ${OVER_LIMIT_HELP}\`);
+            }
+            if (layer.metrics.bytesRead > layer.limits.bytesRead) {
+                throw new Error(\`Too many bytes read in a single function execution (limit: \${layer.limits.bytesRead} bytes). ${OVER_LIMIT_HELP}\`);
+            }
+        }`,
+  },
+  {
+    name: "index-range-limit-message",
+    find: /throw new Error\(`Too many index ranges read in a single function execution \(limit: \$\{layer\.limits\.databaseQueries\}\)\. ` \+\s*`This is a Convex limit: https:\/\/docs\.convex\.dev\/production\/state\/limits`\);/,
+    replace: `throw new Error(\`Too many reads in a single function execution (limit: \${layer.limits.databaseQueries}). ${OVER_LIMIT_HELP}\`);`,
+  },
+];
+
+function applyPatches(source: string, patches: Patch[], file: string): string {
+  for (const patch of patches) {
+    const matches = source.match(new RegExp(patch.find.source, "g"));
+    if (!matches || matches.length !== 1) {
+      throw new Error(
+        `convex-test ${CONVEX_TEST_VERSION}: patch "${patch.name}" of ${file} matched ${matches?.length ?? 0} times (expected 1)`,
+      );
+    }
+    source = source.replace(patch.find, () => patch.replace);
+  }
+  return source;
+}
+
 const EXPORTS = `
 export { engineHooks, executionContextStorage, convexGlobalStorage, runScheduledFunction, tableNameFromId };
 // Node's own dynamic import, for loading bundled functions without a test runner's transforms.
@@ -126,28 +164,27 @@ export function preparePatchedConvexTest(): string {
         `it depends on that version's internals.`,
     );
   }
-  let source = readFileSync(entry, "utf8");
-  for (const patch of PATCHES) {
-    const matches = source.match(new RegExp(patch.find.source, "g"));
-    if (!matches || matches.length !== 1) {
-      throw new Error(
-        `convex-test ${CONVEX_TEST_VERSION}: patch "${patch.name}" matched ${matches?.length ?? 0} times (expected 1)`,
-      );
+  // The patched files live inside node_modules so that "convex/*" resolves to the same copy of
+  // the convex package that the app's functions use.
+  const dir = path.join(path.dirname(entry), "..", "..", ".cache", "convex-local");
+  const write = (name: string, text: string) => {
+    const hash = createHash("sha256").update(text).digest("hex").slice(0, 12);
+    const file = path.join(dir, `${name}-${hash}.js`);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, text);
     }
-    source = source.replace(patch.find, () => patch.replace);
-  }
-  const metricsUrl = pathToFileURL(path.join(path.dirname(entry), "transactionMetrics.js")).href;
+    return file;
+  };
+  const metrics = applyPatches(
+    readFileSync(path.join(path.dirname(entry), "transactionMetrics.js"), "utf8"),
+    METRICS_PATCHES,
+    "transactionMetrics.js",
+  );
+  const metricsUrl = pathToFileURL(write("convex-test-metrics", metrics)).href;
+  let source = applyPatches(readFileSync(entry, "utf8"), PATCHES, "index.js");
   source = source.replace(`from "./transactionMetrics.js"`, `from ${JSON.stringify(metricsUrl)}`);
   source = source.replace(/^\/\/\/ <reference types="vite\/client" \/>\n/, "");
   source += EXPORTS;
-  const hash = createHash("sha256").update(source).digest("hex").slice(0, 12);
-  // The patched file lives inside node_modules so that "convex/*" resolves to the same copy of
-  // the convex package that the app's functions use.
-  const dir = path.join(path.dirname(entry), "..", "..", ".cache", "convex-local");
-  const file = path.join(dir, `convex-test-engine-${hash}.js`);
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, source);
-  }
-  return file;
+  return write("convex-test-engine", source);
 }

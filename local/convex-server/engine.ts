@@ -110,10 +110,14 @@ type CallRecord = {
   commitTs: bigint | null;
   docsRead: number;
   docsWritten: number;
+  /** Set when a read limit stopped the function: that error, not the time limit, is reported. */
+  hitReadLimit?: boolean;
   onQueryEnd?: (snapshotTs: bigint) => void;
 };
 
 const callStorage = new AsyncLocalStorage<CallRecord>();
+/** Convex's read-limit errors (documents, bytes, index ranges read in one function). */
+const READ_LIMIT_ERROR = /^Too many (documents read|bytes read|reads) in a single function execution/;
 /** The engine whose code is running (module loading, calls, scheduled jobs). */
 const engineStorage = new AsyncLocalStorage<Engine>();
 /** Runs callbacks outside whatever function context happens to be current. */
@@ -771,7 +775,13 @@ export class Engine {
       originalRollback(isNested);
       // Still synchronous with the end of the transaction: no commit can slip in between.
       endQuery?.(this.lastCommitTs);
-      if (!isNested && record?.kind === "query" && timeoutMs > 0 && elapsed > timeoutMs) {
+      if (
+        !isNested &&
+        record?.kind === "query" &&
+        !record.hitReadLimit &&
+        timeoutMs > 0 &&
+        elapsed > timeoutMs
+      ) {
         throw new Error(`Function execution timed out (maximum duration: ${timeoutMs / 1000}s)`);
       }
     };
@@ -813,6 +823,14 @@ export class Engine {
     g.asyncSyscall = async (op: string, jsonArgs: string) => {
       const record = callStorage.getStore();
       if (!record) return await asyncSyscall(op, jsonArgs);
+      try {
+        return await observe(record, op, jsonArgs);
+      } catch (error) {
+        if (READ_LIMIT_ERROR.test(String((error as Error)?.message))) record.hitReadLimit = true;
+        throw error;
+      }
+    };
+    const observe = async (record: CallRecord, op: string, jsonArgs: string): Promise<string> => {
       switch (op) {
         case "1.0/get": {
           const args = JSON.parse(jsonArgs);
