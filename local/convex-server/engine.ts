@@ -8,7 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { format as formatArgs, inspect } from "node:util";
-import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { convexToJson, getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { pathToFileURL } from "node:url";
 import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
 import { preparePatchedConvexTest } from "./convexTestPatch.js";
@@ -786,6 +786,21 @@ export class Engine {
       }
     };
 
+    // Convex's 1 MiB limit on a document (system fields included), checked before the write
+    // is recorded, so a caught error leaves nothing behind.
+    const addWrite = db._addWrite.bind(db) as (id: string, value: Doc | null) => void;
+    db._addWrite = (id: string, value: Doc | null) => {
+      if (value !== null && !(this.patched.tableNameFromId(id) ?? "").startsWith("_")) {
+        const size = getConvexSize(value);
+        if (size > MAX_DOCUMENT_BYTES) {
+          throw new Error(
+            `Value is too large (${formatBinarySize(size)} > maximum size ${formatBinarySize(MAX_DOCUMENT_BYTES)})`,
+          );
+        }
+      }
+      addWrite(id, value);
+    };
+
     // Files: on disk before `storage.store` returns, so they survive restarts; loaded lazily.
     const jsSyscall = this.convexGlobal.jsSyscall as (op: string, args: { blob?: Blob }) => Promise<unknown>;
     this.convexGlobal.jsSyscall = async (op: string, args: { blob?: Blob }) => {
@@ -884,6 +899,22 @@ export class Engine {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** Convex's maximum document size (MAX_USER_SIZE): 1 MiB. */
+export const MAX_DOCUMENT_BYTES = 1 << 20;
+
+/** A byte count as Convex prints it (binary units, up to two decimals): "512 B", "1 MiB", "2.77 MiB". */
+export function formatBinarySize(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const text = unit === 0 ? String(value) : value.toFixed(2).replace(/\.?0+$/, "");
+  return `${text} ${units[unit]}`;
+}
 
 export function canonicalizeUdfPath(udfPath: string): string {
   const pieces = udfPath.split(":");

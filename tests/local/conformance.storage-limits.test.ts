@@ -179,3 +179,44 @@ describe("transaction limits", () => {
     expect((await client.query(api.limits.counts, {})).markers).not.toContain("too-slow");
   });
 });
+
+describe("document size limit", () => {
+  // A blob document is {_id, _creationTime, text}: about 80 bytes besides the text.
+  const MiB = 1 << 20;
+  const tooLarge =
+    /^\[Request ID: [0-9a-f]+\] Server Error\nUncaught Error: Value is too large \(\d+(\.\d+)? MiB > maximum size 1 MiB\)/;
+
+  it("an insert just under 1 MiB is stored; one over fails with Convex's message and stores nothing", async () => {
+    const before = await client.query(api.limits.blobs, {});
+    const id = await client.mutation(api.limits.insertSized, { length: MiB - 200 });
+    const over = await client.mutation(api.limits.insertSized, { length: MiB }).catch((e: Error) => e);
+    expect((over as Error).message).toMatch(tooLarge);
+    const a2_9MB = await client
+      .mutation(api.limits.insertSized, { length: 2_900_000 })
+      .catch((e: Error) => e);
+    expect((a2_9MB as Error).message).toMatch(/Value is too large \(2\.77 MiB > maximum size 1 MiB\)/);
+    const after = await client.query(api.limits.blobs, {});
+    expect(after).toEqual([...before, { id, length: MiB - 200, first: "x" }]);
+  });
+
+  it("a caught size error leaves nothing behind while the rest of the mutation commits", async () => {
+    const before = await client.query(api.limits.blobs, {});
+    const message = await client.mutation(api.limits.insertSizedCaught, { length: MiB + 1 });
+    expect(message).toMatch(/^Value is too large/);
+    expect(await client.query(api.limits.blobs, {})).toEqual(before);
+    expect((await client.query(api.limits.counts, {})).markers).toContain("caught");
+  });
+
+  it("a patch or replace that makes a document too large fails and leaves it unchanged", async () => {
+    const id = await client.mutation(api.limits.insertSized, { length: 10 });
+    await expect(client.mutation(api.limits.patchSized, { id, length: MiB + 10 })).rejects.toThrow(
+      "Value is too large",
+    );
+    await expect(client.mutation(api.limits.replaceSized, { id, length: MiB + 10 })).rejects.toThrow(
+      "Value is too large",
+    );
+    await client.mutation(api.limits.patchSized, { id, length: MiB - 200 });
+    const stored = (await client.query(api.limits.blobs, {})).find((b) => b.id === id);
+    expect(stored).toEqual({ id, length: MiB - 200, first: "y" });
+  });
+});
