@@ -208,15 +208,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         process.execPath,
         args,
         env,
-        /convex-local ready (\S+) site (\S+)[\s\S]*admin key[^:]*: (\S+)/,
+        /convex-local ready (\S+) site (\S+)/,
         log,
       );
       services.push(convex);
       const out = await convex.ready;
-      const match = /convex-local ready (\S+) site (\S+)[\s\S]*admin key[^:]*: (\S+)/.exec(out)!;
+      const match = /convex-local ready (\S+) site (\S+)/.exec(out)!;
       convexUrl = match[1];
       convexSiteUrl = match[2];
-      adminKey = match[3];
+      // The server keeps its admin key in its data folder (mode 0600) and never prints it.
+      adminKey = readFileSync(path.join(dataDir, "convex", "admin-key"), "utf8").trim();
     }
     convexSiteUrl ??= deriveSiteUrl(convexUrl);
 
@@ -418,7 +419,10 @@ async function main(): Promise<void> {
   if (stack.demo)
     lines.push(`  Demo workspace   ${stack.webUrl}/t/${stack.demo.slug}  (sign in as ${stack.demo.email})`);
   if (stack.adminKey)
-    lines.push(`  Tables           ${stack.convexUrl}/_local/tables`, `  Admin key        ${stack.adminKey}`);
+    lines.push(
+      `  Tables           ${stack.convexUrl}/_local/tables`,
+      `  Admin key        in ${path.join(dataDir ? path.resolve(dataDir) : ".data", "convex", "admin-key")}`,
+    );
   lines.push(`  Data             ${dataDir ? path.resolve(dataDir) : ".data/"}`, "Press Ctrl-C to stop.", "");
   console.log(lines.join("\n"));
   let stopping = false;

@@ -6,6 +6,7 @@
  * the real Convex client, stops the stack as Ctrl-C does, starts it again and reads it all back.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { afterEach, describe, expect, it } from "vitest";
@@ -139,6 +140,10 @@ describe("npm run dev survives a restart", () => {
 
     const second = await startDev(env);
     expect(second.output()).not.toMatch(/failed to start|Schema validation failed|fieldType/);
+    // The stack never prints the local server's admin key (it stays in the data folder).
+    const adminKey = readFileSync(path.join(dataDir, "convex", "admin-key"), "utf8").trim();
+    expect(adminKey.length).toBeGreaterThan(20);
+    expect(first.output() + second.output()).not.toContain(adminKey);
     // The same signed-in session keeps working against the restarted server.
     const again = new ConvexHttpClient(second.convexUrl);
     again.setAuth(await signIn(second.webUrl, "restart@example.com", "Ray Start"));
