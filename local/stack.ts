@@ -208,15 +208,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         process.execPath,
         args,
         env,
-        /convex-local ready (\S+) site (\S+)[\s\S]*admin key[^:]*: (\S+)/,
+        /convex-local ready (\S+) site (\S+)/,
         log,
       );
       services.push(convex);
       const out = await convex.ready;
-      const match = /convex-local ready (\S+) site (\S+)[\s\S]*admin key[^:]*: (\S+)/.exec(out)!;
+      const match = /convex-local ready (\S+) site (\S+)/.exec(out)!;
       convexUrl = match[1];
       convexSiteUrl = match[2];
-      adminKey = match[3];
+      // The server keeps its admin key in its data folder (mode 0600) and never prints it.
+      adminKey = readFileSync(path.join(dataDir, "convex", "admin-key"), "utf8").trim();
     }
     convexSiteUrl ??= deriveSiteUrl(convexUrl);
 
@@ -398,7 +399,9 @@ export function deriveSiteUrl(convexUrl: string): string {
 async function main(): Promise<void> {
   const mode = (process.argv[2] ?? "dev") as Mode;
   if (mode !== "dev" && mode !== "start") throw new Error(`Unknown mode ${mode}; use dev or start`);
-  const stack = await startStack({ mode });
+  // SWITCHBOARD_DATA_DIR keeps the data somewhere other than .data/ (tests use a temp folder).
+  const dataDir = process.env.SWITCHBOARD_DATA_DIR || undefined;
+  const stack = await startStack({ mode, dataDir });
   const lines = [
     "",
     "Switchboard is running:",
@@ -416,8 +419,11 @@ async function main(): Promise<void> {
   if (stack.demo)
     lines.push(`  Demo workspace   ${stack.webUrl}/t/${stack.demo.slug}  (sign in as ${stack.demo.email})`);
   if (stack.adminKey)
-    lines.push(`  Tables           ${stack.convexUrl}/_local/tables`, `  Admin key        ${stack.adminKey}`);
-  lines.push("  Data             .data/", "Press Ctrl-C to stop.", "");
+    lines.push(
+      `  Tables           ${stack.convexUrl}/_local/tables`,
+      `  Admin key        in ${path.join(dataDir ? path.resolve(dataDir) : ".data", "convex", "admin-key")}`,
+    );
+  lines.push(`  Data             ${dataDir ? path.resolve(dataDir) : ".data/"}`, "Press Ctrl-C to stop.", "");
   console.log(lines.join("\n"));
   let stopping = false;
   const shutdown = async () => {

@@ -1,12 +1,13 @@
 /**
  * Command line for the local Convex server:
- *   convex:local -- --functions <dir> --port <n> --site-port <n> --data <dir> [--env-file <file>] [--watch [--codegen]] [--host <h>]
+ *   convex:local -- --functions <dir> --port <n> --site-port <n> --data <dir> [--env-file <file>] [--watch [--codegen]] [--host <h>] [--print-admin-key]
  * Prints "convex-local ready http://127.0.0.1:<port> site http://127.0.0.1:<site-port>" once it accepts connections.
+ * The admin key stays in <data>/admin-key (mode 0600); it is printed only with --print-admin-key.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { startLocalConvex } from "./server.js";
+import { adminKeyFile, startLocalConvex } from "./server.js";
 
 export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       host: { type: "string", default: "127.0.0.1" },
       watch: { type: "boolean", default: false },
       codegen: { type: "boolean", default: false },
+      "print-admin-key": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -54,10 +56,10 @@ async function main(): Promise<void> {
     codegen: values.codegen,
   });
   console.log(`convex-local ready ${server.url} site ${server.siteUrl}`);
-  if (!["127.0.0.1", "::1", "localhost"].includes(values.host!)) {
-    console.log(`convex-local admin key (needed for /_local/* off loopback): ${server.adminKey}`);
-  } else {
+  if (values["print-admin-key"]) {
     console.log(`convex-local admin key: ${server.adminKey}`);
+  } else {
+    console.log(`convex-local admin key is in ${adminKeyFile(path.resolve(values.data!))}`);
   }
   let closing = false;
   const shutdown = async () => {

@@ -8,14 +8,15 @@ import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { format as formatArgs, inspect } from "node:util";
-import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { pathToFileURL } from "node:url";
+import { convexToJson, getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
-import { preparePatchedConvexTest } from "./convexTestPatch.js";
+import { ConvexTestModule, type ConvexTestInstance, type FunctionAccessor } from "./convexTestAdapter.js";
+import { validateDocument, type ValidatorJson } from "./documentValidation.js";
 import { Persistence, type Doc, type PersistedState } from "./persistence.js";
 import { fieldValue, ReadSet } from "./readSet.js";
 import { Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduling.js";
+import { realConsole } from "./runtime.js";
 
 export type UdfKind = "query" | "mutation" | "action";
 export type Identity = Record<string, unknown> & { tokenIdentifier: string; subject: string; issuer: string };
@@ -75,29 +76,6 @@ export type EngineOptions = {
   fsync?: boolean;
 };
 
-type PatchedConvexTest = {
-  convexTest: (opts: { schema?: unknown; modules: unknown; transactionLimits?: boolean }) => any;
-  engineHooks: {
-    scheduleTimer: (global: object, jobId: string, atMs: number, cb: () => void, delayMs: number) => void;
-    storageUrl: (global: object, storageId: string, sha256: string) => string;
-    uploadUrl: (global: object) => string;
-    siteUrl: (global: object) => string;
-    scheduledFunctionFailed: (global: object, name: string, error: unknown) => void;
-  };
-  executionContextStorage: AsyncLocalStorage<{ udfPath: string; udfType: string; depth: number }>;
-  convexGlobalStorage: AsyncLocalStorage<object>;
-  runScheduledFunction: (args: {
-    db: unknown;
-    jobId: string;
-    componentPath: string;
-    functionPath: { componentPath: string; udfPath: string };
-    args: Value;
-    name: string;
-  }) => Promise<void>;
-  tableNameFromId: (id: string) => string | null;
-  nativeImport: (url: string) => Promise<Record<string, unknown>>;
-};
-
 /** Per top-level call bookkeeping, visible to syscalls, commits and console output. */
 type CallRecord = {
   udfPath: string;
@@ -109,29 +87,41 @@ type CallRecord = {
   commitTs: bigint | null;
   docsRead: number;
   docsWritten: number;
+  /** Set when a read limit stopped the function: that error, not the time limit, is reported. */
+  hitReadLimit?: boolean;
   onQueryEnd?: (snapshotTs: bigint) => void;
 };
 
 const callStorage = new AsyncLocalStorage<CallRecord>();
+/** What the engine reads of a `schema.ts` default export (defineSchema's result). */
+type SchemaDefinition = {
+  schemaValidation?: boolean;
+  tables: Record<string, { export(): { documentType: ValidatorJson } }>;
+};
+
+/** The slice of a mutation ctx the engine itself uses on system tables. */
+type SystemMutationCtx = {
+  db: {
+    system: { get(id: string): Promise<Doc | null> };
+    patch(id: string, value: Record<string, Value>): Promise<void>;
+  };
+};
+/** Convex's read-limit errors (documents, bytes, index ranges read in one function). */
+const READ_LIMIT_ERROR = /^Too many (documents read|bytes read|reads) in a single function execution/;
 /** The engine whose code is running (module loading, calls, scheduled jobs). */
 const engineStorage = new AsyncLocalStorage<Engine>();
-/** Runs callbacks outside whatever function context happens to be current. */
-const runDetached = AsyncLocalStorage.snapshot();
-const realSetTimeout = globalThis.setTimeout.bind(globalThis);
-const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
-const realConsole = { ...console };
 
-/** Several engines may share a process (tests do); hooks find theirs through convex-test's state. */
+/** Several engines may share a process (tests do); hooks find theirs by convex-test instance. */
 const engines = new WeakMap<object, Engine>();
 
 function currentEngine(): Engine | undefined {
   const direct = engineStorage.getStore();
   if (direct) return direct;
-  const global = patchedForEnv?.convexGlobalStorage.getStore();
-  return global ? engines.get(global) : undefined;
+  const instance = loadedModule?.currentInstance();
+  return instance ? engines.get(instance) : undefined;
 }
 
-let patchedForEnv: PatchedConvexTest | null = null;
+let loadedModule: ConvexTestModule | null = null;
 let scopedEnvInstalled = false;
 
 /**
@@ -161,43 +151,41 @@ function installScopedEnv(): void {
   });
 }
 
-let patchedModule: Promise<PatchedConvexTest> | null = null;
-function loadPatched(): Promise<PatchedConvexTest> {
-  patchedModule ??= (
-    import(pathToFileURL(preparePatchedConvexTest()).href) as Promise<PatchedConvexTest>
-  ).then((patched) => {
-    const engineOf = (global: object) => {
-      const engine = engines.get(global);
+let moduleReady: Promise<ConvexTestModule> | null = null;
+function loadConvexTest(): Promise<ConvexTestModule> {
+  moduleReady ??= ConvexTestModule.load().then((mod) => {
+    const engineOf = (instance: object) => {
+      const engine = engines.get(instance);
       if (!engine) throw new Error("convex-local: no engine for this function call");
       return engine;
     };
-    const hooks = patched.engineHooks;
-    hooks.siteUrl = (global) => engineOf(global).options.siteUrl;
-    hooks.storageUrl = (global, storageId) => `${engineOf(global).options.cloudUrl}/api/storage/${storageId}`;
-    hooks.uploadUrl = (global) =>
-      `${engineOf(global).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`;
-    hooks.scheduleTimer = (global, jobId, atMs, cb) => engineOf(global).scheduler.armJob(jobId, atMs, cb);
-    hooks.scheduledFunctionFailed = (global, name, error) =>
-      engineOf(global).logLine(
-        `${new Date().toISOString()} [CONVEX S(${name})] [ERROR] scheduled function failed: ${(error as Error)?.stack ?? String(error)}`,
-      );
-    installConsoleCapture(patched, (global) => engines.get(global));
-    patchedForEnv = patched;
-    return patched;
+    mod.setHooks({
+      siteUrl: (instance) => engineOf(instance).options.siteUrl,
+      storageUrl: (instance, storageId) => `${engineOf(instance).options.cloudUrl}/api/storage/${storageId}`,
+      uploadUrl: (instance) =>
+        `${engineOf(instance).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`,
+      scheduleTimer: (instance, jobId, atMs, cb) => engineOf(instance).scheduler.armJob(jobId, atMs, cb),
+      scheduledFunctionFailed: (instance, name, error) =>
+        engineOf(instance).logLine(
+          `${new Date().toISOString()} [CONVEX S(${name})] [ERROR] scheduled function failed: ${(error as Error)?.stack ?? String(error)}`,
+        ),
+    });
+    installConsoleCapture(mod, (instance) => engines.get(instance));
+    loadedModule = mod;
+    return mod;
   });
-  return patchedModule;
+  return moduleReady;
 }
 
 export class Engine {
   readonly persistence: Persistence;
   readonly metrics = new Metrics();
   readonly scheduler: Scheduler;
-  private patched!: PatchedConvexTest;
-  private t: any;
-  private convexGlobal: any;
+  private convexTest!: ConvexTestModule;
+  private instance!: ConvexTestInstance;
   private build!: FunctionsBuild;
   private commitListeners = new Set<(event: CommitEvent) => void>();
-  private accessors = new Map<string, any>();
+  private accessors = new Map<string, FunctionAccessor>();
   private commitSeq = 0;
   private txStart = 0;
   private closed = false;
@@ -210,24 +198,28 @@ export class Engine {
   }
 
   get lastCommitTs(): bigint {
-    return this.convexGlobal.transactionManager._lastCommitTs as bigint;
+    return this.instance.lastCommitTs;
   }
 
-  get db(): any {
-    return this.convexGlobal.components[""].db;
+  /** Committed documents by id (live view: do not mutate). */
+  private get documents(): Record<string, Doc> {
+    return this.instance.documents();
+  }
+
+  private tableNameFromId(id: string): string | null {
+    return this.convexTest.tableNameFromId(id);
   }
 
   /** Loads functions and data. Throws FunctionsLoadError naming the file, table or document at fault. */
   async start(): Promise<void> {
-    this.patched = await loadPatched();
+    this.convexTest = await loadConvexTest();
     this.applyEnv();
     const build = await this.bundle();
     const { schema, authConfig, crons } = await engineStorage.run(this, () => this.loadDefinitions(build));
     const state = this.persistence.load();
     this.validateDocuments(schema, state.documents);
-    this.t = this.patched.convexTest({ schema, modules: build.modules, transactionLimits: true });
-    this.convexGlobal = this.t.convexGlobal;
-    engines.set(this.convexGlobal, this);
+    this.instance = this.convexTest.create(schema, build.modules);
+    engines.set(this.instance.key, this);
     this.build = build;
     this.authConfig = authConfig;
     this.crons = crons;
@@ -242,13 +234,10 @@ export class Engine {
   async reload(): Promise<void> {
     const build = await this.bundle();
     const { schema, authConfig, crons } = await engineStorage.run(this, () => this.loadDefinitions(build));
-    const documents = new Map<string, Doc>(Object.entries(this.db._documents));
+    const documents = new Map<string, Doc>(Object.entries(this.documents));
     this.validateDocuments(schema, documents);
-    await this.withLock(async () => {
-      const fresh = this.patched.convexTest({ schema, modules: build.modules, transactionLimits: true });
-      const component = this.convexGlobal.components[""];
-      component.modules = fresh.convexGlobal.components[""].modules;
-      component.db._schema = fresh.convexGlobal.components[""].db._schema;
+    await this.instance.withLock(async () => {
+      this.instance.adoptFunctions(this.convexTest.create(schema, build.modules));
       this.buildEqIndexes();
     });
     const previous = this.build;
@@ -299,7 +288,9 @@ export class Engine {
   async runInternal(udfPath: string, args: Record<string, Value>): Promise<Value> {
     const canonical = canonicalizeUdfPath(udfPath);
     const record = newRecord(canonical, (await this.functionKind(canonical)) ?? "mutation");
-    return await this.measured(record, () => this.t.fun({ componentPath: "", udfPath: canonical }, args));
+    return await this.measured(record, () =>
+      this.instance.runFunction({ componentPath: "", udfPath: canonical }, args),
+    );
   }
 
   /** Calls an HTTP action route from http.ts with the request exactly as received. */
@@ -361,31 +352,33 @@ export class Engine {
   /** Stores uploaded bytes as a file and returns its storage id. */
   async storeFile(bytes: Uint8Array<ArrayBuffer>, contentType: string | null): Promise<string> {
     const blob = new Blob([bytes], contentType ? { type: contentType } : {});
-    const storageId: string = await this.t.action(async (ctx: any) => await ctx.storage.store(blob));
+    const storageId = await this.instance.runAction(
+      async (ctx: { storage: { store(blob: Blob): Promise<string> } }) => await ctx.storage.store(blob),
+    );
     await this.persistence.sync();
     return storageId;
   }
 
   /** Returns a stored file, or null when there is none with that id. */
   async getFile(storageId: string): Promise<{ blob: Blob; contentType: string | null } | null> {
-    if (this.patched.tableNameFromId(storageId) !== "_storage") return null;
-    const doc = this.db._documents[storageId];
+    if (this.tableNameFromId(storageId) !== "_storage") return null;
+    const doc = this.documents[storageId];
     if (!doc) return null;
-    const blob = this.db.getFile(storageId) as Blob | null | undefined;
+    const blob = this.instance.getFile(storageId);
     if (!blob) return null;
     return { blob, contentType: (doc.contentType as string | undefined) ?? (blob.type || null) };
   }
 
   tableOf(id: string): string | null {
-    return this.patched.tableNameFromId(id);
+    return this.tableNameFromId(id);
   }
 
   /** All committed documents of a table, for the read-only table browser. */
   listTables(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const name of this.schemaTableNames()) counts[name] = 0;
-    for (const id of Object.keys(this.db._documents)) {
-      const table = this.patched.tableNameFromId(id) ?? "?";
+    for (const id of Object.keys(this.documents)) {
+      const table = this.tableNameFromId(id) ?? "?";
       counts[table] = (counts[table] ?? 0) + 1;
     }
     return counts;
@@ -393,8 +386,8 @@ export class Engine {
 
   tableDocuments(table: string, limit: number): JSONValue[] {
     const docs: Doc[] = [];
-    for (const [id, doc] of Object.entries(this.db._documents as Record<string, Doc>)) {
-      if (this.patched.tableNameFromId(id) === table) docs.push(doc);
+    for (const [id, doc] of Object.entries(this.documents)) {
+      if (this.tableNameFromId(id) === table) docs.push(doc);
     }
     docs.sort((a, b) => b._creationTime - a._creationTime);
     return docs.slice(0, limit).map((d) => convexToJson(d));
@@ -402,30 +395,21 @@ export class Engine {
 
   /** Runs a function that was scheduled before the server restarted (or reloaded). */
   runScheduledJob(job: Doc): Promise<void> {
-    return this.patched.convexGlobalStorage.run(this.convexGlobal, () =>
-      this.patched.runScheduledFunction({
-        db: this.db,
-        jobId: job._id,
-        componentPath: "",
-        functionPath: { componentPath: "", udfPath: job.name as string },
-        args: (job.args as Value[])[0],
-        name: job.name as string,
-      }),
-    );
+    return this.instance.runScheduledJob(job);
   }
 
   scheduledJobs(): Doc[] {
-    return Object.values(this.db._documents as Record<string, Doc>).filter(
-      (d) => this.patched.tableNameFromId(d._id) === "_scheduled_functions",
+    return Object.values(this.documents).filter(
+      (d) => this.tableNameFromId(d._id) === "_scheduled_functions",
     );
   }
 
   /** Marks a pending job as failed without running it (its function no longer exists). */
   async failScheduledJob(jobId: string, reason: string): Promise<void> {
     this.logLine(`[ERROR] scheduled function ${jobId} failed: ${reason}`);
-    await this.t.run(async (ctx: any) => {
+    await this.instance.runMutation(async (ctx: SystemMutationCtx) => {
       const job = await ctx.db.system.get(jobId);
-      if (job && job.state.kind === "pending") {
+      if (job && (job.state as { kind: string }).kind === "pending") {
         await ctx.db.patch(jobId, { state: { kind: "failed", error: reason }, completedTime: Date.now() });
       }
     });
@@ -442,7 +426,7 @@ export class Engine {
 
   /** Puts a job interrupted mid-run back to pending, so it runs again. */
   async resetScheduledJob(jobId: string): Promise<void> {
-    await this.t.run(async (ctx: any) => {
+    await this.instance.runMutation(async (ctx: SystemMutationCtx) => {
       await ctx.db.patch(jobId, { state: { kind: "pending" } });
     });
   }
@@ -459,7 +443,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     this.scheduler.stop();
-    await this.withLock(async () => {
+    await this.instance.withLock(async () => {
       this.persistence.compact(this.currentState());
     });
     this.persistence.close();
@@ -487,7 +471,7 @@ export class Engine {
     return await bundleFunctions(
       path.resolve(this.options.functionsDir),
       path.join(path.resolve(this.options.dataDir), "_build"),
-      this.patched.nativeImport,
+      (url) => this.convexTest.nativeImport(url),
     );
   }
 
@@ -495,7 +479,7 @@ export class Engine {
     const load = async (name: string) => {
       if (!build.has(name)) return undefined;
       try {
-        return (await build.load(name)).default as any;
+        return (await build.load(name)).default;
       } catch (error) {
         throw new FunctionsLoadError(
           `Could not load ${path.join(this.options.functionsDir, name)}.ts: ${(error as Error)?.stack ?? error}`,
@@ -512,26 +496,25 @@ export class Engine {
         );
       }
     }
-    const schema = await load("schema");
-    const authConfig = (await load("auth.config")) ?? { providers: [] };
-    const cronDefs = await load("crons");
-    const crons = (cronDefs?.crons ?? {}) as Engine["crons"];
+    const schema = (await load("schema")) as SchemaDefinition | undefined;
+    const authConfig = ((await load("auth.config")) ?? { providers: [] }) as Engine["authConfig"];
+    const cronDefs = (await load("crons")) as { crons?: Engine["crons"] } | undefined;
+    const crons = cronDefs?.crons ?? {};
     return { schema, authConfig, crons };
   }
 
   /** Checks stored documents against the schema, as Convex does before accepting a push. */
-  private validateDocuments(schema: any, documents: Map<string, Doc>): void {
+  private validateDocuments(schema: SchemaDefinition | undefined, documents: Map<string, Doc>): void {
     if (!schema || !schema.schemaValidation) return;
-    const tables = new Map<string, any>(
-      Object.entries(schema.tables).map(([name, t]: [string, any]) => [name, t.export()]),
+    const tables = new Map(
+      Object.entries(schema.tables).map(([name, table]) => [name, table.export()] as const),
     );
-    const { validateDocument } = validatorTools;
     for (const doc of documents.values()) {
-      const table = this.patched.tableNameFromId(doc._id)!;
+      const table = this.tableNameFromId(doc._id)!;
       if (table.startsWith("_")) continue;
       const tableSchema = tables.get(table);
       if (!tableSchema) continue;
-      const problem = validateDocument(tableSchema.documentType, doc);
+      const problem = validateDocument(tableSchema.documentType, doc, (id) => this.tableNameFromId(id));
       if (problem) {
         throw new FunctionsLoadError(
           `Schema validation failed: document with ID "${doc._id}" in table "${table}" does not match the schema: ${problem}`,
@@ -542,16 +525,13 @@ export class Engine {
 
   /**
    * Per schema index, the ids of committed documents by the value of the index's first field,
-   * so `withIndex(q => q.eq(first, v)…)` reads only those documents (see convexTestPatch).
+   * so `withIndex(q => q.eq(first, v)…)` reads only those documents (see convexTestAdapter).
    */
   private eqIndexes = new Map<string, { fields: string[]; buckets: Map<string, Set<string>> }[]>();
 
   private buildEqIndexes(): void {
     this.eqIndexes.clear();
-    const tables = (this.db._schema?.tables ?? new Map()) as Map<
-      string,
-      { indexes: { indexDescriptor: string; fields: string[] }[] }
-    >;
+    const tables = this.instance.schemaTables();
     // One bucket map per index prefix: `eq(a)` and `eq(a).eq(b)` each find exactly their rows.
     const byName = new Map<string, { fields: string[]; buckets: Map<string, Set<string>> }[]>();
     for (const [table, def] of tables) {
@@ -566,27 +546,25 @@ export class Engine {
       }
       this.eqIndexes.set(table, all);
     }
-    for (const [id, doc] of Object.entries(this.db._documents as Record<string, Doc>)) {
-      this.indexDocument(this.patched.tableNameFromId(id) ?? "", id, null, doc);
+    for (const [id, doc] of Object.entries(this.documents)) {
+      this.indexDocument(this.tableNameFromId(id) ?? "", id, null, doc);
     }
-    this.db._candidateIds = (
-      table: string,
-      indexName: string,
-      range: { type: string; fieldPath: string; value: JSONValue }[],
-    ) => {
-      const prefixes = byName.get(`${table}.${indexName}`);
-      if (!prefixes) return undefined;
-      let eqs = 0;
-      while (eqs < range.length && eqs < prefixes.length && range[eqs].type === "Eq") eqs++;
-      if (eqs === 0) return undefined;
-      const entry = prefixes[eqs - 1];
-      if (entry.fields.some((f, i) => range[i].fieldPath !== f)) return undefined;
-      const key = range
-        .slice(0, eqs)
-        .map((r) => valueKey(decodeJsonBound(r.value)))
-        .join("\u0000");
-      return entry.buckets.get(key) ?? new Set<string>();
-    };
+    this.instance.setCandidateIds(
+      (table: string, indexName: string, range: { type: string; fieldPath: string; value: JSONValue }[]) => {
+        const prefixes = byName.get(`${table}.${indexName}`);
+        if (!prefixes) return undefined;
+        let eqs = 0;
+        while (eqs < range.length && eqs < prefixes.length && range[eqs].type === "Eq") eqs++;
+        if (eqs === 0) return undefined;
+        const entry = prefixes[eqs - 1];
+        if (entry.fields.some((f, i) => range[i].fieldPath !== f)) return undefined;
+        const key = range
+          .slice(0, eqs)
+          .map((r) => valueKey(decodeJsonBound(r.value)))
+          .join("\u0000");
+        return entry.buckets.get(key) ?? new Set<string>();
+      },
+    );
   }
 
   private indexDocument(table: string, id: string, before: Doc | null, after: Doc | null): void {
@@ -609,9 +587,11 @@ export class Engine {
     }
   }
 
-  /** Keeps convex-test's per-table id sets (see convexTestPatch) in step with commits. */
+  /** Ids per table, shared with convex-test's scans (see convexTestAdapter), kept in step with commits. */
+  private tableIds = new Map<string, Set<string>>();
+
   private indexTableId(table: string, id: string, present: boolean): void {
-    const tables: Map<string, Set<string>> = this.db._tableIds;
+    const tables = this.tableIds;
     let ids = tables.get(table);
     if (!ids) {
       ids = new Set();
@@ -622,48 +602,30 @@ export class Engine {
   }
 
   private restore(state: PersistedState): void {
-    const db = this.db;
-    db._tableIds = new Map<string, Set<string>>();
-    for (const [id, doc] of state.documents) {
-      db._documents[id] = doc;
-      this.indexTableId(this.patched.tableNameFromId(id) ?? "", id, true);
-    }
-    db._nextDocId = Math.max(db._nextDocId, state.nextDocId);
-    db._lastCreationTime = Math.max(db._lastCreationTime, state.lastCreationTime);
-    this.convexGlobal.transactionManager._lastCommitTs = state.lastCommitTs;
+    this.tableIds = new Map<string, Set<string>>();
+    this.instance.setTableIds(this.tableIds);
+    this.instance.restore(state.documents, state.nextDocId, state.lastCreationTime, state.lastCommitTs);
+    for (const id of state.documents.keys()) this.indexTableId(this.tableNameFromId(id) ?? "", id, true);
   }
 
   private currentState(): PersistedState {
-    const db = this.db;
+    const counters = this.instance.counters();
     return {
-      documents: new Map(Object.entries(db._documents as Record<string, Doc>)),
-      nextDocId: db._nextDocId,
-      lastCreationTime: db._lastCreationTime,
+      documents: new Map(Object.entries(this.documents)),
+      nextDocId: counters.nextDocId,
+      lastCreationTime: counters.lastCreationTime,
       lastCommitTs: this.lastCommitTs,
     };
   }
 
-  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const tm = this.convexGlobal.transactionManager;
-    while (tm._waitOnCurrentFunction !== null) await tm._waitOnCurrentFunction;
-    let release!: () => void;
-    tm._waitOnCurrentFunction = new Promise<void>((r) => (release = r));
-    try {
-      return await fn();
-    } finally {
-      tm._waitOnCurrentFunction = null;
-      release();
-    }
-  }
-
-  private accessorFor(caller: Caller): any {
-    if (caller.kind === "anonymous") return this.t;
+  private accessorFor(caller: Caller): FunctionAccessor {
+    if (caller.kind === "anonymous") return this.instance.accessor();
     const identity = caller.identity;
-    if (!identity) return this.t;
+    if (!identity) return this.instance.accessor();
     const token = caller.kind === "user" ? caller.token : `admin:${JSON.stringify(identity)}`;
     let accessor = this.accessors.get(token);
     if (!accessor) {
-      accessor = this.t.withAuthToken(identity, caller.kind === "user" ? caller.token : null);
+      accessor = this.instance.accessor(identity, caller.kind === "user" ? caller.token : null);
       if (this.accessors.size > 1000) this.accessors.clear();
       this.accessors.set(token, accessor);
     }
@@ -704,123 +666,114 @@ export class Engine {
   }
 
   private installHooks(): void {
-    const tm = this.convexGlobal.transactionManager;
-    const db = this.db;
+    const instance = this.instance;
     const timeoutMs = this.options.functionTimeoutMs ?? 1000;
+    const timedOut = () => new Error(`Function execution timed out (maximum duration: ${timeoutMs / 1000}s)`);
 
-    const originalBegin = tm.begin.bind(tm);
-    tm.begin = async (isNested: boolean, limits: unknown) => {
-      await originalBegin(isNested, limits);
-      if (!isNested) this.txStart = performance.now();
-    };
-    const checkTimeout = () => {
-      if (timeoutMs > 0 && performance.now() - this.txStart > timeoutMs) {
-        throw new Error(`Function execution timed out (maximum duration: ${timeoutMs / 1000}s)`);
-      }
-    };
-
-    const originalCommit = tm.commit.bind(tm);
-    tm.commit = (isNested: boolean) => {
-      if (isNested) return originalCommit(isNested);
-      checkTimeout();
-      const pending: Record<string, Doc | null> = db._writes[db._writes.length - 1] ?? {};
-      const before = new Map<string, Doc | null>();
-      for (const id of Object.keys(pending)) before.set(id, db._documents[id] ?? null);
-      const ts: bigint = originalCommit(isNested);
-      const record = callStorage.getStore();
-      if (record) record.commitTs = ts;
-      if (before.size === 0) return ts;
-      const writes: WriteRecord[] = [];
-      const persisted: [string, Doc | null][] = [];
-      for (const [id, prev] of before) {
-        const after: Doc | null = db._documents[id] ?? null;
-        const table = this.patched.tableNameFromId(id) ?? "";
-        writes.push({ id, table, before: prev, after });
-        persisted.push([id, after]);
-        if (table === "_storage" && after === null) this.persistence.deleteFile(id);
-        this.indexTableId(table, id, after !== null);
-        this.indexDocument(table, id, prev, after);
-      }
-      // Durable before anyone hears of it: the caller's response waits for this to return.
-      this.persistence.append({
-        ts,
-        nextDocId: db._nextDocId,
-        lastCreationTime: db._lastCreationTime,
-        writes: persisted,
-      });
-      this.commitSeq += 1;
-      const event: CommitEvent = { ts, seq: this.commitSeq, writes };
-      for (const listener of this.commitListeners) {
-        try {
-          listener(event);
-        } catch (error) {
-          this.logLine(`[ERROR] commit listener failed: ${(error as Error).stack}`);
+    instance.hookTransactions({
+      begin: async (isNested, next) => {
+        await next();
+        if (!isNested) this.txStart = performance.now();
+      },
+      commit: (isNested, next) => {
+        if (isNested) return next();
+        if (timeoutMs > 0 && performance.now() - this.txStart > timeoutMs) throw timedOut();
+        const documents = this.documents;
+        const before = new Map<string, Doc | null>();
+        for (const id of Object.keys(instance.pendingWrites())) before.set(id, documents[id] ?? null);
+        const ts = next();
+        const record = callStorage.getStore();
+        if (record) record.commitTs = ts;
+        if (before.size === 0) return ts;
+        const writes: WriteRecord[] = [];
+        const persisted: [string, Doc | null][] = [];
+        for (const [id, prev] of before) {
+          const after: Doc | null = documents[id] ?? null;
+          const table = this.tableNameFromId(id) ?? "";
+          writes.push({ id, table, before: prev, after });
+          persisted.push([id, after]);
+          if (table === "_storage" && after === null) this.persistence.deleteFile(id);
+          this.indexTableId(table, id, after !== null);
+          this.indexDocument(table, id, prev, after);
         }
-      }
-      if (this.persistence.needsCompaction()) this.persistence.compact(this.currentState());
-      return ts;
-    };
+        // Written to the journal now; fsynced (group commit) before any caller is answered:
+        // `measured` awaits persistence.sync() before a function's result goes out. Listeners
+        // (subscriptions) hear of the commit at once, as in-memory state.
+        this.persistence.append({ ts, ...instance.counters(), writes: persisted });
+        this.commitSeq += 1;
+        const event: CommitEvent = { ts, seq: this.commitSeq, writes };
+        for (const listener of this.commitListeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            this.logLine(`[ERROR] commit listener failed: ${(error as Error).stack}`);
+          }
+        }
+        if (this.persistence.needsCompaction()) this.persistence.compact(this.currentState());
+        return ts;
+      },
+      rollback: (isNested, next) => {
+        const record = callStorage.getStore();
+        const endQuery = !isNested && record?.kind === "query" ? record.onQueryEnd : undefined;
+        const elapsed = performance.now() - this.txStart;
+        next();
+        // Still synchronous with the end of the transaction: no commit can slip in between.
+        endQuery?.(this.lastCommitTs);
+        if (
+          !isNested &&
+          record?.kind === "query" &&
+          !record.hitReadLimit &&
+          timeoutMs > 0 &&
+          elapsed > timeoutMs
+        ) {
+          throw timedOut();
+        }
+      },
+    });
 
-    const originalRollback = tm.rollback.bind(tm);
-    tm.rollback = (isNested: boolean) => {
-      const record = callStorage.getStore();
-      const endQuery = !isNested && record?.kind === "query" ? record.onQueryEnd : undefined;
-      const elapsed = performance.now() - this.txStart;
-      originalRollback(isNested);
-      // Still synchronous with the end of the transaction: no commit can slip in between.
-      endQuery?.(this.lastCommitTs);
-      if (!isNested && record?.kind === "query" && timeoutMs > 0 && elapsed > timeoutMs) {
-        throw new Error(`Function execution timed out (maximum duration: ${timeoutMs / 1000}s)`);
+    // Convex's 1 MiB limit on a document (system fields included), checked before the write
+    // is recorded, so a caught error leaves nothing behind.
+    instance.checkWrites((id, value) => {
+      if (value === null || (this.tableNameFromId(id) ?? "").startsWith("_")) return;
+      const size = getConvexSize(value);
+      if (size > MAX_DOCUMENT_BYTES) {
+        throw new Error(
+          `Value is too large (${formatBinarySize(size)} > maximum size ${formatBinarySize(MAX_DOCUMENT_BYTES)})`,
+        );
       }
-    };
+    });
 
     // Files: on disk before `storage.store` returns, so they survive restarts; loaded lazily.
-    const jsSyscall = this.convexGlobal.jsSyscall as (op: string, args: { blob?: Blob }) => Promise<unknown>;
-    this.convexGlobal.jsSyscall = async (op: string, args: { blob?: Blob }) => {
-      if (op !== "storage/storeBlob" || !args.blob) return await jsSyscall(op, args);
-      const bytes = new Uint8Array(await args.blob.arrayBuffer());
-      const storageId = (await jsSyscall(op, args)) as string;
-      this.persistence.writeFile(storageId, bytes, args.blob.type || null);
-      return storageId;
-    };
-    const originalGetFile = db.getFile.bind(db);
-    db.getFile = (storageId: string) => {
-      const inMemory = originalGetFile(storageId);
-      if (inMemory) return inMemory;
-      if (db.get("_storage", storageId) === null) return null;
-      const file = this.persistence.readFile(storageId);
-      if (!file) return null;
-      const blob = new Blob([new Uint8Array(file.bytes)], file.contentType ? { type: file.contentType } : {});
-      db._storage[storageId] = blob;
-      return blob;
-    };
+    instance.hookFiles({
+      stored: (storageId, bytes, contentType) => this.persistence.writeFile(storageId, bytes, contentType),
+      load: (storageId) => {
+        const file = this.persistence.readFile(storageId);
+        if (!file) return null;
+        return new Blob([new Uint8Array(file.bytes)], file.contentType ? { type: file.contentType } : {});
+      },
+    });
 
     this.wrapSyscalls();
   }
 
   /** Observes reads for read sets, metrics and pagination journals. */
   private wrapSyscalls(): void {
-    const g = this.convexGlobal;
-    const syscall = g.syscall as (op: string, args: string) => string;
-    const asyncSyscall = g.asyncSyscall as (op: string, args: string) => Promise<string>;
-    g.syscall = (op: string, jsonArgs: string) => {
-      const record = callStorage.getStore();
-      if (record?.readSet && op === "1.0/queryStream") record.readSet.addQuery(JSON.parse(jsonArgs).query);
-      return syscall(op, jsonArgs);
-    };
-    g.asyncSyscall = async (op: string, jsonArgs: string) => {
-      const record = callStorage.getStore();
-      if (!record) return await asyncSyscall(op, jsonArgs);
+    const observe = async (
+      record: CallRecord,
+      op: string,
+      jsonArgs: string,
+      asyncSyscall: (args: string) => Promise<string>,
+    ): Promise<string> => {
       switch (op) {
         case "1.0/get": {
           const args = JSON.parse(jsonArgs);
-          record.readSet?.addId(args.table ?? this.patched.tableNameFromId(args.id), args.id);
-          const out = await asyncSyscall(op, jsonArgs);
+          record.readSet?.addId(args.table ?? this.tableNameFromId(args.id), args.id);
+          const out = await asyncSyscall(jsonArgs);
           if (out !== "null") record.docsRead += 1;
           return out;
         }
         case "1.0/queryStreamNext": {
-          const out = await asyncSyscall(op, jsonArgs);
+          const out = await asyncSyscall(jsonArgs);
           if (!out.includes('"done":true')) record.docsRead += 1;
           return out;
         }
@@ -830,7 +783,7 @@ export class Engine {
           const pinned = record.journalIn.endCursor;
           const requestedEnd = args.endCursor ?? pinned ?? null;
           if (requestedEnd !== (args.endCursor ?? null)) args.endCursor = requestedEnd;
-          const out = JSON.parse(await asyncSyscall(op, JSON.stringify(args)));
+          const out = JSON.parse(await asyncSyscall(JSON.stringify(args)));
           // With an end cursor the page ends exactly there and more may follow.
           if (requestedEnd && requestedEnd !== "_end_cursor") {
             out.continueCursor = requestedEnd;
@@ -843,27 +796,59 @@ export class Engine {
         case "1.0/count": {
           const args = JSON.parse(jsonArgs);
           record.readSet?.addTable(args.table);
-          return await asyncSyscall(op, jsonArgs);
+          return await asyncSyscall(jsonArgs);
         }
         case "1.0/insert":
         case "1.0/shallowMerge":
         case "1.0/replace":
         case "1.0/remove":
           record.docsWritten += 1;
-          return await asyncSyscall(op, jsonArgs);
+          return await asyncSyscall(jsonArgs);
         default:
-          return await asyncSyscall(op, jsonArgs);
+          return await asyncSyscall(jsonArgs);
       }
     };
+    this.instance.hookSyscalls({
+      sync: (op, jsonArgs, syscall) => {
+        const record = callStorage.getStore();
+        if (record?.readSet && op === "1.0/queryStream") record.readSet.addQuery(JSON.parse(jsonArgs).query);
+        return syscall(jsonArgs);
+      },
+      async: async (op, jsonArgs, asyncSyscall) => {
+        const record = callStorage.getStore();
+        if (!record) return await asyncSyscall(jsonArgs);
+        try {
+          return await observe(record, op, jsonArgs, asyncSyscall);
+        } catch (error) {
+          if (READ_LIMIT_ERROR.test(String((error as Error)?.message))) record.hitReadLimit = true;
+          throw error;
+        }
+      },
+    });
   }
 
   private schemaTableNames(): string[] {
-    const tables = this.db._schema?.tables as Map<string, unknown> | undefined;
-    return tables ? [...tables.keys()] : [];
+    return [...this.instance.schemaTables().keys()];
   }
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** Convex's maximum document size (MAX_USER_SIZE): 1 MiB. */
+export const MAX_DOCUMENT_BYTES = 1 << 20;
+
+/** A byte count as Convex prints it (binary units, up to two decimals): "512 B", "1 MiB", "2.77 MiB". */
+export function formatBinarySize(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const text = unit === 0 ? String(value) : value.toFixed(2).replace(/\.?0+$/, "");
+  return `${text} ${units[unit]}`;
+}
 
 export function canonicalizeUdfPath(udfPath: string): string {
   const pieces = udfPath.split(":");
@@ -952,77 +937,6 @@ export function toFunctionError(error: unknown, logLines: string[]): FunctionErr
   );
 }
 
-/** Document validation against a schema's exported validator JSON. Returns a problem or null. */
-const validatorTools = {
-  validateDocument(validator: any, doc: Doc): string | null {
-    const { _id, _creationTime, ...fields } = doc;
-    void _id;
-    void _creationTime;
-    return check(validator, fields, "");
-  },
-};
-
-function check(validator: any, value: unknown, at: string): string | null {
-  const where = at || "(document)";
-  switch (validator.type) {
-    case "any":
-      return null;
-    case "null":
-      return value === null ? null : `${where}: expected null`;
-    case "number":
-      return typeof value === "number" ? null : `${where}: expected a number`;
-    case "bigint":
-      return typeof value === "bigint" ? null : `${where}: expected a bigint`;
-    case "boolean":
-      return typeof value === "boolean" ? null : `${where}: expected a boolean`;
-    case "string":
-      return typeof value === "string" ? null : `${where}: expected a string`;
-    case "bytes":
-      return value instanceof ArrayBuffer ? null : `${where}: expected bytes`;
-    case "literal":
-      return value === validator.value ? null : `${where}: expected ${JSON.stringify(validator.value)}`;
-    case "id":
-      return typeof value === "string" ? null : `${where}: expected an id`;
-    case "array":
-      if (!Array.isArray(value)) return `${where}: expected an array`;
-      for (let i = 0; i < value.length; i++) {
-        const p = check(validator.value, value[i], `${at}[${i}]`);
-        if (p) return p;
-      }
-      return null;
-    case "record":
-      if (typeof value !== "object" || value === null) return `${where}: expected an object`;
-      for (const [k, v] of Object.entries(value)) {
-        const p = check(validator.value.fieldType ?? validator.value, v, `${at}.${k}`);
-        if (p) return p;
-      }
-      return null;
-    case "union":
-      return validator.value.some((option: any) => check(option, value, at) === null)
-        ? null
-        : `${where}: matches none of the union's members`;
-    case "object": {
-      if (typeof value !== "object" || value === null || Array.isArray(value))
-        return `${where}: expected an object`;
-      const obj = value as Record<string, unknown>;
-      for (const [k, { fieldType, optional }] of Object.entries(validator.value as Record<string, any>)) {
-        if (obj[k] === undefined) {
-          if (!optional) return `${at}.${k}: required field is missing`;
-        } else {
-          const p = check(fieldType, obj[k], `${at}.${k}`);
-          if (p) return p;
-        }
-      }
-      for (const k of Object.keys(obj)) {
-        if (!(k in validator.value)) return `${at}.${k}: field is not in the schema`;
-      }
-      return null;
-    }
-    default:
-      return null;
-  }
-}
-
 /**
  * Function logs: inside a function, console output is collected for the caller (as Convex
  * returns logLines) and printed with the function's name.
@@ -1031,8 +945,8 @@ function check(validator: any, value: unknown, at: string): string | null {
 let capturing = false;
 
 function installConsoleCapture(
-  patched: PatchedConvexTest,
-  engineFor: (global: object) => Engine | undefined,
+  convexTest: ConvexTestModule,
+  engineFor: (instance: object) => Engine | undefined,
 ): void {
   const levels: [keyof Console, string][] = [
     ["log", "LOG"],
@@ -1043,11 +957,11 @@ function installConsoleCapture(
   ];
   for (const [method, level] of levels) {
     const original = (realConsole[method] as (...a: unknown[]) => void).bind(console);
-    (console as any)[method] = (...args: unknown[]) => {
+    (console as unknown as Record<string, (...a: unknown[]) => void>)[method] = (...args: unknown[]) => {
       if (capturing) return original(...args);
-      const ctx = patched.executionContextStorage.getStore();
-      const global = patched.convexGlobalStorage.getStore();
-      const engine = global ? engineFor(global) : undefined;
+      const ctx = convexTest.currentFunction();
+      const instance = convexTest.currentInstance();
+      const engine = instance ? engineFor(instance) : undefined;
       if (!ctx || !engine) return original(...args);
       const text = args.map((a) => (typeof a === "string" ? `'${a}'` : inspect(a, { depth: 4 }))).join(" ");
       callStorage.getStore()?.logLines.push(`[${level}] ${text}`);
@@ -1071,4 +985,4 @@ function installConsoleCapture(
   }
 }
 
-export { realSetTimeout, realClearTimeout, runDetached, jsonToConvex };
+export { jsonToConvex };

@@ -107,7 +107,10 @@ export class Persistence {
     return state;
   }
 
-  /** Appends one commit and syncs it to disk before returning. */
+  /**
+   * Appends one commit to the journal (written, not yet fsynced) and schedules a group fsync.
+   * Durability comes from `sync()`: nothing may acknowledge the commit before it resolves.
+   */
   append(commit: CommitRecord): void {
     const fd = this.openJournal();
     const line =

@@ -5,7 +5,7 @@
  */
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { Engine } from "./engine.js";
-import { realClearTimeout, realSetTimeout, runDetached } from "./engine.js";
+import { realClearTimeout, realSetTimeout, runDetached } from "./runtime.js";
 import { describeSchedule, nextRunAfter, type CronSchedule } from "./cronSchedule.js";
 
 /** setTimeout's longest delay; longer waits are chained. */
@@ -26,6 +26,8 @@ export class Scheduler {
   private cronTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly cronState = new Map<string, CronState>();
   private runningCrons = new Set<string>();
+  /** When each interval cron was registered: its runs fall at that time plus whole periods. */
+  private intervalAnchors = new Map<string, number>();
   private stopped = false;
   private readonly startedAt = Date.now();
 
@@ -104,19 +106,26 @@ export class Scheduler {
     for (const t of this.cronTimers.values()) realClearTimeout(t);
     this.cronTimers.clear();
     const defined = this.engine.crons;
-    for (const name of [...this.cronState.keys()]) if (!(name in defined)) this.cronState.delete(name);
+    for (const name of [...this.cronState.keys()]) {
+      if (!(name in defined)) {
+        this.cronState.delete(name);
+        this.intervalAnchors.delete(name);
+      }
+    }
     for (const [name, cron] of Object.entries(defined)) {
       const schedule = cron.schedule as CronSchedule;
       const previous = this.cronState.get(name);
+      if (schedule.type === "interval" && (!previous || !this.intervalAnchors.has(name))) {
+        this.intervalAnchors.set(name, previous ? this.startedAt : Date.now());
+      }
+      const anchor = this.intervalAnchors.get(name) ?? this.startedAt;
       const state: CronState = {
         name,
         functionName: cron.name,
         schedule: describeSchedule(schedule),
         // As on Convex, a newly registered interval job runs right away, then every interval.
         nextRunAt:
-          !previous && schedule.type === "interval"
-            ? Date.now()
-            : nextRunAfter(schedule, Date.now(), this.startedAt),
+          !previous && schedule.type === "interval" ? anchor : nextRunAfter(schedule, Date.now(), anchor),
         lastRunAt: previous?.lastRunAt ?? null,
         lastError: previous?.lastError ?? null,
         runs: previous?.runs ?? 0,
@@ -150,7 +159,7 @@ export class Scheduler {
           this.runningCrons.delete(name);
         }
       }
-      state.nextRunAt = nextRunAfter(schedule, Date.now(), this.startedAt);
+      state.nextRunAt = nextRunAfter(schedule, Date.now(), this.intervalAnchors.get(name) ?? this.startedAt);
       this.armCron(name, schedule, args);
     };
     runDetached(() => {

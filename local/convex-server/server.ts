@@ -4,7 +4,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync, watch as fsWatch, type FSWatcher } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  readFileSync,
+  writeFileSync,
+  watch as fsWatch,
+  type FSWatcher,
+} from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -142,12 +149,24 @@ async function handleClientRequest(
   const { engine } = deps;
   const requestUrl = new URL(req.url ?? "/", deps.url);
   const pathname = requestUrl.pathname;
+  // The developer tools answer no other origin: no CORS headers, and a preflight is refused, so
+  // a web page the developer happens to visit cannot read tables (invitation tokens, channels).
+  if (pathname === "/_local" || pathname.startsWith("/_local/")) {
+    if (req.method === "OPTIONS") {
+      sendJson(res, 405, {
+        code: "MethodNotAllowed",
+        message: "The /_local endpoints allow no cross-origin use",
+      });
+      return;
+    }
+    return handleDevtools(req, res, requestUrl, deps);
+  }
+  // Convex's client API: browsers call it from the app's origin.
   setCors(res);
   if (req.method === "OPTIONS") {
     res.writeHead(204).end();
     return;
   }
-  if (pathname.startsWith("/_local/")) return handleDevtools(req, res, requestUrl, deps);
   if (req.method === "GET" && pathname.startsWith("/api/storage/")) {
     return serveFile(res, engine, decodeURIComponent(pathname.slice("/api/storage/".length)));
   }
@@ -382,9 +401,17 @@ function completeIdentity(identity: Record<string, unknown>): Identity {
   };
 }
 
+/** The admin key file of a data folder (mode 0600); the CLI prints the key only when asked. */
+export function adminKeyFile(dataDir: string): string {
+  return path.join(dataDir, "admin-key");
+}
+
 function loadAdminKey(dataDir: string): string {
-  const file = path.join(dataDir, "admin-key");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const file = adminKeyFile(dataDir);
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return readFileSync(file, "utf8").trim();
+  }
   const key = `convex-local-${randomBytes(24).toString("hex")}`;
   writeFileSync(file, key + "\n", { mode: 0o600 });
   return key;

@@ -54,6 +54,9 @@ const PING_INTERVAL_MS = 15_000;
 const MAX_FLUSH_ROUNDS = 8;
 const MAX_REMEMBERED_RESPONSES = 2_000;
 
+/** A message from a Convex client, before its type is known. */
+type ClientMessage = { type?: unknown; sessionId?: unknown } & Record<string, unknown>;
+
 export class SyncSession implements Subscriber {
   private sessionId = "";
   private caller: Caller = { kind: "anonymous" };
@@ -97,19 +100,20 @@ export class SyncSession implements Subscriber {
   }
 
   private onMessage(raw: string): void {
-    let message: any;
+    let message: ClientMessage;
     try {
       message = JSON.parse(raw);
     } catch {
       return this.fatal("Invalid message: not JSON");
     }
+    if (typeof message !== "object" || message === null) return this.fatal("Invalid message: not an object");
     switch (message.type) {
       case "Connect":
         this.sessionId = String(message.sessionId ?? "");
         return;
       case "Action":
         // Actions run concurrently; their responses don't take part in versioning.
-        void this.runAction(message);
+        void this.runAction(message as Parameters<SyncSession["runAction"]>[0]);
         return;
       case "Event":
         return;
@@ -123,10 +127,13 @@ export class SyncSession implements Subscriber {
     }
   }
 
-  private handle(message: any): Promise<void> {
-    if (message.type === "ModifyQuerySet") return this.modifyQuerySet(message);
-    if (message.type === "Authenticate") return this.authenticate(message);
-    return this.runMutation(message);
+  private handle(message: ClientMessage): Promise<void> {
+    // The shapes are the Convex client's; each handler reads only the fields it knows.
+    if (message.type === "ModifyQuerySet")
+      return this.modifyQuerySet(message as Parameters<SyncSession["modifyQuerySet"]>[0]);
+    if (message.type === "Authenticate")
+      return this.authenticate(message as Parameters<SyncSession["authenticate"]>[0]);
+    return this.runMutation(message as Parameters<SyncSession["runMutation"]>[0]);
   }
 
   private enqueue(task: () => Promise<void>): void {

@@ -4,7 +4,7 @@
  * precise reactivity (a write re-runs only the subscriptions whose index range it touches).
  * Fixture: tests/fixtures/devtools/convex (copied to a temp folder for the --watch test).
  */
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ConvexHttpClient } from "convex/browser";
 import { anyApi } from "convex/server";
@@ -102,6 +102,37 @@ describe("developer tools of the in-process server", () => {
     expect(await getJson("/_local/tables")).toEqual(before);
     const docs = await getJson<{ documents: { label: string }[] }>("/_local/tables/items?limit=100");
     expect(docs.documents.map((d) => d.label)).not.toContain("injected");
+  });
+
+  it("another web page cannot read /_local/*: no CORS headers, and a preflight is refused", async () => {
+    const evil = { origin: "https://evil.example" };
+    for (const p of ["/_local/tables", "/_local/tables/items?limit=5", "/_local/metrics", "/_local/crons"]) {
+      const res = await fetch(`${server.url}${p}`, { headers: evil });
+      expect(res.status, p).toBe(200);
+      await res.arrayBuffer();
+      for (const header of [
+        "access-control-allow-origin",
+        "access-control-allow-headers",
+        "access-control-allow-methods",
+        "access-control-allow-credentials",
+      ]) {
+        expect(res.headers.get(header), `${p} ${header}`).toBeNull();
+      }
+      const preflight = await fetch(`${server.url}${p}`, {
+        method: "OPTIONS",
+        headers: { ...evil, "access-control-request-method": "GET" },
+      });
+      await preflight.arrayBuffer();
+      expect(preflight.status).toBeGreaterThanOrEqual(400);
+      expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    }
+    // Convex's client API still answers browsers (the app calls it from its own origin).
+    const api = await fetch(`${server.url}/api/query`, {
+      method: "OPTIONS",
+      headers: { origin: "http://127.0.0.1:3000", "access-control-request-method": "POST" },
+    });
+    expect(api.status).toBe(204);
+    expect(api.headers.get("access-control-allow-origin")).toBe("*");
   });
 
   it("GET /_local/metrics counts calls, errors, latency percentiles and documents read and written per function", async () => {
@@ -248,6 +279,34 @@ describe("the real CLI", () => {
       ).toHaveLength(1);
     } finally {
       await server.kill("SIGTERM");
+      removeDir(dir);
+    }
+  });
+
+  it("does not print the admin key unless asked; the key is in <data>/admin-key with mode 0600", async () => {
+    const dir = tempDir("convex-local-key-");
+    const args = ["--functions", FUNCTIONS, "--port", "0", "--site-port", "0"];
+    try {
+      const quiet = await spawnServer([...args, "--data", path.join(dir, "data")]);
+      const key = readFileSync(path.join(dir, "data", "admin-key"), "utf8").trim();
+      expect(key).toMatch(/^convex-local-[0-9a-f]{48}$/);
+      expect(statSync(path.join(dir, "data", "admin-key")).mode & 0o777).toBe(0o600);
+      expect(quiet.adminKey).toBe(key);
+      await until(
+        async () => quiet.output(),
+        (out) => out.includes("admin key is in"),
+      );
+      expect(quiet.output()).not.toContain(key);
+      expect(quiet.output()).toContain(`admin key is in ${path.join(dir, "data", "admin-key")}`);
+      expect(await quiet.kill("SIGTERM")).toBe(0);
+
+      const loud = await spawnServer([...args, "--data", path.join(dir, "data"), "--print-admin-key"]);
+      await until(
+        async () => loud.output(),
+        (out) => out.includes(`convex-local admin key: ${key}`),
+      );
+      expect(await loud.kill("SIGTERM")).toBe(0);
+    } finally {
       removeDir(dir);
     }
   });

@@ -9,7 +9,7 @@ import type { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../fixtures/storage-limits/convex/_generated/api";
 import type { Id } from "../fixtures/storage-limits/convex/_generated/dataModel";
-import { httpClient, removeDir, ROOT, startServer, type TestServer } from "./harness";
+import { httpClient, removeDir, ROOT, startServer, wsClient, type TestServer } from "./harness";
 
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/storage-limits/convex");
 
@@ -109,29 +109,60 @@ describe("file storage", () => {
 });
 
 describe("transaction limits", () => {
-  it("a mutation writing more than 16,000 documents fails with Convex's message and writes nothing", async () => {
-    await expect(client.mutation(api.limits.writeMany, { count: 16_001 })).rejects.toThrow(
-      "Wrote too many documents in a single function execution (limit: 16000).",
-    );
-    expect((await client.query(api.limits.counts, {})).written).toBe(0);
-    // 16,000 is still allowed.
-    expect(await client.mutation(api.limits.writeMany, { count: 16_000 })).toBe(16_000);
-    expect((await client.query(api.limits.counts, {})).written).toBe(16_000);
+  // Document limits on a server without the 1 s limit, so a loaded machine cannot turn them
+  // into timeouts; the time limit itself is tested below on the 1 s server.
+  let limitsServer: TestServer;
+  let limitsClient: ConvexHttpClient;
+  beforeAll(async () => {
+    limitsServer = await startServer({ functionsDir: FUNCTIONS, functionTimeoutMs: 0 });
+    limitsClient = httpClient(limitsServer.url);
+  });
+  afterAll(async () => {
+    await limitsServer?.stop();
+    if (limitsServer) removeDir(limitsServer.dataDir);
   });
 
-  it("a mutation reading more than 32,000 documents fails with Convex's message and writes nothing", async () => {
-    for (const [from, count] of [
-      [0, 11_000],
-      [11_000, 11_000],
-      [22_000, 10_001],
-    ]) {
-      await client.mutation(api.limits.seedItems, { from, count });
-    }
-    expect(await client.query(api.limits.readSome, { limit: 30_000 })).toBe(30_000);
-    await expect(client.mutation(api.limits.readAllThenMark, { name: "read-too-much" })).rejects.toThrow(
-      "Scanned too many documents in a single function execution (limit: 32000).",
+  it("a mutation writing more than 16,000 documents fails with Convex's message and writes nothing", async () => {
+    await expect(limitsClient.mutation(api.limits.writeMany, { count: 16_001 })).rejects.toThrow(
+      "Wrote too many documents in a single function execution (limit: 16000).",
     );
-    expect((await client.query(api.limits.counts, {})).markers).not.toContain("read-too-much");
+    expect((await limitsClient.query(api.limits.counts, {})).written).toBe(0);
+    // 16,000 is still allowed.
+    expect(await limitsClient.mutation(api.limits.writeMany, { count: 16_000 })).toBe(16_000);
+    expect((await limitsClient.query(api.limits.counts, {})).written).toBe(16_000);
+  });
+
+  const READ_LIMIT =
+    "Too many documents read in a single function execution (limit: 32000). Consider using smaller limits in your queries, paginating your queries, or using indexed queries with a selective index range expressions.";
+
+  it("a mutation reading more than 32,000 documents fails with Convex's message and writes nothing", async () => {
+    // Seeded in chunks well below the write and time limits.
+    for (let from = 0; from < 32_001; from += 4_000) {
+      await limitsClient.mutation(api.limits.seedItems, { from, count: Math.min(4_000, 32_001 - from) });
+    }
+    expect(await limitsClient.query(api.limits.readSome, { limit: 30_000 })).toBe(30_000);
+    await expect(
+      limitsClient.mutation(api.limits.readAllThenMark, { name: "read-too-much" }),
+    ).rejects.toThrow(READ_LIMIT);
+    expect((await limitsClient.query(api.limits.counts, {})).markers).not.toContain("read-too-much");
+  });
+
+  it("a query reading more than 32,000 documents fails with Convex's message over HTTP and WebSocket", async () => {
+    // Exactly as Convex reports an error thrown inside a function: request id, then the message.
+    const expected = new RegExp(
+      `^\\[Request ID: [0-9a-f]+\\] Server Error\\nUncaught Error: ${READ_LIMIT.replace(/[.()]/g, "\\$&")}$`,
+    );
+    const viaHttp = await limitsClient.query(api.limits.readSome, { limit: 33_000 }).catch((e: Error) => e);
+    expect(viaHttp).toBeInstanceOf(Error);
+    expect((viaHttp as Error).message).toMatch(expected);
+    const ws = wsClient(limitsServer.url);
+    try {
+      const viaWs = await ws.query(api.limits.readSome, { limit: 33_000 }).catch((e: Error) => e);
+      expect(viaWs).toBeInstanceOf(Error);
+      expect((viaWs as Error).message).toContain(`Server Error\nUncaught Error: ${READ_LIMIT}`);
+    } finally {
+      await ws.close();
+    }
   });
 
   it("a query running more than 1 s of user code fails with Convex's timeout message", async () => {
@@ -146,5 +177,46 @@ describe("transaction limits", () => {
       "Function execution timed out (maximum duration: 1s)",
     );
     expect((await client.query(api.limits.counts, {})).markers).not.toContain("too-slow");
+  });
+});
+
+describe("document size limit", () => {
+  // A blob document is {_id, _creationTime, text}: about 80 bytes besides the text.
+  const MiB = 1 << 20;
+  const tooLarge =
+    /^\[Request ID: [0-9a-f]+\] Server Error\nUncaught Error: Value is too large \(\d+(\.\d+)? MiB > maximum size 1 MiB\)/;
+
+  it("an insert just under 1 MiB is stored; one over fails with Convex's message and stores nothing", async () => {
+    const before = await client.query(api.limits.blobs, {});
+    const id = await client.mutation(api.limits.insertSized, { length: MiB - 200 });
+    const over = await client.mutation(api.limits.insertSized, { length: MiB }).catch((e: Error) => e);
+    expect((over as Error).message).toMatch(tooLarge);
+    const a2_9MB = await client
+      .mutation(api.limits.insertSized, { length: 2_900_000 })
+      .catch((e: Error) => e);
+    expect((a2_9MB as Error).message).toMatch(/Value is too large \(2\.77 MiB > maximum size 1 MiB\)/);
+    const after = await client.query(api.limits.blobs, {});
+    expect(after).toEqual([...before, { id, length: MiB - 200, first: "x" }]);
+  });
+
+  it("a caught size error leaves nothing behind while the rest of the mutation commits", async () => {
+    const before = await client.query(api.limits.blobs, {});
+    const message = await client.mutation(api.limits.insertSizedCaught, { length: MiB + 1 });
+    expect(message).toMatch(/^Value is too large/);
+    expect(await client.query(api.limits.blobs, {})).toEqual(before);
+    expect((await client.query(api.limits.counts, {})).markers).toContain("caught");
+  });
+
+  it("a patch or replace that makes a document too large fails and leaves it unchanged", async () => {
+    const id = await client.mutation(api.limits.insertSized, { length: 10 });
+    await expect(client.mutation(api.limits.patchSized, { id, length: MiB + 10 })).rejects.toThrow(
+      "Value is too large",
+    );
+    await expect(client.mutation(api.limits.replaceSized, { id, length: MiB + 10 })).rejects.toThrow(
+      "Value is too large",
+    );
+    await client.mutation(api.limits.patchSized, { id, length: MiB - 200 });
+    const stored = (await client.query(api.limits.blobs, {})).find((b) => b.id === id);
+    expect(stored).toEqual({ id, length: MiB - 200, first: "y" });
   });
 });

@@ -1,12 +1,13 @@
 /** Starts local Convex servers for tests: in-process for speed, or as a real CLI process for crash tests. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import WebSocket from "ws";
 import {
+  adminKeyFile,
   startLocalConvex,
   type LocalConvex,
   type LocalConvexOptions,
@@ -110,6 +111,12 @@ function spawnCli(args: string[]) {
   return { child, state, exited };
 }
 
+/** The data folder a CLI command line uses (`--data`, default `.data/convex` under the repo). */
+function dataDirOf(args: string[]): string {
+  const at = args.indexOf("--data");
+  return path.resolve(ROOT, at >= 0 ? args[at + 1] : ".data/convex");
+}
+
 /** Runs the real CLI and waits for its ready line. */
 export function spawnServer(args: string[], timeoutMs = 60_000): Promise<SpawnedServer> {
   const { child, state, exited } = spawnCli(args);
@@ -120,14 +127,14 @@ export function spawnServer(args: string[], timeoutMs = 60_000): Promise<Spawned
     }, timeoutMs);
     const onData = () => {
       const ready = /convex-local ready (\S+) site (\S+)/.exec(state.output);
-      const key = /admin key[^:]*: (\S+)/.exec(state.output);
-      if (ready && key) {
+      if (ready) {
         clearTimeout(timer);
         child.stdout!.off("data", onData);
         resolve({
           url: ready[1],
           siteUrl: ready[2],
-          adminKey: key[1],
+          // Never printed by default: read from the data folder, as a developer would.
+          adminKey: readFileSync(adminKeyFile(dataDirOf(args)), "utf8").trim(),
           process: child,
           output: () => state.output,
           kill: async (signal = "SIGTERM") => {
