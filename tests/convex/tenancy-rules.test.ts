@@ -964,11 +964,12 @@ describe("platform admins", () => {
     expect(await auditRows(t)).toHaveLength(count);
 
     vi.stubEnv("PLATFORM_ADMIN_EMAILS", "other-root@platform.test");
-    // Until the next sign-in the stored flag stands...
-    expect(await root.client.query(api.admin.listTenants, {})).toHaveLength(2);
-    later();
-    await root.client.mutation(api.users.ensure, {});
+    // Removed from the list: refused on the very next call, before any sign-in refreshes the row.
+    await expectCode(root.client.query(api.admin.listTenants, {}), "FORBIDDEN");
     expect((await root.client.query(api.users.me, {}))?.isPlatformAdmin).toBe(false);
+    later();
+    // The next sign-in brings the stored record up to date and audits the change.
+    await root.client.mutation(api.users.ensure, {});
     expect(await newestEvent(t)).toMatchObject({
       scope: "platform",
       action: "platform_admin.revoked",
@@ -981,6 +982,36 @@ describe("platform admins", () => {
       root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() }),
       "NOT_FOUND",
     );
+  });
+
+  it("lose access on the next call once removed from PLATFORM_ADMIN_EMAILS, without signing in again", async () => {
+    const { t, as, w } = await world();
+    const root = await signUp(as, "root@platform.test");
+    await root.client.query(api.admin.listTenants, {});
+    await root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() });
+
+    vi.stubEnv("PLATFORM_ADMIN_EMAILS", "");
+    await expectCode(root.client.query(api.admin.listTenants, {}), "FORBIDDEN");
+    await expectCode(root.client.query(api.audit.listAll, { paginationOpts: page() }), "FORBIDDEN");
+    await expectCode(
+      root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() }),
+      "NOT_FOUND",
+    );
+    await expectCode(root.client.query(api.tenants.get, { tenantId: w.tenantA }), "NOT_FOUND");
+    // The stored flag is a record only: it still says true, and grants nothing.
+    expect((await t.run((ctx) => ctx.db.get("users", root.userId)))?.isPlatformAdmin).toBe(true);
+
+    vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
+    expect(await root.client.query(api.admin.listTenants, {})).toHaveLength(2);
+  });
+
+  it("are refused when the token stops saying the email is verified, whatever the stored flag says", async () => {
+    const { as } = setup();
+    const root = await signUp(as, "root@platform.test", { subject: "root" });
+    await root.client.query(api.admin.listTenants, {});
+    const unverified = as("root@platform.test", { subject: "root", emailVerified: false });
+    await expectCode(unverified.query(api.admin.listTenants, {}), "FORBIDDEN");
+    expect((await unverified.query(api.users.me, {}))?.isPlatformAdmin).toBe(false);
   });
 
   it("need an email the identity provider verified", async () => {
