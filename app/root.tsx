@@ -3,7 +3,7 @@ import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/reac
 import { ConvexProviderWithAuth } from "convex/react";
 import { lazy, Suspense, useState, type ReactNode } from "react";
 import { APP_VERSION } from "../convex/version";
-import { AccountMenu, LocalSignOutButton } from "./components/account-menu";
+import { AccountMenu, LocalAccountLink, LocalSignOutButton } from "./components/account-menu";
 import { RouteErrorView } from "./components/error-view";
 import { SiteLayout } from "./components/site-layout";
 import { TenantSwitcher } from "./components/tenant-switcher";
@@ -103,7 +103,13 @@ function LocalSignInApp({ data }: { data: RootLoaderData }) {
 }
 
 function LocalAccountMenu({ user }: { user: AuthUser | null }) {
-  return <AccountMenu user={user} signOut={<LocalSignOutButton />} />;
+  const signOut = (
+    <>
+      <LocalAccountLink verified={user?.local?.emailVerified === true} />
+      <LocalSignOutButton />
+    </>
+  );
+  return <AccountMenu user={user} signOut={signOut} />;
 }
 
 export function ErrorBoundary() {

@@ -7,7 +7,7 @@ import type { AuthMode, AuthUser } from "./auth-user";
 import { getClerkConvexToken, getClerkUser } from "./clerk.server";
 import { getConvexHttpClient, type ConvexHttpOptions } from "./convex.server";
 import { getEnv } from "./env.server";
-import { AccountStore } from "./local-auth/accounts.server";
+import { AccountStore, isEmailVerified, type Account } from "./local-auth/accounts.server";
 import { getSigningKey, issueToken } from "./local-auth/keys.server";
 import { getSessionAccountId } from "./local-auth/session.server";
 import { signInPath } from "./safe-redirect";
@@ -36,11 +36,26 @@ export function getAccountStore(): AccountStore {
 /** The signed-in user, or null. */
 export async function getUser(request: Request): Promise<AuthUser | null> {
   if (getAuthMode() === "clerk") return await getClerkUser(request);
+  const account = await getLocalAccount(request);
+  return account ? localUser(account) : null;
+}
+
+/** Local sign-in: the signed-in account, or null (also in Clerk mode). */
+export async function getLocalAccount(request: Request): Promise<Account | null> {
+  if (getAuthMode() !== "local") return null;
   const accountId = await getSessionAccountId(request);
   if (!accountId) return null;
   // A session for an account that no longer exists (accounts.json was reset) is no session.
-  const account = await getAccountStore().findById(accountId);
-  return account ? { subject: account.id, email: account.email, name: account.name } : null;
+  return await getAccountStore().findById(accountId);
+}
+
+export function localUser(account: Account): AuthUser {
+  return {
+    subject: account.id,
+    email: account.email,
+    name: account.name,
+    local: { emailVerified: isEmailVerified(account), hasPassword: account.passwordHash !== null },
+  };
 }
 
 /** The signed-in user; otherwise redirects to sign-in, which comes back here afterwards. */
@@ -58,6 +73,7 @@ export async function issueLocalToken(user: AuthUser): Promise<{ token: string; 
     subject: user.subject,
     email: user.email ?? "",
     name: user.name ?? "",
+    emailVerified: user.local?.emailVerified === true,
   });
 }
 

@@ -34,6 +34,12 @@ const schema = z.object({
   // and the generated session secret live, relative to the working directory (the project root).
   AUTH_DATA_DIR: z.string().min(1).default(".data/auth"),
   SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
+  // Local sign-in's own email (verification links). With RESEND_API_KEY the real Resend SDK sends
+  // it (RESEND_BASE_URL points it at a Resend-compatible server); without, links are shown on the
+  // page in development and cannot be sent in production.
+  RESEND_API_KEY: optionalText,
+  RESEND_BASE_URL: httpUrl("RESEND_BASE_URL").optional(),
+  EMAIL_FROM: optionalText,
 });
 
 /** Rules across variables; checked on the raw input so they are reported with every other problem. */

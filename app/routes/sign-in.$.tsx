@@ -65,6 +65,11 @@ export default function SignInPage() {
       <p className="mt-2 text-slate-600">
         First time here? Signing in with a new email address creates your account.
       </p>
+      <p className="mt-3 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+        This is the app&apos;s own sign-in, not a real identity provider. A new account&apos;s email is{" "}
+        <strong>unverified</strong> until you open a verification link from your account page; until then it
+        cannot accept invitations or be a platform admin.
+      </p>
       <SignInForm
         redirectTo={redirectTo}
         fieldErrors={actionData?.fieldErrors}

@@ -15,6 +15,7 @@ import {
   type JSONWebKeySet,
 } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { startResendServer } from "../../local/resend-server/server";
 import { sendJson, startServer, type TestServer } from "./helpers";
 
 // Spy on the constant-time comparison without changing it, to prove password checks use it.
@@ -69,6 +70,8 @@ async function loadApp(env: Record<string, string> = {}) {
     CLERK_SECRET_KEY: "",
     SESSION_SECRET: "",
     PORT: "",
+    RESEND_API_KEY: "",
+    RESEND_BASE_URL: "",
   };
   for (const [key, value] of Object.entries({ ...base, ...env })) vi.stubEnv(key, value);
   return {
@@ -79,6 +82,8 @@ async function loadApp(env: Record<string, string> = {}) {
     signUpRoute: await import("../../app/routes/sign-up.$"),
     signOutRoute: await import("../../app/routes/sign-out"),
     tokenRoute: await import("../../app/routes/auth.token"),
+    accountRoute: await import("../../app/routes/account"),
+    verifyRoute: await import("../../app/routes/verify-email"),
     discoveryRoute: await import("../../app/routes/[.well-known].openid-configuration"),
     jwksRoute: await import("../../app/routes/[.well-known].jwks[.]json"),
     root: await import("../../app/root"),
@@ -230,7 +235,8 @@ describe("tokens", () => {
       algorithms: ["RS256"],
     });
     expect(protectedHeader).toMatchObject({ alg: "RS256", kid: (await app.keys.getSigningKey(dataDir)).kid });
-    expect(payload).toMatchObject({ email: "ada@example.com", email_verified: true, name: "Ada Lovelace" });
+    // A new local account has not proved it owns the address.
+    expect(payload).toMatchObject({ email: "ada@example.com", email_verified: false, name: "Ada Lovelace" });
     expect(payload.exp! - payload.iat!).toBe(300);
     expect(expiresAt).toBe(payload.exp! * 1000);
     // The subject is the account's random id, not its email.
@@ -242,7 +248,7 @@ describe("tokens", () => {
   it("are refused once expired", async () => {
     const app = await loadApp();
     const key = await app.keys.getSigningKey(dataDir);
-    const user = { subject: "s1", email: "a@example.com", name: "A" };
+    const user = { subject: "s1", email: "a@example.com", name: "A", emailVerified: false };
     const { token } = await app.keys.issueToken(key, ISSUER, user, Date.now() - 6 * 60_000);
     await expect(
       jwtVerify(token, createLocalJWKSet(await servedJwks(app)), { issuer: ISSUER, audience: "convex" }),
@@ -516,7 +522,12 @@ describe("sessions on the server", () => {
 
     const cookie = await signIn(app, { email: "ada@example.com", name: "Ada Lovelace", password: "" });
     const user = await app.auth.requireUser(new Request(`${ISSUER}/`, { headers: { cookie } }));
-    expect(user).toEqual({ subject: expect.any(String), email: "ada@example.com", name: "Ada Lovelace" });
+    expect(user).toEqual({
+      subject: expect.any(String),
+      email: "ada@example.com",
+      name: "Ada Lovelace",
+      local: { emailVerified: false, hasPassword: false },
+    });
   });
 
   it("POST /sign-out clears the cookie", async () => {
@@ -601,5 +612,157 @@ describe("the browser's token fetcher", () => {
     expect(await fetcher({ forceRefreshToken: true })).toBeNull();
     // And the stale token is not handed out afterwards.
     expect(await fetcher({ forceRefreshToken: false })).toBeNull();
+  });
+});
+
+describe("email verification", () => {
+  async function tokenClaims(app: App, cookie: string) {
+    const { token } = await (await tokenFor(app, cookie)).json();
+    return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+  }
+
+  function accountPost(cookie: string, fields: Record<string, string>) {
+    return new Request(`${ISSUER}/account`, {
+      method: "POST",
+      body: new URLSearchParams(fields),
+      headers: { cookie },
+    });
+  }
+
+  /** Runs the account page's action; the data it returns (Remix `data()`). */
+  async function postAccount(app: App, cookie: string, fields: Record<string, string>) {
+    const result = (await app.accountRoute.action(args(accountPost(cookie, fields)))) as unknown as {
+      data: Record<string, unknown>;
+      init: { status?: number } | null;
+    };
+    return { ...result.data, status: result.init?.status ?? 200 } as Record<string, unknown>;
+  }
+
+  async function openLink(app: App, link: string): Promise<Response | { error: string }> {
+    const url = new URL(link);
+    expect(url.origin + url.pathname).toBe(`${ISSUER}/verify-email`);
+    const page = await app.verifyRoute.loader(args(new Request(link)));
+    const form = new URLSearchParams({ token: page.token, next: page.next });
+    const result = await app.verifyRoute.action(
+      args(new Request(`${ISSUER}/verify-email`, { method: "POST", body: form })),
+    );
+    if (result instanceof Response) return result;
+    return (result as unknown as { data: { error: string } }).data;
+  }
+
+  it("tokens say email_verified: false until the link shown in development is opened, then true", async () => {
+    const app = await loadApp({ NODE_ENV: "development" });
+    const cookie = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: false });
+
+    const sent = await postAccount(app, cookie, { intent: "send-verification", next: "/invitations/abc" });
+    expect(sent).toMatchObject({
+      intent: "send-verification",
+      link: expect.stringContaining("/verify-email?token="),
+    });
+    const link = sent.link as string;
+    // The link is a JWT for its own audience: Convex (audience "convex") would never accept it.
+    const token = new URL(link).searchParams.get("token")!;
+    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())).toMatchObject({
+      aud: "switchboard:verify-email",
+      email: "ada@example.com",
+    });
+
+    const page = await app.verifyRoute.loader(args(new Request(link)));
+    expect(page).toMatchObject({ email: "ada@example.com", next: "/invitations/abc" });
+    const opened = (await openLink(app, link)) as Response;
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get("location")).toBe("/invitations/abc");
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: true });
+    const data = await app.root.loader(args(new Request(`${ISSUER}/`, { headers: { cookie } })));
+    expect(data).toMatchObject({ auth: { user: { local: { emailVerified: true, hasPassword: true } } } });
+
+    // Single use.
+    expect(await openLink(app, link)).toEqual({ error: expect.stringMatching(/already used/) });
+  });
+
+  it("only the newest link works, and expired, forged or wrong-audience links do nothing", async () => {
+    const app = await loadApp({ NODE_ENV: "development" });
+    const cookie = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const first = (await postAccount(app, cookie, { intent: "send-verification" })).link as string;
+    const second = (await postAccount(app, cookie, { intent: "send-verification" })).link as string;
+    expect(await openLink(app, first)).toEqual({ error: expect.stringMatching(/newer link replaced it/) });
+
+    // A sign-in token (audience "convex", same key) is not a verification link.
+    const { token } = await (await tokenFor(app, cookie)).json();
+    expect(await openLink(app, `${ISSUER}/verify-email?token=${token}`)).toEqual({
+      error: expect.stringMatching(/not valid/),
+    });
+    const tampered = second.slice(0, -4) + "AAAA";
+    expect(await openLink(app, tampered)).toEqual({ error: expect.stringMatching(/not valid/) });
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: false });
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+      expect(await openLink(app, second)).toEqual({ error: expect.stringMatching(/not valid/) });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: false });
+    expect((await openLink(app, second)) as Response).toBeInstanceOf(Response);
+  });
+
+  it("a passwordless account cannot be verified until it sets a password", async () => {
+    const app = await loadApp({ NODE_ENV: "development" });
+    const cookie = await signIn(app, { email: "bob@example.com", name: "Bob", password: "" });
+    expect(await postAccount(app, cookie, { intent: "send-verification" })).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/Set a password first/),
+    });
+    expect(await postAccount(app, cookie, { intent: "set-password", password: "short" })).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/at least 8/),
+    });
+    expect(
+      await postAccount(app, cookie, { intent: "set-password", password: "long enough now" }),
+    ).toMatchObject({
+      done: true,
+    });
+    // From now on the password is needed to sign in.
+    const missing = formErrors(
+      await postSignIn(app, { email: "bob@example.com", name: "Bob", password: "" }),
+    );
+    expect(missing.fieldErrors.password).toMatch(/has a password/);
+    const link = (await postAccount(app, cookie, { intent: "send-verification" })).link as string;
+    await openLink(app, link);
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: true });
+  });
+
+  it("is emailed through the Resend SDK when RESEND_API_KEY is set, and refused in production without it", async () => {
+    const resend = await startResendServer({ apiKey: "re_app" });
+    try {
+      const app = await loadApp({
+        NODE_ENV: "production",
+        RESEND_API_KEY: "re_app",
+        RESEND_BASE_URL: resend.url,
+      });
+      const cookie = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+      const sent = await postAccount(app, cookie, { intent: "send-verification" });
+      expect(sent).toEqual({ intent: "send-verification", sent: true, status: 200 });
+      expect(resend.received).toHaveLength(1);
+      const email = resend.received[0]!;
+      expect(email).toMatchObject({
+        to: ["ada@example.com"],
+        subject: "Verify your email address for Switchboard",
+      });
+      const link = /http\S+\/verify-email\?token=\S+/.exec(email.text!)![0];
+      await openLink(app, link);
+      expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: true });
+    } finally {
+      await resend.close();
+    }
+
+    const noMail = await loadApp({ NODE_ENV: "production" });
+    const cookie = await signIn(noMail, { email: "eve@example.com", name: "Eve", password: "correct horse" });
+    expect(await postAccount(noMail, cookie, { intent: "send-verification" })).toMatchObject({
+      status: 503,
+      error: expect.stringMatching(/cannot send email/),
+    });
   });
 });

@@ -543,6 +543,36 @@ describe("invitations", () => {
     );
   });
 
+  it("needs a verified email to accept or decline: the address alone is not proof", async () => {
+    const { t, as, w } = await world();
+    await w.adminA.client.mutation(api.invitations.create, {
+      tenantId: w.tenantA,
+      email: "zoe@example.com",
+      role: "agent",
+    });
+    const token = await deliveredToken(t, "zoe@example.com");
+    for (const emailVerified of [false, undefined]) {
+      const zoe = await signUp(as, "zoe@example.com", { subject: "zoe", emailVerified });
+      expect(await zoe.client.query(api.invitations.preview, { token })).toMatchObject({
+        forYou: true,
+        emailVerified: false,
+        status: "pending",
+      });
+      const before = await snapshot(t);
+      const error = await expectCode(
+        zoe.client.mutation(api.invitations.accept, { token }),
+        "EMAIL_NOT_VERIFIED",
+      );
+      expect(error.message).toMatch(/Verify zoe@example\.com first/);
+      await expectCode(zoe.client.mutation(api.invitations.decline, { token }), "EMAIL_NOT_VERIFIED");
+      expect(await snapshot(t)).toEqual(before);
+    }
+    // The same account once its provider vouches for the address.
+    const verified = as("zoe@example.com", { subject: "zoe", emailVerified: true });
+    expect(await verified.query(api.invitations.preview, { token })).toMatchObject({ emailVerified: true });
+    expect(await verified.mutation(api.invitations.accept, { token })).toMatchObject({ role: "agent" });
+  });
+
   it("keeps the existing role when someone already a member accepts", async () => {
     const { t, as, w } = await world();
     const tenantId = w.tenantA;

@@ -19,9 +19,36 @@ export type Account = {
   email: string;
   name: string;
   passwordHash: string | null;
+  /**
+   * When the owner of `email` opened a verification link sent to it; null (or absent, in files
+   * written before verification existed) while unverified. Tokens say `email_verified: true`
+   * only for a verified account that has a password (see `isEmailVerified`).
+   */
+  emailVerifiedAt?: string | null;
+  /** The one verification link that may still be used (its nonce), and until when. */
+  verification?: { nonce: string; expiresAt: string } | null;
   createdAt: string;
   updatedAt: string;
 };
+
+/**
+ * Whether tokens for this account say the email is verified. A passwordless account is open to
+ * anyone who types its email, so its email counts as verified only once it also has a password.
+ */
+export function isEmailVerified(account: Account): boolean {
+  return Boolean(account.emailVerifiedAt) && account.passwordHash !== null;
+}
+
+export type NoAccount = { ok: false; reason: "no-account" };
+
+export type StartVerificationResult =
+  { ok: true; nonce: string; expiresAt: Date; account: Account } | { ok: false; reason: "no-password" };
+
+export type VerificationResult =
+  | { ok: true; account: Account }
+  | { ok: false; reason: "no-account" | "no-password" | "used-or-replaced" | "expired" | "email-changed" };
+
+type Change<R> = { result: R; changed?: boolean };
 
 type AccountsFile = { version: 1; accounts: Account[] };
 
@@ -69,6 +96,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
     return false;
   const actual = await scrypt(password, Buffer.from(saltText, "base64url"), expected.length, options);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 // ------------------------------------------------------------------ the store
@@ -154,6 +187,72 @@ export class AccountStore {
         await this.write(data);
       }
       return { ok: true, account: existing, created: false };
+    });
+  }
+
+  /**
+   * Starts verifying the account's email: a new single-use nonce valid for `ttlMs`, replacing
+   * any earlier one (so only the newest link works). Needs a password on the account.
+   */
+  startEmailVerification(id: string, ttlMs: number): Promise<StartVerificationResult | NoAccount> {
+    return this.update(id, (account): Change<StartVerificationResult> => {
+      if (account.passwordHash === null) return { result: { ok: false, reason: "no-password" } };
+      const nonce = randomBytes(32).toString("base64url");
+      const expiresAt = new Date(Date.now() + ttlMs);
+      account.verification = { nonce, expiresAt: expiresAt.toISOString() };
+      return { result: { ok: true, nonce, expiresAt, account }, changed: true };
+    });
+  }
+
+  /** Uses a verification nonce: marks the email verified if it is the current one, for `email`. */
+  completeEmailVerification(id: string, email: string, nonce: string): Promise<VerificationResult> {
+    return this.update(id, (account): Change<VerificationResult> => {
+      const pending = account.verification;
+      if (!pending || !safeEqual(pending.nonce, nonce))
+        return { result: { ok: false, reason: "used-or-replaced" } };
+      if (account.email !== normalizeEmail(email)) return { result: { ok: false, reason: "email-changed" } };
+      if (Date.parse(pending.expiresAt) <= Date.now()) return { result: { ok: false, reason: "expired" } };
+      if (account.passwordHash === null) return { result: { ok: false, reason: "no-password" } };
+      account.verification = null;
+      account.emailVerifiedAt = new Date().toISOString();
+      return { result: { ok: true, account }, changed: true };
+    });
+  }
+
+  /** Gives a passwordless account a password (from its own signed-in session). */
+  setPassword(id: string, password: string): Promise<SignInResult | NoAccount> {
+    return this.update(id, async (account): Promise<Change<SignInResult>> => {
+      if (account.passwordHash !== null) {
+        return { result: { ok: false, field: "password", message: "This account already has a password" } };
+      }
+      if (password.length < MIN_PASSWORD_LENGTH) {
+        return {
+          result: { ok: false, field: "password", message: `Use at least ${MIN_PASSWORD_LENGTH} characters` },
+        };
+      }
+      account.passwordHash = await hashPassword(password);
+      return { result: { ok: true, account, created: false }, changed: true };
+    });
+  }
+
+  /**
+   * Reads, changes and writes one account under the file's write queue. `change` returns the
+   * result and whether it changed the account; a missing account gives `{ ok: false, reason: "no-account" }`.
+   */
+  private update<R>(
+    id: string,
+    change: (account: Account) => Change<R> | Promise<Change<R>>,
+  ): Promise<R | NoAccount> {
+    return serialized(this.file, async (): Promise<R | NoAccount> => {
+      const data = await this.read();
+      const account = data.accounts.find((a) => a.id === id);
+      if (!account) return { ok: false, reason: "no-account" };
+      const { result, changed } = await change(account);
+      if (changed) {
+        account.updatedAt = new Date().toISOString();
+        await this.write(data);
+      }
+      return result;
     });
   }
 
