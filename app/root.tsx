@@ -12,7 +12,7 @@ import type { AuthUser } from "./lib/auth-user";
 import { clerkRootLoader } from "./lib/clerk.server";
 import { getConvexReactClient } from "./lib/convex";
 import { useLocalConvexAuth } from "./lib/convex-auth";
-import { getPublicEnv } from "./lib/env.server";
+import { getEnv, getPublicEnv } from "./lib/env.server";
 import { serializeForScript } from "./lib/public-env";
 import { useRootData, type RootLoaderData } from "./lib/root-data";
 import stylesheet from "./tailwind.css?url";
@@ -40,7 +40,11 @@ export async function loader(args: LoaderFunctionArgs): Promise<RootLoaderData |
     // Clerk's loader authenticates the request and adds the state its provider needs.
     return await clerkRootLoader(args, (user) => ({ ...base, auth: { mode: "clerk", user } }));
   }
-  return { ...base, auth: { mode: "local", user: await getUser(args.request) } };
+  return {
+    ...base,
+    auth: { mode: "local", user: await getUser(args.request) },
+    localSignInInProduction: getEnv().LOCAL_SIGN_IN_HARDENED,
+  };
 }
 
 /** The document around both the app and the root error page. */
@@ -56,6 +60,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body className="h-full font-sans antialiased">
+        {data?.localSignInInProduction ? <LocalSignInBanner /> : null}
         {children}
         {data ? (
           // Before the module scripts, so entry.client and the Convex client can read it.
@@ -67,6 +72,20 @@ export function Layout({ children }: { children: ReactNode }) {
         <Scripts />
       </body>
     </html>
+  );
+}
+
+/** On every page while the app's own sign-in serves a production build. */
+function LocalSignInBanner() {
+  return (
+    <p
+      role="note"
+      aria-label="Local sign-in is active"
+      className="bg-amber-100 px-4 py-2 text-center text-sm font-medium text-amber-900"
+    >
+      Local sign-in is active: accounts are kept by this server, not a real identity provider
+      (LOCAL_SIGN_IN_IN_PRODUCTION). Do not use it for real customer data.
+    </p>
   );
 }
 

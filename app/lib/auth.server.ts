@@ -7,9 +7,9 @@ import type { AuthMode, AuthUser } from "./auth-user";
 import { getClerkConvexToken, getClerkUser } from "./clerk.server";
 import { getConvexHttpClient, type ConvexHttpOptions } from "./convex.server";
 import { getEnv } from "./env.server";
-import { AccountStore, isEmailVerified, type Account } from "./local-auth/accounts.server";
+import { AccountStore, isEmailVerified, sessionEpochOf, type Account } from "./local-auth/accounts.server";
 import { getSigningKey, issueToken } from "./local-auth/keys.server";
-import { getSessionAccountId } from "./local-auth/session.server";
+import { getSessionAccount } from "./local-auth/session.server";
 import { signInPath } from "./safe-redirect";
 
 export type { AuthUser } from "./auth-user";
@@ -43,10 +43,12 @@ export async function getUser(request: Request): Promise<AuthUser | null> {
 /** Local sign-in: the signed-in account, or null (also in Clerk mode). */
 export async function getLocalAccount(request: Request): Promise<Account | null> {
   if (getAuthMode() !== "local") return null;
-  const accountId = await getSessionAccountId(request);
-  if (!accountId) return null;
-  // A session for an account that no longer exists (accounts.json was reset) is no session.
-  return await getAccountStore().findById(accountId);
+  const session = await getSessionAccount(request);
+  if (!session) return null;
+  // A session for an account that no longer exists (accounts.json was reset) is no session, and
+  // neither is one from before the account signed out everywhere.
+  const account = await getAccountStore().findById(session.accountId);
+  return account && sessionEpochOf(account) === session.epoch ? account : null;
 }
 
 export function localUser(account: Account): AuthUser {

@@ -23,6 +23,7 @@ import {
 } from "../lib/auth.server";
 import { linksShownOnPage, sendVerificationLink } from "../lib/local-auth/account-actions.server";
 import { MIN_PASSWORD_LENGTH } from "../lib/local-auth/accounts.server";
+import { destroySession } from "../lib/local-auth/session.server";
 import { safeRedirect } from "../lib/safe-redirect";
 
 export const meta: MetaFunction = () => [{ title: "Your account — Switchboard" }];
@@ -52,6 +53,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export type AccountActionData =
   | { intent: "set-password"; error?: string; done?: boolean }
+  | { intent: "sign-out-everywhere"; error?: string }
   | { intent: "send-verification"; error?: string; sent?: boolean; link?: string };
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -70,6 +72,12 @@ export async function action({ request }: ActionFunctionArgs) {
       return data<AccountActionData>({ intent, error: message }, { status: 400 });
     }
     return data<AccountActionData>({ intent, done: true });
+  }
+  if (intent === "sign-out-everywhere") {
+    // Every session made before now stops working, this one included (tokens already handed to
+    // Convex run out within five minutes).
+    await getAccountStore().signOutEverywhere(account.id);
+    return redirect("/sign-in", { headers: { "Set-Cookie": await destroySession(request) } });
   }
   if (intent === "send-verification") {
     const outcome = await sendVerificationLink(account, form.get("next")?.toString());
@@ -181,6 +189,24 @@ export default function AccountPage() {
           )}
         </div>
       )}
+
+      <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
+        <h2 className="text-lg font-semibold text-slate-900">Sessions</h2>
+        <p className="mt-2 text-sm text-slate-700">
+          Signed in on another device, or on a computer you no longer use? Sign out everywhere ends every
+          session of this account, this one included.
+        </p>
+        <Form method="post" className="mt-4">
+          <input type="hidden" name="intent" value="sign-out-everywhere" />
+          <button
+            type="submit"
+            className={buttonClass("secondary")}
+            disabled={busy === "sign-out-everywhere"}
+          >
+            {busy === "sign-out-everywhere" ? "Signing out…" : "Sign out everywhere"}
+          </button>
+        </Form>
+      </div>
 
       {account.next ? (
         <p>

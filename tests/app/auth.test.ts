@@ -72,6 +72,7 @@ async function loadApp(env: Record<string, string> = {}) {
     PORT: "",
     RESEND_API_KEY: "",
     RESEND_BASE_URL: "",
+    LOCAL_SIGN_IN_IN_PRODUCTION: "",
   };
   for (const [key, value] of Object.entries({ ...base, ...env })) vi.stubEnv(key, value);
   return {
@@ -423,11 +424,11 @@ describe("the sign-in form", () => {
     expect(setCookie).toMatch(/Path=\//);
     expect(setCookie).not.toMatch(/Secure/);
 
-    const production = await loadApp({ NODE_ENV: "production" });
+    const production = await loadApp({ NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "true" });
     const prod = (await postSignIn(production, {
-      email: "ada@example.com",
-      name: "Ada",
-      password: "",
+      email: "grace@example.com",
+      name: "Grace",
+      password: "correct horse",
     })) as Response;
     expect(prod.headers.get("set-cookie")).toMatch(/; Secure/);
   });
@@ -485,7 +486,7 @@ describe("the sign-in form", () => {
     const anonymous = await app.signInRoute.loader(
       args(new Request(`${ISSUER}/sign-in?redirectTo=%2Fcampaigns`)),
     );
-    expect(anonymous).toEqual({ mode: "local", redirectTo: "/campaigns" });
+    expect(anonymous).toEqual({ mode: "local", redirectTo: "/campaigns", passwordRequired: false });
   });
 
   it("refuses form posts a browser marks as cross-site", async () => {
@@ -739,6 +740,7 @@ describe("email verification", () => {
     try {
       const app = await loadApp({
         NODE_ENV: "production",
+        LOCAL_SIGN_IN_IN_PRODUCTION: "true",
         RESEND_API_KEY: "re_app",
         RESEND_BASE_URL: resend.url,
       });
@@ -758,11 +760,126 @@ describe("email verification", () => {
       await resend.close();
     }
 
-    const noMail = await loadApp({ NODE_ENV: "production" });
+    const noMail = await loadApp({ NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "true" });
     const cookie = await signIn(noMail, { email: "eve@example.com", name: "Eve", password: "correct horse" });
     expect(await postAccount(noMail, cookie, { intent: "send-verification" })).toMatchObject({
       status: 503,
       error: expect.stringMatching(/cannot send email/),
     });
+  });
+});
+
+describe("local sign-in in production (LOCAL_SIGN_IN_IN_PRODUCTION=true)", () => {
+  const PRODUCTION = { NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "true" };
+
+  it("will not start without it: the env check names Clerk's keys and the opt-in", async () => {
+    const app = await loadApp({ NODE_ENV: "production" });
+    const { getEnv } = await import("../../app/lib/env.server");
+    expect(() => getEnv()).toThrowError(
+      /No identity provider for production.*LOCAL_SIGN_IN_IN_PRODUCTION=true/s,
+    );
+    expect(app).toBeDefined();
+  });
+
+  it("requires a password for every account, new and existing", async () => {
+    const development = await loadApp();
+    await signIn(development, { email: "old@example.com", name: "Old", password: "" });
+
+    const app = await loadApp(PRODUCTION);
+    const page = await app.signInRoute.loader(args(new Request(`${ISSUER}/sign-in`)));
+    expect(page).toMatchObject({ passwordRequired: true });
+    const newWithout = formErrors(
+      await postSignIn(app, { email: "new@example.com", name: "New", password: "" }),
+    );
+    expect(newWithout.fieldErrors.password).toMatch(/requires one/);
+    expect(await app.auth.getAccountStore().findByEmail("new@example.com")).toBeNull();
+    const oldWithout = formErrors(
+      await postSignIn(app, { email: "old@example.com", name: "Old", password: "" }),
+    );
+    expect(oldWithout.fieldErrors.password).toMatch(/requires one/);
+    const oldWith = formErrors(
+      await postSignIn(app, { email: "old@example.com", name: "Old", password: "now a password" }),
+    );
+    expect(oldWith.fieldErrors.password).toMatch(/created without a password.*cannot sign in here/);
+    expect(await signIn(app, { email: "new@example.com", name: "New", password: "correct horse" })).toMatch(
+      /^switchboard_session=/,
+    );
+  });
+
+  it("limits attempts per email and per client address, with 429 and when to try again", async () => {
+    const app = await loadApp(PRODUCTION);
+    const limits = await import("../../app/lib/local-auth/sign-in-limits.server");
+    const { MemoryRateLimiter } = await import("../../app/lib/rate-limit.server");
+    limits.setSignInLimiters({
+      perEmail: new MemoryRateLimiter({ limit: 3, windowMs: 60_000 }),
+      perClient: new MemoryRateLimiter({ limit: 4, windowMs: 60_000 }),
+    });
+    await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const guess = (password: string, client = "203.0.113.7") =>
+      postSignIn(
+        app,
+        { email: "ada@example.com", name: "Ada", password },
+        { "x-forwarded-for": `198.51.100.1, ${client}` },
+      );
+    expect(formErrors(await guess("wrong one")).status).toBe(400);
+    expect(formErrors(await guess("wrong two")).status).toBe(400);
+    // The third attempt for this email (the first sign-in counted) is refused, even with the right password.
+    const limited = formErrors(await guess("correct horse"));
+    expect(limited.status).toBe(429);
+    expect(limited.fieldErrors.password).toMatch(
+      /Too many sign-in attempts\. Try again in (\d+ seconds|1 minute)\./,
+    );
+
+    // Per client address: other emails from the same address count against it (3 so far).
+    const from = (client: Record<string, string>, email: string) =>
+      postSignIn(app, { email, name: "Someone", password: "correct horse" }, client);
+    expect(await from({ "x-forwarded-for": "203.0.113.7" }, "b@example.com")).toBeInstanceOf(Response);
+    expect(await from({ "x-real-ip": "192.0.2.9" }, "c@example.com")).toBeInstanceOf(Response);
+    const tooMany = formErrors(await from({ "x-forwarded-for": "203.0.113.7" }, "d@example.com"));
+    expect(tooMany.status).toBe(429);
+    expect(await app.auth.getAccountStore().findByEmail("d@example.com")).toBeNull();
+  });
+
+  it("shows a banner on every page", async () => {
+    const app = await loadApp(PRODUCTION);
+    expect(await app.root.loader(args(new Request(`${ISSUER}/`)))).toMatchObject({
+      localSignInInProduction: true,
+    });
+    const development = await loadApp();
+    expect(await development.root.loader(args(new Request(`${ISSUER}/`)))).toMatchObject({
+      localSignInInProduction: false,
+    });
+  });
+});
+
+describe("sign out everywhere", () => {
+  it("ends every session of the account, on every request and token, and a new sign-in works", async () => {
+    const app = await loadApp();
+    const laptop = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const phone = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const other = await signIn(app, { email: "bob@example.com", name: "Bob", password: "correct horse" });
+    expect((await tokenFor(app, phone)).status).toBe(200);
+
+    const response = (await app.accountRoute.action(
+      args(
+        new Request(`${ISSUER}/account`, {
+          method: "POST",
+          body: new URLSearchParams({ intent: "sign-out-everywhere" }),
+          headers: { cookie: laptop },
+        }),
+      ),
+    )) as Response;
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/sign-in");
+    expect(response.headers.get("set-cookie")).toMatch(/^switchboard_session=;/);
+
+    for (const cookie of [laptop, phone]) {
+      expect((await tokenFor(app, cookie)).status).toBe(401);
+      expect(await app.auth.getUser(new Request(`${ISSUER}/`, { headers: { cookie } }))).toBeNull();
+    }
+    // Someone else's sessions are untouched; signing in again gives a working session.
+    expect((await tokenFor(app, other)).status).toBe(200);
+    const fresh = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    expect((await tokenFor(app, fresh)).status).toBe(200);
   });
 });

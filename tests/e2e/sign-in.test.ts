@@ -43,6 +43,8 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
 
   await page.goto(`${stack.webUrl}/`);
   await page.getByRole("region", { name: "System status" }).getByText("Live").waitFor();
+  // The production build runs local sign-in only by explicit opt-in, and every page says so.
+  await page.getByRole("note", { name: "Local sign-in is active" }).waitFor();
   await banner.getByRole("link", { name: "Sign in" }).click();
   await page.waitForURL(/\/sign-in$/);
 
@@ -56,7 +58,7 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
 
   await email.fill("Ada@Example.com");
   await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Password (optional)").fill("correct horse battery");
+  await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in" }).click();
   // Without a destination, signing in leads to the workspace, or to creating one.
   await page.waitForURL(`${stack.webUrl}/onboarding`);
@@ -111,7 +113,7 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
   await page.waitForURL(/\/sign-in/);
   await email.fill("ada@example.com");
   await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Password (optional)").fill("wrong password");
+  await page.getByLabel("Password").fill("wrong password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("That password is not right for this account").waitFor();
   expect(await page.evaluate(() => document.activeElement?.id)).toBe("sign-in-password");
@@ -128,6 +130,7 @@ it("sends an anonymous visitor of a protected path through sign-in and back", as
   await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent("/healthz")}`);
   await page.getByLabel("Email").fill("grace@example.com");
   await page.getByLabel("Name").fill("Grace Hopper");
+  await page.getByLabel("Password").fill("grace hopper password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${stack.webUrl}/healthz`);
   // An open redirect is refused: the signed-in visitor lands in the app instead.

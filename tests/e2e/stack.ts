@@ -53,7 +53,11 @@ export async function startTestStack(
     simulatorPort: await freePort(),
     log: (service, line) => logs.push(`[${service}] ${line}`),
     env: { CONVEX_URL: "", CONVEX_SITE_URL: "", SENTRY_DSN: "", ...extraEnv },
-    webEnv: { RESEND_API_KEY: E2E_RESEND_KEY, RESEND_BASE_URL: mail.url },
+    webEnv: {
+      LOCAL_SIGN_IN_IN_PRODUCTION: "true",
+      RESEND_API_KEY: E2E_RESEND_KEY,
+      RESEND_BASE_URL: mail.url,
+    },
   }).catch(async (error: unknown) => {
     await mail.close();
     throw error;

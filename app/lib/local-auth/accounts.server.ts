@@ -25,6 +25,11 @@ export type Account = {
    * only for a verified account that has a password (see `isEmailVerified`).
    */
   emailVerifiedAt?: string | null;
+  /**
+   * Sessions carry the epoch they were made in; "sign out everywhere" moves it on, and sessions
+   * from an earlier epoch are refused on every request and token (absent = 0).
+   */
+  sessionEpoch?: number;
   /** The one verification link that may still be used (its nonce), and until when. */
   verification?: { nonce: string; expiresAt: string } | null;
   createdAt: string;
@@ -53,6 +58,13 @@ type Change<R> = { result: R; changed?: boolean };
 type AccountsFile = { version: 1; accounts: Account[] };
 
 export type SignInInput = { email: string; name: string; password?: string };
+
+/** `requirePassword`: every account needs one, new and existing (production with local sign-in). */
+export type SignInOptions = { requirePassword?: boolean };
+
+export function sessionEpochOf(account: Account): number {
+  return account.sessionEpoch ?? 0;
+}
 
 export type SignInResult =
   { ok: true; account: Account; created: boolean } | { ok: false; field: "password"; message: string };
@@ -140,13 +152,24 @@ export class AccountStore {
    * password needs it every time; one created without accepts none. The name is updated to the
    * one given.
    */
-  signIn(input: SignInInput): Promise<SignInResult> {
+  signIn(input: SignInInput, options: SignInOptions = {}): Promise<SignInResult> {
     const email = normalizeEmail(input.email);
     const password = input.password ? input.password : undefined;
     return serialized(this.file, async () => {
       const data = await this.read();
       const now = new Date().toISOString();
       const existing = data.accounts.find((a) => a.email === email);
+      if (options.requirePassword && password === undefined) {
+        return { ok: false, field: "password", message: "Enter your password: this server requires one" };
+      }
+      if (options.requirePassword && existing && existing.passwordHash === null) {
+        return {
+          ok: false,
+          field: "password",
+          message:
+            "This account was created without a password, and this server now requires one: it cannot sign in here",
+        };
+      }
       if (!existing) {
         if (password !== undefined && password.length < MIN_PASSWORD_LENGTH) {
           return {
@@ -215,6 +238,14 @@ export class AccountStore {
       if (account.passwordHash === null) return { result: { ok: false, reason: "no-password" } };
       account.verification = null;
       account.emailVerifiedAt = new Date().toISOString();
+      return { result: { ok: true, account }, changed: true };
+    });
+  }
+
+  /** Ends every session of the account (the current one too): moves its session epoch on. */
+  signOutEverywhere(id: string): Promise<{ ok: true; account: Account } | NoAccount> {
+    return this.update(id, (account): Change<{ ok: true; account: Account }> => {
+      account.sessionEpoch = sessionEpochOf(account) + 1;
       return { result: { ok: true, account }, changed: true };
     });
   }
