@@ -56,6 +56,7 @@ export function SignInForm({
         name="name"
         label="Name"
         autoComplete="name"
+        hint="For a new account. Signing in to an existing account keeps its name."
         defaultValue={values?.name}
         error={fieldErrors?.name}
         required

@@ -365,10 +365,31 @@ describe("passwords", () => {
     expect(JSON.parse(stored).accounts).toEqual([
       expect.objectContaining({
         email: "ada@example.com",
-        name: "Ada L.",
+        name: "Ada",
         passwordHash: expect.stringMatching(/^scrypt\$/),
       }),
     ]);
+  });
+
+  it("signing in never renames an existing account, with or without a password", async () => {
+    const app = await loadApp();
+    const bob = await signIn(app, { email: "bob@example.com", name: "Bob Baker", password: "" });
+    // Anyone may type a passwordless account's email (development only), but not rename it.
+    const mallory = await signIn(app, { email: "BOB@example.com", name: "Mallory", password: "" });
+    await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    await signIn(app, { email: "ada@example.com", name: "Someone Else", password: "correct horse" });
+
+    const store = app.auth.getAccountStore();
+    expect((await store.findByEmail("bob@example.com"))?.name).toBe("Bob Baker");
+    expect((await store.findByEmail("ada@example.com"))?.name).toBe("Ada");
+    for (const cookie of [bob, mallory]) {
+      const { token } = await (await tokenFor(app, cookie)).json();
+      expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())).toMatchObject({
+        name: "Bob Baker",
+      });
+    }
+    const page = await app.root.loader(args(new Request(`${ISSUER}/`, { headers: { cookie: mallory } })));
+    expect(page).toMatchObject({ auth: { user: { email: "bob@example.com", name: "Bob Baker" } } });
   });
 
   it("an account created without a password takes none, and new passwords must be long enough", async () => {

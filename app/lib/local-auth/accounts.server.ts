@@ -148,9 +148,9 @@ export class AccountStore {
   }
 
   /**
-   * Signs in to the account for `email`, creating it on first use. An account created with a
-   * password needs it every time; one created without accepts none. The name is updated to the
-   * one given.
+   * Signs in to the account for `email`, creating it (with the name given) on first use. An
+   * account with a password needs it every time; one created without accepts none. Signing in
+   * never changes an existing account's name.
    */
   signIn(input: SignInInput, options: SignInOptions = {}): Promise<SignInResult> {
     const email = normalizeEmail(input.email);
@@ -204,11 +204,9 @@ export class AccountStore {
           message: "This account was created without a password: leave the field empty",
         };
       }
-      if (existing.name !== input.name) {
-        existing.name = input.name;
-        existing.updatedAt = now;
-        await this.write(data);
-      }
+      // Never renamed here: whoever signs in, the account keeps the name it was created with (a
+      // passwordless account is open to anyone who types its email, and must not be renamed for
+      // everyone who sees it).
       return { ok: true, account: existing, created: false };
     });
   }
