@@ -18,6 +18,7 @@ import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
 import { toAppError } from "../lib/convex-errors";
 import { describeExpiry, formatDateTime } from "../lib/format";
+import { invitationLifetime } from "../lib/invitation-messages";
 import { useNow } from "../lib/relative-time";
 import { useRootData } from "../lib/root-data";
 import { ROLE_DESCRIPTIONS, withArticle } from "../lib/roles";
@@ -105,7 +106,7 @@ function Invitation({ token }: { token: string }) {
       <MessagePanel
         eyebrow="Invitation"
         title="This invitation has expired"
-        message={`Invitations work for 7 days; this one ${expiry.text} (${formatDateTime(preview.expiresAt)}). Ask ${preview.invitedBy} to send a new one.`}
+        message={`Invitations work for ${invitationLifetime()}; this one ${expiry.text} (${formatDateTime(preview.expiresAt)}). Ask ${preview.invitedBy} to send a new one.`}
         alert
       >
         <HomeLink />

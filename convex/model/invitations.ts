@@ -6,7 +6,9 @@ import { fail } from "./errors";
 import { hasRole, membershipOf } from "./tenancy";
 import { normalizeEmail } from "./users";
 
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+import { INVITATION_TTL_MS } from "./invitationExpiry";
+
+export { INVITATION_TTL_MS };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Hex SHA-256 of an invitation token; only this is stored. */
@@ -44,7 +46,7 @@ export async function create(
     fail("CONFLICT", `${email} is already a member of this workspace`, "email");
   }
   const now = Date.now();
-  // A newer invitation replaces a pending one for the same address.
+  // A newer invitation replaces a pending one for the same address (a resend, audited as one).
   const pending = await ctx.db
     .query("invitations")
     .withIndex("by_tenant_email_status", (q) =>
@@ -67,6 +69,22 @@ export async function create(
     invitedBy: actor.user._id,
     createdAt: now,
   });
+  const replaced = pending[0];
+  if (replaced) {
+    // Inviting an address that already has a pending invitation is a resend: a new link (the
+    // earlier one stops working), recorded as such.
+    await Audit.record(ctx, {
+      tenantId: actor.tenant._id,
+      actor: actor.user,
+      action: "invitation.resent",
+      targetType: "invitation",
+      targetId: id,
+      summary: `Invited ${email} again as ${input.role}; the earlier link no longer works`,
+      before: { role: replaced.role, expiresAt: replaced.expiresAt },
+      after: { role: input.role, expiresAt: now + INVITATION_TTL_MS },
+    });
+    return id;
+  }
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
     actor: actor.user,

@@ -336,6 +336,21 @@ describe("invitations", () => {
     const newToken = await deliveredToken(t, "zoe@example.com");
     expect(newToken).not.toBe(oldToken);
 
+    // Recorded as a resend of the address, not as a second new invitation.
+    const events = await auditRows(t, tenantId);
+    expect(events.filter((e) => e.summary.includes("zoe@example.com")).map((e) => e.action)).toEqual([
+      "invitation.resent",
+      "invitation.created",
+    ]);
+    expect(events[0]).toMatchObject({
+      action: "invitation.resent",
+      actorId: w.adminA.userId,
+      targetId: second,
+      summary: "Invited zoe@example.com again as admin; the earlier link no longer works",
+      before: { role: "viewer" },
+      after: { role: "admin" },
+    });
+
     expect((await invitationRow(t, first)).status).toBe("revoked");
     const pending = await w.ownerA.client.query(api.invitations.listPending, { tenantId });
     expect(pending.filter((p) => p.email === "zoe@example.com")).toEqual([
