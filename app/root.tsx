@@ -13,6 +13,7 @@ import { clerkRootLoader } from "./lib/clerk.server";
 import { getConvexReactClient } from "./lib/convex";
 import { useLocalConvexAuth } from "./lib/convex-auth";
 import { getEnv, getPublicEnv } from "./lib/env.server";
+import { useNonce } from "./lib/nonce";
 import { serializeForScript } from "./lib/public-env";
 import { useRootData, type RootLoaderData } from "./lib/root-data";
 import stylesheet from "./tailwind.css?url";
@@ -51,6 +52,7 @@ export async function loader(args: LoaderFunctionArgs): Promise<RootLoaderData |
 export function Layout({ children }: { children: ReactNode }) {
   // Undefined when the root loader itself failed; the error page still renders.
   const data = useRootData();
+  const nonce = useNonce();
   return (
     <html lang="en" className="h-full">
       <head>
@@ -65,11 +67,12 @@ export function Layout({ children }: { children: ReactNode }) {
         {data ? (
           // Before the module scripts, so entry.client and the Convex client can read it.
           <script
+            nonce={nonce}
             dangerouslySetInnerHTML={{ __html: `window.ENV = ${serializeForScript(data.publicEnv)};` }}
           />
         ) : null}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -101,11 +101,15 @@ export async function getConvexClientForRequest(
 }
 
 /**
- * Refuses form posts that a browser marks as coming from another site (Fetch Metadata), so no
- * other site can sign someone in or out. SameSite=Lax already keeps the cookie off such posts.
+ * Refuses form posts that a browser marks as coming from anywhere but this origin (Fetch
+ * Metadata): `same-origin`, or `none` (typed or bookmarked by the user) only. `same-site` is
+ * refused too, since a sibling subdomain is another site for us. Requests without the header
+ * (older browsers, non-browser clients) pass; SameSite=Lax already keeps the cookie off
+ * cross-site posts.
  */
 export function rejectCrossSite(request: Request): void {
-  if (request.headers.get("sec-fetch-site") === "cross-site") {
-    throw new Response("Cross-site requests are not accepted here", { status: 403 });
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") {
+    throw new Response("Requests from other sites are not accepted here", { status: 403 });
   }
 }

@@ -46,6 +46,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     emailVerified: user.local!.emailVerified,
     hasPassword: user.local!.hasPassword,
     linksShown: linksShownOnPage(),
+    minPasswordLength: MIN_PASSWORD_LENGTH,
     next: safeRedirect(url.searchParams.get("next"), ""),
     justVerified: url.searchParams.get("verified") === "1",
   };
@@ -134,6 +135,11 @@ export default function AccountPage() {
               until you open a link sent to the address. Until then this account cannot accept invitations to
               workspaces and cannot be a platform admin.
             </p>
+            {account.linksShown ? (
+              <p className="mt-2 text-sm text-slate-500">
+                Mail is not sent locally: the link will be shown on this page instead.
+              </p>
+            ) : null}
             {account.hasPassword ? (
               <Form method="post" className="mt-4">
                 <input type="hidden" name="intent" value="send-verification" />
@@ -178,7 +184,7 @@ export default function AccountPage() {
                 name="password"
                 type="password"
                 autoComplete="new-password"
-                hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
+                hint={`At least ${account.minPasswordLength} characters.`}
                 error={result?.intent === "set-password" ? result.error : undefined}
                 required
               />

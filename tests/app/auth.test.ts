@@ -510,16 +510,25 @@ describe("the sign-in form", () => {
     expect(anonymous).toEqual({ mode: "local", redirectTo: "/campaigns", passwordRequired: false });
   });
 
-  it("refuses form posts a browser marks as cross-site", async () => {
+  it("refuses form posts a browser marks as from anywhere but this origin, sibling subdomains included", async () => {
     const app = await loadApp();
-    await expect(
-      postSignIn(
-        app,
-        { email: "ada@example.com", name: "Ada", password: "" },
-        { "sec-fetch-site": "cross-site" },
-      ),
-    ).rejects.toMatchObject({ status: 403 });
+    for (const site of ["cross-site", "same-site", "something-new"]) {
+      await expect(
+        postSignIn(app, { email: "ada@example.com", name: "Ada", password: "" }, { "sec-fetch-site": site }),
+      ).rejects.toMatchObject({ status: 403 });
+    }
     expect(await app.auth.getAccountStore().findByEmail("ada@example.com")).toBeNull();
+    // This origin, or the user's own navigation (no initiator), or a client that sends no header.
+    const allowed: Record<string, string>[] = [
+      { "sec-fetch-site": "same-origin" },
+      { "sec-fetch-site": "none" },
+      {},
+    ];
+    for (const headers of allowed) {
+      expect(
+        await postSignIn(app, { email: "ada@example.com", name: "Ada", password: "" }, headers),
+      ).toBeInstanceOf(Response);
+    }
   });
 
   it("/sign-up sends local users to /sign-in, keeping redirectTo", async () => {

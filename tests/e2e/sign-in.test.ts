@@ -41,8 +41,25 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
   page.on("request", (r) => requested.push(r.url()));
   const banner = page.getByRole("banner");
 
-  await page.goto(`${stack.webUrl}/`);
+  const home = await page.goto(`${stack.webUrl}/`);
   await page.getByRole("region", { name: "System status" }).getByText("Live").waitFor();
+  // Security headers: scripts only with this response's nonce, no framing, no sniffing.
+  const headers = home!.headers();
+  const nonce = /'nonce-([^']+)'/.exec(headers["content-security-policy"] ?? "")?.[1];
+  expect(nonce).toBeTruthy();
+  expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  expect(headers["content-security-policy"]).toContain(`ws://${new URL(stack.convexUrl).host}`);
+  expect(headers).toMatchObject({
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+  });
+  // Every inline script carries it (the browser hides the attribute's value from the DOM).
+  expect(
+    await page.evaluate(() =>
+      [...document.querySelectorAll("script:not([src])")].every((s) => (s as HTMLScriptElement).nonce !== ""),
+    ),
+  ).toBe(true);
   // The production build runs local sign-in only by explicit opt-in, and every page says so.
   await page.getByRole("note", { name: "Local sign-in is active" }).waitFor();
   await banner.getByRole("link", { name: "Sign in" }).click();
@@ -120,6 +137,7 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
 
   expect(requested.filter((url) => /clerk/i.test(url))).toEqual([]);
   expect(consoleErrors.filter((text) => /authenticat/i.test(text))).toEqual([]);
+  expect(consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
   expect(pageErrors).toEqual([]);
   await context.close();
 });
