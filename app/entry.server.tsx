@@ -1,7 +1,12 @@
 // Remix's default Node streaming renderer (bots and SPA mode wait for everything; browsers get
 // the shell first), plus the boot-time env check and error reporting through Sentry and pino.
 import { PassThrough } from "node:stream";
-import type { AppLoadContext, EntryContext, HandleErrorFunction } from "@remix-run/node";
+import type {
+  AppLoadContext,
+  EntryContext,
+  HandleDataRequestFunction,
+  HandleErrorFunction,
+} from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { wrapHandleErrorWithSentry } from "@sentry/remix";
@@ -9,6 +14,13 @@ import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { getEnv } from "./lib/env.server";
 import { logger } from "./lib/logger.server";
+import { NonceContext } from "./lib/nonce";
+import {
+  baseSecurityHeaders,
+  documentSecurityHeaders,
+  newNonce,
+  servedOverHttps,
+} from "./lib/security-headers.server";
 
 // Validate configuration when the server loads this module, so a bad deploy fails at start
 // with every problem listed instead of on the first request.
@@ -29,6 +41,16 @@ export const handleError: HandleErrorFunction = wrapHandleErrorWithSentry((error
   logger.error({ err: error, method: request.method, path: pathname }, "request failed");
 });
 
+/** Data requests (client navigations, form posts) get the same headers as documents, minus the CSP. */
+export const handleDataRequest: HandleDataRequestFunction = (response, { request }) => {
+  for (const [name, value] of Object.entries(
+    baseSecurityHeaders(servedOverHttps(request, getEnv().APP_URL)),
+  )) {
+    response.headers.set(name, value);
+  }
+  return response;
+};
+
 export default function handleRequest(
   request: Request,
   responseStatusCode: number,
@@ -36,6 +58,11 @@ export default function handleRequest(
   remixContext: EntryContext,
   _loadContext: AppLoadContext,
 ) {
+  // A fresh nonce for this document: only scripts carrying it run (the CSP header below).
+  const nonce = newNonce();
+  for (const [name, value] of Object.entries(documentSecurityHeaders(getEnv(), request, nonce))) {
+    responseHeaders.set(name, value);
+  }
   const userAgent = request.headers.get("user-agent");
   const waitForAll = (userAgent !== null && isbot(userAgent)) || remixContext.isSpaMode;
 
@@ -51,8 +78,11 @@ export default function handleRequest(
     };
 
     const { pipe, abort } = renderToPipeableStream(
-      <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} />,
+      <NonceContext.Provider value={nonce}>
+        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+      </NonceContext.Provider>,
       {
+        nonce,
         onAllReady: waitForAll ? onReady : undefined,
         onShellReady: waitForAll ? undefined : onReady,
         onShellError(error: unknown) {

@@ -3,7 +3,7 @@ import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/reac
 import { ConvexProviderWithAuth } from "convex/react";
 import { lazy, Suspense, useState, type ReactNode } from "react";
 import { APP_VERSION } from "../convex/version";
-import { AccountMenu, LocalSignOutButton } from "./components/account-menu";
+import { AccountMenu, LocalAccountLink, LocalSignOutButton } from "./components/account-menu";
 import { RouteErrorView } from "./components/error-view";
 import { SiteLayout } from "./components/site-layout";
 import { TenantSwitcher } from "./components/tenant-switcher";
@@ -12,7 +12,8 @@ import type { AuthUser } from "./lib/auth-user";
 import { clerkRootLoader } from "./lib/clerk.server";
 import { getConvexReactClient } from "./lib/convex";
 import { useLocalConvexAuth } from "./lib/convex-auth";
-import { getPublicEnv } from "./lib/env.server";
+import { getEnv, getPublicEnv } from "./lib/env.server";
+import { useNonce } from "./lib/nonce";
 import { serializeForScript } from "./lib/public-env";
 import { useRootData, type RootLoaderData } from "./lib/root-data";
 import stylesheet from "./tailwind.css?url";
@@ -40,13 +41,18 @@ export async function loader(args: LoaderFunctionArgs): Promise<RootLoaderData |
     // Clerk's loader authenticates the request and adds the state its provider needs.
     return await clerkRootLoader(args, (user) => ({ ...base, auth: { mode: "clerk", user } }));
   }
-  return { ...base, auth: { mode: "local", user: await getUser(args.request) } };
+  return {
+    ...base,
+    auth: { mode: "local", user: await getUser(args.request) },
+    localSignInInProduction: getEnv().LOCAL_SIGN_IN_HARDENED,
+  };
 }
 
 /** The document around both the app and the root error page. */
 export function Layout({ children }: { children: ReactNode }) {
   // Undefined when the root loader itself failed; the error page still renders.
   const data = useRootData();
+  const nonce = useNonce();
   return (
     <html lang="en" className="h-full">
       <head>
@@ -56,17 +62,33 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body className="h-full font-sans antialiased">
+        {data?.localSignInInProduction ? <LocalSignInBanner /> : null}
         {children}
         {data ? (
           // Before the module scripts, so entry.client and the Convex client can read it.
           <script
+            nonce={nonce}
             dangerouslySetInnerHTML={{ __html: `window.ENV = ${serializeForScript(data.publicEnv)};` }}
           />
         ) : null}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
+  );
+}
+
+/** On every page while the app's own sign-in serves a production build. */
+function LocalSignInBanner() {
+  return (
+    <p
+      role="note"
+      aria-label="Local sign-in is active"
+      className="bg-amber-100 px-4 py-2 text-center text-sm font-medium text-amber-900"
+    >
+      Local sign-in is active: accounts are kept by this server, not a real identity provider
+      (LOCAL_SIGN_IN_IN_PRODUCTION). Do not use it for real customer data.
+    </p>
   );
 }
 
@@ -103,7 +125,13 @@ function LocalSignInApp({ data }: { data: RootLoaderData }) {
 }
 
 function LocalAccountMenu({ user }: { user: AuthUser | null }) {
-  return <AccountMenu user={user} signOut={<LocalSignOutButton />} />;
+  const signOut = (
+    <>
+      <LocalAccountLink verified={user?.local?.emailVerified === true} />
+      <LocalSignOutButton />
+    </>
+  );
+  return <AccountMenu user={user} signOut={signOut} />;
 }
 
 export function ErrorBoundary() {

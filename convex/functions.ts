@@ -17,7 +17,7 @@ import {
 import type { Doc } from "./_generated/dataModel";
 import type { Role } from "./schema";
 import { fail } from "./model/errors";
-import { requireIdentity, requireUser, findUser } from "./model/users";
+import { requireIdentity, requireUser, findUser, withCurrentAdminStatus } from "./model/users";
 import { resolveTenantAccess } from "./model/tenancy";
 
 /** Property every public function carries: how it is guarded. */
@@ -57,7 +57,8 @@ const identityQueryBuilder = customQuery(rawQuery, {
   args: {},
   input: async (ctx) => {
     const identity = await requireIdentity(ctx);
-    return { ctx: { identity, user: await findUser(ctx, identity.tokenIdentifier) }, args: {} };
+    const user = await findUser(ctx, identity.tokenIdentifier);
+    return { ctx: { identity, user: user && withCurrentAdminStatus(user, identity) }, args: {} };
   },
 });
 /** Signed in, possibly before the user row exists (the first call after sign-in). */
@@ -127,6 +128,7 @@ export const tenantMutation = tagged(tenantMutationBuilder, (def) => ({ kind: "t
 
 // ---------------------------------------------------------------- platform admins
 
+/** Admin status comes from PLATFORM_ADMIN_EMAILS and the token on every call (model/users.ts). */
 async function requirePlatformAdmin(ctx: QueryCtx) {
   const user = await requireUser(ctx);
   if (!user.isPlatformAdmin) fail("FORBIDDEN", "Only platform admins can do this");

@@ -1,3 +1,4 @@
+import type { Auth } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import {
@@ -12,8 +13,16 @@ import {
 import { appUrl } from "./env";
 import * as Emails from "./model/emails";
 import * as Invitations from "./model/invitations";
+import { requireIdentity } from "./model/users";
 import { sendEmail } from "./providers/email";
+import type { Doc } from "./_generated/dataModel";
 import { vInvitationStatus, vRole } from "./schema";
+
+/** The signed-in user, with whether their token says the email is verified. */
+async function responder(ctx: { auth: Auth }, user: Doc<"users">): Promise<Invitations.Responder> {
+  const identity = await requireIdentity(ctx);
+  return { user, emailVerified: identity.emailVerified === true };
+}
 
 export const listPending = tenantQuery({
   role: "admin",
@@ -81,23 +90,25 @@ export const preview = authedQuery({
       status: vInvitationStatus,
       expiresAt: v.number(),
       forYou: v.boolean(),
+      /** Whether the caller's token says their email is verified; answering needs it. */
+      emailVerified: v.boolean(),
       alreadyMember: v.boolean(),
     }),
   ),
-  handler: (ctx, { token }) => Invitations.preview(ctx, ctx.user, token),
+  handler: async (ctx, { token }) => Invitations.preview(ctx, await responder(ctx, ctx.user), token),
 });
 
 export const accept = authedMutation({
   args: { token: v.string() },
   returns: v.object({ tenantId: v.id("tenants"), slug: v.string(), role: vRole }),
-  handler: (ctx, { token }) => Invitations.accept(ctx, ctx.user, token),
+  handler: async (ctx, { token }) => Invitations.accept(ctx, await responder(ctx, ctx.user), token),
 });
 
 export const decline = authedMutation({
   args: { token: v.string() },
   returns: v.null(),
   handler: async (ctx, { token }) => {
-    await Invitations.decline(ctx, ctx.user, token);
+    await Invitations.decline(ctx, await responder(ctx, ctx.user), token);
     return null;
   },
 });

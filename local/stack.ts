@@ -32,6 +32,8 @@ export type StackOptions = {
   /** Log lines from the services (default: prefixed on stdout). */
   log?: (service: string, line: string) => void;
   env?: Record<string, string | undefined>;
+  /** Variables for the web server only, on top of `env` (the Convex server does not see them). */
+  webEnv?: Record<string, string | undefined>;
 };
 
 export type RunningStack = {
@@ -260,6 +262,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       PORT: String(webPort),
       APP_URL: appUrl,
       AUTH_DATA_DIR: env.AUTH_DATA_DIR || path.join(dataDir, "auth"),
+      ...options.webEnv,
     };
     let web: Service;
     if (options.mode === "dev") {

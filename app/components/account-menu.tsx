@@ -52,9 +52,23 @@ function SignedInMenu({ user, signOut }: { user: AuthUser; signOut: ReactNode })
         <p className="text-xs text-slate-500">Signed in as</p>
         <p className="truncate text-sm font-semibold text-slate-900">{user.name ?? user.email ?? "—"}</p>
         {user.email && user.name ? <p className="truncate text-sm text-slate-600">{user.email}</p> : null}
+        {user.local && !user.local.emailVerified ? (
+          <p className="mt-1 text-xs font-medium text-amber-800">
+            Email not verified: cannot accept invitations or be a platform admin
+          </p>
+        ) : null}
       </div>
       <div className="pt-2">{signOut}</div>
     </DropdownMenu>
+  );
+}
+
+/** Local sign-in's account page: email verification and password. */
+export function LocalAccountLink({ verified }: { verified: boolean }) {
+  return (
+    <Link to="/account" className={menuItemClass}>
+      {verified ? "Your account" : "Verify your email"}
+    </Link>
   );
 }
 

@@ -10,11 +10,19 @@ export type SignInFormProps = {
   fieldErrors?: Partial<Record<Field, string>>;
   values?: { email: string; name: string };
   submitting: boolean;
+  /** Local sign-in in production: every account needs a password. */
+  passwordRequired?: boolean;
 };
 
 const FIELD_ORDER: Field[] = ["email", "name", "password"];
 
-export function SignInForm({ redirectTo, fieldErrors, values, submitting }: SignInFormProps) {
+export function SignInForm({
+  redirectTo,
+  fieldErrors,
+  values,
+  submitting,
+  passwordRequired,
+}: SignInFormProps) {
   const refs = {
     email: useRef<HTMLInputElement>(null),
     name: useRef<HTMLInputElement>(null),
@@ -48,6 +56,7 @@ export function SignInForm({ redirectTo, fieldErrors, values, submitting }: Sign
         name="name"
         label="Name"
         autoComplete="name"
+        hint="For a new account. Signing in to an existing account keeps its name."
         defaultValue={values?.name}
         error={fieldErrors?.name}
         required
@@ -55,11 +64,16 @@ export function SignInForm({ redirectTo, fieldErrors, values, submitting }: Sign
       <TextField
         inputRef={refs.password}
         name="password"
-        label="Password (optional)"
+        label={passwordRequired ? "Password" : "Password (optional)"}
         type="password"
         autoComplete="current-password"
-        hint="Set one the first time you sign in and it is required from then on. Leave it empty for an account without one."
+        hint={
+          passwordRequired
+            ? "Required on this server. The first sign-in with an email sets it."
+            : "Set one the first time you sign in and it is required from then on. Without one, anyone who types this email gets into the account (fine for local development only)."
+        }
         error={fieldErrors?.password}
+        required={passwordRequired}
       />
       <button
         type="submit"

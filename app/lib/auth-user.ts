@@ -10,6 +10,12 @@ export type AuthUser = {
   /** Always set by local sign-in; with Clerk only when the session token carries the claim. */
   email: string | null;
   name: string | null;
+  /**
+   * Local sign-in only (absent with Clerk, whose provider verifies emails): whether the account's
+   * email is verified, and whether it has a password. An unverified local account cannot accept
+   * invitations or be a platform admin.
+   */
+  local?: { emailVerified: boolean; hasPassword: boolean };
 };
 
 /** What the root loader tells every page about sign-in. */

@@ -7,9 +7,9 @@ import type { AuthMode, AuthUser } from "./auth-user";
 import { getClerkConvexToken, getClerkUser } from "./clerk.server";
 import { getConvexHttpClient, type ConvexHttpOptions } from "./convex.server";
 import { getEnv } from "./env.server";
-import { AccountStore } from "./local-auth/accounts.server";
+import { AccountStore, isEmailVerified, sessionEpochOf, type Account } from "./local-auth/accounts.server";
 import { getSigningKey, issueToken } from "./local-auth/keys.server";
-import { getSessionAccountId } from "./local-auth/session.server";
+import { getSessionAccount } from "./local-auth/session.server";
 import { signInPath } from "./safe-redirect";
 
 export type { AuthUser } from "./auth-user";
@@ -36,11 +36,28 @@ export function getAccountStore(): AccountStore {
 /** The signed-in user, or null. */
 export async function getUser(request: Request): Promise<AuthUser | null> {
   if (getAuthMode() === "clerk") return await getClerkUser(request);
-  const accountId = await getSessionAccountId(request);
-  if (!accountId) return null;
-  // A session for an account that no longer exists (accounts.json was reset) is no session.
-  const account = await getAccountStore().findById(accountId);
-  return account ? { subject: account.id, email: account.email, name: account.name } : null;
+  const account = await getLocalAccount(request);
+  return account ? localUser(account) : null;
+}
+
+/** Local sign-in: the signed-in account, or null (also in Clerk mode). */
+export async function getLocalAccount(request: Request): Promise<Account | null> {
+  if (getAuthMode() !== "local") return null;
+  const session = await getSessionAccount(request);
+  if (!session) return null;
+  // A session for an account that no longer exists (accounts.json was reset) is no session, and
+  // neither is one from before the account signed out everywhere.
+  const account = await getAccountStore().findById(session.accountId);
+  return account && sessionEpochOf(account) === session.epoch ? account : null;
+}
+
+export function localUser(account: Account): AuthUser {
+  return {
+    subject: account.id,
+    email: account.email,
+    name: account.name,
+    local: { emailVerified: isEmailVerified(account), hasPassword: account.passwordHash !== null },
+  };
 }
 
 /** The signed-in user; otherwise redirects to sign-in, which comes back here afterwards. */
@@ -58,6 +75,7 @@ export async function issueLocalToken(user: AuthUser): Promise<{ token: string; 
     subject: user.subject,
     email: user.email ?? "",
     name: user.name ?? "",
+    emailVerified: user.local?.emailVerified === true,
   });
 }
 
@@ -83,11 +101,15 @@ export async function getConvexClientForRequest(
 }
 
 /**
- * Refuses form posts that a browser marks as coming from another site (Fetch Metadata), so no
- * other site can sign someone in or out. SameSite=Lax already keeps the cookie off such posts.
+ * Refuses form posts that a browser marks as coming from anywhere but this origin (Fetch
+ * Metadata): `same-origin`, or `none` (typed or bookmarked by the user) only. `same-site` is
+ * refused too, since a sibling subdomain is another site for us. Requests without the header
+ * (older browsers, non-browser clients) pass; SameSite=Lax already keeps the cookie off
+ * cross-site posts.
  */
 export function rejectCrossSite(request: Request): void {
-  if (request.headers.get("sec-fetch-site") === "cross-site") {
-    throw new Response("Cross-site requests are not accepted here", { status: 403 });
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") {
+    throw new Response("Requests from other sites are not accepted here", { status: 403 });
   }
 }

@@ -55,9 +55,16 @@ const signedOut: FetchAccessToken = async () => null;
 
 /** The `useAuth` hook for ConvexProviderWithAuth in local mode. */
 export function useLocalConvexAuth() {
-  const subject = useRootData()?.auth.user?.subject ?? null;
-  // A new fetcher (and an empty cache) whenever the signed-in user changes.
-  const fetchAccessToken = useMemo(() => (subject ? createTokenFetcher() : signedOut), [subject]);
+  const user = useRootData()?.auth.user;
+  const subject = user?.subject ?? null;
+  const verified = user?.local?.emailVerified === true;
+  // A new fetcher (and an empty cache) whenever the signed-in user changes, or their email is
+  // verified: the cached token still says `email_verified: false`.
+  const fetchAccessToken = useMemo(
+    () => (subject ? createTokenFetcher() : signedOut),
+    // `verified` is not used inside: changing it only empties the cache.
+    [subject, verified],
+  );
   return useMemo(
     () => ({ isLoading: false, isAuthenticated: subject !== null, fetchAccessToken }),
     [subject, fetchAccessToken],

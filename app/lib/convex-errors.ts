@@ -15,6 +15,7 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "CONFLICT",
   "LAST_OWNER",
   "EXPIRED",
+  "EMAIL_NOT_VERIFIED",
 ]);
 
 /** The ConvexError's data when `error` is one (checked by shape, so it also works across bundles). */

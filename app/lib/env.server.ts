@@ -34,6 +34,18 @@ const schema = z.object({
   // and the generated session secret live, relative to the working directory (the project root).
   AUTH_DATA_DIR: z.string().min(1).default(".data/auth"),
   SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
+  // Local sign-in's own email (verification links). With RESEND_API_KEY the real Resend SDK sends
+  // it (RESEND_BASE_URL points it at a Resend-compatible server); without, links are shown on the
+  // page in development and cannot be sent in production.
+  // Local sign-in is not a real identity provider: production refuses to start with it unless
+  // this is "true" (then passwords are required, attempts rate-limited and a banner shown).
+  LOCAL_SIGN_IN_IN_PRODUCTION: z
+    .enum(["true", "false"], { error: "LOCAL_SIGN_IN_IN_PRODUCTION must be true or false" })
+    .default("false")
+    .transform((value) => value === "true"),
+  RESEND_API_KEY: optionalText,
+  RESEND_BASE_URL: httpUrl("RESEND_BASE_URL").optional(),
+  EMAIL_FROM: optionalText,
 });
 
 /** Rules across variables; checked on the raw input so they are reported with every other problem. */
@@ -42,6 +54,15 @@ function crossFieldProblems(input: Record<string, string | undefined>): string[]
   if (Boolean(input.CLERK_PUBLISHABLE_KEY) !== Boolean(input.CLERK_SECRET_KEY)) {
     const missing = input.CLERK_PUBLISHABLE_KEY ? "CLERK_SECRET_KEY" : "CLERK_PUBLISHABLE_KEY";
     problems.push(`${missing} is required when the other Clerk key is set (set both or neither)`);
+  }
+  const clerk = Boolean(input.CLERK_PUBLISHABLE_KEY && input.CLERK_SECRET_KEY);
+  if (input.NODE_ENV === "production" && !clerk && input.LOCAL_SIGN_IN_IN_PRODUCTION !== "true") {
+    problems.push(
+      "No identity provider for production: set CLERK_PUBLISHABLE_KEY and CLERK_SECRET_KEY. " +
+        "The app's own local sign-in (unverified emails, accounts in a file) is for development; to run it " +
+        "in production anyway set LOCAL_SIGN_IN_IN_PRODUCTION=true (passwords are then required, sign-in " +
+        "attempts rate-limited, and every page shows a banner)",
+    );
   }
   const convexUrlValid = schema.shape.CONVEX_URL.safeParse(input.CONVEX_URL).success;
   if (convexUrlValid && !input.CONVEX_SITE_URL && deriveConvexSiteUrl(input.CONVEX_URL!) === null) {
@@ -55,6 +76,8 @@ function crossFieldProblems(input: Record<string, string | undefined>): string[]
 export type Env = Omit<z.output<typeof schema>, "CONVEX_SITE_URL"> & {
   CONVEX_SITE_URL: string;
   AUTH_MODE: AuthMode;
+  /** Local sign-in serving a production build (only with LOCAL_SIGN_IN_IN_PRODUCTION=true). */
+  LOCAL_SIGN_IN_HARDENED: boolean;
 };
 
 export class EnvError extends Error {
@@ -116,6 +139,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     ...env,
     APP_URL: appUrl === undefined ? undefined : stripTrailingSlash(appUrl),
     AUTH_MODE: authMode,
+    LOCAL_SIGN_IN_HARDENED: authMode === "local" && env.NODE_ENV === "production",
     CONVEX_SITE_URL: stripTrailingSlash(
       env.CONVEX_SITE_URL ?? (deriveConvexSiteUrl(env.CONVEX_URL) as string),
     ),

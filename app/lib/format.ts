@@ -22,20 +22,25 @@ export function formatDate(ms: number, timeZone?: string, locale?: string): stri
   }
 }
 
-function inWords(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
+/**
+ * A duration in its largest unit, rounded to the nearest one ("7 days" for 6 days 23 hours), so
+ * a link that works for a week reads "7 days" both where the rule is stated and on a link that
+ * was just made. Every page that shows a duration or a countdown uses this.
+ */
+export function durationInWords(ms: number): string {
   const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const minutes = Math.round(ms / 60_000);
   if (minutes < 1) return "less than a minute";
   if (minutes < 60) return unit(minutes, "minute");
-  const hours = Math.floor(minutes / 60);
+  const hours = Math.round(ms / 3_600_000);
   if (hours < 24) return unit(hours, "hour");
-  return unit(Math.floor(hours / 24), "day");
+  return unit(Math.round(ms / 86_400_000), "day");
 }
 
 /** Whether something that expires at `expiresAt` has, by the clock `now`, and how it reads. */
 export function describeExpiry(expiresAt: number, now: number): { expired: boolean; text: string } {
   if (expiresAt <= now) return { expired: true, text: `expired ${formatTimeAgo(expiresAt, now)}` };
-  return { expired: false, text: `expires in ${inWords(expiresAt - now)}` };
+  return { expired: false, text: `expires in ${durationInWords(expiresAt - now)}` };
 }
 
 export type TextSegment = { kind: "text"; text: string } | { kind: "link"; text: string; href: string };

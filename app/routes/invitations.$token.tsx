@@ -18,7 +18,9 @@ import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
 import { toAppError } from "../lib/convex-errors";
 import { describeExpiry, formatDateTime } from "../lib/format";
+import { invitationLifetime } from "../lib/invitation-messages";
 import { useNow } from "../lib/relative-time";
+import { useRootData } from "../lib/root-data";
 import { ROLE_DESCRIPTIONS, withArticle } from "../lib/roles";
 
 export const meta: MetaFunction = () => [
@@ -104,7 +106,7 @@ function Invitation({ token }: { token: string }) {
       <MessagePanel
         eyebrow="Invitation"
         title="This invitation has expired"
-        message={`Invitations work for 7 days; this one ${expiry.text} (${formatDateTime(preview.expiresAt)}). Ask ${preview.invitedBy} to send a new one.`}
+        message={`Invitations work for ${invitationLifetime()}; this one ${expiry.text} (${formatDateTime(preview.expiresAt)}). Ask ${preview.invitedBy} to send a new one.`}
         alert
       >
         <HomeLink />
@@ -131,6 +133,7 @@ function PendingInvitation({
   const [accepting, setAccepting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [confirmDecline, setConfirmDecline] = useState(false);
+  const canAnswer = preview.forYou && preview.emailVerified;
 
   const onAccept = async () => {
     setAccepting(true);
@@ -194,6 +197,9 @@ function PendingInvitation({
           </Form>
         </div>
       )}
+      {preview.forYou && !preview.emailVerified ? (
+        <UnverifiedEmail email={preview.email} token={token} />
+      ) : null}
       {preview.alreadyMember ? (
         <p className="mt-6 rounded-lg bg-slate-50 px-4 py-3 text-sm text-slate-700">
           You are already a member of {preview.tenantName}; accepting keeps your current role.
@@ -204,7 +210,7 @@ function PendingInvitation({
         <FormError message={error} />
       </div>
       <div className="mt-6 flex flex-col-reverse gap-3 sm:flex-row sm:justify-end">
-        <Button onClick={() => setConfirmDecline(true)} disabled={!preview.forYou || accepting}>
+        <Button onClick={() => setConfirmDecline(true)} disabled={!canAnswer || accepting}>
           Decline
         </Button>
         <Button
@@ -212,7 +218,7 @@ function PendingInvitation({
           onClick={onAccept}
           busy={accepting}
           busyLabel="Joining…"
-          disabled={!preview.forYou}
+          disabled={!canAnswer}
         >
           Accept invitation
         </Button>
@@ -227,6 +233,34 @@ function PendingInvitation({
         onClose={() => setConfirmDecline(false)}
       />
     </section>
+  );
+}
+
+/** Answering needs a verified email; local accounts verify theirs on the account page. */
+function UnverifiedEmail({ email, token }: { email: string; token: string }) {
+  const local = useRootData()?.auth.mode === "local";
+  const next = `/invitations/${encodeURIComponent(token)}`;
+  return (
+    <div
+      role="alert"
+      className="mt-6 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+    >
+      <p>
+        <strong>Your email address is not verified yet.</strong> An invitation can only be accepted from an
+        account that has proved it owns {email}.
+      </p>
+      {local ? (
+        <p className="mt-2">
+          Accounts on this server&apos;s own sign-in are unverified until you open a link sent to the address.{" "}
+          <Link to={`/account?${new URLSearchParams({ next })}`} className="font-medium underline">
+            Verify your email address
+          </Link>
+          , then come back to this page.
+        </p>
+      ) : (
+        <p className="mt-2">Verify the address with your sign-in provider, then sign in again.</p>
+      )}
+    </div>
   );
 }
 

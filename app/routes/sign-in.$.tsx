@@ -12,7 +12,10 @@ import { lazy, Suspense } from "react";
 import { RouteErrorView } from "../components/error-view";
 import { SignInForm } from "../components/sign-in-form";
 import { getAccountStore, getAuthMode, getUser, rejectCrossSite } from "../lib/auth.server";
+import { getEnv } from "../lib/env.server";
+import { sessionEpochOf } from "../lib/local-auth/accounts.server";
 import { commitNewSession } from "../lib/local-auth/session.server";
+import { clientAddress, getSignInLimiters } from "../lib/local-auth/sign-in-limits.server";
 import { signInWithForm } from "../lib/local-auth/sign-in-form.server";
 import { safeRedirect } from "../lib/safe-redirect";
 
@@ -29,7 +32,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     if (params["*"]) throw new Response("Not found", { status: 404 });
     if (await getUser(request)) throw redirect(redirectTo);
   }
-  return { mode, redirectTo };
+  return { mode, redirectTo, passwordRequired: mode === "local" && getEnv().LOCAL_SIGN_IN_HARDENED };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -37,13 +40,24 @@ export async function action({ request }: ActionFunctionArgs) {
   rejectCrossSite(request);
   const form = await request.formData();
   const redirectTo = safeRedirect(form.get("redirectTo"), "/app");
-  const outcome = await signInWithForm(form, getAccountStore());
-  if (!outcome.ok) return data({ fieldErrors: outcome.fieldErrors, values: outcome.values }, { status: 400 });
-  return redirect(redirectTo, { headers: { "Set-Cookie": await commitNewSession(outcome.account.id) } });
+  // In production (LOCAL_SIGN_IN_IN_PRODUCTION=true) every account needs a password and attempts are limited.
+  const hardened = getEnv().LOCAL_SIGN_IN_HARDENED;
+  const outcome = await signInWithForm(form, getAccountStore(), {
+    requirePassword: hardened,
+    limits: hardened ? { limiters: getSignInLimiters(), client: clientAddress(request) } : undefined,
+  });
+  if (!outcome.ok) {
+    return data(
+      { fieldErrors: outcome.fieldErrors, values: outcome.values },
+      { status: outcome.limited ? 429 : 400 },
+    );
+  }
+  const cookie = await commitNewSession(outcome.account.id, sessionEpochOf(outcome.account));
+  return redirect(redirectTo, { headers: { "Set-Cookie": cookie } });
 }
 
 export default function SignInPage() {
-  const { mode, redirectTo } = useLoaderData<typeof loader>();
+  const { mode, redirectTo, passwordRequired } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const submitting = useNavigation().state === "submitting";
 
@@ -65,11 +79,17 @@ export default function SignInPage() {
       <p className="mt-2 text-slate-600">
         First time here? Signing in with a new email address creates your account.
       </p>
+      <p className="mt-3 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+        This is the app&apos;s own sign-in, not a real identity provider. A new account&apos;s email is{" "}
+        <strong>unverified</strong> until you open a verification link from your account page; until then it
+        cannot accept invitations or be a platform admin.
+      </p>
       <SignInForm
         redirectTo={redirectTo}
         fieldErrors={actionData?.fieldErrors}
         values={actionData?.values}
         submitting={submitting}
+        passwordRequired={passwordRequired}
       />
     </section>
   );

@@ -24,6 +24,7 @@ import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
 import { toAppError, toFormErrors, type FormErrors } from "../lib/convex-errors";
 import { describeExpiry, formatDate, formatDateTime } from "../lib/format";
+import { invitationLifetime, invitationSentMessage, samePendingAddress } from "../lib/invitation-messages";
 import { useNow } from "../lib/relative-time";
 import {
   assignableRoles,
@@ -325,9 +326,9 @@ function InvitationsSection({ tenant, onStatus }: StatusProps) {
     <Section
       id="invitations"
       title="Invitations"
-      description="People invited by email who have not answered yet. Links work for 7 days."
+      description={`People invited by email who have not answered yet. Links work for ${invitationLifetime()}.`}
     >
-      {tenant.canAdminWrite ? <InviteForm tenant={tenant} onStatus={onStatus} /> : null}
+      {tenant.canAdminWrite ? <InviteForm tenant={tenant} onStatus={onStatus} pending={pending} /> : null}
       {pending === undefined ? (
         <LoadingState label="Loading invitations…" />
       ) : (
@@ -399,7 +400,7 @@ function ResendButton({ label, onResend }: { label: string; onResend: () => Prom
 const INVITE_FIELDS = ["email", "role"] as const;
 type InviteField = (typeof INVITE_FIELDS)[number];
 
-function InviteForm({ tenant, onStatus }: StatusProps) {
+function InviteForm({ tenant, onStatus, pending }: StatusProps & { pending: Invitation[] | undefined }) {
   const create = useMutation(api.invitations.create);
   const form = useRef<HTMLFormElement>(null);
   const [email, setEmail] = useState("");
@@ -422,11 +423,12 @@ function InviteForm({ tenant, onStatus }: StatusProps) {
     }
     setBusy(true);
     setErrors(null);
+    const resent = samePendingAddress(pending, address);
     try {
       await create({ tenantId: tenant.tenantId, email: address, role });
       // Clear the field unless the user already typed the next address.
       setEmail((current) => (current.trim() === address ? "" : current));
-      onStatus(`Invitation sent to ${address}`);
+      onStatus(invitationSentMessage(address, resent));
     } catch (e) {
       setErrors(toFormErrors(e, INVITE_FIELDS));
     } finally {

@@ -27,6 +27,7 @@ import type * as members from "../members.js";
 import type * as model_audit from "../model/audit.js";
 import type * as model_emails from "../model/emails.js";
 import type * as model_errors from "../model/errors.js";
+import type * as model_invitationExpiry from "../model/invitationExpiry.js";
 import type * as model_invitations from "../model/invitations.js";
 import type * as model_system from "../model/system.js";
 import type * as model_tenancy from "../model/tenancy.js";
@@ -75,6 +76,7 @@ declare const fullApi: ApiFromModules<{
   "model/audit": typeof model_audit;
   "model/emails": typeof model_emails;
   "model/errors": typeof model_errors;
+  "model/invitationExpiry": typeof model_invitationExpiry;
   "model/invitations": typeof model_invitations;
   "model/system": typeof model_system;
   "model/tenancy": typeof model_tenancy;

@@ -2,7 +2,14 @@ import { ConvexError } from "convex/values";
 
 /** Codes a client can branch on; messages are for people and never reveal other tenants' data. */
 export type ErrorCode =
-  "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID" | "CONFLICT" | "LAST_OWNER" | "EXPIRED";
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "INVALID"
+  | "CONFLICT"
+  | "LAST_OWNER"
+  | "EXPIRED"
+  | "EMAIL_NOT_VERIFIED";
 
 export type AppErrorData = { code: ErrorCode; message: string; field?: string };
 

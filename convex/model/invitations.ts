@@ -6,7 +6,9 @@ import { fail } from "./errors";
 import { hasRole, membershipOf } from "./tenancy";
 import { normalizeEmail } from "./users";
 
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+import { INVITATION_TTL_MS } from "./invitationExpiry";
+
+export { INVITATION_TTL_MS };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Hex SHA-256 of an invitation token; only this is stored. */
@@ -44,7 +46,7 @@ export async function create(
     fail("CONFLICT", `${email} is already a member of this workspace`, "email");
   }
   const now = Date.now();
-  // A newer invitation replaces a pending one for the same address.
+  // A newer invitation replaces a pending one for the same address (a resend, audited as one).
   const pending = await ctx.db
     .query("invitations")
     .withIndex("by_tenant_email_status", (q) =>
@@ -67,6 +69,22 @@ export async function create(
     invitedBy: actor.user._id,
     createdAt: now,
   });
+  const replaced = pending[0];
+  if (replaced) {
+    // Inviting an address that already has a pending invitation is a resend: a new link (the
+    // earlier one stops working), recorded as such.
+    await Audit.record(ctx, {
+      tenantId: actor.tenant._id,
+      actor: actor.user,
+      action: "invitation.resent",
+      targetType: "invitation",
+      targetId: id,
+      summary: `Invited ${email} again as ${input.role}; the earlier link no longer works`,
+      before: { role: replaced.role, expiresAt: replaced.expiresAt },
+      after: { role: input.role, expiresAt: now + INVITATION_TTL_MS },
+    });
+    return id;
+  }
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
     actor: actor.user,
@@ -163,8 +181,14 @@ async function byToken(ctx: QueryCtx, token: string): Promise<Doc<"invitations">
     .unique();
 }
 
+/**
+ * Whether the signed-in identity may answer an invitation: its provider must say it verified the
+ * email, or anyone who can type an address (local sign-in, a lax provider) could take its seat.
+ */
+export type Responder = { user: Doc<"users">; emailVerified: boolean };
+
 /** What the invitation page shows. Expiry is judged by the caller's clock (queries have none). */
-export async function preview(ctx: QueryCtx, user: Doc<"users">, token: string) {
+export async function preview(ctx: QueryCtx, { user, emailVerified }: Responder, token: string) {
   const invitation = await byToken(ctx, token);
   if (!invitation) return null;
   const tenant = await ctx.db.get("tenants", invitation.tenantId);
@@ -179,11 +203,12 @@ export async function preview(ctx: QueryCtx, user: Doc<"users">, token: string) 
     status: invitation.status,
     expiresAt: invitation.expiresAt,
     forYou: invitation.email === user.email,
+    emailVerified,
     alreadyMember,
   };
 }
 
-async function respondable(ctx: MutationCtx, user: Doc<"users">, token: string) {
+async function respondable(ctx: MutationCtx, { user, emailVerified }: Responder, token: string) {
   const invitation = await byToken(ctx, token);
   if (!invitation) fail("NOT_FOUND", "This invitation link is not valid");
   if (invitation.status !== "pending") fail("CONFLICT", `This invitation was already ${invitation.status}`);
@@ -191,11 +216,18 @@ async function respondable(ctx: MutationCtx, user: Doc<"users">, token: string) 
   if (invitation.email !== user.email) {
     fail("FORBIDDEN", `This invitation is for ${invitation.email}; you are signed in as ${user.email}`);
   }
+  if (!emailVerified) {
+    fail(
+      "EMAIL_NOT_VERIFIED",
+      `Verify ${user.email} first: an invitation can only be answered from an account whose email address is verified`,
+    );
+  }
   return invitation;
 }
 
-export async function accept(ctx: MutationCtx, user: Doc<"users">, token: string) {
-  const invitation = await respondable(ctx, user, token);
+export async function accept(ctx: MutationCtx, responder: Responder, token: string) {
+  const { user } = responder;
+  const invitation = await respondable(ctx, responder, token);
   const tenant = await ctx.db.get("tenants", invitation.tenantId);
   if (!tenant) fail("NOT_FOUND", "This workspace no longer exists");
   const now = Date.now();
@@ -226,8 +258,9 @@ export async function accept(ctx: MutationCtx, user: Doc<"users">, token: string
   return { tenantId: tenant._id, slug: tenant.slug, role: existing?.role ?? invitation.role };
 }
 
-export async function decline(ctx: MutationCtx, user: Doc<"users">, token: string): Promise<void> {
-  const invitation = await respondable(ctx, user, token);
+export async function decline(ctx: MutationCtx, responder: Responder, token: string): Promise<void> {
+  const { user } = responder;
+  const invitation = await respondable(ctx, responder, token);
   await ctx.db.patch("invitations", invitation._id, {
     status: "declined",
     respondedAt: Date.now(),

@@ -15,6 +15,7 @@ import {
   type JSONWebKeySet,
 } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { startResendServer } from "../../local/resend-server/server";
 import { sendJson, startServer, type TestServer } from "./helpers";
 
 // Spy on the constant-time comparison without changing it, to prove password checks use it.
@@ -69,6 +70,9 @@ async function loadApp(env: Record<string, string> = {}) {
     CLERK_SECRET_KEY: "",
     SESSION_SECRET: "",
     PORT: "",
+    RESEND_API_KEY: "",
+    RESEND_BASE_URL: "",
+    LOCAL_SIGN_IN_IN_PRODUCTION: "",
   };
   for (const [key, value] of Object.entries({ ...base, ...env })) vi.stubEnv(key, value);
   return {
@@ -79,6 +83,8 @@ async function loadApp(env: Record<string, string> = {}) {
     signUpRoute: await import("../../app/routes/sign-up.$"),
     signOutRoute: await import("../../app/routes/sign-out"),
     tokenRoute: await import("../../app/routes/auth.token"),
+    accountRoute: await import("../../app/routes/account"),
+    verifyRoute: await import("../../app/routes/verify-email"),
     discoveryRoute: await import("../../app/routes/[.well-known].openid-configuration"),
     jwksRoute: await import("../../app/routes/[.well-known].jwks[.]json"),
     root: await import("../../app/root"),
@@ -230,7 +236,8 @@ describe("tokens", () => {
       algorithms: ["RS256"],
     });
     expect(protectedHeader).toMatchObject({ alg: "RS256", kid: (await app.keys.getSigningKey(dataDir)).kid });
-    expect(payload).toMatchObject({ email: "ada@example.com", email_verified: true, name: "Ada Lovelace" });
+    // A new local account has not proved it owns the address.
+    expect(payload).toMatchObject({ email: "ada@example.com", email_verified: false, name: "Ada Lovelace" });
     expect(payload.exp! - payload.iat!).toBe(300);
     expect(expiresAt).toBe(payload.exp! * 1000);
     // The subject is the account's random id, not its email.
@@ -242,7 +249,7 @@ describe("tokens", () => {
   it("are refused once expired", async () => {
     const app = await loadApp();
     const key = await app.keys.getSigningKey(dataDir);
-    const user = { subject: "s1", email: "a@example.com", name: "A" };
+    const user = { subject: "s1", email: "a@example.com", name: "A", emailVerified: false };
     const { token } = await app.keys.issueToken(key, ISSUER, user, Date.now() - 6 * 60_000);
     await expect(
       jwtVerify(token, createLocalJWKSet(await servedJwks(app)), { issuer: ISSUER, audience: "convex" }),
@@ -358,10 +365,31 @@ describe("passwords", () => {
     expect(JSON.parse(stored).accounts).toEqual([
       expect.objectContaining({
         email: "ada@example.com",
-        name: "Ada L.",
+        name: "Ada",
         passwordHash: expect.stringMatching(/^scrypt\$/),
       }),
     ]);
+  });
+
+  it("signing in never renames an existing account, with or without a password", async () => {
+    const app = await loadApp();
+    const bob = await signIn(app, { email: "bob@example.com", name: "Bob Baker", password: "" });
+    // Anyone may type a passwordless account's email (development only), but not rename it.
+    const mallory = await signIn(app, { email: "BOB@example.com", name: "Mallory", password: "" });
+    await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    await signIn(app, { email: "ada@example.com", name: "Someone Else", password: "correct horse" });
+
+    const store = app.auth.getAccountStore();
+    expect((await store.findByEmail("bob@example.com"))?.name).toBe("Bob Baker");
+    expect((await store.findByEmail("ada@example.com"))?.name).toBe("Ada");
+    for (const cookie of [bob, mallory]) {
+      const { token } = await (await tokenFor(app, cookie)).json();
+      expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())).toMatchObject({
+        name: "Bob Baker",
+      });
+    }
+    const page = await app.root.loader(args(new Request(`${ISSUER}/`, { headers: { cookie: mallory } })));
+    expect(page).toMatchObject({ auth: { user: { email: "bob@example.com", name: "Bob Baker" } } });
   });
 
   it("an account created without a password takes none, and new passwords must be long enough", async () => {
@@ -417,11 +445,11 @@ describe("the sign-in form", () => {
     expect(setCookie).toMatch(/Path=\//);
     expect(setCookie).not.toMatch(/Secure/);
 
-    const production = await loadApp({ NODE_ENV: "production" });
+    const production = await loadApp({ NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "true" });
     const prod = (await postSignIn(production, {
-      email: "ada@example.com",
-      name: "Ada",
-      password: "",
+      email: "grace@example.com",
+      name: "Grace",
+      password: "correct horse",
     })) as Response;
     expect(prod.headers.get("set-cookie")).toMatch(/; Secure/);
   });
@@ -479,19 +507,28 @@ describe("the sign-in form", () => {
     const anonymous = await app.signInRoute.loader(
       args(new Request(`${ISSUER}/sign-in?redirectTo=%2Fcampaigns`)),
     );
-    expect(anonymous).toEqual({ mode: "local", redirectTo: "/campaigns" });
+    expect(anonymous).toEqual({ mode: "local", redirectTo: "/campaigns", passwordRequired: false });
   });
 
-  it("refuses form posts a browser marks as cross-site", async () => {
+  it("refuses form posts a browser marks as from anywhere but this origin, sibling subdomains included", async () => {
     const app = await loadApp();
-    await expect(
-      postSignIn(
-        app,
-        { email: "ada@example.com", name: "Ada", password: "" },
-        { "sec-fetch-site": "cross-site" },
-      ),
-    ).rejects.toMatchObject({ status: 403 });
+    for (const site of ["cross-site", "same-site", "something-new"]) {
+      await expect(
+        postSignIn(app, { email: "ada@example.com", name: "Ada", password: "" }, { "sec-fetch-site": site }),
+      ).rejects.toMatchObject({ status: 403 });
+    }
     expect(await app.auth.getAccountStore().findByEmail("ada@example.com")).toBeNull();
+    // This origin, or the user's own navigation (no initiator), or a client that sends no header.
+    const allowed: Record<string, string>[] = [
+      { "sec-fetch-site": "same-origin" },
+      { "sec-fetch-site": "none" },
+      {},
+    ];
+    for (const headers of allowed) {
+      expect(
+        await postSignIn(app, { email: "ada@example.com", name: "Ada", password: "" }, headers),
+      ).toBeInstanceOf(Response);
+    }
   });
 
   it("/sign-up sends local users to /sign-in, keeping redirectTo", async () => {
@@ -516,7 +553,12 @@ describe("sessions on the server", () => {
 
     const cookie = await signIn(app, { email: "ada@example.com", name: "Ada Lovelace", password: "" });
     const user = await app.auth.requireUser(new Request(`${ISSUER}/`, { headers: { cookie } }));
-    expect(user).toEqual({ subject: expect.any(String), email: "ada@example.com", name: "Ada Lovelace" });
+    expect(user).toEqual({
+      subject: expect.any(String),
+      email: "ada@example.com",
+      name: "Ada Lovelace",
+      local: { emailVerified: false, hasPassword: false },
+    });
   });
 
   it("POST /sign-out clears the cookie", async () => {
@@ -601,5 +643,273 @@ describe("the browser's token fetcher", () => {
     expect(await fetcher({ forceRefreshToken: true })).toBeNull();
     // And the stale token is not handed out afterwards.
     expect(await fetcher({ forceRefreshToken: false })).toBeNull();
+  });
+});
+
+describe("email verification", () => {
+  async function tokenClaims(app: App, cookie: string) {
+    const { token } = await (await tokenFor(app, cookie)).json();
+    return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+  }
+
+  function accountPost(cookie: string, fields: Record<string, string>) {
+    return new Request(`${ISSUER}/account`, {
+      method: "POST",
+      body: new URLSearchParams(fields),
+      headers: { cookie },
+    });
+  }
+
+  /** Runs the account page's action; the data it returns (Remix `data()`). */
+  async function postAccount(app: App, cookie: string, fields: Record<string, string>) {
+    const result = (await app.accountRoute.action(args(accountPost(cookie, fields)))) as unknown as {
+      data: Record<string, unknown>;
+      init: { status?: number } | null;
+    };
+    return { ...result.data, status: result.init?.status ?? 200 } as Record<string, unknown>;
+  }
+
+  async function openLink(app: App, link: string): Promise<Response | { error: string }> {
+    const url = new URL(link);
+    expect(url.origin + url.pathname).toBe(`${ISSUER}/verify-email`);
+    const page = await app.verifyRoute.loader(args(new Request(link)));
+    const form = new URLSearchParams({ token: page.token, next: page.next });
+    const result = await app.verifyRoute.action(
+      args(new Request(`${ISSUER}/verify-email`, { method: "POST", body: form })),
+    );
+    if (result instanceof Response) return result;
+    return (result as unknown as { data: { error: string } }).data;
+  }
+
+  it("tokens say email_verified: false until the link shown in development is opened, then true", async () => {
+    const app = await loadApp({ NODE_ENV: "development" });
+    const cookie = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: false });
+
+    const sent = await postAccount(app, cookie, { intent: "send-verification", next: "/invitations/abc" });
+    expect(sent).toMatchObject({
+      intent: "send-verification",
+      link: expect.stringContaining("/verify-email?token="),
+    });
+    const link = sent.link as string;
+    // The link is a JWT for its own audience: Convex (audience "convex") would never accept it.
+    const token = new URL(link).searchParams.get("token")!;
+    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())).toMatchObject({
+      aud: "switchboard:verify-email",
+      email: "ada@example.com",
+    });
+
+    const page = await app.verifyRoute.loader(args(new Request(link)));
+    expect(page).toMatchObject({ email: "ada@example.com", next: "/invitations/abc" });
+    const opened = (await openLink(app, link)) as Response;
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get("location")).toBe("/invitations/abc");
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: true });
+    const data = await app.root.loader(args(new Request(`${ISSUER}/`, { headers: { cookie } })));
+    expect(data).toMatchObject({ auth: { user: { local: { emailVerified: true, hasPassword: true } } } });
+
+    // Single use.
+    expect(await openLink(app, link)).toEqual({ error: expect.stringMatching(/already used/) });
+  });
+
+  it("only the newest link works, and expired, forged or wrong-audience links do nothing", async () => {
+    const app = await loadApp({ NODE_ENV: "development" });
+    const cookie = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const first = (await postAccount(app, cookie, { intent: "send-verification" })).link as string;
+    const second = (await postAccount(app, cookie, { intent: "send-verification" })).link as string;
+    expect(await openLink(app, first)).toEqual({ error: expect.stringMatching(/newer link replaced it/) });
+
+    // A sign-in token (audience "convex", same key) is not a verification link.
+    const { token } = await (await tokenFor(app, cookie)).json();
+    expect(await openLink(app, `${ISSUER}/verify-email?token=${token}`)).toEqual({
+      error: expect.stringMatching(/not valid/),
+    });
+    const tampered = second.slice(0, -4) + "AAAA";
+    expect(await openLink(app, tampered)).toEqual({ error: expect.stringMatching(/not valid/) });
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: false });
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+      expect(await openLink(app, second)).toEqual({ error: expect.stringMatching(/not valid/) });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: false });
+    expect((await openLink(app, second)) as Response).toBeInstanceOf(Response);
+  });
+
+  it("a passwordless account cannot be verified until it sets a password", async () => {
+    const app = await loadApp({ NODE_ENV: "development" });
+    const cookie = await signIn(app, { email: "bob@example.com", name: "Bob", password: "" });
+    expect(await postAccount(app, cookie, { intent: "send-verification" })).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/Set a password first/),
+    });
+    expect(await postAccount(app, cookie, { intent: "set-password", password: "short" })).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/at least 8/),
+    });
+    expect(
+      await postAccount(app, cookie, { intent: "set-password", password: "long enough now" }),
+    ).toMatchObject({
+      done: true,
+    });
+    // From now on the password is needed to sign in.
+    const missing = formErrors(
+      await postSignIn(app, { email: "bob@example.com", name: "Bob", password: "" }),
+    );
+    expect(missing.fieldErrors.password).toMatch(/has a password/);
+    const link = (await postAccount(app, cookie, { intent: "send-verification" })).link as string;
+    await openLink(app, link);
+    expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: true });
+  });
+
+  it("is emailed through the Resend SDK when RESEND_API_KEY is set, and refused in production without it", async () => {
+    const resend = await startResendServer({ apiKey: "re_app" });
+    try {
+      const app = await loadApp({
+        NODE_ENV: "production",
+        LOCAL_SIGN_IN_IN_PRODUCTION: "true",
+        RESEND_API_KEY: "re_app",
+        RESEND_BASE_URL: resend.url,
+      });
+      const cookie = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+      const sent = await postAccount(app, cookie, { intent: "send-verification" });
+      expect(sent).toEqual({ intent: "send-verification", sent: true, status: 200 });
+      expect(resend.received).toHaveLength(1);
+      const email = resend.received[0]!;
+      expect(email).toMatchObject({
+        to: ["ada@example.com"],
+        subject: "Verify your email address for Switchboard",
+      });
+      const link = /http\S+\/verify-email\?token=\S+/.exec(email.text!)![0];
+      await openLink(app, link);
+      expect(await tokenClaims(app, cookie)).toMatchObject({ email_verified: true });
+    } finally {
+      await resend.close();
+    }
+
+    const noMail = await loadApp({ NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "true" });
+    const cookie = await signIn(noMail, { email: "eve@example.com", name: "Eve", password: "correct horse" });
+    expect(await postAccount(noMail, cookie, { intent: "send-verification" })).toMatchObject({
+      status: 503,
+      error: expect.stringMatching(/cannot send email/),
+    });
+  });
+});
+
+describe("local sign-in in production (LOCAL_SIGN_IN_IN_PRODUCTION=true)", () => {
+  const PRODUCTION = { NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "true" };
+
+  it("will not start without it: the env check names Clerk's keys and the opt-in", async () => {
+    const app = await loadApp({ NODE_ENV: "production" });
+    const { getEnv } = await import("../../app/lib/env.server");
+    expect(() => getEnv()).toThrowError(
+      /No identity provider for production.*LOCAL_SIGN_IN_IN_PRODUCTION=true/s,
+    );
+    expect(app).toBeDefined();
+  });
+
+  it("requires a password for every account, new and existing", async () => {
+    const development = await loadApp();
+    await signIn(development, { email: "old@example.com", name: "Old", password: "" });
+
+    const app = await loadApp(PRODUCTION);
+    const page = await app.signInRoute.loader(args(new Request(`${ISSUER}/sign-in`)));
+    expect(page).toMatchObject({ passwordRequired: true });
+    const newWithout = formErrors(
+      await postSignIn(app, { email: "new@example.com", name: "New", password: "" }),
+    );
+    expect(newWithout.fieldErrors.password).toMatch(/requires one/);
+    expect(await app.auth.getAccountStore().findByEmail("new@example.com")).toBeNull();
+    const oldWithout = formErrors(
+      await postSignIn(app, { email: "old@example.com", name: "Old", password: "" }),
+    );
+    expect(oldWithout.fieldErrors.password).toMatch(/requires one/);
+    const oldWith = formErrors(
+      await postSignIn(app, { email: "old@example.com", name: "Old", password: "now a password" }),
+    );
+    expect(oldWith.fieldErrors.password).toMatch(/created without a password.*cannot sign in here/);
+    expect(await signIn(app, { email: "new@example.com", name: "New", password: "correct horse" })).toMatch(
+      /^switchboard_session=/,
+    );
+  });
+
+  it("limits attempts per email and per client address, with 429 and when to try again", async () => {
+    const app = await loadApp(PRODUCTION);
+    const limits = await import("../../app/lib/local-auth/sign-in-limits.server");
+    const { MemoryRateLimiter } = await import("../../app/lib/rate-limit.server");
+    limits.setSignInLimiters({
+      perEmail: new MemoryRateLimiter({ limit: 3, windowMs: 60_000 }),
+      perClient: new MemoryRateLimiter({ limit: 4, windowMs: 60_000 }),
+    });
+    await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const guess = (password: string, client = "203.0.113.7") =>
+      postSignIn(
+        app,
+        { email: "ada@example.com", name: "Ada", password },
+        { "x-forwarded-for": `198.51.100.1, ${client}` },
+      );
+    expect(formErrors(await guess("wrong one")).status).toBe(400);
+    expect(formErrors(await guess("wrong two")).status).toBe(400);
+    // The third attempt for this email (the first sign-in counted) is refused, even with the right password.
+    const limited = formErrors(await guess("correct horse"));
+    expect(limited.status).toBe(429);
+    expect(limited.fieldErrors.password).toMatch(
+      /Too many sign-in attempts\. Try again in (\d+ seconds|1 minute)\./,
+    );
+
+    // Per client address: other emails from the same address count against it (3 so far).
+    const from = (client: Record<string, string>, email: string) =>
+      postSignIn(app, { email, name: "Someone", password: "correct horse" }, client);
+    expect(await from({ "x-forwarded-for": "203.0.113.7" }, "b@example.com")).toBeInstanceOf(Response);
+    expect(await from({ "x-real-ip": "192.0.2.9" }, "c@example.com")).toBeInstanceOf(Response);
+    const tooMany = formErrors(await from({ "x-forwarded-for": "203.0.113.7" }, "d@example.com"));
+    expect(tooMany.status).toBe(429);
+    expect(await app.auth.getAccountStore().findByEmail("d@example.com")).toBeNull();
+  });
+
+  it("shows a banner on every page", async () => {
+    const app = await loadApp(PRODUCTION);
+    expect(await app.root.loader(args(new Request(`${ISSUER}/`)))).toMatchObject({
+      localSignInInProduction: true,
+    });
+    const development = await loadApp();
+    expect(await development.root.loader(args(new Request(`${ISSUER}/`)))).toMatchObject({
+      localSignInInProduction: false,
+    });
+  });
+});
+
+describe("sign out everywhere", () => {
+  it("ends every session of the account, on every request and token, and a new sign-in works", async () => {
+    const app = await loadApp();
+    const laptop = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const phone = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    const other = await signIn(app, { email: "bob@example.com", name: "Bob", password: "correct horse" });
+    expect((await tokenFor(app, phone)).status).toBe(200);
+
+    const response = (await app.accountRoute.action(
+      args(
+        new Request(`${ISSUER}/account`, {
+          method: "POST",
+          body: new URLSearchParams({ intent: "sign-out-everywhere" }),
+          headers: { cookie: laptop },
+        }),
+      ),
+    )) as Response;
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/sign-in");
+    expect(response.headers.get("set-cookie")).toMatch(/^switchboard_session=;/);
+
+    for (const cookie of [laptop, phone]) {
+      expect((await tokenFor(app, cookie)).status).toBe(401);
+      expect(await app.auth.getUser(new Request(`${ISSUER}/`, { headers: { cookie } }))).toBeNull();
+    }
+    // Someone else's sessions are untouched; signing in again gives a working session.
+    expect((await tokenFor(app, other)).status).toBe(200);
+    const fresh = await signIn(app, { email: "ada@example.com", name: "Ada", password: "correct horse" });
+    expect((await tokenFor(app, fresh)).status).toBe(200);
   });
 });

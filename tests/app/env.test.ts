@@ -33,6 +33,29 @@ describe("parseEnv", () => {
     expect(problems.join("\n")).toMatch(/CLERK_PUBLISHABLE_KEY is required/);
   });
 
+  it("refuses production without an identity provider unless local sign-in is opted into", () => {
+    expect(problemsOf({ ...LOCAL, NODE_ENV: "production" })).toEqual([
+      expect.stringMatching(
+        /^No identity provider for production: set CLERK_PUBLISHABLE_KEY.*LOCAL_SIGN_IN_IN_PRODUCTION=true/,
+      ),
+    ]);
+    expect(
+      problemsOf({ ...LOCAL, NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "false" }),
+    ).toHaveLength(1);
+    expect(problemsOf({ ...LOCAL, NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "yes" })).toEqual([
+      "LOCAL_SIGN_IN_IN_PRODUCTION must be true or false",
+      expect.stringMatching(/^No identity provider for production/),
+    ]);
+    const optedIn = parseEnv({ ...LOCAL, NODE_ENV: "production", LOCAL_SIGN_IN_IN_PRODUCTION: "true" });
+    expect(optedIn).toMatchObject({ AUTH_MODE: "local", LOCAL_SIGN_IN_HARDENED: true });
+    const clerk = { CLERK_PUBLISHABLE_KEY: "pk_live_1", CLERK_SECRET_KEY: "sk_live_1" };
+    expect(parseEnv({ ...LOCAL, ...clerk, NODE_ENV: "production" })).toMatchObject({
+      AUTH_MODE: "clerk",
+      LOCAL_SIGN_IN_HARDENED: false,
+    });
+    expect(parseEnv({ ...LOCAL, NODE_ENV: "development" })).toMatchObject({ LOCAL_SIGN_IN_HARDENED: false });
+  });
+
   it("requires both Clerk keys or neither", () => {
     expect(problemsOf({ ...LOCAL, CLERK_PUBLISHABLE_KEY: "pk_test_1" })).toEqual([
       expect.stringMatching(/^CLERK_SECRET_KEY is required/),

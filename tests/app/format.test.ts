@@ -1,6 +1,14 @@
 // Dates in a workspace's time zone, expiry in words, links in email bodies, audit changes.
 import { describe, expect, it } from "vitest";
-import { changeRows, describeExpiry, formatDate, formatDateTime, linkify } from "../../app/lib/format";
+import { INVITATION_TTL_MS } from "../../convex/model/invitationExpiry";
+import {
+  changeRows,
+  describeExpiry,
+  durationInWords,
+  formatDate,
+  formatDateTime,
+  linkify,
+} from "../../app/lib/format";
 
 const NOON_UTC = Date.UTC(2026, 0, 15, 12, 0);
 const HOUR = 3_600_000;
@@ -23,14 +31,20 @@ describe("formatDateTime", () => {
 });
 
 describe("describeExpiry", () => {
-  it("counts down in the largest whole unit", () => {
-    expect(describeExpiry(NOON_UTC + 7 * DAY - 1, NOON_UTC)).toEqual({
+  it("counts down in the largest unit, rounded to the nearest", () => {
+    // A week-long link opened a moment after it was made reads as the week the rule states.
+    expect(describeExpiry(NOON_UTC + INVITATION_TTL_MS - 60_000, NOON_UTC)).toEqual({
       expired: false,
-      text: "expires in 6 days",
+      text: `expires in ${durationInWords(INVITATION_TTL_MS)}`,
     });
+    expect(durationInWords(INVITATION_TTL_MS)).toBe("7 days");
+    expect(describeExpiry(NOON_UTC + 7 * DAY - HOUR, NOON_UTC).text).toBe("expires in 7 days");
+    expect(describeExpiry(NOON_UTC + 6 * DAY + 11 * HOUR, NOON_UTC).text).toBe("expires in 6 days");
     expect(describeExpiry(NOON_UTC + DAY, NOON_UTC)).toEqual({ expired: false, text: "expires in 1 day" });
+    expect(describeExpiry(NOON_UTC + 23 * HOUR + 45 * 60_000, NOON_UTC).text).toBe("expires in 1 day");
     expect(describeExpiry(NOON_UTC + 5 * HOUR, NOON_UTC).text).toBe("expires in 5 hours");
-    expect(describeExpiry(NOON_UTC + 90_000, NOON_UTC).text).toBe("expires in 1 minute");
+    expect(describeExpiry(NOON_UTC + 59 * 60_000 + 45_000, NOON_UTC).text).toBe("expires in 1 hour");
+    expect(describeExpiry(NOON_UTC + 90_000, NOON_UTC).text).toBe("expires in 2 minutes");
     expect(describeExpiry(NOON_UTC + 5_000, NOON_UTC).text).toBe("expires in less than a minute");
   });
 

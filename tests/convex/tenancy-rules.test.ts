@@ -336,6 +336,21 @@ describe("invitations", () => {
     const newToken = await deliveredToken(t, "zoe@example.com");
     expect(newToken).not.toBe(oldToken);
 
+    // Recorded as a resend of the address, not as a second new invitation.
+    const events = await auditRows(t, tenantId);
+    expect(events.filter((e) => e.summary.includes("zoe@example.com")).map((e) => e.action)).toEqual([
+      "invitation.resent",
+      "invitation.created",
+    ]);
+    expect(events[0]).toMatchObject({
+      action: "invitation.resent",
+      actorId: w.adminA.userId,
+      targetId: second,
+      summary: "Invited zoe@example.com again as admin; the earlier link no longer works",
+      before: { role: "viewer" },
+      after: { role: "admin" },
+    });
+
     expect((await invitationRow(t, first)).status).toBe("revoked");
     const pending = await w.ownerA.client.query(api.invitations.listPending, { tenantId });
     expect(pending.filter((p) => p.email === "zoe@example.com")).toEqual([
@@ -541,6 +556,36 @@ describe("invitations", () => {
       w.ownerB.client.mutation(api.invitations.accept, { token: token.slice(1) }),
       "NOT_FOUND",
     );
+  });
+
+  it("needs a verified email to accept or decline: the address alone is not proof", async () => {
+    const { t, as, w } = await world();
+    await w.adminA.client.mutation(api.invitations.create, {
+      tenantId: w.tenantA,
+      email: "zoe@example.com",
+      role: "agent",
+    });
+    const token = await deliveredToken(t, "zoe@example.com");
+    for (const emailVerified of [false, undefined]) {
+      const zoe = await signUp(as, "zoe@example.com", { subject: "zoe", emailVerified });
+      expect(await zoe.client.query(api.invitations.preview, { token })).toMatchObject({
+        forYou: true,
+        emailVerified: false,
+        status: "pending",
+      });
+      const before = await snapshot(t);
+      const error = await expectCode(
+        zoe.client.mutation(api.invitations.accept, { token }),
+        "EMAIL_NOT_VERIFIED",
+      );
+      expect(error.message).toMatch(/Verify zoe@example\.com first/);
+      await expectCode(zoe.client.mutation(api.invitations.decline, { token }), "EMAIL_NOT_VERIFIED");
+      expect(await snapshot(t)).toEqual(before);
+    }
+    // The same account once its provider vouches for the address.
+    const verified = as("zoe@example.com", { subject: "zoe", emailVerified: true });
+    expect(await verified.query(api.invitations.preview, { token })).toMatchObject({ emailVerified: true });
+    expect(await verified.mutation(api.invitations.accept, { token })).toMatchObject({ role: "agent" });
   });
 
   it("keeps the existing role when someone already a member accepts", async () => {
@@ -964,11 +1009,12 @@ describe("platform admins", () => {
     expect(await auditRows(t)).toHaveLength(count);
 
     vi.stubEnv("PLATFORM_ADMIN_EMAILS", "other-root@platform.test");
-    // Until the next sign-in the stored flag stands...
-    expect(await root.client.query(api.admin.listTenants, {})).toHaveLength(2);
-    later();
-    await root.client.mutation(api.users.ensure, {});
+    // Removed from the list: refused on the very next call, before any sign-in refreshes the row.
+    await expectCode(root.client.query(api.admin.listTenants, {}), "FORBIDDEN");
     expect((await root.client.query(api.users.me, {}))?.isPlatformAdmin).toBe(false);
+    later();
+    // The next sign-in brings the stored record up to date and audits the change.
+    await root.client.mutation(api.users.ensure, {});
     expect(await newestEvent(t)).toMatchObject({
       scope: "platform",
       action: "platform_admin.revoked",
@@ -981,6 +1027,36 @@ describe("platform admins", () => {
       root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() }),
       "NOT_FOUND",
     );
+  });
+
+  it("lose access on the next call once removed from PLATFORM_ADMIN_EMAILS, without signing in again", async () => {
+    const { t, as, w } = await world();
+    const root = await signUp(as, "root@platform.test");
+    await root.client.query(api.admin.listTenants, {});
+    await root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() });
+
+    vi.stubEnv("PLATFORM_ADMIN_EMAILS", "");
+    await expectCode(root.client.query(api.admin.listTenants, {}), "FORBIDDEN");
+    await expectCode(root.client.query(api.audit.listAll, { paginationOpts: page() }), "FORBIDDEN");
+    await expectCode(
+      root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() }),
+      "NOT_FOUND",
+    );
+    await expectCode(root.client.query(api.tenants.get, { tenantId: w.tenantA }), "NOT_FOUND");
+    // The stored flag is a record only: it still says true, and grants nothing.
+    expect((await t.run((ctx) => ctx.db.get("users", root.userId)))?.isPlatformAdmin).toBe(true);
+
+    vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
+    expect(await root.client.query(api.admin.listTenants, {})).toHaveLength(2);
+  });
+
+  it("are refused when the token stops saying the email is verified, whatever the stored flag says", async () => {
+    const { as } = setup();
+    const root = await signUp(as, "root@platform.test", { subject: "root" });
+    await root.client.query(api.admin.listTenants, {});
+    const unverified = as("root@platform.test", { subject: "root", emailVerified: false });
+    await expectCode(unverified.query(api.admin.listTenants, {}), "FORBIDDEN");
+    expect((await unverified.query(api.users.me, {}))?.isPlatformAdmin).toBe(false);
   });
 
   it("need an email the identity provider verified", async () => {

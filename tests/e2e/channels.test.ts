@@ -28,6 +28,7 @@ async function signIn(page: Page, email: string, name: string): Promise<void> {
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(`${name} password`);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 

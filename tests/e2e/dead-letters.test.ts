@@ -7,7 +7,7 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium, startTestStack } from "./stack";
+import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 /** The Cloud API app secret the stack's Convex server verifies X-Hub-Signature-256 with. */
 const APP_SECRET = "e2e-dead-letters-app-secret-7c1f";
@@ -35,6 +35,7 @@ async function signInAs(page: Page, email: string, name: string, redirectTo: str
   await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent(redirectTo)}`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(`${name} password`);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
@@ -101,6 +102,9 @@ it("keeps an unrouted webhook as a dead letter, and a replay after the channel e
   admin.on("pageerror", (e) => pageErrors.push(`admin: ${e.message}`));
   await signInAs(admin, "root@platform.example", "Rita Root", "/admin");
   await admin.waitForURL(/\/admin$/);
+  // A platform admin needs a verified email (and, locally, a password).
+  await verifyEmail(admin, stack, "root@platform.example");
+  await admin.goto(`${stack.webUrl}/admin`);
   await admin
     .getByRole("navigation", { name: "Platform admin" })
     .getByRole("link", { name: "Dead letters" })

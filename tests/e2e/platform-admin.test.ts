@@ -1,9 +1,9 @@
 // Platform admins in a real browser: an email listed in PLATFORM_ADMIN_EMAILS becomes a platform
-// admin on sign-in (audited), sees every workspace and the platform audit log; anyone else is
-// refused the admin pages.
+// admin once the account's email is verified (audited), sees every workspace and the platform
+// audit log; anyone else is refused the admin pages.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium, startTestStack } from "./stack";
+import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
@@ -22,6 +22,7 @@ async function signInAs(page: Page, email: string, name: string, redirectTo: str
   await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent(redirectTo)}`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(`${name} password`);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
@@ -43,7 +44,14 @@ it("shows platform admins every workspace and the platform audit log, and refuse
   // The platform admin sees it without being a member, live.
   const admin = await (await browser.newContext()).newPage();
   await signInAs(admin, "Root@Platform.example", "Rita Root", "/admin");
+  // Listed, but a new local account's email is unverified: not an admin until it is verified.
   await admin.waitForURL(/\/admin$/);
+  await admin
+    .getByRole("alert")
+    .getByText(/platform admin/i)
+    .waitFor();
+  await verifyEmail(admin, stack, "root@platform.example");
+  await admin.goto(`${stack.webUrl}/admin`);
   const workspaces = admin.getByRole("table", { name: "Workspaces" });
   await workspaces.getByRole("link", { name: "Olga's Shop" }).waitFor();
 

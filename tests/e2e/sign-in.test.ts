@@ -41,8 +41,27 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
   page.on("request", (r) => requested.push(r.url()));
   const banner = page.getByRole("banner");
 
-  await page.goto(`${stack.webUrl}/`);
+  const home = await page.goto(`${stack.webUrl}/`);
   await page.getByRole("region", { name: "System status" }).getByText("Live").waitFor();
+  // Security headers: scripts only with this response's nonce, no framing, no sniffing.
+  const headers = home!.headers();
+  const nonce = /'nonce-([^']+)'/.exec(headers["content-security-policy"] ?? "")?.[1];
+  expect(nonce).toBeTruthy();
+  expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  expect(headers["content-security-policy"]).toContain(`ws://${new URL(stack.convexUrl).host}`);
+  expect(headers).toMatchObject({
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+  });
+  // Every inline script carries it (the browser hides the attribute's value from the DOM).
+  expect(
+    await page.evaluate(() =>
+      [...document.querySelectorAll("script:not([src])")].every((s) => (s as HTMLScriptElement).nonce !== ""),
+    ),
+  ).toBe(true);
+  // The production build runs local sign-in only by explicit opt-in, and every page says so.
+  await page.getByRole("note", { name: "Local sign-in is active" }).waitFor();
   await banner.getByRole("link", { name: "Sign in" }).click();
   await page.waitForURL(/\/sign-in$/);
 
@@ -56,7 +75,7 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
 
   await email.fill("Ada@Example.com");
   await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Password (optional)").fill("correct horse battery");
+  await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in" }).click();
   // Without a destination, signing in leads to the workspace, or to creating one.
   await page.waitForURL(`${stack.webUrl}/onboarding`);
@@ -111,13 +130,14 @@ it("signs in through the form, stays signed in across a reload, and signs out", 
   await page.waitForURL(/\/sign-in/);
   await email.fill("ada@example.com");
   await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Password (optional)").fill("wrong password");
+  await page.getByLabel("Password").fill("wrong password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("That password is not right for this account").waitFor();
   expect(await page.evaluate(() => document.activeElement?.id)).toBe("sign-in-password");
 
   expect(requested.filter((url) => /clerk/i.test(url))).toEqual([]);
   expect(consoleErrors.filter((text) => /authenticat/i.test(text))).toEqual([]);
+  expect(consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
   expect(pageErrors).toEqual([]);
   await context.close();
 });
@@ -128,6 +148,7 @@ it("sends an anonymous visitor of a protected path through sign-in and back", as
   await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent("/healthz")}`);
   await page.getByLabel("Email").fill("grace@example.com");
   await page.getByLabel("Name").fill("Grace Hopper");
+  await page.getByLabel("Password").fill("grace hopper password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${stack.webUrl}/healthz`);
   // An open redirect is refused: the signed-in visitor lands in the app instead.

@@ -1,10 +1,11 @@
 // Tenancy in a real browser against the production build and the local Convex server: Ana signs
 // in, creates a workspace and invites Bob as an agent; the invitation email waits in the outbox
 // (the embedded default has no email provider), where Ana reads the link. Bob opens it, signs in,
-// accepts, lands in the workspace as an agent, and is refused the settings page.
+// verifies his email (local accounts start unverified), accepts, lands in the workspace as an
+// agent, and is refused the settings page.
 import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium, startTestStack } from "./stack";
+import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
@@ -23,6 +24,7 @@ async function signIn(page: Page, email: string, name: string): Promise<void> {
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Name").fill(name);
+  await page.getByLabel(/^Password/).fill(`${name} password`);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
@@ -124,6 +126,14 @@ it("invites Bob as an agent by email; he accepts, joins as an agent and cannot o
   await page.getByRole("heading", { name: "Join Ana's Bakery" }).waitFor();
   await page.getByText("Ana Almeida invited you to join Ana's Bakery on Switchboard as an agent.").waitFor();
   await page.getByText(/^Expires in 6 days|^Expires in 7 days/).waitFor();
+
+  // His new local account is not verified: he may not answer until he proves the address.
+  await page.getByText("Your email address is not verified yet.").waitFor();
+  expect(await page.getByRole("button", { name: "Accept invitation" }).isDisabled()).toBe(true);
+  await verifyEmail(page, stack, "bob@example.com");
+  await page.goto(`${stack.webUrl}${invitationPath}`);
+  await page.getByRole("heading", { name: "Join Ana's Bakery" }).waitFor();
+  expect(await page.getByText("Your email address is not verified yet.").count()).toBe(0);
   await page.getByRole("button", { name: "Accept invitation" }).click();
 
   // He lands in the workspace as an agent: no admin pages in the navigation.

@@ -168,7 +168,8 @@ describe("the identity Convex functions see", () => {
       issuer,
       tokenIdentifier: `${issuer}|${account!.id}`,
       email: "grace@example.com",
-      emailVerified: true,
+      // A new local account has not verified its email.
+      emailVerified: false,
       name: "Grace Hopper",
     });
 

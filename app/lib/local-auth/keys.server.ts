@@ -16,7 +16,8 @@ export type SigningKey = { kid: string; privateKey: CryptoKey; publicJwk: JWK };
 
 type StoredKey = { kid: string; alg: typeof SIGNING_ALGORITHM; privateJwk: JWK; createdAt: string };
 
-export type TokenSubject = { subject: string; email: string; name: string };
+/** `emailVerified`: only what the account proved (accounts.server's `isEmailVerified`), never assumed. */
+export type TokenSubject = { subject: string; email: string; name: string; emailVerified: boolean };
 
 const keys = new Map<string, Promise<SigningKey>>();
 
@@ -105,7 +106,7 @@ export async function issueToken(
 ): Promise<{ token: string; expiresAt: number }> {
   const issuedAt = Math.floor(now / 1000);
   const expiresAt = issuedAt + TOKEN_TTL_SECONDS;
-  const token = await new SignJWT({ email: user.email, email_verified: true, name: user.name })
+  const token = await new SignJWT({ email: user.email, email_verified: user.emailVerified, name: user.name })
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: "JWT" })
     .setIssuer(issuer)
     .setAudience(TOKEN_AUDIENCE)

@@ -9,7 +9,8 @@ export const SESSION_COOKIE = "switchboard_session";
 export const SESSION_SECRET_FILE = "session-secret";
 const SESSION_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 
-type SessionData = { accountId: string };
+/** `epoch`: the account's session epoch when signing in (see `sessionEpoch` in accounts.server). */
+type SessionData = { accountId: string; epoch: number };
 
 let storage: Promise<SessionStorage<SessionData>> | undefined;
 
@@ -43,17 +44,23 @@ function getStorage(): Promise<SessionStorage<SessionData>> {
   return storage;
 }
 
-/** The signed-in account id from the request's cookie, or null. */
-export async function getSessionAccountId(request: Request): Promise<string | null> {
+/** The signed-in account id and session epoch from the request's cookie, or null. */
+export async function getSessionAccount(
+  request: Request,
+): Promise<{ accountId: string; epoch: number } | null> {
   const session = await (await getStorage()).getSession(request.headers.get("Cookie"));
-  return session.get("accountId") ?? null;
+  const accountId = session.get("accountId");
+  if (!accountId) return null;
+  const epoch = session.get("epoch");
+  return { accountId, epoch: typeof epoch === "number" ? epoch : 0 };
 }
 
 /** A Set-Cookie value for a brand-new session (never reuses an old one, against session fixation). */
-export async function commitNewSession(accountId: string): Promise<string> {
+export async function commitNewSession(accountId: string, epoch: number): Promise<string> {
   const sessions = await getStorage();
   const session = await sessions.getSession();
   session.set("accountId", accountId);
+  session.set("epoch", epoch);
   return await sessions.commitSession(session);
 }
 

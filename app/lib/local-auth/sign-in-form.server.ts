@@ -1,6 +1,8 @@
 // The local sign-in form: validation (zod) and the outcome the route turns into a response.
 import { z } from "zod";
+import { retryAfterText } from "../rate-limit.server";
 import { MIN_PASSWORD_LENGTH, type AccountStore, type Account } from "./accounts.server";
+import type { SignInLimiters } from "./sign-in-limits.server";
 
 export const MAX_NAME_LENGTH = 100;
 const MAX_PASSWORD_LENGTH = 1024;
@@ -32,14 +34,26 @@ export type SignInFieldErrors = Partial<Record<SignInField, string>>;
 export type SignInValues = { email: string; name: string };
 
 export type SignInOutcome =
-  { ok: true; account: Account } | { ok: false; fieldErrors: SignInFieldErrors; values: SignInValues };
+  | { ok: true; account: Account }
+  | { ok: false; fieldErrors: SignInFieldErrors; values: SignInValues; limited?: boolean };
 
 function text(form: FormData, name: string): string | undefined {
   const value = form.get(name);
   return typeof value === "string" ? value : undefined;
 }
 
-export async function signInWithForm(form: FormData, store: AccountStore): Promise<SignInOutcome> {
+export type SignInPolicy = {
+  /** Every account needs a password, new and existing (local sign-in in production). */
+  requirePassword?: boolean;
+  /** When set, each attempt counts against the email's and the client's limits. */
+  limits?: { limiters: SignInLimiters; client: string | null };
+};
+
+export async function signInWithForm(
+  form: FormData,
+  store: AccountStore,
+  policy: SignInPolicy = {},
+): Promise<SignInOutcome> {
   const values = { email: text(form, "email") ?? "", name: text(form, "name") ?? "" };
   const parsed = signInSchema.safeParse({
     email: text(form, "email"),
@@ -54,7 +68,23 @@ export async function signInWithForm(form: FormData, store: AccountStore): Promi
     }
     return { ok: false, fieldErrors, values };
   }
-  const result = await store.signIn(parsed.data);
+  if (policy.limits) {
+    const { limiters, client } = policy.limits;
+    const checks = [limiters.perEmail.consume(`email:${parsed.data.email}`)];
+    if (client) checks.push(limiters.perClient.consume(`client:${client}`));
+    const refused = (await Promise.all(checks)).find((r) => !r.ok);
+    if (refused && !refused.ok) {
+      return {
+        ok: false,
+        limited: true,
+        fieldErrors: {
+          password: `Too many sign-in attempts. Try again ${retryAfterText(refused.retryAfterMs)}.`,
+        },
+        values,
+      };
+    }
+  }
+  const result = await store.signIn(parsed.data, { requirePassword: policy.requirePassword });
   if (!result.ok) return { ok: false, fieldErrors: { [result.field]: result.message }, values };
   return { ok: true, account: result.account };
 }
