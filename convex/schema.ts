@@ -213,7 +213,7 @@ export default defineSchema({
     .index("by_waba_id", ["wabaId"]),
 
   /**
-   * Every webhook event accepted, stored before it is acknowledged, once per dedupe key.
+   * Every webhook event accepted, stored before it is acknowledged, once per channel and dedupe key.
    * Processing is scheduled and idempotent; failures retry with backoff and finally wait in
    * the dead-letter list (state "dead") for a platform admin to replay.
    */
@@ -231,7 +231,9 @@ export default defineSchema({
     receivedAt: v.number(),
     processedAt: v.optional(v.number()),
   })
-    .index("by_dedupe", ["dedupeKey"])
+    // Dedupe keys are unique per channel (unrouted events: channelId undefined), never globally:
+    // one tenant's webhooks must not be able to mark another tenant's events as duplicates.
+    .index("by_channel_dedupe", ["channelId", "dedupeKey"])
     .index("by_state_received", ["state", "receivedAt"])
     .index("by_channel_received", ["channelId", "receivedAt"])
     // Latest-wins checks for template, quality and session events that arrive out of order.

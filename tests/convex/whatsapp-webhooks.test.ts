@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Id } from "../../convex/_generated/dataModel";
 import { normaliseCloudWebhook } from "../../convex/model/whatsapp/cloudWebhook";
+import { encryptSecrets } from "../../convex/model/whatsapp/secrets";
 import { setup, type T } from "./factories";
 import {
   APP_SECRET,
@@ -188,6 +189,47 @@ describe("POST /whatsapp/waha/<channel id>", () => {
       tenantId: w.tenantId,
       state: "pending",
     });
+  });
+
+  it("scopes dedupe keys by channel: another tenant's event with the same id is not a duplicate", async () => {
+    const { t, w } = await fresh();
+    const otherKey = "waha-hmac-key-of-another-tenant";
+    const other = await t.run(async (ctx) => {
+      const tenantId = await ctx.db.insert("tenants", {
+        name: "Beta",
+        currency: "USD",
+        timeZone: "UTC",
+        defaultCountry: "US",
+        slug: "beta",
+        createdBy: w.userId,
+        createdAt: 1,
+      });
+      const { _id, _creationTime, ...fields } = (await ctx.db.get("channels", w.wahaChannelId))!;
+      return await ctx.db.insert("channels", {
+        ...fields,
+        tenantId,
+        secrets: await encryptSecrets({ apiKey: "waha-api-key-beta", webhookHmacKey: otherKey }),
+      });
+    });
+    // The other tenant posts first, to its own channel, signing with its own key, the same event id.
+    expect((await postWaha(t, other, waha("message-text"), { key: otherKey })).status).toBe(200);
+    const response = await postWaha(t, w.wahaChannelId, waha("message-text"));
+    expect(await response.json()).toMatchObject({ stored: 1, duplicates: 0 });
+    // A redelivery on the same channel is still a duplicate.
+    expect(await (await postWaha(t, w.wahaChannelId, waha("message-text"))).json()).toMatchObject({
+      stored: 0,
+      duplicates: 1,
+    });
+    await settle(t);
+    const events = await rows(t, "webhookEvents");
+    expect(events.map((e) => [e.channelId, e.state]).sort()).toEqual(
+      [
+        [other, "done"],
+        [w.wahaChannelId, "done"],
+      ].sort(),
+    );
+    const messages = await rows(t, "messages");
+    expect(messages.map((m) => m.channelId).sort()).toEqual([other, w.wahaChannelId].sort());
   });
 
   it("answers 404 for anything but an enabled WAHA channel, and stores nothing", async () => {

@@ -6,8 +6,9 @@
  * 413 too large, 401 missing or wrong signature, 400 not the provider's envelope, 404 unknown
  * (or disabled) WAHA channel; bad input never gets a 5xx.
  *
- * Mutation side (`storeEvents`): each event is inserted under its dedupe key unless already
- * there, routed to its channel, and scheduled for processing. An event for a number no channel
+ * Mutation side (`storeEvents`): each event is routed to its channel, inserted under its dedupe
+ * key unless that channel already has it (keys are scoped by channel: WAHA event ids are only
+ * unique per server, and a tenant signs its own channel's webhooks, never another's), and scheduled for processing. An event for a number no channel
  * has is kept, as a dead letter saying so, for a platform admin to replay once the channel exists.
  */
 import { internal } from "../../_generated/api";
@@ -264,8 +265,8 @@ export function unroutedReason(event: WhatsAppEvent): string {
 export type StoreResult = { stored: number; duplicates: number; unrouted: number };
 
 /**
- * Stores each event once (by dedupe key; repeats, within this request or from earlier ones, are
- * no-ops), and returns the new events that need processing. Events nothing needs to be done for
+ * Stores each event once per channel (by dedupe key; repeats, within this request or from
+ * earlier ones, are no-ops), and returns the new events that need processing. Events nothing needs to be done for
  * ("unhandled") are stored as done.
  */
 export async function storeEvents(
@@ -286,7 +287,7 @@ export async function storeEvents(
     if (channel) touched.set(channel._id, channel);
     const existing = await ctx.db
       .query("webhookEvents")
-      .withIndex("by_dedupe", (q) => q.eq("dedupeKey", dedupeKey))
+      .withIndex("by_channel_dedupe", (q) => q.eq("channelId", channel?._id).eq("dedupeKey", dedupeKey))
       .first();
     if (existing) {
       result.duplicates += 1;
