@@ -3,7 +3,7 @@
 // happen) and, for admins, the webhook events behind them, the edit form and enable/disable.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useLocation } from "@remix-run/react";
-import { useMutation, useQuery } from "convex/react";
+import { useAction, useMutation, useQuery } from "convex/react";
 import { useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { MessageActivity, WebhookEvents } from "../components/channel-activity";
@@ -289,7 +289,7 @@ function EnableToggle({
 }
 
 function EditForm({ tenant, channel }: { tenant: TenantContext; channel: Channel }) {
-  const update = useMutation(api.channels.update);
+  const update = useAction(api.channels.update);
   return (
     <ChannelForm
       kind={channel.kind}

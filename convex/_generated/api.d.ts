@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as access from "../access.js";
 import type * as admin from "../admin.js";
 import type * as audit from "../audit.js";
 import type * as channels from "../channels.js";
@@ -41,6 +42,7 @@ import type * as model_whatsapp_process from "../model/whatsapp/process.js";
 import type * as model_whatsapp_secrets from "../model/whatsapp/secrets.js";
 import type * as model_whatsapp_signatures from "../model/whatsapp/signatures.js";
 import type * as model_whatsapp_status from "../model/whatsapp/status.js";
+import type * as model_whatsapp_verify from "../model/whatsapp/verify.js";
 import type * as model_whatsapp_wahaWebhook from "../model/whatsapp/wahaWebhook.js";
 import type * as providers_email from "../providers/email.js";
 import type * as providers_waha from "../providers/waha.js";
@@ -61,6 +63,7 @@ import type * as whatsappWebhooks from "../whatsappWebhooks.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  access: typeof access;
   admin: typeof admin;
   audit: typeof audit;
   channels: typeof channels;
@@ -89,6 +92,7 @@ declare const fullApi: ApiFromModules<{
   "model/whatsapp/secrets": typeof model_whatsapp_secrets;
   "model/whatsapp/signatures": typeof model_whatsapp_signatures;
   "model/whatsapp/status": typeof model_whatsapp_status;
+  "model/whatsapp/verify": typeof model_whatsapp_verify;
   "model/whatsapp/wahaWebhook": typeof model_whatsapp_wahaWebhook;
   "providers/email": typeof providers_email;
   "providers/waha": typeof providers_waha;

@@ -119,7 +119,7 @@ export async function seedDemo(options: {
   const channels = await client.query(api.channels.list, { tenantId });
   const cloud =
     channels.find((c) => c.kind === "cloud" && c.phoneNumberId === DEMO.cloud.phoneNumberId)?.channelId ??
-    (await client.mutation(api.channels.create, {
+    (await client.action(api.channels.create, {
       tenantId,
       channel: {
         kind: "cloud",
@@ -134,7 +134,7 @@ export async function seedDemo(options: {
   const waha =
     channels.find((c) => c.kind === "waha" && c.session === DEMO.waha.session && c.baseUrl === wahaBase)
       ?.channelId ??
-    (await client.mutation(api.channels.create, {
+    (await client.action(api.channels.create, {
       tenantId,
       channel: {
         kind: "waha",
