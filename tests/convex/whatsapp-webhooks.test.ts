@@ -120,6 +120,25 @@ describe("POST /whatsapp/cloud", () => {
     expect(await rows(t, "webhookEvents")).toHaveLength(0);
   });
 
+  it("refuses a signed body nested thousands of levels deep with 400, Cloud and WAHA alike", async () => {
+    const { t, w } = await fresh();
+    const deep = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
+    const cloudBody = `{"object":"whatsapp_business_account","entry":[{"id":"${PHONE_NUMBER_ID}","changes":[{"field":"account_update","value":{"x":${deep(100_000)}}}]}]}`;
+    const response = await postCloud(t, cloudBody);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: "malformed",
+      message: "The body nests arrays and objects deeper than 64 levels",
+    });
+    const wahaBody = `{"id":"evt_deep","timestamp":1717430400123,"session":"default","event":"presence.update","payload":${deep(100_000)}}`;
+    const wahaResponse = await postWaha(t, w.wahaChannelId, wahaBody);
+    expect(wahaResponse.status).toBe(400);
+    // Brackets inside strings are text, not nesting: this one is stored.
+    const bracketsInText = `{"object":"whatsapp_business_account","entry":[{"id":"${PHONE_NUMBER_ID}","changes":[{"field":"account_update","value":{"x":"${"[".repeat(1000)}"}}]}]}`;
+    expect((await postCloud(t, bracketsInText)).status).toBe(200);
+    expect(await rows(t, "webhookEvents")).toHaveLength(1);
+  });
+
   it("refuses bodies above 3 MB with 413, by Content-Length and by actual size", async () => {
     const { t } = await fresh();
     // A valid envelope padded past the limit (a big unknown field), correctly signed.

@@ -79,13 +79,46 @@ export async function readBodyLimited(
   return out;
 }
 
-/** UTF-8 JSON → value; MalformedPayloadError for anything else. */
+/**
+ * How deeply a webhook body may nest arrays and objects. Meta's and WAHA's payloads nest about
+ * ten levels; thousands of levels would overflow the stack of whatever walks the value later
+ * (serialising it, storing it) and turn bad input into a 500.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** UTF-8 JSON → value; MalformedPayloadError for anything else (also for nesting too deep). */
 export function parseJson(bytes: Uint8Array<ArrayBuffer>): unknown {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new MalformedPayloadError("The body is not UTF-8 text");
+  }
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new MalformedPayloadError(`The body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
   }
   try {
     return JSON.parse(text);
