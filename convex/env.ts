@@ -63,3 +63,11 @@ export function whatsappGraphUrl(): string {
 export function convexSiteUrl(): string | undefined {
   return optional("CONVEX_SITE_URL")?.replace(/\/+$/, "");
 }
+
+/**
+ * True on the embedded default (set by local/stack.ts and the tests): tenants' provider URLs may
+ * point at loopback and private addresses, where the simulator runs. Off by default (secure).
+ */
+export function allowPrivateProviderUrls(): boolean {
+  return optional("ALLOW_PRIVATE_PROVIDER_URLS") === "true";
+}

@@ -346,6 +346,65 @@ describe("the provider confirms the secrets before a channel is saved", () => {
   });
 });
 
+describe("WAHA addresses the backend must not call (SSRF)", () => {
+  it.each([
+    "http://169.254.169.254/latest/meta-data",
+    "http://localhost:6379",
+    "http://127.0.0.1:3000",
+    "http://2130706433/",
+    "http://0x7f.0.0.1/",
+    "http://10.0.0.5",
+    "http://172.16.0.1",
+    "http://192.168.1.10:3000",
+    "http://100.64.0.1",
+    "http://0.0.0.0:3000",
+    "http://224.0.0.1",
+    "http://[::1]:3000",
+    "http://[::ffff:127.0.0.1]",
+    "http://[::ffff:a9fe:a9fe]",
+    "http://[fd00:ec2::254]",
+    "http://[fe80::1]",
+    "http://metadata.google.internal",
+    "http://waha.localhost",
+    "http://printer.local",
+    "http://waha:3000",
+  ])("refuses %s when saving, on the address, without calling it", async (baseUrl) => {
+    const { t, admin, tenantId } = await world();
+    const error = await expectCode(
+      admin.action(api.channels.create, { tenantId, channel: waha({ baseUrl }) }),
+      "INVALID",
+      "baseUrl",
+    );
+    expect(error.message).toContain("Switchboard does not call this address");
+    expect(providers.calls).toEqual([]);
+    expect(await t.run((ctx) => ctx.db.query("channels").collect())).toEqual([]);
+  });
+
+  it("refuses a stored private address when calling, and allows private addresses on the embedded default", async () => {
+    const { t, admin, tenantId } = await world();
+    vi.stubEnv("ALLOW_PRIVATE_PROVIDER_URLS", "true");
+    providers.session("http://127.0.0.1:3000", "default", API_KEY);
+    const channelId = await admin.action(api.channels.create, {
+      tenantId,
+      channel: waha({ baseUrl: "http://127.0.0.1:3000" }),
+    });
+    expect((await stored(t, channelId)).baseUrl).toBe("http://127.0.0.1:3000");
+    // The same deployment without the switch: the stored address is not called.
+    vi.stubEnv("ALLOW_PRIVATE_PROVIDER_URLS", "");
+    const calls = providers.calls.length;
+    await expectCode(
+      admin.action(api.channels.update, {
+        tenantId,
+        channelId,
+        channel: waha({ baseUrl: "http://127.0.0.1:3000", apiKey: "waha-api-key-rotated-5d5d" }),
+      }),
+      "INVALID",
+      "baseUrl",
+    );
+    expect(providers.calls.length).toBe(calls);
+  });
+});
+
 describe("phone-number conflicts, resolved by a platform admin", () => {
   it("releases a squatted number (both workspaces' logs say so) so its owner can connect it, or gives it to a channel", async () => {
     vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");

@@ -70,7 +70,7 @@ beforeEach(async () => {
     knobs: { statusDelaysMs: { sent: 5, delivered: 10, read: 15 } },
   });
   cloud = { graphUrl: sim.graphUrl, ...NUMBER };
-  waha = { baseUrl: sim.url, apiKey: SESSION.apiKey, session: SESSION.session };
+  waha = { baseUrl: sim.url, apiKey: SESSION.apiKey, session: SESSION.session, allowPrivateTargets: true };
 });
 
 afterEach(async () => {
@@ -302,7 +302,12 @@ describe("checking a channel's secrets before it is saved (model/whatsapp/verify
   });
 
   it("accepts a WAHA session only when the server has it and takes the key", async () => {
-    const check = { baseUrl: sim.url, session: SESSION.session, apiKey: SESSION.apiKey };
+    const check = {
+      baseUrl: sim.url,
+      session: SESSION.session,
+      apiKey: SESSION.apiKey,
+      allowPrivateTargets: true,
+    };
     expect(await Verify.verifyWahaSession(check)).toMatchObject({ status: "WORKING" });
     await expect(Verify.verifyWahaSession({ ...check, apiKey: "wrong-key" })).rejects.toMatchObject({
       data: { code: "INVALID", field: "apiKey" },
@@ -482,6 +487,20 @@ describe("WAHA adapter", () => {
       ok: true,
       session: { name: "default", status: "SCAN_QR_CODE", engine: "WEBJS" },
     });
+  });
+
+  it("refuses to call a private address unless allowed, without making the call", async () => {
+    const before = sim.state.apiCalls.length;
+    const result = await Waha.sessionStatus({ ...waha, allowPrivateTargets: false });
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        class: "auth",
+        action: "stop_channel",
+        message: `Refused to call ${sim.url}: a loopback address`,
+      },
+    });
+    expect(sim.state.apiCalls.length).toBe(before);
   });
 
   it("classifies WAHA's errors", async () => {

@@ -7,7 +7,8 @@
 import { v, type Infer, type Validator } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
-import { convexSiteUrl } from "../../env";
+import { allowPrivateProviderUrls, convexSiteUrl } from "../../env";
+import { refusedTarget } from "../../providers/outboundUrls";
 import {
   vChannelKind,
   vErrorClass,
@@ -179,7 +180,16 @@ export function normalizeBaseUrl(input: string): string {
     );
   }
   if (url.search || url.hash) fail("INVALID", "Leave out the ?query and #fragment", "baseUrl");
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  const normalized = `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  const refused = refusedTarget(normalized, { allowPrivate: allowPrivateProviderUrls() });
+  if (refused) {
+    fail(
+      "INVALID",
+      `Switchboard does not call this address: ${refused}. Enter the WAHA server's public address`,
+      "baseUrl",
+    );
+  }
+  return normalized;
 }
 
 function cleanSession(input: string): string {

@@ -8,7 +8,8 @@
 import * as Cloud from "../../providers/whatsappCloud";
 import * as Waha from "../../providers/waha";
 import type { ProviderError } from "../../providers/whatsappErrors";
-import { whatsappGraphUrl } from "../../env";
+import { allowPrivateProviderUrls, whatsappGraphUrl } from "../../env";
+import { refusedTarget } from "../../providers/outboundUrls";
 import { fail } from "../errors";
 
 const TIMEOUT_MS = 10_000;
@@ -25,6 +26,7 @@ export type WahaCheck = {
   session: string;
   apiKey: string;
   fetch?: typeof fetch;
+  allowPrivateTargets?: boolean;
 };
 
 function unreachable(error: ProviderError): boolean {
@@ -61,6 +63,8 @@ export async function verifyCloudNumber(check: CloudCheck): Promise<Cloud.CloudP
 
 /** The session's status as the WAHA server reports it to this key; throws INVALID otherwise. */
 export async function verifyWahaSession(check: WahaCheck): Promise<Waha.WahaSessionStatus> {
+  const refused = refusedTarget(check.baseUrl, { allowPrivate: check.allowPrivateTargets === true });
+  if (refused) fail("INVALID", `Switchboard does not call this address: ${refused}`, "baseUrl");
   const result = await Waha.sessionStatus({ ...check, timeoutMs: TIMEOUT_MS });
   if (result.ok) return result.session;
   const error = result.error;
@@ -88,6 +92,6 @@ export async function verifyWithProvider(
     });
     return {};
   }
-  const session = await verifyWahaSession(check);
+  const session = await verifyWahaSession({ ...check, allowPrivateTargets: allowPrivateProviderUrls() });
   return { wahaStatus: session.status };
 }
