@@ -247,6 +247,11 @@ export default defineSchema({
     phone: v.optional(v.string()),
     createdAt: v.number(),
     lastInboundAt: v.optional(v.number()),
+    /**
+     * Set when this contact was merged into another: lookups follow it while its history moves
+     * over in the background (model/whatsapp/contacts.ts); the row goes once everything moved.
+     */
+    mergedInto: v.optional(v.id("contacts")),
   }).index("by_tenant_phone", ["tenantId", "phone"]),
 
   contactAliases: defineTable({

@@ -7,6 +7,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalMutation, internalQuery } from "./functions";
 import type { KeyedEvent } from "./model/whatsapp/events";
+import * as Contacts from "./model/whatsapp/contacts";
 import * as Ingest from "./model/whatsapp/ingest";
 import * as Process from "./model/whatsapp/process";
 import { vChannelKind } from "./schema";
@@ -79,6 +80,25 @@ export const apply = internalMutation({
   returns: v.null(),
   handler: async (ctx, { eventId }) => {
     await Process.apply(ctx, eventId);
+    return null;
+  },
+});
+
+/**
+ * Moves a merged contact's conversations and messages to the contact it was merged into, one
+ * bounded batch per run, scheduling the next until done (model/whatsapp/contacts.ts).
+ */
+export const moveContactHistory = internalMutation({
+  args: {
+    from: v.id("contacts"),
+    to: v.id("contacts"),
+    conversationId: v.optional(v.id("conversations")),
+    cursor: v.optional(v.union(v.string(), v.null())),
+  },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const next = await Contacts.moveHistory(ctx, args);
+    if (next) await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.moveContactHistory, next);
     return null;
   },
 });

@@ -45,6 +45,7 @@ import type * as model_whatsapp_status from "../model/whatsapp/status.js";
 import type * as model_whatsapp_verify from "../model/whatsapp/verify.js";
 import type * as model_whatsapp_wahaWebhook from "../model/whatsapp/wahaWebhook.js";
 import type * as providers_email from "../providers/email.js";
+import type * as providers_outboundUrls from "../providers/outboundUrls.js";
 import type * as providers_waha from "../providers/waha.js";
 import type * as providers_whatsappCloud from "../providers/whatsappCloud.js";
 import type * as providers_whatsappErrors from "../providers/whatsappErrors.js";
@@ -95,6 +96,7 @@ declare const fullApi: ApiFromModules<{
   "model/whatsapp/verify": typeof model_whatsapp_verify;
   "model/whatsapp/wahaWebhook": typeof model_whatsapp_wahaWebhook;
   "providers/email": typeof providers_email;
+  "providers/outboundUrls": typeof providers_outboundUrls;
   "providers/waha": typeof providers_waha;
   "providers/whatsappCloud": typeof providers_whatsappCloud;
   "providers/whatsappErrors": typeof providers_whatsappErrors;
