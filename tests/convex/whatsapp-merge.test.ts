@@ -77,12 +77,7 @@ describe("merging a contact with a long history", () => {
     // The message is stored, not dead-lettered; lookups already lead to the surviving contact.
     const events = await rows(t, "webhookEvents");
     expect(events.map((e) => e.state)).toEqual(["done", "done", "done"]);
-    const linking = await t.run((ctx) =>
-      ctx.db
-        .query("messages")
-        .filter((q) => q.eq(q.field("text"), "Mi número es este"))
-        .collect(),
-    );
+    const linking = (await rows(t, "messages")).filter((m) => m.text === "Mi número es este");
     expect(linking.map((m) => m.contactId)).toEqual([phoneContact._id]);
     expect((await t.run((ctx) => ctx.db.get("contacts", lidContact._id)))?.mergedInto).toBe(phoneContact._id);
     expect(new Set((await rows(t, "contactAliases")).map((a) => a.contactId))).toEqual(
