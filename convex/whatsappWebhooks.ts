@@ -79,7 +79,11 @@ export const apply = internalMutation({
   args: { eventId: v.id("webhookEvents") },
   returns: v.null(),
   handler: async (ctx, { eventId }) => {
-    await Process.apply(ctx, eventId);
+    try {
+      await Process.apply(ctx, eventId);
+    } catch (error) {
+      throw Process.markPermanent(error);
+    }
     return null;
   },
 });

@@ -21,7 +21,11 @@ import {
 } from "./whatsapp-helpers";
 
 /** Makes processing crash (after it has already written the contact) while `remaining` > 0. */
-const fault = vi.hoisted(() => ({ remaining: 0, crashes: 0 }));
+const fault = vi.hoisted(() => ({
+  remaining: 0,
+  crashes: 0,
+  error: (): Error => new Error("simulated crash: the database went away"),
+}));
 vi.mock("../../convex/model/whatsapp/contacts", async (importOriginal) => {
   const original = await importOriginal<typeof import("../../convex/model/whatsapp/contacts")>();
   return {
@@ -30,7 +34,7 @@ vi.mock("../../convex/model/whatsapp/contacts", async (importOriginal) => {
       if (fault.remaining > 0) {
         fault.remaining -= 1;
         fault.crashes += 1;
-        throw new Error("simulated crash: the database went away");
+        throw fault.error();
       }
       return await original.upsertConversation(...args);
     },
@@ -44,6 +48,7 @@ beforeEach(() => {
   vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
   fault.remaining = 0;
   fault.crashes = 0;
+  fault.error = () => new Error("simulated crash: the database went away");
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -70,6 +75,90 @@ async function only(t: T) {
   expect(events).toHaveLength(1);
   return events[0];
 }
+
+describe("retrying only what retrying can fix", () => {
+  it("dead-letters a bug at once, with the reason, and schedules no retry", async () => {
+    const { t } = setup();
+    await world(t);
+    fault.remaining = 1;
+    fault.error = () => new TypeError("Cannot read properties of undefined (reading 'waId')");
+    await postCloud(t, cloud("message-text"));
+    await runDue(t);
+    const dead = await only(t);
+    expect(dead).toMatchObject({ state: "dead", attempts: 1 });
+    expect(dead.lastError).toMatch(
+      /^not retried \(a bug in processing\): TypeError: Cannot read properties of undefined/,
+    );
+    expect(await pendingDelays(t)).toEqual([]);
+    expect(await rows(t, "messages")).toHaveLength(0);
+  });
+
+  it("dead-letters an event whose channel was deleted at once", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    await postCloud(t, cloud("message-text"));
+    await t.run((ctx) => ctx.db.delete("channels", w.cloudChannelId));
+    await runDue(t);
+    const dead = await only(t);
+    expect(dead).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError: `unrouted: channel ${w.cloudChannelId} no longer exists`,
+    });
+    expect(await pendingDelays(t)).toEqual([]);
+  });
+
+  it("dead-letters an event processing does not understand at once", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    const eventId = await t.run((ctx) =>
+      ctx.db.insert("webhookEvents", {
+        provider: "cloud",
+        dedupeKey: "cloud:msg:wamid.NOBODY",
+        channelId: w.cloudChannelId,
+        tenantId: w.tenantId,
+        kind: "message",
+        event: {
+          kind: "message",
+          provider: "cloud",
+          phoneNumberId: PHONE_NUMBER_ID,
+          messageId: "wamid.NOBODY",
+          from: {},
+          timestamp: 1717430400000,
+          type: "text",
+          text: "From nobody",
+        },
+        state: "pending",
+        attempts: 0,
+        receivedAt: Date.now(),
+      }),
+    );
+    await t.mutation(internal.whatsappWebhooks.process, { eventId });
+    expect(await only(t)).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError:
+        "not retried (the event cannot be processed): The event names no contact identifier",
+    });
+    expect(await pendingDelays(t)).toEqual([]);
+  });
+
+  it("retries a transient failure (a write conflict) with backoff", async () => {
+    const { t } = setup();
+    await world(t);
+    fault.remaining = 1;
+    fault.error = () =>
+      new Error(
+        'Documents read from or written to the "conversations" table changed while this mutation was being run and on every subsequent retry.',
+      );
+    await postCloud(t, cloud("message-text"));
+    await runDue(t);
+    expect(await only(t)).toMatchObject({ state: "retrying", attempts: 1 });
+    expect(await pendingDelays(t)).toEqual([1_000]);
+    await runDue(t, 1_000);
+    expect(await only(t)).toMatchObject({ state: "done" });
+  });
+});
 
 describe("a processing crash", () => {
   it("rolls back what it wrote, retries after 1 s, and loses nothing", async () => {
@@ -304,7 +393,11 @@ describe("dead letters", () => {
     });
     await settle(t);
     const dead = await only(t);
-    expect(dead).toMatchObject({ state: "dead", lastError: "The event names no contact identifier" });
+    expect(dead).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError: "not retried (the event cannot be processed): The event names no contact identifier",
+    });
     await t.run((ctx) =>
       ctx.db.patch("webhookEvents", dead._id, {
         event: { ...poison, from: { waId: "34600000001", phone: "+34600000001" } },

@@ -14,6 +14,7 @@ import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import type { WhatsAppParty } from "./events";
+import { PermanentEventError } from "./payload";
 
 type AliasKind = Doc<"contactAliases">["kind"];
 
@@ -39,7 +40,7 @@ export async function upsertContact(
   options: { inbound: boolean },
 ): Promise<Id<"contacts">> {
   const aliases = aliasesOf(party);
-  if (aliases.length === 0) throw new Error("The event names no contact identifier");
+  if (aliases.length === 0) throw new PermanentEventError("The event names no contact identifier");
   const found = new Map<Id<"contacts">, Doc<"contacts">>();
   const present = new Set<string>();
   for (const alias of aliases) {
