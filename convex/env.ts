@@ -71,3 +71,13 @@ export function convexSiteUrl(): string | undefined {
 export function allowPrivateProviderUrls(): boolean {
   return optional("ALLOW_PRIVATE_PROVIDER_URLS") === "true";
 }
+
+/** Days a processed webhook event is kept (WEBHOOK_EVENT_RETENTION_DAYS, default 30; at least 1). */
+export function webhookEventRetentionDays(): number {
+  const raw = optional("WEBHOOK_EVENT_RETENTION_DAYS");
+  const days = raw === undefined ? 30 : Number(raw);
+  if (!Number.isFinite(days) || days < 1) {
+    throw new Error(`WEBHOOK_EVENT_RETENTION_DAYS must be a number of days, at least 1 (it is "${raw}")`);
+  }
+  return days;
+}

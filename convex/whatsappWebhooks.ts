@@ -5,6 +5,7 @@
  */
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
+import { webhookEventRetentionDays } from "./env";
 import { internalMutation, internalQuery } from "./functions";
 import type { KeyedEvent } from "./model/whatsapp/events";
 import * as Contacts from "./model/whatsapp/contacts";
@@ -106,6 +107,24 @@ export const moveContactHistory = internalMutation({
     return null;
   },
 });
+
+/**
+ * Retention (hourly cron): deletes processed webhook events older than
+ * WEBHOOK_EVENT_RETENTION_DAYS (default 30), a bounded batch per run, scheduling the next batch
+ * while more are due. Dead letters stay until handled. `now` is for tests and operators.
+ */
+export const pruneEvents = internalMutation({
+  args: { now: v.optional(v.number()) },
+  returns: v.object({ deleted: v.number(), more: v.boolean() }),
+  handler: async (ctx, { now }) => {
+    const at = now ?? Date.now();
+    const result = await Ingest.pruneProcessed(ctx, at - webhookEventRetentionDays() * DAY_MS);
+    if (result.more) await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.pruneEvents, { now: at });
+    return result;
+  },
+});
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The enabled WAHA channel a webhook URL names, with its encrypted secrets (for the HMAC key). */
 export const wahaChannel = internalQuery({

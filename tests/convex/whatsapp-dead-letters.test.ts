@@ -137,8 +137,7 @@ describe("retrying only what retrying can fix", () => {
     expect(await only(t)).toMatchObject({
       state: "dead",
       attempts: 1,
-      lastError:
-        "not retried (the event cannot be processed): The event names no contact identifier",
+      lastError: "not retried (the event cannot be processed): The event names no contact identifier",
     });
     expect(await pendingDelays(t)).toEqual([]);
   });
@@ -409,5 +408,64 @@ describe("dead letters", () => {
     expect(await rows(t, "messages")).toEqual([
       expect.objectContaining({ providerMessageId: "wamid.POISON" }),
     ]);
+  });
+});
+
+describe("retention of webhook events", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+
+  async function seed(t: T, w: { cloudChannelId: Id<"channels"> }, receivedAt: number, state: string, n = 1) {
+    await t.run(async (ctx) => {
+      for (let i = 0; i < n; i++) {
+        await ctx.db.insert("webhookEvents", {
+          provider: "cloud",
+          dedupeKey: `cloud:unhandled:${state}:${receivedAt}:${i}`,
+          channelId: w.cloudChannelId,
+          kind: "unhandled",
+          event: { kind: "unhandled", provider: "cloud", field: "x", timestamp: receivedAt, raw: "{}" },
+          state: state as "done" | "dead" | "pending" | "retrying",
+          attempts: 0,
+          receivedAt,
+        });
+      }
+    });
+  }
+
+  it("deletes processed events older than the retention period in bounded batches, and keeps dead letters", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    const now = Date.UTC(2024, 6, 1);
+    await seed(t, w, now - 31 * DAY, "done", 1_200); // more than two batches
+    await seed(t, w, now - 29 * DAY, "done");
+    await seed(t, w, now - 90 * DAY, "dead");
+    await seed(t, w, now - 90 * DAY, "retrying");
+
+    const first = await t.mutation(internal.whatsappWebhooks.pruneEvents, { now });
+    expect(first).toEqual({ deleted: 500, more: true });
+    await settle(t); // the following batches were scheduled
+    const left = await rows(t, "webhookEvents");
+    expect(left.map((e) => [e.state, Math.round((now - e.receivedAt) / DAY)]).sort()).toEqual([
+      ["dead", 90],
+      ["done", 29],
+      ["retrying", 90],
+    ]);
+  });
+
+  it("reads the period from WEBHOOK_EVENT_RETENTION_DAYS and refuses a nonsensical one", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    const now = Date.UTC(2024, 6, 1);
+    await seed(t, w, now - 8 * DAY, "done");
+    await seed(t, w, now - 6 * DAY, "done");
+    vi.stubEnv("WEBHOOK_EVENT_RETENTION_DAYS", "7");
+    expect(await t.mutation(internal.whatsappWebhooks.pruneEvents, { now })).toEqual({
+      deleted: 1,
+      more: false,
+    });
+    vi.stubEnv("WEBHOOK_EVENT_RETENTION_DAYS", "0");
+    await expect(t.mutation(internal.whatsappWebhooks.pruneEvents, { now })).rejects.toThrow(
+      /WEBHOOK_EVENT_RETENTION_DAYS must be a number of days/,
+    );
+    expect(await rows(t, "webhookEvents")).toHaveLength(1);
   });
 });

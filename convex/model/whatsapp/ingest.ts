@@ -353,3 +353,27 @@ export async function storeEvents(
   }
   return { ...result, toProcess };
 }
+
+// ---------------------------------------------------------------- retention
+
+export const PRUNE_BATCH = 500;
+
+/**
+ * Deletes up to `batch` processed events received before `cutoff`, oldest first; says whether
+ * more are left. Dead letters, and events still pending or retrying, are never deleted here.
+ * (Latest-wins checks for template, quality and session events compare against processed events;
+ * an event older than the retention period arriving after its successor was deleted is too
+ * late for any provider's redelivery window.)
+ */
+export async function pruneProcessed(
+  ctx: MutationCtx,
+  cutoff: number,
+  batch = PRUNE_BATCH,
+): Promise<{ deleted: number; more: boolean }> {
+  const old = await ctx.db
+    .query("webhookEvents")
+    .withIndex("by_state_received", (q) => q.eq("state", "done").lt("receivedAt", cutoff))
+    .take(batch);
+  for (const row of old) await ctx.db.delete("webhookEvents", row._id);
+  return { deleted: old.length, more: old.length === batch };
+}
