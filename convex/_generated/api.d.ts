@@ -53,6 +53,7 @@ import type * as system from "../system.js";
 import type * as tenants from "../tenants.js";
 import type * as users from "../users.js";
 import type * as version from "../version.js";
+import type * as whatsappHttp from "../whatsappHttp.js";
 import type * as whatsappWebhooks from "../whatsappWebhooks.js";
 
 /**
@@ -104,6 +105,7 @@ declare const fullApi: ApiFromModules<{
   tenants: typeof tenants;
   users: typeof users;
   version: typeof version;
+  whatsappHttp: typeof whatsappHttp;
   whatsappWebhooks: typeof whatsappWebhooks;
 }>;
 export declare const api: FilterApi<
