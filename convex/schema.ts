@@ -1,5 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
+import { vWhatsAppEvent } from "./model/whatsapp/events";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -222,9 +223,9 @@ export default defineSchema({
     dedupeKey: v.string(),
     channelId: v.optional(v.id("channels")),
     tenantId: v.optional(v.id("tenants")),
-    /** The normalised event (model/whatsapp/events.ts). */
+    /** The normalised event (model/whatsapp/events.ts), and its kind for indexes. */
     kind: v.string(),
-    event: v.any(),
+    event: vWhatsAppEvent,
     state: vWebhookState,
     attempts: v.number(),
     lastError: v.optional(v.string()),

@@ -7,7 +7,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { webhookEventRetentionDays } from "./env";
 import { internalMutation, internalQuery } from "./functions";
-import type { KeyedEvent } from "./model/whatsapp/events";
+import { vKeyedEvent } from "./model/whatsapp/events";
 import * as Contacts from "./model/whatsapp/contacts";
 import * as Ingest from "./model/whatsapp/ingest";
 import * as Process from "./model/whatsapp/process";
@@ -22,15 +22,11 @@ export const ingest = internalMutation({
     provider: vChannelKind,
     /** Set for WAHA, whose URL names the channel; Cloud events are routed by phone_number_id. */
     channelId: v.optional(v.id("channels")),
-    events: v.array(v.object({ dedupeKey: v.string(), event: v.any() })),
+    events: v.array(vKeyedEvent),
   },
   returns: v.object({ stored: v.number(), duplicates: v.number(), unrouted: v.number() }),
   handler: async (ctx, args) => {
-    const { toProcess, ...result } = await Ingest.storeEvents(
-      ctx,
-      { ...args, events: args.events as KeyedEvent[] },
-      Date.now(),
-    );
+    const { toProcess, ...result } = await Ingest.storeEvents(ctx, args, Date.now());
     if (toProcess.length <= SCHEDULE_DIRECTLY) {
       for (const eventId of toProcess)
         await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.process, { eventId });

@@ -377,13 +377,13 @@ describe("dead letters", () => {
     const w = await world(t);
     const root = await signUp(as, "root@platform.test");
     const poison = {
-      kind: "message",
-      provider: "cloud",
+      kind: "message" as const,
+      provider: "cloud" as const,
       phoneNumberId: PHONE_NUMBER_ID,
       messageId: "wamid.POISON",
       from: {},
       timestamp: 1717430400000,
-      type: "text",
+      type: "text" as const,
       text: "who am I?",
     };
     await t.mutation(internal.whatsappWebhooks.ingest, {

@@ -1,5 +1,6 @@
 /** The webhook routes (answers, what is stored) and what processing makes of each event. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { normaliseCloudWebhook } from "../../convex/model/whatsapp/cloudWebhook";
 import { encryptSecrets } from "../../convex/model/whatsapp/secrets";
@@ -192,6 +193,34 @@ describe("POST /whatsapp/cloud", () => {
     vi.advanceTimersByTime(2_000);
     await postCloud(t, cloud("message-video"));
     expect(await lastWebhookAt()).toBe(t0 + 5_000);
+  });
+});
+
+describe("the internal event shape is validated at the boundary", () => {
+  it("refuses an event that is not a WhatsAppEvent, in the storing mutation and in the table", async () => {
+    const { t } = await fresh();
+    await expect(
+      t.mutation(internal.whatsappWebhooks.ingest, {
+        provider: "cloud",
+        // @ts-expect-error -- a message without id, sender or time
+        events: [{ dedupeKey: "cloud:msg:x", event: { kind: "message", provider: "cloud" } }],
+      }),
+    ).rejects.toThrow(/Validator error|does not match/);
+    await expect(
+      t.run((ctx) =>
+        ctx.db.insert("webhookEvents", {
+          provider: "cloud",
+          dedupeKey: "cloud:bogus",
+          kind: "bogus",
+          // @ts-expect-error -- no such kind
+          event: { kind: "bogus" },
+          state: "pending",
+          attempts: 0,
+          receivedAt: 1,
+        }),
+      ),
+    ).rejects.toThrow();
+    expect(await rows(t, "webhookEvents")).toHaveLength(0);
   });
 });
 

@@ -62,7 +62,7 @@ export class UnroutedEventError extends Error {
 export async function apply(ctx: MutationCtx, eventId: Id<"webhookEvents">): Promise<void> {
   const row = await ctx.db.get("webhookEvents", eventId);
   if (!row || row.state === "done") return;
-  const event = row.event as WhatsAppEvent;
+  const event = row.event;
   const channel = await channelOf(ctx, row, event);
   switch (event.kind) {
     case "message":
@@ -307,7 +307,7 @@ async function superseded(
     .take(500);
   return others.some((other) => {
     if (other._id === row._id || other.state !== "done") return false;
-    const event = other.event as WhatsAppEvent;
+    const event = other.event;
     if (!sameSubject(event) || !("timestamp" in event)) return false;
     return event.timestamp > timestamp || (event.timestamp === timestamp && other.dedupeKey > row.dedupeKey);
   });
