@@ -1,6 +1,7 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
+import type { ActionCtx } from "./_generated/server";
 import {
   internalAction,
   internalMutation,
@@ -13,7 +14,7 @@ import {
 } from "./functions";
 import { fail } from "./model/errors";
 import * as Channels from "./model/whatsapp/channels";
-import { verifyWithProvider } from "./model/whatsapp/verify";
+import { readHealth, verifyWithProvider } from "./model/whatsapp/verify";
 
 /** The workspace's WhatsApp channels with their health; secrets appear only as last-four hints. */
 export const list = tenantQuery({
@@ -139,6 +140,59 @@ export const recentEvents = tenantQuery({
   args: { channelId: v.id("channels") },
   returns: v.array(Channels.vWebhookEventItem),
   handler: (ctx, { channelId }) => Channels.recentEvents(ctx, ctx.tenant._id, channelId),
+});
+
+// ---------------------------------------------------------------- health from the provider
+
+const vRefreshResult = v.object({ ok: v.boolean(), message: v.union(v.string(), v.null()) });
+
+/** Asks the channel's provider for its health now (WAHA session status; Cloud quality and tier) and stores it. */
+async function refresh(
+  ctx: ActionCtx,
+  channelId: Id<"channels">,
+  tenantId?: Id<"tenants">,
+): Promise<{ ok: boolean; message: string | null }> {
+  const check = await ctx.runQuery(internal.channels.healthCheck, { channelId, tenantId });
+  if (!check) return { ok: false, message: "The channel's secrets cannot be read; enter them again" };
+  const health = await readHealth(check);
+  if (!health.ok) return { ok: false, message: health.message };
+  await ctx.runMutation(internal.channels.recordHealth, { channelId, update: health.update });
+  return { ok: true, message: null };
+}
+
+/** The channel page's "Refresh status": the provider's view of the channel, now. */
+export const refreshStatus = tenantAction({
+  role: "viewer",
+  args: { channelId: v.id("channels") },
+  returns: vRefreshResult,
+  handler: (ctx, { channelId }) => refresh(ctx, channelId, ctx.actor.tenantId),
+});
+
+/** Scheduled when a channel is enabled. */
+export const refreshHealth = internalAction({
+  args: { channelId: v.id("channels") },
+  returns: vRefreshResult,
+  handler: (ctx, { channelId }) => refresh(ctx, channelId),
+});
+
+export const healthCheck = internalQuery({
+  args: { channelId: v.id("channels"), tenantId: v.optional(v.id("tenants")) },
+  returns: v.union(v.null(), Channels.vProviderCheck),
+  handler: async (ctx, { channelId, tenantId }) => {
+    const channel = tenantId
+      ? await Channels.channelOf(ctx, tenantId, channelId)
+      : await ctx.db.get("channels", channelId);
+    return channel ? await Channels.healthCheckOf(channel) : null;
+  },
+});
+
+export const recordHealth = internalMutation({
+  args: { channelId: v.id("channels"), update: Channels.vHealthUpdate },
+  returns: v.null(),
+  handler: async (ctx, { channelId, update }) => {
+    await Channels.recordHealth(ctx, channelId, update);
+    return null;
+  },
 });
 
 // ---------------------------------------------------------------- number conflicts (platform admins)

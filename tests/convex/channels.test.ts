@@ -405,6 +405,41 @@ describe("WAHA addresses the backend must not call (SSRF)", () => {
   });
 });
 
+describe("the provider's view of a channel's health", () => {
+  it("stores the WAHA session's status when the channel is connected, refreshed on demand and on enabling", async () => {
+    const { t, admin, tenantId, w } = await world();
+    const channelId = await admin.action(api.channels.create, { tenantId, channel: waha() });
+    const health = async () =>
+      (await w.viewerA.client.query(api.channels.get, { tenantId, channelId })).health;
+    expect((await health()).wahaStatus).toBe("WORKING");
+
+    // Anyone in the workspace may ask again from the channel's page.
+    providers.session("https://waha.acme.test", "default", API_KEY, "SCAN_QR_CODE");
+    expect(await w.viewerA.client.action(api.channels.refreshStatus, { tenantId, channelId })).toEqual({
+      ok: true,
+      message: null,
+    });
+    expect((await health()).wahaStatus).toBe("SCAN_QR_CODE");
+
+    // Enabling a disabled channel asks at once.
+    await admin.mutation(api.channels.setEnabled, { tenantId, channelId, enabled: false });
+    providers.session("https://waha.acme.test", "default", API_KEY, "STOPPED");
+    await admin.mutation(api.channels.setEnabled, { tenantId, channelId, enabled: true });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect((await health()).wahaStatus).toBe("STOPPED");
+  });
+
+  it("says why the status could not be read, and keeps the last one", async () => {
+    const { t, admin, tenantId } = await world();
+    const channelId = await admin.action(api.channels.create, { tenantId, channel: waha() });
+    await t.run((ctx) => ctx.db.patch("channels", channelId, { session: "vanished" }));
+    const result = await admin.action(api.channels.refreshStatus, { tenantId, channelId });
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain("The WAHA server did not answer");
+    expect((await stored(t, channelId)).wahaStatus).toBe("WORKING");
+  });
+});
+
 describe("phone-number conflicts, resolved by a platform admin", () => {
   it("releases a squatted number (both workspaces' logs say so) so its owner can connect it, or gives it to a channel", async () => {
     vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");

@@ -89,6 +89,7 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   },
   "channels:setEnabled": { role: "admin", args: (w) => ({ channelId: w.channelA, enabled: false }) },
   "channels:activity": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
+  "channels:refreshStatus": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
   "channels:recentEvents": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
 };
 

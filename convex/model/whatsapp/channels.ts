@@ -5,6 +5,7 @@
  * and the names — never the values — of the secrets that changed.
  */
 import { v, type Infer, type Validator } from "convex/values";
+import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { allowPrivateProviderUrls, convexSiteUrl } from "../../env";
@@ -642,6 +643,8 @@ export async function setEnabled(
   const channel = await channelOf(ctx, actor.tenant._id, channelId);
   if (channel.enabled === enabled) return;
   await ctx.db.patch("channels", channel._id, { enabled });
+  // Whatever happened to the session or number while it was off, the page shows it now.
+  if (enabled) await ctx.scheduler.runAfter(0, internal.channels.refreshHealth, { channelId: channel._id });
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
     actor: actor.user,
@@ -806,4 +809,38 @@ export async function reassignPhoneNumber(
     },
   });
   return { phoneNumberId, released, assignedTo };
+}
+
+// ---------------------------------------------------------------- health from the provider
+
+/** What a channel's provider is asked for its health, with the channel's own secrets. */
+export async function healthCheckOf(channel: Doc<"channels">): Promise<ProviderCheck | null> {
+  let secrets: ChannelSecrets;
+  try {
+    secrets = await decryptSecrets(channel.secrets);
+  } catch {
+    return null;
+  }
+  return checkOf(fieldsOf(channel), secrets);
+}
+
+export const vHealthUpdate = v.object({
+  wahaStatus: v.optional(v.string()),
+  qualityRating: v.optional(v.string()),
+  messagingTier: v.optional(v.string()),
+});
+export type HealthUpdate = Infer<typeof vHealthUpdate>;
+
+/** Stores what the provider said about the channel's health (only fields of its kind, only changes). */
+export async function recordHealth(ctx: MutationCtx, channelId: Id<"channels">, update: HealthUpdate) {
+  const channel = await ctx.db.get("channels", channelId);
+  if (!channel) return;
+  const patch: Partial<Doc<"channels">> = {};
+  if (channel.kind === "waha" && update.wahaStatus && update.wahaStatus !== channel.wahaStatus)
+    patch.wahaStatus = update.wahaStatus;
+  if (channel.kind === "cloud" && update.qualityRating && update.qualityRating !== channel.qualityRating)
+    patch.qualityRating = update.qualityRating;
+  if (channel.kind === "cloud" && update.messagingTier && update.messagingTier !== channel.messagingTier)
+    patch.messagingTier = update.messagingTier;
+  if (Object.keys(patch).length) await ctx.db.patch("channels", channel._id, patch);
 }

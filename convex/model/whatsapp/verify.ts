@@ -95,3 +95,35 @@ export async function verifyWithProvider(
   const session = await verifyWahaSession({ ...check, allowPrivateTargets: allowPrivateProviderUrls() });
   return { wahaStatus: session.status };
 }
+
+/** The channel's health as its provider reports it now, or why it could not be read. */
+export async function readHealth(
+  check: { kind: "cloud"; phoneNumberId: string; accessToken: string } | ({ kind: "waha" } & WahaCheck),
+): Promise<
+  | { ok: true; update: { wahaStatus?: string; qualityRating?: string; messagingTier?: string } }
+  | { ok: false; message: string }
+> {
+  if (check.kind === "cloud") {
+    const result = await Cloud.getPhoneNumber({
+      graphUrl: whatsappGraphUrl(),
+      phoneNumberId: check.phoneNumberId,
+      accessToken: check.accessToken,
+      timeoutMs: TIMEOUT_MS,
+    });
+    if (!result.ok) return { ok: false, message: `Meta did not answer: ${result.error.message}` };
+    return {
+      ok: true,
+      update: {
+        qualityRating: result.phoneNumber.qualityRating,
+        messagingTier: result.phoneNumber.messagingLimitTier,
+      },
+    };
+  }
+  const result = await Waha.sessionStatus({
+    ...check,
+    allowPrivateTargets: allowPrivateProviderUrls(),
+    timeoutMs: TIMEOUT_MS,
+  });
+  if (!result.ok) return { ok: false, message: `The WAHA server did not answer: ${result.error.message}` };
+  return { ok: true, update: { wahaStatus: result.session.status } };
+}
