@@ -116,6 +116,8 @@ export async function seedDemo(options: {
     tenant = { tenantId: created.tenantId, slug: created.slug, name: DEMO.workspace.name, role: "owner" };
   }
   const tenantId = tenant.tenantId;
+  // The simulator must know the numbers first: connecting a channel asks the provider.
+  await configureDemoNumbers(options);
   const channels = await client.query(api.channels.list, { tenantId });
   const cloud =
     channels.find((c) => c.kind === "cloud" && c.phoneNumberId === DEMO.cloud.phoneNumberId)?.channelId ??
@@ -145,7 +147,6 @@ export async function seedDemo(options: {
         webhookHmacKey: DEMO.waha.hmacKey,
       },
     }));
-  await configureDemoNumbers(options);
   await postConfig(simulatorUrl, {
     waha: [{ ...DEMO.waha, webhookUrl: `${options.siteUrl}/whatsapp/waha/${waha}` }],
   });
