@@ -147,7 +147,24 @@ it("keeps an unrouted webhook as a dead letter, and a replay after the channel e
   expect(json).toContain('\n  "kind": "message"'); // pretty-printed
   expect(await row.getByRole("button", { name: /^Hide event/ }).getAttribute("aria-expanded")).toBe("true");
 
-  // Someone else connects a Cloud API channel with that phone number ID; its page has no messages.
+  // Someone else connects a Cloud API channel with that phone number ID (Meta, here the
+  // simulator, confirms their token reads it); its page has no messages.
+  const registered = await fetch(`${stack.simulatorUrl}/_sim/config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      cloud: [
+        {
+          phoneNumberId: PHONE_NUMBER_ID,
+          wabaId: "102290129340777",
+          displayNumber: "34600777888",
+          accessToken: "EAAGm0PX4ZCpsBAE-dead-letter-token-Q9x2",
+          appSecret: APP_SECRET,
+        },
+      ],
+    }),
+  });
+  expect(registered.status).toBe(200);
   const owner = await (await browser.newContext()).newPage();
   pages.push(owner);
   owner.on("pageerror", (e) => pageErrors.push(`owner: ${e.message}`));
