@@ -217,6 +217,18 @@ it("keeps an unrouted webhook as a dead letter, and a replay after the channel e
   const events = owner.getByRole("table", { name: "Webhook events for Deli counter, newest first" });
   await events.getByRole("row").filter({ hasText: "Processed" }).filter({ hasText: "message" }).waitFor();
 
+  // A conflict over the number: the admin takes it back from the channel, which is disabled
+  // (the owner's open page follows), with a reason both logs keep.
+  const conflicts = admin.getByRole("form", { name: "Reassign a phone number ID" });
+  await conflicts.getByLabel("Phone number ID").fill(PHONE_NUMBER_ID);
+  await conflicts.getByLabel("Reason (kept in the audit logs)").fill("Meta support confirmed another owner");
+  await conflicts.getByRole("button", { name: "Reassign number" }).click();
+  await conflicts
+    .getByRole("status")
+    .filter({ hasText: `Phone number ID ${PHONE_NUMBER_ID} released from Deli counter` })
+    .waitFor();
+  await owner.getByRole("button", { name: "Enable channel" }).waitFor();
+
   // The replay is audited.
   await admin
     .getByRole("navigation", { name: "Platform admin" })
