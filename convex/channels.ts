@@ -1,7 +1,20 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { internalAction, internalMutation, tenantMutation, tenantQuery } from "./functions";
+import type { Id } from "./_generated/dataModel";
+import type { ActionCtx } from "./_generated/server";
+import {
+  internalAction,
+  internalMutation,
+  internalQuery,
+  platformAdminMutation,
+  tenantAction,
+  tenantInput,
+  tenantMutation,
+  tenantQuery,
+} from "./functions";
+import { fail } from "./model/errors";
 import * as Channels from "./model/whatsapp/channels";
+import { readHealth, verifyWithProvider } from "./model/whatsapp/verify";
 
 /** The workspace's WhatsApp channels with their health; secrets appear only as last-four hints. */
 export const list = tenantQuery({
@@ -20,20 +33,85 @@ export const get = tenantQuery({
     Channels.toView(await Channels.channelOf(ctx, ctx.tenant._id, channelId)),
 });
 
-export const create = tenantMutation({
+/**
+ * Connects a channel once its provider confirms the secrets open it (the Cloud API token reads
+ * the phone number; the WAHA key reads the session), so nobody can claim a number they do not
+ * hold. Checks the input first, asks the provider, then saves.
+ */
+export const create = tenantAction({
   role: "admin",
   args: { channel: Channels.vNewChannel },
   returns: v.id("channels"),
-  handler: (ctx, { channel }) => Channels.create(ctx, ctx, channel),
+  handler: async (ctx, { channel }): Promise<Id<"channels">> => {
+    const check = Channels.newChannelCheck(channel);
+    const answer = await verifyWithProvider(check);
+    return await ctx.runMutation(internal.channels.saveNew, {
+      tenantId: ctx.actor.tenantId,
+      channel,
+      verified: check,
+      answer,
+    });
+  },
 });
 
-/** Changes a channel; a secret left blank keeps its stored value. */
-export const update = tenantMutation({
+export const saveNew = internalMutation({
+  args: {
+    tenantId: v.id("tenants"),
+    channel: Channels.vNewChannel,
+    verified: Channels.vProviderCheck,
+    answer: Channels.vProviderAnswer,
+  },
+  returns: v.id("channels"),
+  handler: async (ctx, { tenantId, channel, verified, answer }) => {
+    const actor = await tenantInput(ctx, tenantId, "admin", true);
+    return await Channels.create(ctx, actor, channel, verified, answer);
+  },
+});
+
+/**
+ * Changes a channel; a secret left blank keeps its stored value. A new Cloud number or token,
+ * or a new WAHA server, session or API key, is confirmed with the provider first.
+ */
+export const update = tenantAction({
   role: "admin",
   args: { channelId: v.id("channels"), channel: Channels.vChannelChanges },
   returns: v.null(),
   handler: async (ctx, { channelId, channel }) => {
-    await Channels.update(ctx, ctx, channelId, channel);
+    const tenantId = ctx.actor.tenantId;
+    const check = await ctx.runQuery(internal.channels.changeCheck, { tenantId, channelId, channel });
+    const answer = check ? await verifyWithProvider(check) : {};
+    await ctx.runMutation(internal.channels.saveChanges, {
+      tenantId,
+      channelId,
+      channel,
+      verified: check,
+      answer,
+    });
+    return null;
+  },
+});
+
+export const changeCheck = internalQuery({
+  args: { tenantId: v.id("tenants"), channelId: v.id("channels"), channel: Channels.vChannelChanges },
+  returns: v.union(v.null(), Channels.vProviderCheck),
+  handler: async (ctx, { tenantId, channelId, channel }) => {
+    await tenantInput(ctx, tenantId, "admin", true);
+    return await Channels.changeCheck(ctx, tenantId, channelId, channel);
+  },
+});
+
+export const saveChanges = internalMutation({
+  args: {
+    tenantId: v.id("tenants"),
+    channelId: v.id("channels"),
+    channel: Channels.vChannelChanges,
+    verified: v.union(v.null(), Channels.vProviderCheck),
+    answer: Channels.vProviderAnswer,
+  },
+  returns: v.null(),
+  handler: async (ctx, { tenantId, channelId, channel, verified, answer }) => {
+    const actor = await tenantInput(ctx, tenantId, "admin", true);
+    await Channels.update(ctx, actor, channelId, channel, verified, answer);
     return null;
   },
 });
@@ -62,6 +140,79 @@ export const recentEvents = tenantQuery({
   args: { channelId: v.id("channels") },
   returns: v.array(Channels.vWebhookEventItem),
   handler: (ctx, { channelId }) => Channels.recentEvents(ctx, ctx.tenant._id, channelId),
+});
+
+// ---------------------------------------------------------------- health from the provider
+
+const vRefreshResult = v.object({ ok: v.boolean(), message: v.union(v.string(), v.null()) });
+
+/** Asks the channel's provider for its health now (WAHA session status; Cloud quality and tier) and stores it. */
+async function refresh(
+  ctx: ActionCtx,
+  channelId: Id<"channels">,
+  tenantId?: Id<"tenants">,
+): Promise<{ ok: boolean; message: string | null }> {
+  const check = await ctx.runQuery(internal.channels.healthCheck, { channelId, tenantId });
+  if (!check) return { ok: false, message: "The channel's secrets cannot be read; enter them again" };
+  const health = await readHealth(check);
+  if (!health.ok) return { ok: false, message: health.message };
+  await ctx.runMutation(internal.channels.recordHealth, { channelId, update: health.update });
+  return { ok: true, message: null };
+}
+
+/** The channel page's "Refresh status": the provider's view of the channel, now. */
+export const refreshStatus = tenantAction({
+  role: "viewer",
+  args: { channelId: v.id("channels") },
+  returns: vRefreshResult,
+  handler: (ctx, { channelId }) => refresh(ctx, channelId, ctx.actor.tenantId),
+});
+
+/** Scheduled when a channel is enabled. */
+export const refreshHealth = internalAction({
+  args: { channelId: v.id("channels") },
+  returns: vRefreshResult,
+  handler: (ctx, { channelId }) => refresh(ctx, channelId),
+});
+
+export const healthCheck = internalQuery({
+  args: { channelId: v.id("channels"), tenantId: v.optional(v.id("tenants")) },
+  returns: v.union(v.null(), Channels.vProviderCheck),
+  handler: async (ctx, { channelId, tenantId }) => {
+    const channel = tenantId
+      ? await Channels.channelOf(ctx, tenantId, channelId)
+      : await ctx.db.get("channels", channelId);
+    return channel ? await Channels.healthCheckOf(channel) : null;
+  },
+});
+
+export const recordHealth = internalMutation({
+  args: { channelId: v.id("channels"), update: Channels.vHealthUpdate },
+  returns: v.null(),
+  handler: async (ctx, { channelId, update }) => {
+    await Channels.recordHealth(ctx, channelId, update);
+    return null;
+  },
+});
+
+// ---------------------------------------------------------------- number conflicts (platform admins)
+
+/**
+ * Resolves a phone-number conflict (someone connected a number that is not theirs): the channels
+ * holding it lose it and are disabled; the named channel gets it, or the real owner connects it.
+ */
+export const reassignPhoneNumber = platformAdminMutation({
+  args: {
+    phoneNumberId: v.string(),
+    toChannelId: v.union(v.string(), v.null()),
+    reason: v.string(),
+  },
+  returns: Channels.vReassignResult,
+  handler: async (ctx, { phoneNumberId, toChannelId, reason }) => {
+    const target = toChannelId?.trim() ? ctx.db.normalizeId("channels", toChannelId.trim()) : null;
+    if (toChannelId?.trim() && !target) fail("NOT_FOUND", "No Cloud API channel has this id", "toChannelId");
+    return await Channels.reassignPhoneNumber(ctx, ctx.user, { phoneNumberId, toChannelId: target, reason });
+  },
 });
 
 // ---------------------------------------------------------------- key rotation (operators)

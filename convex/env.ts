@@ -63,3 +63,21 @@ export function whatsappGraphUrl(): string {
 export function convexSiteUrl(): string | undefined {
   return optional("CONVEX_SITE_URL")?.replace(/\/+$/, "");
 }
+
+/**
+ * True on the embedded default (set by local/stack.ts and the tests): tenants' provider URLs may
+ * point at loopback and private addresses, where the simulator runs. Off by default (secure).
+ */
+export function allowPrivateProviderUrls(): boolean {
+  return optional("ALLOW_PRIVATE_PROVIDER_URLS") === "true";
+}
+
+/** Days a processed webhook event is kept (WEBHOOK_EVENT_RETENTION_DAYS, default 30; at least 1). */
+export function webhookEventRetentionDays(): number {
+  const raw = optional("WEBHOOK_EVENT_RETENTION_DAYS");
+  const days = raw === undefined ? 30 : Number(raw);
+  if (!Number.isFinite(days) || days < 1) {
+    throw new Error(`WEBHOOK_EVENT_RETENTION_DAYS must be a number of days, at least 1 (it is "${raw}")`);
+  }
+  return days;
+}

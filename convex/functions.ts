@@ -14,7 +14,8 @@ import {
   query as rawQuery,
   type QueryCtx,
 } from "./_generated/server";
-import type { Doc } from "./_generated/dataModel";
+import type { Doc, Id } from "./_generated/dataModel";
+import { internal } from "./_generated/api";
 import type { Role } from "./schema";
 import { fail } from "./model/errors";
 import { requireIdentity, requireUser, findUser, withCurrentAdminStatus } from "./model/users";
@@ -96,7 +97,16 @@ export const authedAction = tagged(authedActionBuilder, () => ({ kind: "authed" 
 
 type TenantExtra = { role: Role };
 
-async function tenantInput(ctx: QueryCtx, tenantId: Doc<"tenants">["_id"], role: Role, write: boolean) {
+/**
+ * The caller (from `ctx.auth`) and their access to the tenant, or the same errors as a tenant
+ * function. For internal functions an action runs on a caller's behalf (they share its identity).
+ */
+export async function tenantInput(
+  ctx: QueryCtx,
+  tenantId: Doc<"tenants">["_id"],
+  role: Role,
+  write: boolean,
+) {
   if (!role) throw new Error("Tenant functions need a minimum role");
   const user = await requireUser(ctx);
   const access = await resolveTenantAccess(ctx, user, tenantId, role, { write });
@@ -125,6 +135,27 @@ const tenantMutationBuilder = customMutation(rawMutation, {
 });
 /** A mutation on one tenant's data: the caller must be a member with at least `role`. */
 export const tenantMutation = tagged(tenantMutationBuilder, (def) => ({ kind: "tenant", role: def.role }));
+
+export type TenantActor = { userId: Id<"users">; tenantId: Id<"tenants">; role: Role };
+
+const tenantActionBuilder = customAction(rawAction, {
+  args: { tenantId: v.id("tenants") },
+  input: async (ctx, { tenantId }, extra: TenantExtra) => {
+    if (!extra.role) throw new Error("Tenant functions need a minimum role");
+    // Actions have no database: the same checks as a tenant mutation run in a query.
+    const actor: TenantActor = await ctx.runQuery(internal.access.tenantActor, {
+      tenantId,
+      role: extra.role,
+    });
+    return { ctx: { actor }, args: {} };
+  },
+});
+/**
+ * An action on one tenant's behalf (it calls a provider), with the rules of a tenant mutation:
+ * a member with at least `role`; platform admins get no write access through it. Exposes
+ * `ctx.actor`; what it writes goes through internal mutations that check access again.
+ */
+export const tenantAction = tagged(tenantActionBuilder, (def) => ({ kind: "tenant", role: def.role }));
 
 // ---------------------------------------------------------------- platform admins
 

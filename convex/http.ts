@@ -2,7 +2,7 @@ import { httpRouter } from "convex/server";
 import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { APP_VERSION } from "./version";
-import * as Webhooks from "./model/whatsapp/ingest";
+import * as Webhooks from "./whatsappHttp";
 
 const http = httpRouter();
 

@@ -1,5 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
+import { vWhatsAppEvent } from "./model/whatsapp/events";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -213,7 +214,7 @@ export default defineSchema({
     .index("by_waba_id", ["wabaId"]),
 
   /**
-   * Every webhook event accepted, stored before it is acknowledged, once per dedupe key.
+   * Every webhook event accepted, stored before it is acknowledged, once per channel and dedupe key.
    * Processing is scheduled and idempotent; failures retry with backoff and finally wait in
    * the dead-letter list (state "dead") for a platform admin to replay.
    */
@@ -222,16 +223,18 @@ export default defineSchema({
     dedupeKey: v.string(),
     channelId: v.optional(v.id("channels")),
     tenantId: v.optional(v.id("tenants")),
-    /** The normalised event (model/whatsapp/events.ts). */
+    /** The normalised event (model/whatsapp/events.ts), and its kind for indexes. */
     kind: v.string(),
-    event: v.any(),
+    event: vWhatsAppEvent,
     state: vWebhookState,
     attempts: v.number(),
     lastError: v.optional(v.string()),
     receivedAt: v.number(),
     processedAt: v.optional(v.number()),
   })
-    .index("by_dedupe", ["dedupeKey"])
+    // Dedupe keys are unique per channel (unrouted events: channelId undefined), never globally:
+    // one tenant's webhooks must not be able to mark another tenant's events as duplicates.
+    .index("by_channel_dedupe", ["channelId", "dedupeKey"])
     .index("by_state_received", ["state", "receivedAt"])
     .index("by_channel_received", ["channelId", "receivedAt"])
     // Latest-wins checks for template, quality and session events that arrive out of order.
@@ -245,6 +248,11 @@ export default defineSchema({
     phone: v.optional(v.string()),
     createdAt: v.number(),
     lastInboundAt: v.optional(v.number()),
+    /**
+     * Set when this contact was merged into another: lookups follow it while its history moves
+     * over in the background (model/whatsapp/contacts.ts); the row goes once everything moved.
+     */
+    mergedInto: v.optional(v.id("contacts")),
   }).index("by_tenant_phone", ["tenantId", "phone"]),
 
   contactAliases: defineTable({

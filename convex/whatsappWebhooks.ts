@@ -5,8 +5,10 @@
  */
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
+import { webhookEventRetentionDays } from "./env";
 import { internalMutation, internalQuery } from "./functions";
-import type { KeyedEvent } from "./model/whatsapp/events";
+import { vKeyedEvent } from "./model/whatsapp/events";
+import * as Contacts from "./model/whatsapp/contacts";
 import * as Ingest from "./model/whatsapp/ingest";
 import * as Process from "./model/whatsapp/process";
 import { vChannelKind } from "./schema";
@@ -20,15 +22,11 @@ export const ingest = internalMutation({
     provider: vChannelKind,
     /** Set for WAHA, whose URL names the channel; Cloud events are routed by phone_number_id. */
     channelId: v.optional(v.id("channels")),
-    events: v.array(v.object({ dedupeKey: v.string(), event: v.any() })),
+    events: v.array(vKeyedEvent),
   },
   returns: v.object({ stored: v.number(), duplicates: v.number(), unrouted: v.number() }),
   handler: async (ctx, args) => {
-    const { toProcess, ...result } = await Ingest.storeEvents(
-      ctx,
-      { ...args, events: args.events as KeyedEvent[] },
-      Date.now(),
-    );
+    const { toProcess, ...result } = await Ingest.storeEvents(ctx, args, Date.now());
     if (toProcess.length <= SCHEDULE_DIRECTLY) {
       for (const eventId of toProcess)
         await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.process, { eventId });
@@ -78,10 +76,51 @@ export const apply = internalMutation({
   args: { eventId: v.id("webhookEvents") },
   returns: v.null(),
   handler: async (ctx, { eventId }) => {
-    await Process.apply(ctx, eventId);
+    try {
+      await Process.apply(ctx, eventId);
+    } catch (error) {
+      throw Process.markPermanent(error);
+    }
     return null;
   },
 });
+
+/**
+ * Moves a merged contact's conversations and messages to the contact it was merged into, one
+ * bounded batch per run, scheduling the next until done (model/whatsapp/contacts.ts).
+ */
+export const moveContactHistory = internalMutation({
+  args: {
+    from: v.id("contacts"),
+    to: v.id("contacts"),
+    conversationId: v.optional(v.id("conversations")),
+    cursor: v.optional(v.union(v.string(), v.null())),
+  },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const next = await Contacts.moveHistory(ctx, args);
+    if (next) await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.moveContactHistory, next);
+    return null;
+  },
+});
+
+/**
+ * Retention (hourly cron): deletes processed webhook events older than
+ * WEBHOOK_EVENT_RETENTION_DAYS (default 30), a bounded batch per run, scheduling the next batch
+ * while more are due. Dead letters stay until handled. `now` is for tests and operators.
+ */
+export const pruneEvents = internalMutation({
+  args: { now: v.optional(v.number()) },
+  returns: v.object({ deleted: v.number(), more: v.boolean() }),
+  handler: async (ctx, { now }) => {
+    const at = now ?? Date.now();
+    const result = await Ingest.pruneProcessed(ctx, at - webhookEventRetentionDays() * DAY_MS);
+    if (result.more) await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.pruneEvents, { now: at });
+    return result;
+  },
+});
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The enabled WAHA channel a webhook URL names, with its encrypted secrets (for the HMAC key). */
 export const wahaChannel = internalQuery({

@@ -194,6 +194,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         WHATSAPP_APP_SECRET: whatsapp.WHATSAPP_APP_SECRET,
         WHATSAPP_VERIFY_TOKEN: whatsapp.WHATSAPP_VERIFY_TOKEN,
         ...(graphUrl ? { WHATSAPP_GRAPH_URL: graphUrl } : {}),
+        // The simulator (and a developer's own WAHA) run on this machine: let channels call them.
+        ALLOW_PRIVATE_PROVIDER_URLS: "true",
         // Convex-side settings a developer may export before `npm run dev`.
         ...pick(env, [
           "PLATFORM_ADMIN_EMAILS",

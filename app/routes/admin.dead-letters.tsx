@@ -15,6 +15,7 @@ import { DataRouteErrorView } from "../components/data-error-view";
 import { DataTable, type Column } from "../components/data-table";
 import { EmptyState } from "../components/empty-state";
 import { PageHeader } from "../components/page-header";
+import { NumberConflictForm } from "../components/number-conflict-form";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
 import { KIND_LABELS } from "../lib/channels";
@@ -199,6 +200,7 @@ function Page({ children }: { children: ReactNode }) {
         description="Webhook events that could not be processed: their retries ran out, or no channel has the number they are for. Newest first; times are in your time zone. Fix the cause, then replay."
       />
       {children}
+      <NumberConflictForm />
     </div>
   );
 }

@@ -3,16 +3,18 @@
 // happen) and, for admins, the webhook events behind them, the edit form and enable/disable.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useLocation } from "@remix-run/react";
-import { useMutation, useQuery } from "convex/react";
+import { useAction, useMutation, useQuery } from "convex/react";
 import { useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { MessageActivity, WebhookEvents } from "../components/channel-activity";
+import { Button } from "../components/button";
 import { ChannelForm } from "../components/channel-form";
 import { EnabledBadge, LastWebhook, Badge } from "../components/channel-health";
 import { ConfirmButton } from "../components/confirm-dialog";
 import { CopyField } from "../components/copy-field";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { FormStatus } from "../components/form-field";
+import { toAppError } from "../lib/convex-errors";
 import { PageHeader, Section } from "../components/page-header";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
@@ -83,7 +85,7 @@ function ChannelDetails({ tenant, channel }: { tenant: TenantContext; channel: C
       </div>
 
       <ConnectSection channel={channel} />
-      <HealthSection channel={channel} />
+      <HealthSection tenant={tenant} channel={channel} />
       <DetailsSection channel={channel} />
 
       <Section
@@ -185,10 +187,31 @@ function Item({ term, children }: { term: string; children: ReactNode }) {
   );
 }
 
-function HealthSection({ channel }: { channel: Channel }) {
+function HealthSection({ tenant, channel }: { tenant: TenantContext; channel: Channel }) {
   const { health } = channel;
+  const refreshStatus = useAction(api.channels.refreshStatus);
+  const [refreshing, setRefreshing] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  const refresh = async () => {
+    setRefreshing(true);
+    setResult(null);
+    try {
+      const answer = await refreshStatus({ tenantId: tenant.tenantId, channelId: channel.channelId });
+      setResult(answer.ok ? `Asked ${providerName(channel)} just now` : answer.message);
+    } catch (error) {
+      setResult(toAppError(error).message);
+    } finally {
+      setRefreshing(false);
+    }
+  };
   return (
     <Section id="health" title="Health">
+      <div className="mb-3 flex flex-wrap items-center gap-3">
+        <Button size="sm" onClick={refresh} busy={refreshing} busyLabel="Asking…">
+          {channel.kind === "waha" ? "Refresh session status" : "Refresh quality and tier"}
+        </Button>
+        <FormStatus message={result} />
+      </div>
       <dl className="divide-y divide-slate-100 rounded-2xl border border-slate-200 bg-white px-6 py-2 shadow-sm">
         <Item term="Last webhook received">
           <LastWebhook at={health.lastWebhookAt} />
@@ -289,7 +312,7 @@ function EnableToggle({
 }
 
 function EditForm({ tenant, channel }: { tenant: TenantContext; channel: Channel }) {
-  const update = useMutation(api.channels.update);
+  const update = useAction(api.channels.update);
   return (
     <ChannelForm
       kind={channel.kind}

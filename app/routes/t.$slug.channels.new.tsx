@@ -2,7 +2,7 @@
 // or a WAHA session — then that kind's form; on success, the channel's page with its webhook URL.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useNavigate } from "@remix-run/react";
-import { useMutation } from "convex/react";
+import { useAction } from "convex/react";
 import { useId, useState } from "react";
 import { api } from "../../convex/_generated/api";
 import { buttonClass } from "../components/button";
@@ -44,7 +44,7 @@ const KINDS: ChannelKind[] = ["cloud", "waha"];
 
 function NewChannel({ tenant, channelsPath }: { tenant: TenantContext; channelsPath: string }) {
   const [kind, setKind] = useState<ChannelKind | null>(null);
-  const create = useMutation(api.channels.create);
+  const create = useAction(api.channels.create);
   const navigate = useNavigate();
   const legendId = useId();
 

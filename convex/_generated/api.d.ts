@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as access from "../access.js";
 import type * as admin from "../admin.js";
 import type * as audit from "../audit.js";
 import type * as channels from "../channels.js";
@@ -42,8 +43,10 @@ import type * as model_whatsapp_process from "../model/whatsapp/process.js";
 import type * as model_whatsapp_secrets from "../model/whatsapp/secrets.js";
 import type * as model_whatsapp_signatures from "../model/whatsapp/signatures.js";
 import type * as model_whatsapp_status from "../model/whatsapp/status.js";
+import type * as model_whatsapp_verify from "../model/whatsapp/verify.js";
 import type * as model_whatsapp_wahaWebhook from "../model/whatsapp/wahaWebhook.js";
 import type * as providers_email from "../providers/email.js";
+import type * as providers_outboundUrls from "../providers/outboundUrls.js";
 import type * as providers_waha from "../providers/waha.js";
 import type * as providers_whatsappCloud from "../providers/whatsappCloud.js";
 import type * as providers_whatsappErrors from "../providers/whatsappErrors.js";
@@ -51,6 +54,7 @@ import type * as system from "../system.js";
 import type * as tenants from "../tenants.js";
 import type * as users from "../users.js";
 import type * as version from "../version.js";
+import type * as whatsappHttp from "../whatsappHttp.js";
 import type * as whatsappWebhooks from "../whatsappWebhooks.js";
 
 /**
@@ -62,6 +66,7 @@ import type * as whatsappWebhooks from "../whatsappWebhooks.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  access: typeof access;
   admin: typeof admin;
   audit: typeof audit;
   channels: typeof channels;
@@ -91,8 +96,10 @@ declare const fullApi: ApiFromModules<{
   "model/whatsapp/secrets": typeof model_whatsapp_secrets;
   "model/whatsapp/signatures": typeof model_whatsapp_signatures;
   "model/whatsapp/status": typeof model_whatsapp_status;
+  "model/whatsapp/verify": typeof model_whatsapp_verify;
   "model/whatsapp/wahaWebhook": typeof model_whatsapp_wahaWebhook;
   "providers/email": typeof providers_email;
+  "providers/outboundUrls": typeof providers_outboundUrls;
   "providers/waha": typeof providers_waha;
   "providers/whatsappCloud": typeof providers_whatsappCloud;
   "providers/whatsappErrors": typeof providers_whatsappErrors;
@@ -100,6 +107,7 @@ declare const fullApi: ApiFromModules<{
   tenants: typeof tenants;
   users: typeof users;
   version: typeof version;
+  whatsappHttp: typeof whatsappHttp;
   whatsappWebhooks: typeof whatsappWebhooks;
 }>;
 export declare const api: FilterApi<

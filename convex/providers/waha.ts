@@ -12,6 +12,7 @@ import {
   type ProviderError,
   type SendResult,
 } from "./whatsappErrors";
+import { refusedTarget } from "./outboundUrls";
 
 export type { ProviderError, SendResult };
 
@@ -24,6 +25,11 @@ export type WahaConfig = {
   /** Per call, default 10 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * Lets baseUrl be a loopback or private address (outboundUrls.ts). Only the embedded default
+   * sets it (ALLOW_PRIVATE_PROVIDER_URLS); otherwise such a call is refused without being made.
+   */
+  allowPrivateTargets?: boolean;
 };
 
 export type WahaSendCommon = {
@@ -48,15 +54,27 @@ export function chatId(to: string): string {
   return to.includes("@") ? to.trim() : `${to.replace(/[^\d]/g, "")}@c.us`;
 }
 
-function call(config: WahaConfig, method: "GET" | "POST", path: string, body?: unknown) {
-  return callProvider(
-    `${config.baseUrl.replace(/\/+$/, "")}${path}`,
+type Outcome = HttpOutcome | { kind: "refused"; message: string };
+
+async function call(
+  config: WahaConfig,
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+): Promise<Outcome> {
+  const url = `${config.baseUrl.replace(/\/+$/, "")}${path}`;
+  const refused = refusedTarget(url, { allowPrivate: config.allowPrivateTargets === true });
+  if (refused) return { kind: "refused", message: `Refused to call ${config.baseUrl}: ${refused}` };
+  return await callProvider(
+    url,
     { method, headers: { "x-api-key": config.apiKey }, body },
     { timeoutMs: config.timeoutMs, fetch: config.fetch },
   );
 }
 
-function failure(outcome: HttpOutcome): ProviderError | null {
+function failure(outcome: Outcome): ProviderError | null {
+  // A person must change the address: nothing is sent until then.
+  if (outcome.kind === "refused") return { class: "auth", message: outcome.message, action: "stop_channel" };
   if (outcome.kind !== "answer") return classify(outcome);
   if (outcome.status < 200 || outcome.status >= 300) {
     return classifyWahaAnswer(outcome.status, outcome.body, outcome.headers);

@@ -117,10 +117,12 @@ export async function seedDemo(options: {
     tenant = { tenantId: created.tenantId, slug: created.slug, name: DEMO.workspace.name, role: "owner" };
   }
   const tenantId = tenant.tenantId;
+  // The simulator must know the numbers first: connecting a channel asks the provider.
+  await configureDemoNumbers(options);
   const channels = await client.query(api.channels.list, { tenantId });
   const cloud =
     channels.find((c) => c.kind === "cloud" && c.phoneNumberId === DEMO.cloud.phoneNumberId)?.channelId ??
-    (await client.mutation(api.channels.create, {
+    (await client.action(api.channels.create, {
       tenantId,
       channel: {
         kind: "cloud",
@@ -135,7 +137,7 @@ export async function seedDemo(options: {
   const waha =
     channels.find((c) => c.kind === "waha" && c.session === DEMO.waha.session && c.baseUrl === wahaBase)
       ?.channelId ??
-    (await client.mutation(api.channels.create, {
+    (await client.action(api.channels.create, {
       tenantId,
       channel: {
         kind: "waha",
@@ -146,7 +148,6 @@ export async function seedDemo(options: {
         webhookHmacKey: DEMO.waha.hmacKey,
       },
     }));
-  await configureDemoNumbers(options);
   await postConfig(simulatorUrl, {
     waha: [{ ...DEMO.waha, webhookUrl: `${options.siteUrl}/whatsapp/waha/${waha}` }],
   });

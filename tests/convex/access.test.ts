@@ -12,6 +12,7 @@ const SUPPORT_MODULES = [
   /^schema$/,
   /^crons$/,
   /^http$/,
+  /^whatsappHttp$/,
   /^auth\.config$/,
   /^model\//,
   /^providers\//,

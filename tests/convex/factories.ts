@@ -24,8 +24,10 @@ export type Identity = {
   emailVerified?: boolean;
 };
 
-export function setup() {
-  const t = convexTest(schema, modules);
+export function setup(options: { transactionLimits?: boolean } = {}) {
+  const t = options.transactionLimits
+    ? convexTest({ schema, modules, transactionLimits: true })
+    : convexTest(schema, modules);
   /** A client signed in as `email` (subject = email unless given), with a verified email. */
   const as = (email: string, identity: Identity = {}) =>
     t.withIdentity({

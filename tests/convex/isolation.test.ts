@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import type { Role } from "../../convex/schema";
+import { fakeProviders } from "./fake-providers";
 import {
   SETTINGS,
   call,
@@ -88,6 +89,7 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   },
   "channels:setEnabled": { role: "admin", args: (w) => ({ channelId: w.channelA, enabled: false }) },
   "channels:activity": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
+  "channels:refreshStatus": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
   "channels:recentEvents": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
 };
 
@@ -98,6 +100,11 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "audit:listAll": () => ({ paginationOpts: page }),
   "deadLetters:list": () => ({ paginationOpts: page }),
   "deadLetters:replay": (w) => ({ eventId: w.deadLetter }),
+  "channels:reassignPhoneNumber": (w) => ({
+    phoneNumberId: "100200300400999",
+    toChannelId: w.channelA,
+    reason: "Acme proved it owns the number",
+  }),
 };
 
 /** Valid arguments for every function that needs sign-in but no tenant role. */
@@ -113,12 +120,16 @@ const SIGNED_IN_MATRIX: Record<string, (w: World) => Record<string, unknown>> = 
 };
 
 beforeEach(() => {
+  const providers = fakeProviders();
+  for (const id of ["100200300400500", "100200300400999"]) providers.number(id, `token-of-${id}`);
+  providers.session("https://waha.acme.test", "acme", "waha-api-key-0001");
   vi.useFakeTimers();
   vi.stubEnv("APP_URL", "http://app.test");
   vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
   vi.stubEnv("CHANNEL_SECRETS_KEY", btoa(String.fromCharCode(...new Uint8Array(32).fill(7))));
 });
 afterEach(() => {
+  vi.unstubAllGlobals();
   vi.useRealTimers();
   vi.unstubAllEnvs();
 });
@@ -134,11 +145,11 @@ async function world() {
     displayNumber: "+34 600 111 222",
     accessToken: `token-of-${phoneNumberId}`,
   });
-  const channelA = await tenants.adminA.client.mutation(api.channels.create, {
+  const channelA = await tenants.adminA.client.action(api.channels.create, {
     tenantId: tenants.tenantA,
     channel: cloud("Acme main line", "100200300400500"),
   });
-  const channelB = await tenants.ownerB.client.mutation(api.channels.create, {
+  const channelB = await tenants.ownerB.client.action(api.channels.create, {
     tenantId: tenants.tenantB,
     channel: cloud("Beta line", "100200300400999"),
   });
@@ -147,7 +158,15 @@ async function world() {
       provider: "cloud",
       dedupeKey: "cloud:msg:wamid.ISOLATION",
       kind: "message",
-      event: { kind: "message", provider: "cloud", phoneNumberId: "999", messageId: "wamid.ISOLATION" },
+      event: {
+        kind: "message",
+        provider: "cloud",
+        phoneNumberId: "999",
+        messageId: "wamid.ISOLATION",
+        from: { waId: "34600000009" },
+        timestamp: 1,
+        type: "text",
+      },
       state: "dead",
       attempts: 0,
       lastError: "unrouted: no channel has phone_number_id 999",
@@ -358,7 +377,7 @@ describe("cross-tenant id smuggling", () => {
     [
       "channels.update with B's channel",
       (w) =>
-        w.adminA.client.mutation(api.channels.update, {
+        w.adminA.client.action(api.channels.update, {
           tenantId: w.tenantA,
           channelId: w.channelB,
           channel: {

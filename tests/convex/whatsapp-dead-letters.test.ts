@@ -21,7 +21,11 @@ import {
 } from "./whatsapp-helpers";
 
 /** Makes processing crash (after it has already written the contact) while `remaining` > 0. */
-const fault = vi.hoisted(() => ({ remaining: 0, crashes: 0 }));
+const fault = vi.hoisted(() => ({
+  remaining: 0,
+  crashes: 0,
+  error: (): Error => new Error("simulated crash: the database went away"),
+}));
 vi.mock("../../convex/model/whatsapp/contacts", async (importOriginal) => {
   const original = await importOriginal<typeof import("../../convex/model/whatsapp/contacts")>();
   return {
@@ -30,7 +34,7 @@ vi.mock("../../convex/model/whatsapp/contacts", async (importOriginal) => {
       if (fault.remaining > 0) {
         fault.remaining -= 1;
         fault.crashes += 1;
-        throw new Error("simulated crash: the database went away");
+        throw fault.error();
       }
       return await original.upsertConversation(...args);
     },
@@ -44,6 +48,7 @@ beforeEach(() => {
   vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
   fault.remaining = 0;
   fault.crashes = 0;
+  fault.error = () => new Error("simulated crash: the database went away");
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -70,6 +75,89 @@ async function only(t: T) {
   expect(events).toHaveLength(1);
   return events[0];
 }
+
+describe("retrying only what retrying can fix", () => {
+  it("dead-letters a bug at once, with the reason, and schedules no retry", async () => {
+    const { t } = setup();
+    await world(t);
+    fault.remaining = 1;
+    fault.error = () => new TypeError("Cannot read properties of undefined (reading 'waId')");
+    await postCloud(t, cloud("message-text"));
+    await runDue(t);
+    const dead = await only(t);
+    expect(dead).toMatchObject({ state: "dead", attempts: 1 });
+    expect(dead.lastError).toMatch(
+      /^not retried \(a bug in processing\): TypeError: Cannot read properties of undefined/,
+    );
+    expect(await pendingDelays(t)).toEqual([]);
+    expect(await rows(t, "messages")).toHaveLength(0);
+  });
+
+  it("dead-letters an event whose channel was deleted at once", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    await postCloud(t, cloud("message-text"));
+    await t.run((ctx) => ctx.db.delete("channels", w.cloudChannelId));
+    await runDue(t);
+    const dead = await only(t);
+    expect(dead).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError: `unrouted: channel ${w.cloudChannelId} no longer exists`,
+    });
+    expect(await pendingDelays(t)).toEqual([]);
+  });
+
+  it("dead-letters an event processing does not understand at once", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    const eventId = await t.run((ctx) =>
+      ctx.db.insert("webhookEvents", {
+        provider: "cloud",
+        dedupeKey: "cloud:msg:wamid.NOBODY",
+        channelId: w.cloudChannelId,
+        tenantId: w.tenantId,
+        kind: "message",
+        event: {
+          kind: "message",
+          provider: "cloud",
+          phoneNumberId: PHONE_NUMBER_ID,
+          messageId: "wamid.NOBODY",
+          from: {},
+          timestamp: 1717430400000,
+          type: "text",
+          text: "From nobody",
+        },
+        state: "pending",
+        attempts: 0,
+        receivedAt: Date.now(),
+      }),
+    );
+    await t.mutation(internal.whatsappWebhooks.process, { eventId });
+    expect(await only(t)).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError: "not retried (the event cannot be processed): The event names no contact identifier",
+    });
+    expect(await pendingDelays(t)).toEqual([]);
+  });
+
+  it("retries a transient failure (a write conflict) with backoff", async () => {
+    const { t } = setup();
+    await world(t);
+    fault.remaining = 1;
+    fault.error = () =>
+      new Error(
+        'Documents read from or written to the "conversations" table changed while this mutation was being run and on every subsequent retry.',
+      );
+    await postCloud(t, cloud("message-text"));
+    await runDue(t);
+    expect(await only(t)).toMatchObject({ state: "retrying", attempts: 1 });
+    expect(await pendingDelays(t)).toEqual([1_000]);
+    await runDue(t, 1_000);
+    expect(await only(t)).toMatchObject({ state: "done" });
+  });
+});
 
 describe("a processing crash", () => {
   it("rolls back what it wrote, retries after 1 s, and loses nothing", async () => {
@@ -289,13 +377,13 @@ describe("dead letters", () => {
     const w = await world(t);
     const root = await signUp(as, "root@platform.test");
     const poison = {
-      kind: "message",
-      provider: "cloud",
+      kind: "message" as const,
+      provider: "cloud" as const,
       phoneNumberId: PHONE_NUMBER_ID,
       messageId: "wamid.POISON",
       from: {},
       timestamp: 1717430400000,
-      type: "text",
+      type: "text" as const,
       text: "who am I?",
     };
     await t.mutation(internal.whatsappWebhooks.ingest, {
@@ -304,7 +392,11 @@ describe("dead letters", () => {
     });
     await settle(t);
     const dead = await only(t);
-    expect(dead).toMatchObject({ state: "dead", lastError: "The event names no contact identifier" });
+    expect(dead).toMatchObject({
+      state: "dead",
+      attempts: 1,
+      lastError: "not retried (the event cannot be processed): The event names no contact identifier",
+    });
     await t.run((ctx) =>
       ctx.db.patch("webhookEvents", dead._id, {
         event: { ...poison, from: { waId: "34600000001", phone: "+34600000001" } },
@@ -316,5 +408,64 @@ describe("dead letters", () => {
     expect(await rows(t, "messages")).toEqual([
       expect.objectContaining({ providerMessageId: "wamid.POISON" }),
     ]);
+  });
+});
+
+describe("retention of webhook events", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+
+  async function seed(t: T, w: { cloudChannelId: Id<"channels"> }, receivedAt: number, state: string, n = 1) {
+    await t.run(async (ctx) => {
+      for (let i = 0; i < n; i++) {
+        await ctx.db.insert("webhookEvents", {
+          provider: "cloud",
+          dedupeKey: `cloud:unhandled:${state}:${receivedAt}:${i}`,
+          channelId: w.cloudChannelId,
+          kind: "unhandled",
+          event: { kind: "unhandled", provider: "cloud", field: "x", timestamp: receivedAt, raw: "{}" },
+          state: state as "done" | "dead" | "pending" | "retrying",
+          attempts: 0,
+          receivedAt,
+        });
+      }
+    });
+  }
+
+  it("deletes processed events older than the retention period in bounded batches, and keeps dead letters", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    const now = Date.UTC(2024, 6, 1);
+    await seed(t, w, now - 31 * DAY, "done", 1_200); // more than two batches
+    await seed(t, w, now - 29 * DAY, "done");
+    await seed(t, w, now - 90 * DAY, "dead");
+    await seed(t, w, now - 90 * DAY, "retrying");
+
+    const first = await t.mutation(internal.whatsappWebhooks.pruneEvents, { now });
+    expect(first).toEqual({ deleted: 500, more: true });
+    await settle(t); // the following batches were scheduled
+    const left = await rows(t, "webhookEvents");
+    expect(left.map((e) => [e.state, Math.round((now - e.receivedAt) / DAY)]).sort()).toEqual([
+      ["dead", 90],
+      ["done", 29],
+      ["retrying", 90],
+    ]);
+  });
+
+  it("reads the period from WEBHOOK_EVENT_RETENTION_DAYS and refuses a nonsensical one", async () => {
+    const { t } = setup();
+    const w = await world(t);
+    const now = Date.UTC(2024, 6, 1);
+    await seed(t, w, now - 8 * DAY, "done");
+    await seed(t, w, now - 6 * DAY, "done");
+    vi.stubEnv("WEBHOOK_EVENT_RETENTION_DAYS", "7");
+    expect(await t.mutation(internal.whatsappWebhooks.pruneEvents, { now })).toEqual({
+      deleted: 1,
+      more: false,
+    });
+    vi.stubEnv("WEBHOOK_EVENT_RETENTION_DAYS", "0");
+    await expect(t.mutation(internal.whatsappWebhooks.pruneEvents, { now })).rejects.toThrow(
+      /WEBHOOK_EVENT_RETENTION_DAYS must be a number of days/,
+    );
+    expect(await rows(t, "webhookEvents")).toHaveLength(1);
   });
 });

@@ -1,7 +1,9 @@
 /** The webhook routes (answers, what is stored) and what processing makes of each event. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { normaliseCloudWebhook } from "../../convex/model/whatsapp/cloudWebhook";
+import { encryptSecrets } from "../../convex/model/whatsapp/secrets";
 import { setup, type T } from "./factories";
 import {
   APP_SECRET,
@@ -119,6 +121,25 @@ describe("POST /whatsapp/cloud", () => {
     expect(await rows(t, "webhookEvents")).toHaveLength(0);
   });
 
+  it("refuses a signed body nested thousands of levels deep with 400, Cloud and WAHA alike", async () => {
+    const { t, w } = await fresh();
+    const deep = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
+    const cloudBody = `{"object":"whatsapp_business_account","entry":[{"id":"${PHONE_NUMBER_ID}","changes":[{"field":"account_update","value":{"x":${deep(100_000)}}}]}]}`;
+    const response = await postCloud(t, cloudBody);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: "malformed",
+      message: "The body nests arrays and objects deeper than 64 levels",
+    });
+    const wahaBody = `{"id":"evt_deep","timestamp":1717430400123,"session":"default","event":"presence.update","payload":${deep(100_000)}}`;
+    const wahaResponse = await postWaha(t, w.wahaChannelId, wahaBody);
+    expect(wahaResponse.status).toBe(400);
+    // Brackets inside strings are text, not nesting: this one is stored.
+    const bracketsInText = `{"object":"whatsapp_business_account","entry":[{"id":"${PHONE_NUMBER_ID}","changes":[{"field":"account_update","value":{"x":"${"[".repeat(1000)}"}}]}]}`;
+    expect((await postCloud(t, bracketsInText)).status).toBe(200);
+    expect(await rows(t, "webhookEvents")).toHaveLength(1);
+  });
+
   it("refuses bodies above 3 MB with 413, by Content-Length and by actual size", async () => {
     const { t } = await fresh();
     // A valid envelope padded past the limit (a big unknown field), correctly signed.
@@ -175,6 +196,34 @@ describe("POST /whatsapp/cloud", () => {
   });
 });
 
+describe("the internal event shape is validated at the boundary", () => {
+  it("refuses an event that is not a WhatsAppEvent, in the storing mutation and in the table", async () => {
+    const { t } = await fresh();
+    await expect(
+      t.mutation(internal.whatsappWebhooks.ingest, {
+        provider: "cloud",
+        // @ts-expect-error -- a message without id, sender or time
+        events: [{ dedupeKey: "cloud:msg:x", event: { kind: "message", provider: "cloud" } }],
+      }),
+    ).rejects.toThrow(/Validator error|does not match/);
+    await expect(
+      t.run((ctx) =>
+        ctx.db.insert("webhookEvents", {
+          provider: "cloud",
+          dedupeKey: "cloud:bogus",
+          kind: "bogus",
+          // @ts-expect-error -- no such kind
+          event: { kind: "bogus" },
+          state: "pending",
+          attempts: 0,
+          receivedAt: 1,
+        }),
+      ),
+    ).rejects.toThrow();
+    expect(await rows(t, "webhookEvents")).toHaveLength(0);
+  });
+});
+
 describe("POST /whatsapp/waha/<channel id>", () => {
   it("stores the event and answers 200", async () => {
     const { t, w } = await fresh();
@@ -188,6 +237,47 @@ describe("POST /whatsapp/waha/<channel id>", () => {
       tenantId: w.tenantId,
       state: "pending",
     });
+  });
+
+  it("scopes dedupe keys by channel: another tenant's event with the same id is not a duplicate", async () => {
+    const { t, w } = await fresh();
+    const otherKey = "waha-hmac-key-of-another-tenant";
+    const other = await t.run(async (ctx) => {
+      const tenantId = await ctx.db.insert("tenants", {
+        name: "Beta",
+        currency: "USD",
+        timeZone: "UTC",
+        defaultCountry: "US",
+        slug: "beta",
+        createdBy: w.userId,
+        createdAt: 1,
+      });
+      const { _id, _creationTime, ...fields } = (await ctx.db.get("channels", w.wahaChannelId))!;
+      return await ctx.db.insert("channels", {
+        ...fields,
+        tenantId,
+        secrets: await encryptSecrets({ apiKey: "waha-api-key-beta", webhookHmacKey: otherKey }),
+      });
+    });
+    // The other tenant posts first, to its own channel, signing with its own key, the same event id.
+    expect((await postWaha(t, other, waha("message-text"), { key: otherKey })).status).toBe(200);
+    const response = await postWaha(t, w.wahaChannelId, waha("message-text"));
+    expect(await response.json()).toMatchObject({ stored: 1, duplicates: 0 });
+    // A redelivery on the same channel is still a duplicate.
+    expect(await (await postWaha(t, w.wahaChannelId, waha("message-text"))).json()).toMatchObject({
+      stored: 0,
+      duplicates: 1,
+    });
+    await settle(t);
+    const events = await rows(t, "webhookEvents");
+    expect(events.map((e) => [e.channelId, e.state]).sort()).toEqual(
+      [
+        [other, "done"],
+        [w.wahaChannelId, "done"],
+      ].sort(),
+    );
+    const messages = await rows(t, "messages");
+    expect(messages.map((m) => m.channelId).sort()).toEqual([other, w.wahaChannelId].sort());
   });
 
   it("answers 404 for anything but an enabled WAHA channel, and stores nothing", async () => {

@@ -24,6 +24,16 @@ afterAll(async () => {
 
 const TOKEN = "EAAGm0PX4ZCpsBAE-e2e-secret-token-Zk7q";
 
+/** Gives the simulator (standing in for Meta and WAHA) a number or session the test then connects. */
+async function simulatorHas(config: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${stack.simulatorUrl}/_sim/config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(config),
+  });
+  expect(response.status).toBe(200);
+}
+
 async function signIn(page: Page, email: string, name: string): Promise<void> {
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await page.getByLabel("Email").fill(email);
@@ -45,6 +55,19 @@ it("connects a Cloud API number, lists it with only the token's last four charac
     console.log(`failed at ${page.url()}\n--- page ---\n${main}\n--- stack ---\n${stack.logs.join("\n")}`);
   });
   const workspaceNav = page.getByRole("navigation", { name: "Workspace" });
+
+  // Meta knows the number, and that this token may read it.
+  await simulatorHas({
+    cloud: [
+      {
+        phoneNumberId: "106540352242922",
+        wabaId: "102290129340398",
+        displayNumber: "34600111222",
+        accessToken: TOKEN,
+        appSecret: "e2e-app-secret",
+      },
+    ],
+  });
 
   await page.goto(`${stack.webUrl}/app`);
   await signIn(page, "ana@example.com", "Ana Almeida");
@@ -77,6 +100,12 @@ it("connects a Cloud API number, lists it with only the token's last four charac
   const phoneNumberId = form.getByLabel("Phone number ID", { exact: true });
   expect(await phoneNumberId.getAttribute("aria-invalid")).toBe("true");
   await expect.poll(() => phoneNumberId.evaluate((el) => el === document.activeElement)).toBe(true);
+
+  // A number the token cannot read (someone else's, or a typo) is refused after asking Meta.
+  await phoneNumberId.fill("106540352242923");
+  await form.getByRole("button", { name: "Connect channel" }).click();
+  await form.getByText("The token cannot read this phone number").waitFor();
+  expect(await phoneNumberId.getAttribute("aria-invalid")).toBe("true");
 
   await phoneNumberId.fill("106540352242922");
   await form.getByRole("button", { name: "Connect channel" }).click();
@@ -147,6 +176,7 @@ it("shows a WAHA channel's activity live: a signed webhook's message appears wit
     console.log(`failed at ${page.url()}\n--- page ---\n${main}\n--- stack ---\n${stack.logs.join("\n")}`);
   });
   const hmacKey = "bruno-waha-hmac-key-4242";
+  await simulatorHas({ waha: [{ session: "bruno", apiKey: "bruno-waha-api-key-0001" }] });
 
   await page.goto(`${stack.webUrl}/app`);
   await signIn(page, "bruno@example.com", "Bruno Bike");
@@ -158,8 +188,8 @@ it("shows a WAHA channel's activity live: a signed webhook's message appears wit
   await page.getByRole("radio", { name: "WAHA" }).check();
   const form = page.getByRole("form", { name: "Connect a WAHA channel" });
   await form.getByLabel("Channel name").fill("Workshop phone");
-  await form.getByLabel("Server address").fill("http://127.0.0.1:9/");
-  await form.getByLabel("Session name").fill("default");
+  await form.getByLabel("Server address").fill(`${stack.simulatorUrl}/`);
+  await form.getByLabel("Session name").fill("bruno");
   await form.getByLabel("API key").fill("bruno-waha-api-key-0001");
   await form.getByLabel("Webhook HMAC key").fill(hmacKey);
   await form.getByRole("button", { name: "Connect channel" }).click();
@@ -170,12 +200,14 @@ it("shows a WAHA channel's activity live: a signed webhook's message appears wit
   expect(webhookUrl).toBe(`${stack.convexSiteUrl}/whatsapp/waha/${channelId}`);
   await page.getByRole("heading", { name: "No messages yet" }).waitFor();
   await page.getByRole("region", { name: "Health" }).getByText("Last webhook: never").waitFor();
+  // The session's status was asked for when the channel was connected.
+  await page.getByRole("region", { name: "Health" }).getByText("Session working").waitFor();
 
   // WAHA posts an incoming message, signed with the channel's HMAC key.
   const body = JSON.stringify({
     id: "evt_01JE2E0000000000000000000",
     timestamp: Date.now(),
-    session: "default",
+    session: "bruno",
     engine: "WEBJS",
     event: "message",
     payload: {

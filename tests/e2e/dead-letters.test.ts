@@ -151,7 +151,24 @@ it("keeps an unrouted webhook as a dead letter, and a replay after the channel e
   expect(json).toContain('\n  "kind": "message"'); // pretty-printed
   expect(await row.getByRole("button", { name: /^Hide event/ }).getAttribute("aria-expanded")).toBe("true");
 
-  // Someone else connects a Cloud API channel with that phone number ID; its page has no messages.
+  // Someone else connects a Cloud API channel with that phone number ID (Meta, here the
+  // simulator, confirms their token reads it); its page has no messages.
+  const registered = await fetch(`${stack.simulatorUrl}/_sim/config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      cloud: [
+        {
+          phoneNumberId: PHONE_NUMBER_ID,
+          wabaId: "102290129340777",
+          displayNumber: "34600777888",
+          accessToken: "EAAGm0PX4ZCpsBAE-dead-letter-token-Q9x2",
+          appSecret: APP_SECRET,
+        },
+      ],
+    }),
+  });
+  expect(registered.status).toBe(200);
   const owner = await (await browser.newContext()).newPage();
   pages.push(owner);
   owner.on("pageerror", (e) => pageErrors.push(`owner: ${e.message}`));
@@ -203,6 +220,18 @@ it("keeps an unrouted webhook as a dead letter, and a replay after the channel e
   await message.getByText("Received").waitFor();
   const events = owner.getByRole("table", { name: "Webhook events for Deli counter, newest first" });
   await events.getByRole("row").filter({ hasText: "Processed" }).filter({ hasText: "message" }).waitFor();
+
+  // A conflict over the number: the admin takes it back from the channel, which is disabled
+  // (the owner's open page follows), with a reason both logs keep.
+  const conflicts = admin.getByRole("form", { name: "Reassign a phone number ID" });
+  await conflicts.getByLabel("Phone number ID").fill(PHONE_NUMBER_ID);
+  await conflicts.getByLabel("Reason (kept in the audit logs)").fill("Meta support confirmed another owner");
+  await conflicts.getByRole("button", { name: "Reassign number" }).click();
+  await conflicts
+    .getByRole("status")
+    .filter({ hasText: `Phone number ID ${PHONE_NUMBER_ID} released from Deli counter` })
+    .waitFor();
+  await owner.getByRole("button", { name: "Enable channel" }).waitFor();
 
   // The replay is audited.
   await admin

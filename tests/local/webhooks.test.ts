@@ -9,6 +9,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
+import { startWhatsAppSimulator, type WhatsAppSimulator } from "../../local/whatsapp-simulator/server";
 import { removeDir, ROOT, startServer, until, type TestServer } from "./harness";
 
 const APP_SECRET = "local-app-secret-3e1f";
@@ -66,12 +67,30 @@ function postWaha(server: TestServer, channelId: string, body: Buffer, key = HMA
 
 describe("WhatsApp webhooks on the local Convex server", () => {
   let server: TestServer;
+  let sim: WhatsAppSimulator;
   let cloudChannel: Id<"channels">;
   let wahaChannel: Id<"channels">;
 
   beforeAll(async () => {
+    // The provider confirms each channel's secrets before it is saved: the simulator holds them.
+    sim = await startWhatsAppSimulator({
+      config: {
+        cloud: [
+          {
+            phoneNumberId: "106540352242922",
+            wabaId: "102290129340398",
+            displayNumber: "15550783881",
+            accessToken: "EAAG-local-token-0001",
+            appSecret: APP_SECRET,
+          },
+        ],
+        waha: [{ session: "default", apiKey: "waha-local-api-key" }],
+      },
+    });
     server = await startServer({
       env: {
+        WHATSAPP_GRAPH_URL: sim.graphUrl,
+        ALLOW_PRIVATE_PROVIDER_URLS: "true",
         WHATSAPP_APP_SECRET: APP_SECRET,
         WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
         CHANNEL_SECRETS_KEY: SECRETS_KEY,
@@ -86,7 +105,7 @@ describe("WhatsApp webhooks on the local Convex server", () => {
       timeZone: "Europe/Madrid",
       defaultCountry: "ES",
     });
-    cloudChannel = await owner.mutation(api.channels.create, {
+    cloudChannel = await owner.action(api.channels.create, {
       tenantId,
       channel: {
         kind: "cloud",
@@ -97,12 +116,12 @@ describe("WhatsApp webhooks on the local Convex server", () => {
         accessToken: "EAAG-local-token-0001",
       },
     });
-    wahaChannel = await owner.mutation(api.channels.create, {
+    wahaChannel = await owner.action(api.channels.create, {
       tenantId,
       channel: {
         kind: "waha",
         name: "Acme WAHA",
-        baseUrl: "http://waha.local:3000",
+        baseUrl: sim.url,
         session: "default",
         apiKey: "waha-local-api-key",
         webhookHmacKey: HMAC_KEY,
@@ -112,6 +131,7 @@ describe("WhatsApp webhooks on the local Convex server", () => {
 
   afterAll(async () => {
     await server?.stop();
+    await sim?.close();
     if (server) removeDir(server.dataDir);
   });
 

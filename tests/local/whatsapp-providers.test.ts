@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as Cloud from "../../convex/providers/whatsappCloud";
 import * as Waha from "../../convex/providers/waha";
+import * as Verify from "../../convex/model/whatsapp/verify";
 import {
   CLOUD_ERROR_TABLE,
   backoffMs,
@@ -69,7 +70,7 @@ beforeEach(async () => {
     knobs: { statusDelaysMs: { sent: 5, delivered: 10, read: 15 } },
   });
   cloud = { graphUrl: sim.graphUrl, ...NUMBER };
-  waha = { baseUrl: sim.url, apiKey: SESSION.apiKey, session: SESSION.session };
+  waha = { baseUrl: sim.url, apiKey: SESSION.apiKey, session: SESSION.session, allowPrivateTargets: true };
 });
 
 afterEach(async () => {
@@ -255,6 +256,68 @@ describe("Cloud API adapter", () => {
   });
 });
 
+describe("checking a channel's secrets before it is saved (model/whatsapp/verify.ts)", () => {
+  it("the simulator answers GET /{version}/{phone-number-id} as Graph does", async () => {
+    const get = (token: string | null, id = NUMBER.phoneNumberId) =>
+      fetch(`${sim.graphUrl}/${id}?fields=id,display_phone_number,verified_name,quality_rating`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    const good = await get(NUMBER.accessToken);
+    expect(good.status).toBe(200);
+    expect(await good.json()).toEqual({
+      id: NUMBER.phoneNumberId,
+      display_phone_number: NUMBER.displayNumber,
+      verified_name: "Simulated Business",
+      quality_rating: "GREEN",
+    });
+    const badToken = await get("EAAG-made-up");
+    expect(badToken.status).toBe(401);
+    expect((await badToken.json()).error).toMatchObject({ code: 190, type: "OAuthException" });
+    const unknown = await get(NUMBER.accessToken, "109999999999999");
+    expect(unknown.status).toBe(400);
+    const error = (await unknown.json()).error;
+    expect(error).toMatchObject({ code: 100, error_subcode: 33 });
+    expect(error.message).toMatch(/^Unsupported get request\. Object with ID '109999999999999'/);
+  });
+
+  it("accepts the number only for a token that reads it, naming the field to fix otherwise", async () => {
+    const check = {
+      graphUrl: sim.graphUrl,
+      phoneNumberId: NUMBER.phoneNumberId,
+      accessToken: NUMBER.accessToken,
+    };
+    expect(await Verify.verifyCloudNumber(check)).toMatchObject({ id: NUMBER.phoneNumberId });
+    await expect(Verify.verifyCloudNumber({ ...check, accessToken: "EAAG-made-up" })).rejects.toMatchObject({
+      data: { code: "INVALID", field: "accessToken" },
+    });
+    await expect(
+      Verify.verifyCloudNumber({ ...check, phoneNumberId: "109999999999999" }),
+    ).rejects.toMatchObject({
+      data: {
+        code: "INVALID",
+        field: "phoneNumberId",
+        message: expect.stringContaining("The token cannot read this phone number"),
+      },
+    });
+  });
+
+  it("accepts a WAHA session only when the server has it and takes the key", async () => {
+    const check = {
+      baseUrl: sim.url,
+      session: SESSION.session,
+      apiKey: SESSION.apiKey,
+      allowPrivateTargets: true,
+    };
+    expect(await Verify.verifyWahaSession(check)).toMatchObject({ status: "WORKING" });
+    await expect(Verify.verifyWahaSession({ ...check, apiKey: "wrong-key" })).rejects.toMatchObject({
+      data: { code: "INVALID", field: "apiKey" },
+    });
+    await expect(Verify.verifyWahaSession({ ...check, session: "missing" })).rejects.toMatchObject({
+      data: { code: "INVALID", field: "session" },
+    });
+  });
+});
+
 describe("Cloud API adapter: every error class from real answers", () => {
   it("throttled: 130429 when the number exceeds its throughput", async () => {
     sim.state.setKnobs({ throughputPerSecond: 2 });
@@ -424,6 +487,20 @@ describe("WAHA adapter", () => {
       ok: true,
       session: { name: "default", status: "SCAN_QR_CODE", engine: "WEBJS" },
     });
+  });
+
+  it("refuses to call a private address unless allowed, without making the call", async () => {
+    const before = sim.state.apiCalls.length;
+    const result = await Waha.sessionStatus({ ...waha, allowPrivateTargets: false });
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        class: "auth",
+        action: "stop_channel",
+        message: `Refused to call ${sim.url}: a loopback address`,
+      },
+    });
+    expect(sim.state.apiCalls.length).toBe(before);
   });
 
   it("classifies WAHA's errors", async () => {

@@ -789,6 +789,7 @@ describe("the demo workspace and the stack's settings", () => {
         WHATSAPP_APP_SECRET: appSecret,
         WHATSAPP_VERIFY_TOKEN: "verify-me",
         WHATSAPP_GRAPH_URL: sim.graphUrl,
+        ALLOW_PRIVATE_PROVIDER_URLS: "true",
       },
     });
     try {

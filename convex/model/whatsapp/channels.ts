@@ -5,9 +5,11 @@
  * and the names — never the values — of the secrets that changed.
  */
 import { v, type Infer, type Validator } from "convex/values";
+import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
-import { convexSiteUrl } from "../../env";
+import { allowPrivateProviderUrls, convexSiteUrl } from "../../env";
+import { refusedTarget } from "../../providers/outboundUrls";
 import {
   vChannelKind,
   vErrorClass,
@@ -179,7 +181,16 @@ export function normalizeBaseUrl(input: string): string {
     );
   }
   if (url.search || url.hash) fail("INVALID", "Leave out the ?query and #fragment", "baseUrl");
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  const normalized = `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  const refused = refusedTarget(normalized, { allowPrivate: allowPrivateProviderUrls() });
+  if (refused) {
+    fail(
+      "INVALID",
+      `Switchboard does not call this address: ${refused}. Enter the WAHA server's public address`,
+      "baseUrl",
+    );
+  }
+  return normalized;
 }
 
 function cleanSession(input: string): string {
@@ -439,11 +450,59 @@ function fieldsOf(channel: Doc<"channels">): ChannelFields & { enabled: boolean 
       };
 }
 
-export async function create(ctx: MutationCtx, actor: Actor, input: NewChannel): Promise<Id<"channels">> {
+/** A new channel's fields and secrets, checked (every secret of its kind is required). */
+export function prepareNew(input: NewChannel): { fields: ChannelFields; secrets: ChannelSecrets } {
   const fields = cleanFields(input);
   const secrets = givenSecrets(input);
   for (const field of SECRET_FIELDS[input.kind]) {
     if (!secrets[field]) cleanSecret("", field); // names the missing secret
+  }
+  return { fields, secrets };
+}
+
+/** What the provider is asked before a channel is saved (model/whatsapp/verify.ts). */
+export const vProviderCheck = v.union(
+  v.object({ kind: v.literal("cloud"), phoneNumberId: v.string(), accessToken: v.string() }),
+  v.object({ kind: v.literal("waha"), baseUrl: v.string(), session: v.string(), apiKey: v.string() }),
+);
+export type ProviderCheck = Infer<typeof vProviderCheck>;
+
+/** What the provider answered: kept with the channel (the WAHA session's status). */
+export const vProviderAnswer = v.object({ wahaStatus: v.optional(v.string()) });
+export type ProviderAnswer = Infer<typeof vProviderAnswer>;
+
+function checkOf(fields: ChannelFields, secrets: ChannelSecrets): ProviderCheck {
+  return fields.kind === "cloud"
+    ? { kind: "cloud", phoneNumberId: fields.phoneNumberId, accessToken: secrets.accessToken ?? "" }
+    : { kind: "waha", baseUrl: fields.baseUrl, session: fields.session, apiKey: secrets.apiKey ?? "" };
+}
+
+/** The provider check a new channel needs. */
+export function newChannelCheck(input: NewChannel): ProviderCheck {
+  const { fields, secrets } = prepareNew(input);
+  return checkOf(fields, secrets);
+}
+
+function sameCheck(a: ProviderCheck | null, b: ProviderCheck | null): boolean {
+  if (a === null || b === null) return a === b;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+}
+
+/**
+ * Saves a new channel. `verified` is the check the provider passed (an action asked it just
+ * before); it must be exactly the check these inputs need.
+ */
+export async function create(
+  ctx: MutationCtx,
+  actor: Actor,
+  input: NewChannel,
+  verified: ProviderCheck,
+  answer: ProviderAnswer = {},
+): Promise<Id<"channels">> {
+  const { fields, secrets } = prepareNew(input);
+  if (!sameCheck(checkOf(fields, secrets), verified)) {
+    throw new Error("channels.create: the provider check does not match the channel");
   }
   await ensureUnique(ctx, actor.tenant._id, fields);
   const channelId = await ctx.db.insert("channels", {
@@ -452,6 +511,7 @@ export async function create(ctx: MutationCtx, actor: Actor, input: NewChannel):
     enabled: true,
     secrets: await encryptSecrets(secrets),
     secretHints: secretHints(secrets),
+    ...(fields.kind === "waha" && answer.wahaStatus ? { wahaStatus: answer.wahaStatus } : {}),
     createdBy: actor.user._id,
     createdAt: Date.now(),
   });
@@ -467,15 +527,49 @@ export async function create(ctx: MutationCtx, actor: Actor, input: NewChannel):
   return channelId;
 }
 
+/**
+ * The provider check these changes need, or null when nothing the provider vouches for changes
+ * (a Cloud number or token; a WAHA server, session or API key).
+ */
+export async function changeCheck(
+  ctx: QueryCtx,
+  tenantId: Id<"tenants">,
+  channelId: Id<"channels">,
+  input: ChannelChanges,
+): Promise<ProviderCheck | null> {
+  const channel = await channelOf(ctx, tenantId, channelId);
+  return await changeCheckOf(channel, input);
+}
+
+async function changeCheckOf(channel: Doc<"channels">, input: ChannelChanges): Promise<ProviderCheck | null> {
+  if (input.kind !== channel.kind) {
+    fail("INVALID", "A channel's kind cannot change; connect a new channel instead", "kind");
+  }
+  const fields = cleanFields(input);
+  const given = givenSecrets(input);
+  const changed =
+    fields.kind === "cloud"
+      ? fields.phoneNumberId !== channel.phoneNumberId || given.accessToken !== undefined
+      : fields.baseUrl !== channel.baseUrl ||
+        fields.session !== channel.session ||
+        given.apiKey !== undefined;
+  if (!changed) return null;
+  const secrets = { ...(await currentSecrets(channel, given)), ...given };
+  return checkOf(fields, secrets);
+}
+
 export async function update(
   ctx: MutationCtx,
   actor: Actor,
   channelId: Id<"channels">,
   input: ChannelChanges,
+  verified: ProviderCheck | null,
+  answer: ProviderAnswer = {},
 ): Promise<void> {
   const channel = await channelOf(ctx, actor.tenant._id, channelId);
-  if (input.kind !== channel.kind) {
-    fail("INVALID", "A channel's kind cannot change; connect a new channel instead", "kind");
+  if (!sameCheck(await changeCheckOf(channel, input), verified)) {
+    // The channel changed between the provider check and now: the caller checks again.
+    fail("CONFLICT", "This channel was changed meanwhile; reload and try again");
   }
   const fields = cleanFields(input);
   const given = givenSecrets(input);
@@ -496,8 +590,15 @@ export async function update(
 
   const before = fieldsOf(channel);
   const changes = Audit.diff(audited(before), audited({ ...fields, enabled: channel.enabled }));
-  if (!changes && !secretsPatch) return;
-  await ctx.db.patch("channels", channel._id, { ...fields, ...secretsPatch });
+  const statusPatch =
+    fields.kind === "waha" && answer.wahaStatus && answer.wahaStatus !== channel.wahaStatus
+      ? { wahaStatus: answer.wahaStatus }
+      : {};
+  if (!changes && !secretsPatch) {
+    if (Object.keys(statusPatch).length) await ctx.db.patch("channels", channel._id, statusPatch);
+    return;
+  }
+  await ctx.db.patch("channels", channel._id, { ...fields, ...secretsPatch, ...statusPatch });
   const summaryParts = [...Object.keys(changes?.after ?? {}), ...changedSecrets];
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
@@ -542,6 +643,8 @@ export async function setEnabled(
   const channel = await channelOf(ctx, actor.tenant._id, channelId);
   if (channel.enabled === enabled) return;
   await ctx.db.patch("channels", channel._id, { enabled });
+  // Whatever happened to the session or number while it was off, the page shows it now.
+  if (enabled) await ctx.scheduler.runAfter(0, internal.channels.refreshHealth, { channelId: channel._id });
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
     actor: actor.user,
@@ -612,4 +715,132 @@ export async function reencryptPage(
     });
   }
   return { cursor: page.continueCursor, isDone: page.isDone, totals: next };
+}
+
+// ---------------------------------------------------------------- number conflicts (platform admins)
+
+export const vReassignResult = v.object({
+  phoneNumberId: v.string(),
+  /** The channels that held the number and lost it (disabled). */
+  released: v.array(v.object({ channelId: v.id("channels"), tenantId: v.id("tenants"), name: v.string() })),
+  /** The channel that holds it now, or null when it was only released. */
+  assignedTo: v.union(
+    v.null(),
+    v.object({ channelId: v.id("channels"), tenantId: v.id("tenants"), name: v.string() }),
+  ),
+});
+export type ReassignResult = Infer<typeof vReassignResult>;
+
+/**
+ * Resolves a phone-number conflict: every other channel holding `phoneNumberId` loses it and is
+ * disabled; `toChannelId` (a Cloud API channel) gets it, or, without one, the number is free for
+ * its real owner to connect (the provider then confirms their token). Audited in the log of every
+ * workspace involved and in the platform's.
+ */
+export async function reassignPhoneNumber(
+  ctx: MutationCtx,
+  admin: Doc<"users">,
+  input: { phoneNumberId: string; toChannelId: Id<"channels"> | null; reason: string },
+): Promise<ReassignResult> {
+  const phoneNumberId = cleanMetaId(input.phoneNumberId, "phoneNumberId", "phone number ID");
+  const reason = input.reason.trim().replace(/\s+/g, " ");
+  if (reason.length < 3 || reason.length > 500) {
+    fail("INVALID", "Say in a few words why the number moves (3 to 500 characters)", "reason");
+  }
+  const target = input.toChannelId ? await ctx.db.get("channels", input.toChannelId) : null;
+  if (input.toChannelId && (!target || target.kind !== "cloud")) {
+    fail("NOT_FOUND", "No Cloud API channel has this id", "toChannelId");
+  }
+  const holders = (
+    await ctx.db
+      .query("channels")
+      .withIndex("by_phone_number_id", (q) => q.eq("phoneNumberId", phoneNumberId))
+      .take(10)
+  ).filter((c) => c._id !== target?._id);
+  if (holders.length === 0 && (!target || target.phoneNumberId === phoneNumberId)) {
+    fail(
+      "NOT_FOUND",
+      "No other channel holds this phone number ID; there is nothing to resolve",
+      "phoneNumberId",
+    );
+  }
+  const released: ReassignResult["released"] = [];
+  for (const holder of holders) {
+    await ctx.db.patch("channels", holder._id, { phoneNumberId: undefined, enabled: false });
+    released.push({ channelId: holder._id, tenantId: holder.tenantId, name: holder.name });
+    await Audit.record(ctx, {
+      tenantId: holder.tenantId,
+      actor: admin,
+      action: "channel.number_released",
+      targetType: "channel",
+      targetId: holder._id,
+      summary: `A platform admin removed phone number ID ${phoneNumberId} from channel ${holder.name} and disabled it: ${reason}`,
+      before: { phoneNumberId, enabled: holder.enabled },
+      after: { phoneNumberId: null, enabled: false },
+    });
+  }
+  let assignedTo: ReassignResult["assignedTo"] = null;
+  if (target) {
+    await ctx.db.patch("channels", target._id, { phoneNumberId });
+    assignedTo = { channelId: target._id, tenantId: target.tenantId, name: target.name };
+    await Audit.record(ctx, {
+      tenantId: target.tenantId,
+      actor: admin,
+      action: "channel.number_assigned",
+      targetType: "channel",
+      targetId: target._id,
+      summary: `A platform admin gave phone number ID ${phoneNumberId} to channel ${target.name}: ${reason}`,
+      before: { phoneNumberId: target.phoneNumberId ?? null },
+      after: { phoneNumberId },
+    });
+  }
+  await Audit.record(ctx, {
+    actor: admin,
+    action: "channel.number_reassigned",
+    targetType: "phoneNumberId",
+    targetId: phoneNumberId,
+    summary:
+      `Phone number ID ${phoneNumberId}: released from ${released.length} channel(s)` +
+      (target ? `, given to channel ${target._id}` : ", free to connect") +
+      `: ${reason}`,
+    after: {
+      released: released.map((r) => r.channelId).join(", "),
+      assignedTo: target?._id ?? null,
+    },
+  });
+  return { phoneNumberId, released, assignedTo };
+}
+
+// ---------------------------------------------------------------- health from the provider
+
+/** What a channel's provider is asked for its health, with the channel's own secrets. */
+export async function healthCheckOf(channel: Doc<"channels">): Promise<ProviderCheck | null> {
+  let secrets: ChannelSecrets;
+  try {
+    secrets = await decryptSecrets(channel.secrets);
+  } catch {
+    return null;
+  }
+  return checkOf(fieldsOf(channel), secrets);
+}
+
+export const vHealthUpdate = v.object({
+  wahaStatus: v.optional(v.string()),
+  qualityRating: v.optional(v.string()),
+  messagingTier: v.optional(v.string()),
+});
+export type HealthUpdate = Infer<typeof vHealthUpdate>;
+
+/** Stores what the provider said about the channel's health (only fields of its kind, only changes). */
+export async function recordHealth(ctx: MutationCtx, channelId: Id<"channels">, update: HealthUpdate) {
+  const channel = await ctx.db.get("channels", channelId);
+  if (!channel) return;
+  const patch: Partial<Doc<"channels">> = {};
+  if (channel.kind === "waha" && update.wahaStatus && update.wahaStatus !== channel.wahaStatus)
+    patch.wahaStatus = update.wahaStatus;
+  if (channel.kind === "cloud" && update.qualityRating && update.qualityRating !== channel.qualityRating)
+    patch.qualityRating = update.qualityRating;
+  if (channel.kind === "cloud" && update.messagingTier && update.messagingTier !== channel.messagingTier)
+    patch.messagingTier = update.messagingTier;
+  if (Object.keys(patch).length) await ctx.db.patch("channels", channel._id, patch);
 }

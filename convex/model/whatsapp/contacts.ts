@@ -2,11 +2,19 @@
  * Contacts under an internal id, found through aliases (E.164 phone, wa_id, WAHA chat id, @lid).
  * WhatsApp identity is shifting to privacy ids, so one person may first appear as a @lid and
  * later with a phone: when one event's identifiers point at two contacts, they are merged into
- * the older one (aliases, conversations and messages move; the newer contact row goes).
+ * the older one.
+ *
+ * A merge must fit in the mutation that stores the inbound message, whatever the contact's
+ * history: that mutation only re-points the aliases and sets `mergedInto` on the newer contact
+ * (lookups follow it, `resolveContact`), and schedules `moveHistory`, which moves conversations
+ * and messages in bounded batches, one scheduled mutation after another, and deletes the merged
+ * contact at the end.
  */
+import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
-import type { MutationCtx } from "../../_generated/server";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import type { WhatsAppParty } from "./events";
+import { PermanentEventError } from "./payload";
 
 type AliasKind = Doc<"contactAliases">["kind"];
 
@@ -32,7 +40,7 @@ export async function upsertContact(
   options: { inbound: boolean },
 ): Promise<Id<"contacts">> {
   const aliases = aliasesOf(party);
-  if (aliases.length === 0) throw new Error("The event names no contact identifier");
+  if (aliases.length === 0) throw new PermanentEventError("The event names no contact identifier");
   const found = new Map<Id<"contacts">, Doc<"contacts">>();
   const present = new Set<string>();
   for (const alias of aliases) {
@@ -44,10 +52,8 @@ export async function upsertContact(
       .first();
     if (!row) continue;
     present.add(`${alias.kind}:${alias.value}`);
-    if (!found.has(row.contactId)) {
-      const contact = await ctx.db.get("contacts", row.contactId);
-      if (contact) found.set(row.contactId, contact);
-    }
+    const contact = await resolveContact(ctx, row.contactId);
+    if (contact && !found.has(contact._id)) found.set(contact._id, contact);
   }
 
   let contact: Doc<"contacts">;
@@ -89,37 +95,30 @@ export async function upsertContact(
   return contact._id;
 }
 
-/** Moves everything of `other` onto `survivor` and deletes `other`. */
+/** The contact, following `mergedInto` to the one it was merged into; null when gone. */
+export async function resolveContact(ctx: QueryCtx, id: Id<"contacts">): Promise<Doc<"contacts"> | null> {
+  let contact = await ctx.db.get("contacts", id);
+  for (let hops = 0; contact?.mergedInto && hops < 20; hops++) {
+    contact = await ctx.db.get("contacts", contact.mergedInto);
+  }
+  return contact;
+}
+
+/** How many aliases one merge re-points in the mutation that finds the link (a person has a few). */
+const ALIASES_PER_MERGE = 200;
+/** Messages moved per scheduled mutation: far below Convex's per-transaction limits. */
+export const MESSAGES_PER_BATCH = 500;
+
+/**
+ * Merges `other` into `survivor` at once where it matters for lookups (aliases, `mergedInto`,
+ * the profile fields) and schedules moving its conversations and messages (`moveHistory`).
+ */
 async function merge(ctx: MutationCtx, survivor: Doc<"contacts">, other: Doc<"contacts">) {
   const aliases = await ctx.db
     .query("contactAliases")
     .withIndex("by_contact", (q) => q.eq("contactId", other._id))
-    .collect();
+    .take(ALIASES_PER_MERGE);
   for (const alias of aliases) await ctx.db.patch("contactAliases", alias._id, { contactId: survivor._id });
-
-  const conversations = await ctx.db
-    .query("conversations")
-    .withIndex("by_contact", (q) => q.eq("contactId", other._id))
-    .collect();
-  for (const conversation of conversations) {
-    const target = await ctx.db
-      .query("conversations")
-      .withIndex("by_channel_contact", (q) =>
-        q.eq("channelId", conversation.channelId).eq("contactId", survivor._id),
-      )
-      .first();
-    if (!target) {
-      await ctx.db.patch("conversations", conversation._id, { contactId: survivor._id });
-      await moveMessages(ctx, conversation._id, conversation._id, survivor._id);
-      continue;
-    }
-    await moveMessages(ctx, conversation._id, target._id, survivor._id);
-    await ctx.db.patch("conversations", target._id, {
-      lastMessageAt: Math.max(target.lastMessageAt, conversation.lastMessageAt),
-      lastInboundAt: maxDefined(target.lastInboundAt, conversation.lastInboundAt),
-    });
-    await ctx.db.delete("conversations", conversation._id);
-  }
 
   const patch: Partial<Doc<"contacts">> = {
     lastInboundAt: maxDefined(survivor.lastInboundAt, other.lastInboundAt),
@@ -129,22 +128,100 @@ async function merge(ctx: MutationCtx, survivor: Doc<"contacts">, other: Doc<"co
   if (other.name && (!survivor.name || otherIsNewer)) patch.name = other.name;
   if (!survivor.phone && other.phone) patch.phone = other.phone;
   await ctx.db.patch("contacts", survivor._id, patch);
-  await ctx.db.delete("contacts", other._id);
+  await ctx.db.patch("contacts", other._id, { mergedInto: survivor._id });
+  await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.moveContactHistory, {
+    from: other._id,
+    to: survivor._id,
+  });
   return (await ctx.db.get("contacts", survivor._id))!;
 }
 
-async function moveMessages(
-  ctx: MutationCtx,
-  from: Id<"conversations">,
-  to: Id<"conversations">,
-  contactId: Id<"contacts">,
-) {
+export type MoveStep = {
+  from: Id<"contacts">;
+  to: Id<"contacts">;
+  /** The conversation being moved, and how: folded into the survivor's, or kept and re-pointed. */
+  conversationId?: Id<"conversations">;
+  cursor?: string | null;
+};
+
+/**
+ * One bounded step of moving a merged contact's history to the contact it was merged into.
+ * Returns the next step, or null when everything has moved and the merged contact is gone.
+ *
+ * A conversation the survivor has no counterpart of (on that channel) is re-pointed at once and
+ * its messages page by page; one it has is folded in: its messages move into the survivor's
+ * conversation a batch at a time, then it is deleted.
+ */
+export async function moveHistory(ctx: MutationCtx, step: MoveStep): Promise<MoveStep | null> {
+  const survivor = await resolveContact(ctx, step.to);
+  const from = await ctx.db.get("contacts", step.from);
+  if (!survivor || !from) return null;
+  const to = survivor._id;
+  let conversation = step.conversationId ? await ctx.db.get("conversations", step.conversationId) : null;
+  if (!conversation) {
+    conversation = await ctx.db
+      .query("conversations")
+      .withIndex("by_contact", (q) => q.eq("contactId", from._id))
+      .first();
+    if (!conversation) {
+      // Aliases added to the merged contact meanwhile (there should be none) follow it too.
+      const late = await ctx.db
+        .query("contactAliases")
+        .withIndex("by_contact", (q) => q.eq("contactId", from._id))
+        .take(ALIASES_PER_MERGE);
+      for (const alias of late) await ctx.db.patch("contactAliases", alias._id, { contactId: to });
+      if (late.length === ALIASES_PER_MERGE) return { from: from._id, to };
+      await ctx.db.delete("contacts", from._id);
+      return null;
+    }
+    const counterpart = await ctx.db
+      .query("conversations")
+      .withIndex("by_channel_contact", (q) => q.eq("channelId", conversation!.channelId).eq("contactId", to))
+      .first();
+    // Nothing to fold into: the conversation becomes the survivor's now; its messages follow.
+    if (!counterpart) await ctx.db.patch("conversations", conversation._id, { contactId: to });
+    return { from: from._id, to, conversationId: conversation._id, cursor: null };
+  }
+
+  if (conversation.contactId === to) {
+    // Kept: re-point its messages, page by page.
+    const page = await ctx.db
+      .query("messages")
+      .withIndex("by_conversation_created", (q) => q.eq("conversationId", conversation!._id))
+      .paginate({ cursor: step.cursor ?? null, numItems: MESSAGES_PER_BATCH });
+    for (const message of page.page) {
+      if (message.contactId !== to) await ctx.db.patch("messages", message._id, { contactId: to });
+    }
+    return page.isDone
+      ? { from: from._id, to }
+      : { from: from._id, to, conversationId: conversation._id, cursor: page.continueCursor };
+  }
+
+  // Folded: move a batch of messages into the survivor's conversation on the same channel.
+  const target = await ctx.db
+    .query("conversations")
+    .withIndex("by_channel_contact", (q) => q.eq("channelId", conversation!.channelId).eq("contactId", to))
+    .first();
+  if (!target) {
+    await ctx.db.patch("conversations", conversation._id, { contactId: to });
+    return { from: from._id, to, conversationId: conversation._id, cursor: null };
+  }
   const messages = await ctx.db
     .query("messages")
-    .withIndex("by_conversation_created", (q) => q.eq("conversationId", from))
-    .collect();
-  for (const message of messages)
-    await ctx.db.patch("messages", message._id, { conversationId: to, contactId });
+    .withIndex("by_conversation_created", (q) => q.eq("conversationId", conversation!._id))
+    .take(MESSAGES_PER_BATCH);
+  for (const message of messages) {
+    await ctx.db.patch("messages", message._id, { conversationId: target._id, contactId: to });
+  }
+  if (messages.length === MESSAGES_PER_BATCH) {
+    return { from: from._id, to, conversationId: conversation._id, cursor: null };
+  }
+  await ctx.db.patch("conversations", target._id, {
+    lastMessageAt: Math.max(target.lastMessageAt, conversation.lastMessageAt),
+    lastInboundAt: maxDefined(target.lastInboundAt, conversation.lastInboundAt),
+  });
+  await ctx.db.delete("conversations", conversation._id);
+  return { from: from._id, to };
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -2,126 +2,180 @@
  * The one internal shape every WhatsApp webhook becomes, whichever provider sent it (Meta's
  * Cloud API or WAHA). Ingress normalises into these; processing only ever sees these.
  */
-import type { ChannelKind } from "../../schema";
+import { v, type Infer } from "convex/values";
+
+// The validators are the definition; the types are inferred from them. The schema
+// (webhookEvents.event) and the internal mutation that stores events validate with them.
+
+const vProvider = v.union(v.literal("cloud"), v.literal("waha"));
 
 /** Who wrote or received a message; whichever identifiers the provider gave. */
-export type WhatsAppParty = {
+export const vWhatsAppParty = v.object({
   /** Cloud API's wa_id (digits). */
-  waId?: string;
+  waId: v.optional(v.string()),
   /** E.164 with "+", when the identifier is a phone number. */
-  phone?: string;
+  phone: v.optional(v.string()),
   /** WAHA chat id, e.g. "34600111222@c.us". */
-  chatId?: string;
+  chatId: v.optional(v.string()),
   /** WhatsApp's privacy id, e.g. "123456789@lid". */
-  lid?: string;
+  lid: v.optional(v.string()),
   /** Profile name, when given. */
-  name?: string;
-};
+  name: v.optional(v.string()),
+});
+export type WhatsAppParty = Infer<typeof vWhatsAppParty>;
 
-export type InboundMessageType =
-  | "text"
-  | "image"
-  | "video"
-  | "audio"
-  | "document"
-  | "sticker"
-  | "location"
-  | "contacts"
-  | "interactive"
-  | "button"
-  | "reaction"
-  | "unsupported";
+export const vInboundMessageType = v.union(
+  v.literal("text"),
+  v.literal("image"),
+  v.literal("video"),
+  v.literal("audio"),
+  v.literal("document"),
+  v.literal("sticker"),
+  v.literal("location"),
+  v.literal("contacts"),
+  v.literal("interactive"),
+  v.literal("button"),
+  v.literal("reaction"),
+  v.literal("unsupported"),
+);
+export type InboundMessageType = Infer<typeof vInboundMessageType>;
 
-export type InboundMessageEvent = {
-  kind: "message";
-  provider: ChannelKind;
+export const vInboundMessageEvent = v.object({
+  kind: v.literal("message"),
+  provider: vProvider,
   /** Routing: Cloud API phone_number_id or WAHA session. */
-  phoneNumberId?: string;
-  session?: string;
-  messageId: string;
-  from: WhatsAppParty;
+  phoneNumberId: v.optional(v.string()),
+  session: v.optional(v.string()),
+  messageId: v.string(),
+  from: vWhatsAppParty,
   /** Milliseconds since epoch (providers send seconds or ms; normalised here). */
-  timestamp: number;
-  type: InboundMessageType;
-  text?: string;
+  timestamp: v.number(),
+  type: vInboundMessageType,
+  text: v.optional(v.string()),
   /** Type-specific body: media {id?, url?, mimeType, sha256?, caption?, filename?, voice?},
    * location {latitude, longitude, name?, address?}, contacts [...], interactive {kind, id, title,
    * description?}, button {payload, text}, reaction {messageId, emoji?}, unsupported {errors}. */
-  content?: Record<string, unknown> | unknown[];
+  content: v.optional(v.union(v.record(v.string(), v.any()), v.array(v.any()))),
   /** Reply to / forward markers. */
-  context?: { messageId?: string; from?: string; forwarded?: boolean; frequentlyForwarded?: boolean };
-};
+  context: v.optional(
+    v.object({
+      messageId: v.optional(v.string()),
+      from: v.optional(v.string()),
+      forwarded: v.optional(v.boolean()),
+      frequentlyForwarded: v.optional(v.boolean()),
+    }),
+  ),
+});
+export type InboundMessageEvent = Infer<typeof vInboundMessageEvent>;
 
-export type OutboundStatus = "sent" | "delivered" | "read" | "failed";
+export const vOutboundStatus = v.union(
+  v.literal("sent"),
+  v.literal("delivered"),
+  v.literal("read"),
+  v.literal("failed"),
+);
+export type OutboundStatus = Infer<typeof vOutboundStatus>;
 
-export type StatusEvent = {
-  kind: "status";
-  provider: ChannelKind;
-  phoneNumberId?: string;
-  session?: string;
-  messageId: string;
+export const vStatusEvent = v.object({
+  kind: v.literal("status"),
+  provider: vProvider,
+  phoneNumberId: v.optional(v.string()),
+  session: v.optional(v.string()),
+  messageId: v.string(),
   /** "played" (voice) arrives as "read"; WAHA acks map onto these (model/whatsapp/status.ts). */
-  status: OutboundStatus;
-  timestamp: number;
-  recipient: WhatsAppParty;
+  status: vOutboundStatus,
+  timestamp: v.number(),
+  recipient: vWhatsAppParty,
   /** Our message id, echoed back as biz_opaque_callback_data. */
-  callbackData?: string;
-  pricing?: { billable?: boolean; model?: string; type?: string; category?: string };
-  conversation?: { id?: string; expiresAt?: number; originType?: string };
-  errors?: { code: number; title?: string; message?: string; details?: string }[];
-};
+  callbackData: v.optional(v.string()),
+  pricing: v.optional(
+    v.object({
+      billable: v.optional(v.boolean()),
+      model: v.optional(v.string()),
+      type: v.optional(v.string()),
+      category: v.optional(v.string()),
+    }),
+  ),
+  conversation: v.optional(
+    v.object({
+      id: v.optional(v.string()),
+      expiresAt: v.optional(v.number()),
+      originType: v.optional(v.string()),
+    }),
+  ),
+  errors: v.optional(
+    v.array(
+      v.object({
+        code: v.number(),
+        title: v.optional(v.string()),
+        message: v.optional(v.string()),
+        details: v.optional(v.string()),
+      }),
+    ),
+  ),
+});
+export type StatusEvent = Infer<typeof vStatusEvent>;
 
-export type TemplateStatusEvent = {
-  kind: "template_status";
-  provider: "cloud";
-  wabaId: string;
-  templateId: string;
-  name: string;
-  language: string;
+export const vTemplateStatusEvent = v.object({
+  kind: v.literal("template_status"),
+  provider: v.literal("cloud"),
+  wabaId: v.string(),
+  templateId: v.string(),
+  name: v.string(),
+  language: v.string(),
   /** APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, REINSTATED, … as Meta sends it. */
-  event: string;
-  reason?: string;
-  category?: string;
-  timestamp: number;
-};
+  event: v.string(),
+  reason: v.optional(v.string()),
+  category: v.optional(v.string()),
+  timestamp: v.number(),
+});
+export type TemplateStatusEvent = Infer<typeof vTemplateStatusEvent>;
 
-export type QualityEvent = {
-  kind: "quality";
-  provider: "cloud";
-  wabaId: string;
-  displayNumber: string;
-  event: string;
+export const vQualityEvent = v.object({
+  kind: v.literal("quality"),
+  provider: v.literal("cloud"),
+  wabaId: v.string(),
+  displayNumber: v.string(),
+  event: v.string(),
   /** TIER_250 … TIER_UNLIMITED. */
-  tier?: string;
-  timestamp: number;
-};
+  tier: v.optional(v.string()),
+  timestamp: v.number(),
+});
+export type QualityEvent = Infer<typeof vQualityEvent>;
 
-export type SessionStatusEvent = {
-  kind: "session_status";
-  provider: "waha";
-  session: string;
-  status: string;
-  timestamp: number;
-};
+export const vSessionStatusEvent = v.object({
+  kind: v.literal("session_status"),
+  provider: v.literal("waha"),
+  session: v.string(),
+  status: v.string(),
+  timestamp: v.number(),
+});
+export type SessionStatusEvent = Infer<typeof vSessionStatusEvent>;
 
 /** Anything else a provider sent inside a valid, signed payload: kept, not dropped. */
-export type UnhandledEvent = {
-  kind: "unhandled";
-  provider: ChannelKind;
-  phoneNumberId?: string;
-  session?: string;
-  field: string;
-  timestamp: number;
-  raw: unknown;
-};
+export const vUnhandledEvent = v.object({
+  kind: v.literal("unhandled"),
+  provider: vProvider,
+  phoneNumberId: v.optional(v.string()),
+  session: v.optional(v.string()),
+  field: v.string(),
+  timestamp: v.number(),
+  /** The provider's JSON as text (bounded: payload.ts rawForStorage). */
+  raw: v.string(),
+});
+export type UnhandledEvent = Infer<typeof vUnhandledEvent>;
 
-export type WhatsAppEvent =
-  | InboundMessageEvent
-  | StatusEvent
-  | TemplateStatusEvent
-  | QualityEvent
-  | SessionStatusEvent
-  | UnhandledEvent;
+export const vWhatsAppEvent = v.union(
+  vInboundMessageEvent,
+  vStatusEvent,
+  vTemplateStatusEvent,
+  vQualityEvent,
+  vSessionStatusEvent,
+  vUnhandledEvent,
+);
+export type WhatsAppEvent = Infer<typeof vWhatsAppEvent>;
+
+export const vKeyedEvent = v.object({ dedupeKey: v.string(), event: vWhatsAppEvent });
 
 /** One normalised event plus the key it is stored under exactly once. */
 export type KeyedEvent = { dedupeKey: string; event: WhatsAppEvent };

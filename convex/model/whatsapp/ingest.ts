@@ -1,185 +1,21 @@
 /**
- * Webhook ingress: from an HTTP request to events stored durably, once each.
+ * Webhook ingress, storage side: events stored durably, once each per channel, and routed.
+ * (Request handling — size limit, signature, parsing, answers — is in convex/whatsappHttp.ts.)
  *
- * HTTP side (runs in HTTP actions): size limit, signature over the raw bytes, parse, normalise,
- * then one internal mutation stores every event of the request; only then 200. Answers:
- * 413 too large, 401 missing or wrong signature, 400 not the provider's envelope, 404 unknown
- * (or disabled) WAHA channel; bad input never gets a 5xx.
- *
- * Mutation side (`storeEvents`): each event is inserted under its dedupe key unless already
- * there, routed to its channel, and scheduled for processing. An event for a number no channel
- * has is kept, as a dead letter saying so, for a platform admin to replay once the channel exists.
+ * `storeEvents` runs in one internal mutation per request: each event is routed to its channel,
+ * inserted under its dedupe key unless that channel already has it (keys are scoped by channel:
+ * WAHA event ids are only unique per server, and a tenant signs its own channel's webhooks,
+ * never another's), and scheduled for processing. An event for a number no channel has is kept,
+ * as a dead letter saying so, for a platform admin to replay once the channel exists.
  */
-import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
-import type { ActionCtx, MutationCtx, QueryCtx } from "../../_generated/server";
-import { whatsappWebhookConfig } from "../../env";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import type { ChannelKind } from "../../schema";
-import { normaliseCloudWebhook } from "./cloudWebhook";
 import type { KeyedEvent, WhatsAppEvent } from "./events";
-import { digits, MalformedPayloadError } from "./payload";
-import { decryptSecrets } from "./secrets";
-import { timingSafeEqualStrings, verifyCloudSignature, verifyWahaSignature } from "./signatures";
-import { normaliseWahaWebhook } from "./wahaWebhook";
+import { digits } from "./payload";
 
-const MiB = 1024 * 1024;
-/** Meta's own maximum for one webhook POST. */
-export const CLOUD_MAX_BYTES = 3 * MiB;
-/** WAHA has no stated maximum; media arrive as URLs, so 5 MB is generous. */
-export const WAHA_MAX_BYTES = 5 * MiB;
 /** `lastWebhookAt` is written at most this often per channel, so busy channels do not contend on it. */
 export const LAST_WEBHOOK_INTERVAL_MS = 5_000;
-/** The secret key name, in a WAHA channel's encrypted secrets, of its webhook HMAC key. */
-export const WAHA_HMAC_SECRET = "webhookHmacKey";
-export const WAHA_PATH_PREFIX = "/whatsapp/waha/";
-
-// ---------------------------------------------------------------- HTTP side
-
-function answer(status: number, body: Record<string, unknown>): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-  });
-}
-
-const tooLarge = (limit: number) =>
-  answer(413, { error: "payload_too_large", message: `The body exceeds ${limit} bytes` });
-
-/**
- * The body's bytes, or null once it exceeds `limit`: checks the declared Content-Length first,
- * then counts what actually arrives (a missing or false Content-Length changes nothing).
- */
-export async function readBodyLimited(
-  request: Request,
-  limit: number,
-): Promise<Uint8Array<ArrayBuffer> | null> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (Number.isFinite(declared) && declared > limit) return null;
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
-/** UTF-8 JSON → value; MalformedPayloadError for anything else. */
-export function parseJson(bytes: Uint8Array<ArrayBuffer>): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new MalformedPayloadError("The body is not UTF-8 text");
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new MalformedPayloadError("The body is not valid JSON");
-  }
-}
-
-/** `GET /whatsapp/cloud`: Meta's subscription handshake. */
-export function handleCloudVerify(request: Request): Response {
-  const params = new URL(request.url).searchParams;
-  const { verifyToken } = whatsappWebhookConfig();
-  const token = params.get("hub.verify_token");
-  const challenge = params.get("hub.challenge");
-  if (
-    !verifyToken ||
-    params.get("hub.mode") !== "subscribe" ||
-    token === null ||
-    challenge === null ||
-    !timingSafeEqualStrings(token, verifyToken)
-  ) {
-    return new Response("Forbidden", { status: 403, headers: { "content-type": "text/plain" } });
-  }
-  return new Response(challenge, { status: 200, headers: { "content-type": "text/plain" } });
-}
-
-/** `POST /whatsapp/cloud`. */
-export async function handleCloudPost(ctx: ActionCtx, request: Request): Promise<Response> {
-  const body = await readBodyLimited(request, CLOUD_MAX_BYTES);
-  if (!body) return tooLarge(CLOUD_MAX_BYTES);
-  const { appSecret } = whatsappWebhookConfig();
-  if (!appSecret) {
-    // Our configuration, not the sender's fault: a 5xx makes Meta retry until it is fixed.
-    console.error("POST /whatsapp/cloud: WHATSAPP_APP_SECRET is not set; refusing unverifiable webhooks");
-    return answer(500, { error: "not_configured", message: "Webhook signature checking is not configured" });
-  }
-  if (!(await verifyCloudSignature(appSecret, body, request.headers.get("x-hub-signature-256")))) {
-    return answer(401, { error: "bad_signature", message: "Missing or wrong X-Hub-Signature-256" });
-  }
-  let events: KeyedEvent[];
-  try {
-    events = normaliseCloudWebhook(parseJson(body));
-  } catch (error) {
-    if (error instanceof MalformedPayloadError)
-      return answer(400, { error: "malformed", message: error.message });
-    throw error;
-  }
-  const result = await ctx.runMutation(internal.whatsappWebhooks.ingest, { provider: "cloud", events });
-  return answer(200, { received: events.length, ...result });
-}
-
-/** `POST /whatsapp/waha/<channel id>`. */
-export async function handleWahaPost(ctx: ActionCtx, request: Request): Promise<Response> {
-  const rawId = new URL(request.url).pathname.slice(WAHA_PATH_PREFIX.length).replace(/\/+$/, "");
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (Number.isFinite(declared) && declared > WAHA_MAX_BYTES) return tooLarge(WAHA_MAX_BYTES);
-  let channelKey = "";
-  try {
-    channelKey = decodeURIComponent(rawId);
-  } catch {
-    channelKey = "";
-  }
-  const channel =
-    channelKey && !channelKey.includes("/")
-      ? await ctx.runQuery(internal.whatsappWebhooks.wahaChannel, { channelId: channelKey })
-      : null;
-  if (!channel)
-    return answer(404, { error: "unknown_channel", message: "No enabled WAHA channel at this address" });
-  const body = await readBodyLimited(request, WAHA_MAX_BYTES);
-  if (!body) return tooLarge(WAHA_MAX_BYTES);
-  const key = (await decryptSecrets(channel.secrets))[WAHA_HMAC_SECRET];
-  const signed =
-    !!key &&
-    (await verifyWahaSignature(
-      key,
-      body,
-      request.headers.get("x-webhook-hmac"),
-      request.headers.get("x-webhook-hmac-algorithm"),
-    ));
-  if (!signed) return answer(401, { error: "bad_signature", message: "Missing or wrong X-Webhook-Hmac" });
-  let event: KeyedEvent;
-  try {
-    event = normaliseWahaWebhook(parseJson(body));
-  } catch (error) {
-    if (error instanceof MalformedPayloadError)
-      return answer(400, { error: "malformed", message: error.message });
-    throw error;
-  }
-  const result = await ctx.runMutation(internal.whatsappWebhooks.ingest, {
-    provider: "waha",
-    channelId: channel.channelId,
-    events: [event],
-  });
-  return answer(200, { received: 1, ...result });
-}
 
 /** The enabled WAHA channel with this id (as written in the URL), or null. */
 export async function wahaChannel(
@@ -264,8 +100,8 @@ export function unroutedReason(event: WhatsAppEvent): string {
 export type StoreResult = { stored: number; duplicates: number; unrouted: number };
 
 /**
- * Stores each event once (by dedupe key; repeats, within this request or from earlier ones, are
- * no-ops), and returns the new events that need processing. Events nothing needs to be done for
+ * Stores each event once per channel (by dedupe key; repeats, within this request or from
+ * earlier ones, are no-ops), and returns the new events that need processing. Events nothing needs to be done for
  * ("unhandled") are stored as done.
  */
 export async function storeEvents(
@@ -286,7 +122,7 @@ export async function storeEvents(
     if (channel) touched.set(channel._id, channel);
     const existing = await ctx.db
       .query("webhookEvents")
-      .withIndex("by_dedupe", (q) => q.eq("dedupeKey", dedupeKey))
+      .withIndex("by_channel_dedupe", (q) => q.eq("channelId", channel?._id).eq("dedupeKey", dedupeKey))
       .first();
     if (existing) {
       result.duplicates += 1;
@@ -318,4 +154,28 @@ export async function storeEvents(
     }
   }
   return { ...result, toProcess };
+}
+
+// ---------------------------------------------------------------- retention
+
+export const PRUNE_BATCH = 500;
+
+/**
+ * Deletes up to `batch` processed events received before `cutoff`, oldest first; says whether
+ * more are left. Dead letters, and events still pending or retrying, are never deleted here.
+ * (Latest-wins checks for template, quality and session events compare against processed events;
+ * an event older than the retention period arriving after its successor was deleted is too
+ * late for any provider's redelivery window.)
+ */
+export async function pruneProcessed(
+  ctx: MutationCtx,
+  cutoff: number,
+  batch = PRUNE_BATCH,
+): Promise<{ deleted: number; more: boolean }> {
+  const old = await ctx.db
+    .query("webhookEvents")
+    .withIndex("by_state_received", (q) => q.eq("state", "done").lt("receivedAt", cutoff))
+    .take(batch);
+  for (const row of old) await ctx.db.delete("webhookEvents", row._id);
+  return { deleted: old.length, more: old.length === batch };
 }

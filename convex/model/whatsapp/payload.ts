@@ -11,6 +11,14 @@ export class MalformedPayloadError extends Error {
   }
 }
 
+/** Processing this event again cannot succeed (it is dead-lettered at once, see process.ts). */
+export class PermanentEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PermanentEventError";
+  }
+}
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: unknown };
 

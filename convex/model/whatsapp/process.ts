@@ -3,7 +3,9 @@
  * duplicate schedule) leaves the same state.
  *
  * Failures: `whatsappWebhooks.process` runs `apply` as a sub-transaction; when it throws, its
- * writes are rolled back and `recordFailure` counts the attempt and schedules the next one with
+ * writes are rolled back and `recordFailure` classifies the error (`failureKind`): one retrying
+ * cannot fix (the channel is gone, a bug, an event processing does not understand) is dead at
+ * once with its reason; any other counts the attempt and schedules the next one with
  * exponential backoff (1 s, 4 s, 16 s, 64 s, 256 s); after MAX_ATTEMPTS the event is dead, with
  * its last error, until a platform admin replays it (deadLetters.ts).
  *
@@ -27,7 +29,10 @@ import type {
   WhatsAppEvent,
 } from "./events";
 import { routeEvent, unroutedReason } from "./ingest";
+import { PermanentEventError } from "./payload";
 import { applyStatus } from "./status";
+
+export { PermanentEventError };
 
 export const MAX_ATTEMPTS = 6;
 const BACKOFF_BASE_MS = 1_000;
@@ -57,7 +62,7 @@ export class UnroutedEventError extends Error {
 export async function apply(ctx: MutationCtx, eventId: Id<"webhookEvents">): Promise<void> {
   const row = await ctx.db.get("webhookEvents", eventId);
   if (!row || row.state === "done") return;
-  const event = row.event as WhatsAppEvent;
+  const event = row.event;
   const channel = await channelOf(ctx, row, event);
   switch (event.kind) {
     case "message":
@@ -78,7 +83,7 @@ export async function apply(ctx: MutationCtx, eventId: Id<"webhookEvents">): Pro
     case "unhandled":
       break;
     default:
-      throw new Error(`Unknown event kind ${(event as { kind?: unknown }).kind}`);
+      throw new PermanentEventError(`unknown event kind ${(event as { kind?: unknown }).kind}`);
   }
   await ctx.db.patch("webhookEvents", row._id, {
     state: "done",
@@ -89,12 +94,80 @@ export async function apply(ctx: MutationCtx, eventId: Id<"webhookEvents">): Pro
   });
 }
 
-/** Counts a failed attempt: retry later, or dead after MAX_ATTEMPTS. */
+const NOT_RETRIED = /^not retried \(([^)]+)\): /;
+
+/**
+ * Whether retrying can help:
+ * - permanent: the event's channel is gone or no channel has its number (UnroutedEventError,
+ *   "unrouted: …"); processing does not understand the event (PermanentEventError); a bug
+ *   (TypeError and its kin); a value a validator or the schema refuses; a transaction limit (the
+ *   same work exceeds it again). Dead-lettered at once, with the reason, to fix and replay.
+ * - transient: anything else (a write conflict, a status that arrived before its message, an
+ *   unavailable service): retried with backoff.
+ * Errors cross the sub-transaction as text only, so `markPermanent` classifies inside it, where
+ * the error's class is still known, and `recordFailure` reads the mark (or the text) outside.
+ */
+export function failureKind(error: unknown): { permanent: false } | { permanent: true; reason: string } {
+  const name = error instanceof Error ? error.name : "";
+  const text = error instanceof Error ? error.message : String(error);
+  const marked = NOT_RETRIED.exec(describe(error));
+  if (marked) return { permanent: true, reason: marked[1] };
+  if (error instanceof UnroutedEventError || /\bunrouted: /.test(text)) {
+    return { permanent: true, reason: "no channel for it" };
+  }
+  if (error instanceof PermanentEventError)
+    return { permanent: true, reason: "the event cannot be processed" };
+  if (
+    error instanceof TypeError ||
+    error instanceof ReferenceError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    /^(TypeError|ReferenceError|RangeError|SyntaxError|EvalError)$/.test(name) ||
+    /^Uncaught (TypeError|ReferenceError|RangeError|SyntaxError|EvalError)\b/.test(text)
+  ) {
+    return { permanent: true, reason: "a bug in processing" };
+  }
+  if (
+    /ArgumentValidationError|ReturnsValidationError|Validator error|does not match (the )?(schema|validator)|Value does not match/i.test(
+      text,
+    )
+  ) {
+    return { permanent: true, reason: "a value the schema refuses" };
+  }
+  if (/Too many (documents|reads|writes|bytes)|transaction (is )?too large|exceeded .*limit/i.test(text)) {
+    return { permanent: true, reason: "too large for one transaction" };
+  }
+  return { permanent: false };
+}
+
+/** Inside `apply`'s sub-transaction: an error retrying cannot fix, re-thrown with its reason in the text. */
+export function markPermanent(error: unknown): unknown {
+  const kind = failureKind(error);
+  if (!kind.permanent || kind.reason === "no channel for it" || NOT_RETRIED.test(describe(error)))
+    return error;
+  const name =
+    error instanceof Error && error.name !== "Error" && kind.reason === "a bug in processing"
+      ? `${error.name}: `
+      : "";
+  return new Error(`not retried (${kind.reason}): ${name}${describe(error)}`);
+}
+
+/** Counts a failed attempt: dead at once when retrying cannot help; else retry later, or dead after MAX_ATTEMPTS. */
 export async function recordFailure(ctx: MutationCtx, eventId: Id<"webhookEvents">, error: unknown) {
   const row = await ctx.db.get("webhookEvents", eventId);
   if (!row || row.state === "done") return;
   const attempts = row.attempts + 1;
-  const lastError = describe(error);
+  const text = describe(error);
+  const kind = failureKind(error);
+  if (kind.permanent) {
+    // Unrouted and marked texts already say why (the dead-letter page recognises unrouted ones).
+    const lastError =
+      /^unrouted: /.test(text) || NOT_RETRIED.test(text) ? text : `not retried (${kind.reason}): ${text}`;
+    await ctx.db.patch("webhookEvents", row._id, { attempts, state: "dead", lastError });
+    console.error(`webhook event ${row._id} (${row.dedupeKey}) is dead at once: ${lastError}`);
+    return;
+  }
+  const lastError = text;
   if (attempts >= MAX_ATTEMPTS) {
     await ctx.db.patch("webhookEvents", row._id, { attempts, state: "dead", lastError });
     console.error(
@@ -234,7 +307,7 @@ async function superseded(
     .take(500);
   return others.some((other) => {
     if (other._id === row._id || other.state !== "done") return false;
-    const event = other.event as WhatsAppEvent;
+    const event = other.event;
     if (!sameSubject(event) || !("timestamp" in event)) return false;
     return event.timestamp > timestamp || (event.timestamp === timestamp && other.dedupeKey > row.dedupeKey);
   });
