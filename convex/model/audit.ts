@@ -1,7 +1,8 @@
 import type { PaginationOptions, PaginationResult } from "convex/server";
+import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import type { ChangeSummary } from "../schema";
+import { vAuditScope, vChangeSummary, type ChangeSummary } from "../schema";
 
 export type AuditActor = { _id: Id<"users">; email: string } | { system: string };
 
@@ -53,6 +54,44 @@ export function diff(
   return Object.keys(a).length ? { before: b, after: a } : null;
 }
 
+/** An audit event as pages see it. */
+export const vAuditEventView = v.object({
+  eventId: v.id("auditEvents"),
+  scope: vAuditScope,
+  tenantId: v.optional(v.id("tenants")),
+  actorId: v.optional(v.id("users")),
+  actorEmail: v.string(),
+  action: v.string(),
+  targetType: v.string(),
+  targetId: v.optional(v.string()),
+  summary: v.string(),
+  before: v.optional(vChangeSummary),
+  after: v.optional(vChangeSummary),
+  at: v.number(),
+});
+export type AuditEventView = Infer<typeof vAuditEventView>;
+
+export function toView(event: Doc<"auditEvents">): AuditEventView {
+  return {
+    eventId: event._id,
+    scope: event.scope,
+    tenantId: event.tenantId,
+    actorId: event.actorId,
+    actorEmail: event.actorEmail,
+    action: event.action,
+    targetType: event.targetType,
+    targetId: event.targetId,
+    summary: event.summary,
+    before: event.before,
+    after: event.after,
+    at: event.at,
+  };
+}
+
+function toViews(result: PaginationResult<Doc<"auditEvents">>): PaginationResult<AuditEventView> {
+  return { ...result, page: result.page.map(toView) };
+}
+
 export type AuditFilter = { action?: string; actorId?: Id<"users"> };
 
 /** One tenant's events, newest first, through the index that matches the filter. */
@@ -61,7 +100,7 @@ export async function listForTenant(
   tenantId: Id<"tenants">,
   { action, actorId }: AuditFilter,
   paginationOpts: PaginationOptions,
-): Promise<PaginationResult<Doc<"auditEvents">>> {
+): Promise<PaginationResult<AuditEventView>> {
   const events = ctx.db.query("auditEvents");
   const query =
     action && actorId
@@ -73,7 +112,7 @@ export async function listForTenant(
         : actorId
           ? events.withIndex("by_tenant_actor_at", (q) => q.eq("tenantId", tenantId).eq("actorId", actorId))
           : events.withIndex("by_tenant_at", (q) => q.eq("tenantId", tenantId));
-  return await query.order("desc").paginate(paginationOpts);
+  return toViews(await query.order("desc").paginate(paginationOpts));
 }
 
 /** Every event on the platform (tenant and platform scope), newest first. */
@@ -81,7 +120,7 @@ export async function listAll(
   ctx: QueryCtx,
   { action, actorId }: AuditFilter,
   paginationOpts: PaginationOptions,
-): Promise<PaginationResult<Doc<"auditEvents">>> {
+): Promise<PaginationResult<AuditEventView>> {
   const events = ctx.db.query("auditEvents");
   const query =
     action && actorId
@@ -91,5 +130,5 @@ export async function listAll(
         : actorId
           ? events.withIndex("by_actor_at", (q) => q.eq("actorId", actorId))
           : events.withIndex("by_at");
-  return await query.order("desc").paginate(paginationOpts);
+  return toViews(await query.order("desc").paginate(paginationOpts));
 }

@@ -3,6 +3,7 @@ import type { PaginationResult } from "convex/server";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
+import type { AuditEventView } from "../../convex/model/audit";
 import { INVITATION_TTL_MS } from "../../convex/model/invitations";
 import {
   SETTINGS,
@@ -816,10 +817,10 @@ describe("audit log", () => {
     expect(all.length).toBeGreaterThan(15);
 
     const walk = async (filter: { action?: string; actorId?: Id<"users"> }) => {
-      const seen: Doc<"auditEvents">[] = [];
+      const seen: AuditEventView[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 50; i++) {
-        const result: PaginationResult<Doc<"auditEvents">> = await w.adminA.client.query(
+        const result: PaginationResult<AuditEventView> = await w.adminA.client.query(
           api.audit.listForTenant,
           {
             tenantId,
@@ -836,7 +837,7 @@ describe("audit log", () => {
     };
 
     const everything = await walk({});
-    expect(everything.map((e) => e._id)).toEqual(all.map((e) => e._id));
+    expect(everything.map((e) => e.eventId)).toEqual(all.map((e) => e._id));
     const times = everything.map((e) => e.at);
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(new Set(everything.map((e) => e.tenantId))).toEqual(new Set([tenantId]));
@@ -846,7 +847,7 @@ describe("audit log", () => {
     expect(updates.every((e) => e.action === "tenant.settings_updated")).toBe(true);
 
     const byAdmin = await walk({ actorId: w.adminA.userId });
-    expect(byAdmin.map((e) => e._id)).toEqual(
+    expect(byAdmin.map((e) => e.eventId)).toEqual(
       all.filter((e) => e.actorId === w.adminA.userId).map((e) => e._id),
     );
     expect(byAdmin.length).toBeGreaterThanOrEqual(6); // 5 updates and joining
@@ -869,7 +870,7 @@ describe("audit log", () => {
       root.client.query(api.audit.listAll, { ...filter, paginationOpts: page(numItems) });
 
     const everything = await list({});
-    expect(everything.page.map((e) => e._id)).toEqual(all.map((e) => e._id));
+    expect(everything.page.map((e) => e.eventId)).toEqual(all.map((e) => e._id));
     expect(new Set(everything.page.map((e) => e.tenantId))).toEqual(
       new Set([w.tenantA, w.tenantB, undefined]),
     );
@@ -897,7 +898,7 @@ describe("audit log", () => {
     const rest = await root.client.query(api.audit.listAll, {
       paginationOpts: page(100, first.continueCursor),
     });
-    expect([...first.page, ...rest.page].map((e) => e._id)).toEqual(all.map((e) => e._id));
+    expect([...first.page, ...rest.page].map((e) => e.eventId)).toEqual(all.map((e) => e._id));
   });
 });
 
