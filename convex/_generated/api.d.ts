@@ -30,6 +30,7 @@ import type * as model_errors from "../model/errors.js";
 import type * as model_invitations from "../model/invitations.js";
 import type * as model_system from "../model/system.js";
 import type * as model_tenancy from "../model/tenancy.js";
+import type * as model_tenantDirectory from "../model/tenantDirectory.js";
 import type * as model_users from "../model/users.js";
 import type * as model_whatsapp_channels from "../model/whatsapp/channels.js";
 import type * as model_whatsapp_cloudWebhook from "../model/whatsapp/cloudWebhook.js";
@@ -78,6 +79,7 @@ declare const fullApi: ApiFromModules<{
   "model/invitations": typeof model_invitations;
   "model/system": typeof model_system;
   "model/tenancy": typeof model_tenancy;
+  "model/tenantDirectory": typeof model_tenantDirectory;
   "model/users": typeof model_users;
   "model/whatsapp/channels": typeof model_whatsapp_channels;
   "model/whatsapp/cloudWebhook": typeof model_whatsapp_cloudWebhook;

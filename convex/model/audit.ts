@@ -3,6 +3,7 @@ import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { vAuditScope, vChangeSummary, type ChangeSummary } from "../schema";
+import { labelsFor } from "./tenantDirectory";
 
 export type AuditActor = { _id: Id<"users">; email: string } | { system: string };
 
@@ -59,6 +60,8 @@ export const vAuditEventView = v.object({
   eventId: v.id("auditEvents"),
   scope: vAuditScope,
   tenantId: v.optional(v.id("tenants")),
+  /** The workspace's name, joined on the server; absent for platform events and deleted workspaces. */
+  tenantName: v.optional(v.string()),
   actorId: v.optional(v.id("users")),
   actorEmail: v.string(),
   action: v.string(),
@@ -71,11 +74,12 @@ export const vAuditEventView = v.object({
 });
 export type AuditEventView = Infer<typeof vAuditEventView>;
 
-export function toView(event: Doc<"auditEvents">): AuditEventView {
+export function toView(event: Doc<"auditEvents">, tenantName?: string): AuditEventView {
   return {
     eventId: event._id,
     scope: event.scope,
     tenantId: event.tenantId,
+    tenantName,
     actorId: event.actorId,
     actorEmail: event.actorEmail,
     action: event.action,
@@ -88,8 +92,19 @@ export function toView(event: Doc<"auditEvents">): AuditEventView {
   };
 }
 
-function toViews(result: PaginationResult<Doc<"auditEvents">>): PaginationResult<AuditEventView> {
-  return { ...result, page: result.page.map(toView) };
+/** The page as views, each with its workspace's name. */
+async function toViews(
+  ctx: QueryCtx,
+  result: PaginationResult<Doc<"auditEvents">>,
+): Promise<PaginationResult<AuditEventView>> {
+  const tenants = await labelsFor(
+    ctx,
+    result.page.map((e) => e.tenantId),
+  );
+  return {
+    ...result,
+    page: result.page.map((e) => toView(e, e.tenantId && tenants.get(e.tenantId)?.name)),
+  };
 }
 
 export type AuditFilter = { action?: string; actorId?: Id<"users"> };
@@ -112,7 +127,7 @@ export async function listForTenant(
         : actorId
           ? events.withIndex("by_tenant_actor_at", (q) => q.eq("tenantId", tenantId).eq("actorId", actorId))
           : events.withIndex("by_tenant_at", (q) => q.eq("tenantId", tenantId));
-  return toViews(await query.order("desc").paginate(paginationOpts));
+  return await toViews(ctx, await query.order("desc").paginate(paginationOpts));
 }
 
 /** Every event on the platform (tenant and platform scope), newest first. */
@@ -130,5 +145,5 @@ export async function listAll(
         : actorId
           ? events.withIndex("by_actor_at", (q) => q.eq("actorId", actorId))
           : events.withIndex("by_at");
-  return toViews(await query.order("desc").paginate(paginationOpts));
+  return await toViews(ctx, await query.order("desc").paginate(paginationOpts));
 }

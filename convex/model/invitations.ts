@@ -3,6 +3,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Role } from "../schema";
 import * as Audit from "./audit";
 import { fail } from "./errors";
+import * as TenantDirectory from "./tenantDirectory";
 import { hasRole, membershipOf } from "./tenancy";
 import { normalizeEmail } from "./users";
 
@@ -207,6 +208,7 @@ export async function accept(ctx: MutationCtx, user: Doc<"users">, token: string
       role: invitation.role,
       createdAt: now,
     });
+    await TenantDirectory.adjustCounts(ctx, tenant._id, { members: 1 });
   }
   await ctx.db.patch("invitations", invitation._id, {
     status: "accepted",

@@ -3,6 +3,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Role, TenantSettings } from "../schema";
 import * as Audit from "./audit";
 import { fail } from "./errors";
+import * as TenantDirectory from "./tenantDirectory";
 
 export const ROLES: readonly Role[] = ["owner", "admin", "agent", "viewer"];
 const RANK: Record<Role, number> = { viewer: 0, agent: 1, admin: 2, owner: 3 };
@@ -112,7 +113,14 @@ export async function createTenant(
   const settings = validateSettings(input);
   const now = Date.now();
   const slug = await uniqueSlug(ctx, settings.name);
-  const tenantId = await ctx.db.insert("tenants", { ...settings, slug, createdBy: user._id, createdAt: now });
+  const tenantId = await ctx.db.insert("tenants", {
+    ...settings,
+    slug,
+    createdBy: user._id,
+    createdAt: now,
+    memberCount: 1,
+    channelCount: 0,
+  });
   await ctx.db.insert("memberships", { tenantId, userId: user._id, role: "owner", createdAt: now });
   await ctx.db.patch("users", user._id, { lastTenantId: tenantId });
   await Audit.record(ctx, {
@@ -261,6 +269,7 @@ export async function removeMember(
     );
   }
   await ctx.db.delete("memberships", target._id);
+  await TenantDirectory.adjustCounts(ctx, actor.tenant._id, { members: -1 });
   const member = await ctx.db.get("users", target.userId);
   if (member?.lastTenantId === actor.tenant._id)
     await ctx.db.patch("users", member._id, { lastTenantId: undefined });

@@ -18,6 +18,7 @@ import {
 } from "../../schema";
 import * as Audit from "../audit";
 import { fail } from "../errors";
+import * as TenantDirectory from "../tenantDirectory";
 import { decryptSecrets, encryptSecrets, isUnderOldKey, secretHints, type ChannelSecrets } from "./secrets";
 
 /** The secrets each kind keeps, by name: the keys of the encrypted object and of `secretHints`. */
@@ -455,6 +456,7 @@ export async function create(ctx: MutationCtx, actor: Actor, input: NewChannel):
     createdBy: actor.user._id,
     createdAt: Date.now(),
   });
+  await TenantDirectory.adjustCounts(ctx, actor.tenant._id, { channels: 1 });
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
     actor: actor.user,
