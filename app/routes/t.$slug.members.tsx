@@ -3,7 +3,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useNavigate } from "@remix-run/react";
 import { useMutation, useQuery } from "convex/react";
-import { useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { Button } from "../components/button";
@@ -11,18 +11,12 @@ import { ConfirmButton } from "../components/confirm-dialog";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { DataTable, type Column } from "../components/data-table";
 import { EmptyState } from "../components/empty-state";
-import {
-  FormError,
-  FormStatus,
-  SelectField,
-  TextField,
-  useFocusFirstInvalid,
-} from "../components/form-field";
+import { FormError, FormStatus, SelectField, TextField } from "../components/form-field";
 import { PageHeader, Section } from "../components/page-header";
 import { RoleBadge } from "../components/role-badge";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
-import { toAppError, toFormErrors, type FormErrors } from "../lib/convex-errors";
+import { toAppError } from "../lib/convex-errors";
 import { describeExpiry, formatDate, formatDateTime } from "../lib/format";
 import { useNow } from "../lib/relative-time";
 import {
@@ -34,6 +28,7 @@ import {
   type Role,
 } from "../lib/roles";
 import { useTenant, type TenantContext } from "../lib/tenant-context";
+import { useFormSubmission } from "../lib/use-form-submission";
 
 export const meta: MetaFunction = () => [{ title: "Members — Switchboard" }];
 
@@ -401,12 +396,9 @@ type InviteField = (typeof INVITE_FIELDS)[number];
 
 function InviteForm({ tenant, onStatus }: StatusProps) {
   const create = useMutation(api.invitations.create);
-  const form = useRef<HTMLFormElement>(null);
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("agent");
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<FormErrors<InviteField> | null>(null);
-  useFocusFirstInvalid(form, errors);
+  const { form, busy, errors, submit: send, invalid } = useFormSubmission<InviteField>(INVITE_FIELDS);
   const roles = assignableRoles(tenant.role).map((r) => ({
     value: r,
     label: `${ROLE_LABELS[r]} — ${ROLE_DESCRIPTIONS[r]}`,
@@ -416,22 +408,13 @@ function InviteForm({ tenant, onStatus }: StatusProps) {
     event.preventDefault();
     if (busy) return;
     const address = email.trim();
-    if (!address) {
-      setErrors({ fields: { email: "Enter the email address to invite" }, form: null });
-      return;
-    }
-    setBusy(true);
-    setErrors(null);
-    try {
+    if (!address) return invalid({ email: "Enter the email address to invite" });
+    await send(async () => {
       await create({ tenantId: tenant.tenantId, email: address, role });
       // Clear the field unless the user already typed the next address.
       setEmail((current) => (current.trim() === address ? "" : current));
       onStatus(`Invitation sent to ${address}`);
-    } catch (e) {
-      setErrors(toFormErrors(e, INVITE_FIELDS));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -4,6 +4,7 @@ import type { Role } from "../schema";
 import * as Audit from "./audit";
 import { fail } from "./errors";
 import * as TenantDirectory from "./tenantDirectory";
+import { canAssignRole } from "../shared/roles";
 import { hasRole, membershipOf } from "./tenancy";
 import { normalizeEmail } from "./users";
 
@@ -34,7 +35,7 @@ export async function create(
 ): Promise<Id<"invitations">> {
   const email = normalizeEmail(input.email);
   if (!EMAIL.test(email) || email.length > 254) fail("INVALID", "Enter a valid email address", "email");
-  if (input.role === "owner" && actor.role !== "owner") {
+  if (!canAssignRole(actor.role, input.role)) {
     fail("FORBIDDEN", "Only owners can invite owners", "role");
   }
   const existingUser = await ctx.db

@@ -14,6 +14,7 @@ const SUPPORT_MODULES = [
   /^http$/,
   /^auth\.config$/,
   /^model\//,
+  /^shared\//,
   /^providers\//,
   /^env$/,
   /^functions$/,
