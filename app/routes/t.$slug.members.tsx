@@ -1,8 +1,8 @@
 // /t/<slug>/members: who is in the workspace and the invitations still open. Admins change roles,
 // remove members and invite; everyone may leave. Destructive steps ask first.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useNavigate } from "@remix-run/react";
-import { useMutation, useQuery } from "convex/react";
+import { useLoaderData, useNavigate } from "@remix-run/react";
+import { useMutation } from "convex/react";
 import { useState, type FormEvent } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -16,6 +16,8 @@ import { PageHeader, Section } from "../components/page-header";
 import { RoleBadge } from "../components/role-badge";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
+import { preload, preloadTenant } from "../lib/preload.server";
+import { usePreloaded } from "../lib/use-preloaded";
 import { toAppError } from "../lib/convex-errors";
 import { describeExpiry, formatDate, formatDateTime } from "../lib/format";
 import { useNow } from "../lib/relative-time";
@@ -32,9 +34,15 @@ import { useFormSubmission } from "../lib/use-form-submission";
 
 export const meta: MetaFunction = () => [{ title: "Members — Switchboard" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
-  return null;
+  const { tenantId } = await preloadTenant(request, params.slug ?? "");
+  if (!tenantId) return { members: null, invitations: null };
+  const [members, invitations] = await Promise.all([
+    preload(request, api.members.list, { tenantId }),
+    preload(request, api.invitations.listPending, { tenantId }),
+  ]);
+  return { members, invitations };
 }
 
 export default function MembersPage() {
@@ -68,7 +76,8 @@ type Member = {
 type StatusProps = { tenant: TenantContext; onStatus: (message: string) => void };
 
 function MembersSection({ tenant, onStatus }: StatusProps) {
-  const members = useQuery(api.members.list, { tenantId: tenant.tenantId });
+  const preloaded = useLoaderData<typeof loader>();
+  const members = usePreloaded(api.members.list, { tenantId: tenant.tenantId }, preloaded.members);
   const remove = useMutation(api.members.remove);
   const manage = (m: Member) =>
     tenant.canAdminWrite && canManageMember(tenant.role, m.role, m.userId === tenant.me.userId);
@@ -245,7 +254,12 @@ type Invitation = {
 };
 
 function InvitationsSection({ tenant, onStatus }: StatusProps) {
-  const pending = useQuery(api.invitations.listPending, { tenantId: tenant.tenantId });
+  const preloaded = useLoaderData<typeof loader>();
+  const pending = usePreloaded(
+    api.invitations.listPending,
+    { tenantId: tenant.tenantId },
+    preloaded.invitations,
+  );
   const resend = useMutation(api.invitations.resend);
   const revoke = useMutation(api.invitations.revoke);
   const now = useNow(30_000);
