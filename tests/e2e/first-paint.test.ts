@@ -1,6 +1,10 @@
-// The tenant pages against the production build, without JavaScript: the first HTML response
-// of the overview, channels, channel and members pages already holds their data (the loaders
-// read it from Convex as the signed-in user), and a signed-in stranger's HTML holds none of it.
+// The tenant pages against the production build, two ways. Without JavaScript: the first HTML
+// response of the overview, channels, channel and members pages already holds their data (the
+// loaders read it from Convex as the signed-in user), and a signed-in stranger's HTML holds none
+// of it. And at phone width (390 × 844 in Chromium): no tenant page, and not the simulator's
+// phone page, is wider than the screen.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, startTestStack } from "./stack";
@@ -165,5 +169,79 @@ describe("first paint without JavaScript", () => {
     await page.getByText("carla@example.com").first().waitFor();
     await other.close();
     await page.close();
+  });
+});
+
+describe("phone width", () => {
+  const SHOTS = process.env.SCREENSHOT_DIR;
+
+  /**
+   * The page is no wider than the phone, and nothing on it (tabs, table columns) sits off-screen
+   * in a sideways scroller: form fields scrolling their own text are the only exception.
+   */
+  async function fitsPhone(page: Page, name: string) {
+    // Let late content (live queries) settle before measuring.
+    await page.waitForLoadState("networkidle");
+    const widths = await page.evaluate(() => {
+      const hidden = [...document.querySelectorAll<HTMLElement>("body *")]
+        .filter((el) => !["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName))
+        .filter((el) => el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 1)
+        .filter((el) => ["auto", "scroll", "hidden"].includes(getComputedStyle(el).overflowX))
+        .filter((el) => el.getClientRects().length > 0 && !el.closest(".sr-only"))
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${el.scrollWidth} > ${el.clientWidth})`);
+      return { scroll: document.documentElement.scrollWidth, hidden };
+    });
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+    }
+    expect(widths.scroll, `${name} is wider than the phone`).toBeLessThanOrEqual(390);
+    expect(widths.hidden, `${name} hides content in sideways scrollers`).toEqual([]);
+  }
+
+  it("every tenant page fits 390 px", async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      storageState: await ana.storageState(),
+    });
+    const page = await phone.newPage();
+    dumpOnFailure(page);
+    const pages: [string, string, string][] = [
+      ["overview", `/t/${SLUG}`, WORKSPACE],
+      ["channels", `/t/${SLUG}/channels`, "Channels"],
+      ["channel", channelPath, CHANNEL],
+      ["members", `/t/${SLUG}/members`, "Members"],
+      ["audit", `/t/${SLUG}/audit`, "Audit log"],
+      ["outbox", `/t/${SLUG}/outbox`, "Outbox"],
+      ["settings", `/t/${SLUG}/settings`, "Settings"],
+      ["new-channel", `/t/${SLUG}/channels/new`, "Add a channel"],
+    ];
+    for (const [name, pathname, heading] of pages) {
+      await page.goto(`${stack.webUrl}${pathname}`);
+      await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+      await fitsPhone(page, name);
+    }
+    // The section tabs that do not fit say so, and reach the last tab by scrolling.
+    await page.goto(`${stack.webUrl}/t/${SLUG}`);
+    const nav = page.getByRole("navigation", { name: "Workspace" });
+    await nav.getByRole("link", { name: "Outbox" }).scrollIntoViewIfNeeded();
+    expect(await nav.getByRole("link", { name: "Outbox" }).isVisible()).toBe(true);
+    await phone.close();
+  });
+
+  it("the simulator's phone page fits 390 px", async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await phone.newPage();
+    await page.goto(stack.simulatorUrl!);
+    await fitsPhone(page, "simulator-phone");
+    await phone.close();
   });
 });
