@@ -4,6 +4,7 @@
 // errors land on the field they name.
 import { useState, type FormEvent, type ReactNode } from "react";
 import { SECRET_LABELS, secretMask, type Channel, type ChannelKind, type SecretField } from "../lib/channels";
+import { LIMITS, lengthProblem } from "../lib/text-limits";
 import { useFormSubmission } from "../lib/use-form-submission";
 import { Button } from "./button";
 import { FormError, FormStatus, TextField } from "./form-field";
@@ -104,7 +105,15 @@ export function ChannelForm({
   "aria-label": ariaLabel,
 }: ChannelFormProps) {
   const [values, setValues] = useState<ChannelFormValues>(() => initialValues(channel));
-  const { form, busy, errors, status, submit: save, clearStatus } = useFormSubmission<Field>(FIELDS[kind]);
+  const {
+    form,
+    busy,
+    errors,
+    status,
+    submit: save,
+    invalid,
+    clearStatus,
+  } = useFormSubmission<Field>(FIELDS[kind]);
   const editing = channel !== undefined;
 
   const field = (name: Field) => ({
@@ -146,6 +155,8 @@ export function ChannelForm({
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
+    const tooLong = values.name.trim().length > LIMITS.channelName.max;
+    if (tooLong) return invalid({ name: lengthProblem(values.name, LIMITS.channelName) ?? "" });
     await save(async () => {
       const message = await onSubmit(submission(kind, values));
       // Secrets never stay in the page once saved.
@@ -159,7 +170,7 @@ export function ChannelForm({
       <TextField
         label="Channel name"
         autoComplete="off"
-        maxLength={80}
+        limit={LIMITS.channelName}
         required
         hint="How your team will recognise this number, e.g. “Support line”."
         {...field("name")}

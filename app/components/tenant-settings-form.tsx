@@ -8,6 +8,7 @@ import {
   timeZoneOptions,
   type TenantSettingsValues,
 } from "../lib/tenant-options";
+import { LIMITS, lengthProblem } from "../lib/text-limits";
 import { useFormSubmission } from "../lib/use-form-submission";
 import { Button } from "./button";
 import { FormError, FormStatus, SelectField, TextField } from "./form-field";
@@ -58,6 +59,9 @@ export function TenantSettingsForm({
     event.preventDefault();
     if (busy) return;
     if (!values.name.trim()) return invalid({ name: "Enter a name for the workspace" });
+    // Too long is refused here, counted; everything else about the name is the backend's call.
+    if (values.name.trim().length > LIMITS.tenantName.max)
+      return invalid({ name: lengthProblem(values.name, LIMITS.tenantName) ?? "" });
     await save(() => onSubmit({ ...values, name: values.name.trim() }));
   };
 
@@ -69,11 +73,11 @@ export function TenantSettingsForm({
         value={values.name}
         onChange={set("name")}
         autoComplete="organization"
-        maxLength={80}
+        limit={LIMITS.tenantName}
         required
         disabled={disabled}
         error={fieldError("name")}
-        hint="Your business or team, as your colleagues will see it. 2 to 80 characters."
+        hint={`Your business or team, as your colleagues will see it. ${LIMITS.tenantName.min} to ${LIMITS.tenantName.max} characters:`}
       />
       <div className="grid gap-6 sm:grid-cols-2">
         <SelectField

@@ -1,8 +1,8 @@
 // The tenant pages against the production build, two ways. Without JavaScript: the first HTML
 // response of the overview, channels, channel and members pages already holds their data (the
 // loaders read it from Convex as the signed-in user), and a signed-in stranger's HTML holds none
-// of it. And at phone width (390 × 844 in Chromium): no tenant page, and not the simulator's
-// phone page, is wider than the screen.
+// of it. At phone width (390 × 844 in Chromium): no tenant page, and not the simulator's
+// phone page, is wider than the screen. And a name pasted over its limit is never cut.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
@@ -243,5 +243,24 @@ describe("phone width", () => {
     await page.goto(stack.simulatorUrl!);
     await fitsPhone(page, "simulator-phone");
     await phone.close();
+  });
+});
+
+describe("length-limited fields", () => {
+  it("a pasted workspace name over 80 characters is kept whole, counted and refused", async () => {
+    const long = "Harbour Coffee Roasters and Bakery of the Old Port, open every day from seven to seven";
+    expect(long.length).toBeGreaterThan(80);
+    const page = await ana.newPage();
+    dumpOnFailure(page);
+    await page.goto(`${stack.webUrl}/t/${SLUG}/settings`);
+    const name = page.getByLabel("Workspace name");
+    await name.fill(long);
+    expect(await name.inputValue()).toBe(long);
+    await page.getByText(`${long.length} / 80 — ${long.length - 80} too many`).waitFor();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText(`Name must be 2 to 80 characters; this one has ${long.length}`).waitFor();
+    expect(await name.getAttribute("aria-invalid")).toBe("true");
+    expect(await name.inputValue()).toBe(long);
+    await page.close();
   });
 });
