@@ -29,7 +29,8 @@ function stateFor(request: Request) {
   return state;
 }
 
-const REFUSALS = /UNAUTHENTICATED|FORBIDDEN|NOT_FOUND/;
+/** Answers that mean "not for you" or "no such thing" (bad ids in the address included), not trouble. */
+const REFUSALS = /UNAUTHENTICATED|FORBIDDEN|NOT_FOUND|ArgumentValidationError/;
 
 /**
  * Runs `ref(args)` as the request's user. Null when it fails for any reason: not signed in, no
