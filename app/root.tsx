@@ -106,7 +106,7 @@ export default function App() {
 
 /** Local sign-in: Convex authenticated with tokens from /auth/token (see lib/convex-auth.ts). */
 function LocalSignInApp({ data }: { data: RootLoaderData }) {
-  const [convex] = useState(() => getConvexReactClient(data.publicEnv.CONVEX_URL));
+  const [convex] = useState(() => getConvexReactClient(data.publicEnv.CONVEX_URL, data.auth.user !== null));
   return (
     <ConvexProviderWithAuth client={convex} useAuth={useLocalConvexAuth}>
       <SiteLayout

@@ -1,33 +1,64 @@
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { platformAdminQuery } from "./functions";
+import { internal } from "./_generated/api";
+import { internalMutation, platformAdminQuery } from "./functions";
+import * as TenantDirectory from "./model/tenantDirectory";
 
-/** Every workspace with its member count, for platform admins. */
+const vTenantRow = v.object({
+  tenantId: v.id("tenants"),
+  name: v.string(),
+  slug: v.string(),
+  createdAt: v.number(),
+  /** Null until the tenant's counts are backfilled (`admin:backfillTenantCounts`). */
+  members: v.union(v.number(), v.null()),
+  channels: v.union(v.number(), v.null()),
+});
+
+/**
+ * Every workspace, newest first, a page at a time, with its member and channel counts. The
+ * counts are kept on the tenant row, so a page reads one document per workspace.
+ */
 export const listTenants = platformAdminQuery({
-  args: {},
-  returns: v.array(
-    v.object({
-      tenantId: v.id("tenants"),
-      name: v.string(),
-      slug: v.string(),
-      createdAt: v.number(),
-      members: v.number(),
-    }),
-  ),
-  handler: async (ctx) => {
-    const tenants = await ctx.db.query("tenants").order("desc").take(500);
-    return await Promise.all(
-      tenants.map(async (t) => ({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(vTenantRow),
+  handler: async (ctx, { paginationOpts }) => {
+    const result = await ctx.db.query("tenants").order("desc").paginate(paginationOpts);
+    return {
+      ...result,
+      page: result.page.map((t) => ({
         tenantId: t._id,
         name: t.name,
         slug: t.slug,
         createdAt: t.createdAt,
-        members: (
-          await ctx.db
-            .query("memberships")
-            .withIndex("by_tenant_user", (q) => q.eq("tenantId", t._id))
-            .take(1000)
-        ).length,
+        members: t.memberCount ?? null,
+        channels: t.channelCount ?? null,
       })),
-    );
+    };
+  },
+});
+
+/** How many tenants one backfill run counts before scheduling the next. */
+const BACKFILL_BATCH = 50;
+
+/**
+ * Counts every tenant's members and channels from scratch and stores them on the tenant, a batch
+ * per run, then schedules the next batch: `npx convex run admin:backfillTenantCounts`
+ * (docs/operations.md). Safe to run again at any time: each tenant is counted in one transaction.
+ */
+export const backfillTenantCounts = internalMutation({
+  args: { cursor: v.optional(v.union(v.string(), v.null())) },
+  returns: v.object({ counted: v.number(), isDone: v.boolean() }),
+  handler: async (ctx, { cursor }) => {
+    const result = await ctx.db
+      .query("tenants")
+      .paginate({ cursor: cursor ?? null, numItems: BACKFILL_BATCH });
+    for (const tenant of result.page) {
+      const counts = await TenantDirectory.countFor(ctx, tenant._id);
+      if (counts.memberCount !== tenant.memberCount || counts.channelCount !== tenant.channelCount)
+        await ctx.db.patch("tenants", tenant._id, counts);
+    }
+    if (!result.isDone)
+      await ctx.scheduler.runAfter(0, internal.admin.backfillTenantCounts, { cursor: result.continueCursor });
+    return { counted: result.page.length, isDone: result.isDone };
   },
 });

@@ -2,12 +2,13 @@
  * Webhook events that could not be processed (after every retry, or never routed to a channel),
  * for platform admins: a live, paginated list, and replay (audited).
  */
-import { paginationOptsValidator } from "convex/server";
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { platformAdminMutation, platformAdminQuery } from "./functions";
 import * as Audit from "./model/audit";
 import { fail } from "./model/errors";
+import * as TenantDirectory from "./model/tenantDirectory";
 import { vChannelKind } from "./schema";
 
 const vDeadLetter = v.object({
@@ -17,6 +18,8 @@ const vDeadLetter = v.object({
   kind: v.string(),
   channelId: v.union(v.id("channels"), v.null()),
   tenantId: v.union(v.id("tenants"), v.null()),
+  /** The workspace's name and address, joined on the server; null when unrouted or deleted. */
+  tenant: v.union(v.object({ name: v.string(), slug: v.string() }), v.null()),
   attempts: v.number(),
   lastError: v.union(v.string(), v.null()),
   receivedAt: v.number(),
@@ -26,19 +29,17 @@ const vDeadLetter = v.object({
 /** Dead letters, newest first. */
 export const list = platformAdminQuery({
   args: { paginationOpts: paginationOptsValidator },
-  returns: v.object({
-    page: v.array(vDeadLetter),
-    isDone: v.boolean(),
-    continueCursor: v.string(),
-    splitCursor: v.optional(v.union(v.string(), v.null())),
-    pageStatus: v.optional(v.union(v.literal("SplitRecommended"), v.literal("SplitRequired"), v.null())),
-  }),
+  returns: paginationResultValidator(vDeadLetter),
   handler: async (ctx, { paginationOpts }) => {
     const result = await ctx.db
       .query("webhookEvents")
       .withIndex("by_state_received", (q) => q.eq("state", "dead"))
       .order("desc")
       .paginate(paginationOpts);
+    const tenants = await TenantDirectory.labelsFor(
+      ctx,
+      result.page.map((e) => e.tenantId),
+    );
     return {
       ...result,
       page: result.page.map((e) => ({
@@ -48,6 +49,7 @@ export const list = platformAdminQuery({
         kind: e.kind,
         channelId: e.channelId ?? null,
         tenantId: e.tenantId ?? null,
+        tenant: (e.tenantId && tenants.get(e.tenantId)) || null,
         attempts: e.attempts,
         lastError: e.lastError ?? null,
         receivedAt: e.receivedAt,

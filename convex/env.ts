@@ -3,6 +3,7 @@
  * local server's --env-file). Read lazily, so a missing optional variable never breaks a push.
  */
 /* eslint-disable @convex-dev/no-process-env -- this module is the single reader of process.env */
+import { stripTrailingSlash } from "./shared/site";
 
 function optional(name: string): string | undefined {
   const value = process.env[name]?.trim();
@@ -25,7 +26,7 @@ export function appUrl(): string {
   if (!url) {
     throw new Error("APP_URL is not set on the Convex deployment: links in emails need it");
   }
-  return url.replace(/\/+$/, "");
+  return stripTrailingSlash(url);
 }
 
 export type EmailConfig =
@@ -61,7 +62,8 @@ export function whatsappGraphUrl(): string {
 
 /** Where this deployment serves HTTP actions (Convex sets it), for the webhook URLs channels show. */
 export function convexSiteUrl(): string | undefined {
-  return optional("CONVEX_SITE_URL")?.replace(/\/+$/, "");
+  const url = optional("CONVEX_SITE_URL");
+  return url === undefined ? undefined : stripTrailingSlash(url);
 }
 
 /**

@@ -117,6 +117,17 @@ export const decline = authedMutation({
 
 export const forDelivery = internalQuery({
   args: { invitationId: v.id("invitations") },
+  returns: v.union(
+    v.null(),
+    v.object({
+      tenantId: v.id("tenants"),
+      tenantName: v.string(),
+      email: v.string(),
+      role: vRole,
+      expiresAt: v.number(),
+      inviterName: v.string(),
+    }),
+  ),
   handler: (ctx, { invitationId }) => Invitations.forDelivery(ctx, invitationId),
 });
 

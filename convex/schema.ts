@@ -120,6 +120,9 @@ export default defineSchema({
     slug: v.string(),
     createdBy: v.id("users"),
     createdAt: v.number(),
+    /** Kept in step with memberships and channels (model/tenantDirectory.ts); unset until backfilled. */
+    memberCount: v.optional(v.number()),
+    channelCount: v.optional(v.number()),
   }).index("by_slug", ["slug"]),
 
   memberships: defineTable({

@@ -4,7 +4,8 @@
 import { useSearchParams } from "@remix-run/react";
 import type { PaginationStatus } from "convex/react";
 import { useEffect, useMemo, useState } from "react";
-import type { Doc, Id } from "../../convex/_generated/dataModel";
+import type { Id } from "../../convex/_generated/dataModel";
+import type { AuditEventView } from "../../convex/model/audit";
 import { auditActionLabel, mergeActors, type ActorOption } from "../lib/audit-actions";
 import { changeRows, formatDateTime } from "../lib/format";
 import { Button } from "./button";
@@ -12,7 +13,7 @@ import { EmptyState } from "./empty-state";
 import { SelectField } from "./form-field";
 import { LoadingState } from "./spinner";
 
-export type AuditEvent = Doc<"auditEvents">;
+export type AuditEvent = AuditEventView;
 
 /** How many events a page of the log loads (the first and each "Load more"). */
 export const AUDIT_PAGE_SIZE = 25;
@@ -184,7 +185,7 @@ export function AuditEventList({
         >
           {events.map((event) => (
             <AuditEventRow
-              key={event._id}
+              key={event.eventId}
               event={event}
               timeZone={timeZone}
               tenantName={tenantName?.(event) ?? null}

@@ -1,7 +1,7 @@
 // A channel's live activity: its latest messages in and out with their delivery status, and
 // the webhook events behind them with their processing state. Both are live queries, so new
 // messages and status changes appear without a reload.
-import { useQuery } from "convex/react";
+import type { Preloaded } from "convex/react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import {
@@ -14,6 +14,7 @@ import {
 } from "../lib/channels";
 import { formatDateTime } from "../lib/format";
 import { formatTimeAgo, useNow } from "../lib/relative-time";
+import { usePreloaded } from "../lib/use-preloaded";
 import { Badge } from "./channel-health";
 import { DataTable, type Column } from "./data-table";
 import { EmptyState } from "./empty-state";
@@ -37,12 +38,15 @@ export function MessageActivity({
   tenantId,
   channelId,
   channelName,
+  preloaded,
 }: {
   tenantId: Id<"tenants">;
   channelId: Id<"channels">;
   channelName: string;
+  /** The loader's read, for the first paint. */
+  preloaded?: Preloaded<typeof api.channels.activity> | null;
 }) {
-  const items = useQuery(api.channels.activity, { tenantId, channelId });
+  const items = usePreloaded(api.channels.activity, { tenantId, channelId }, preloaded);
   const now = useNow(15_000);
   if (items === undefined) return <LoadingState label="Loading recent messages…" />;
   if (items.length === 0) {
@@ -113,12 +117,15 @@ export function WebhookEvents({
   tenantId,
   channelId,
   channelName,
+  preloaded,
 }: {
   tenantId: Id<"tenants">;
   channelId: Id<"channels">;
   channelName: string;
+  /** The loader's read, for the first paint. */
+  preloaded?: Preloaded<typeof api.channels.recentEvents> | null;
 }) {
-  const events = useQuery(api.channels.recentEvents, { tenantId, channelId });
+  const events = usePreloaded(api.channels.recentEvents, { tenantId, channelId }, preloaded);
   const now = useNow(15_000);
   const columns: Column<WebhookEventItem>[] = [
     { header: "Received", rowHeader: true, cell: (e) => <When at={e.receivedAt} now={now} /> },

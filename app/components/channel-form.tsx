@@ -2,11 +2,12 @@
 // that start empty: on a new channel they are required, on an existing one blank keeps the
 // stored value (whose last four characters are shown). The backend checks everything; its
 // errors land on the field they name.
-import { useRef, useState, type FormEvent, type ReactNode } from "react";
-import { toFormErrors, type FormErrors } from "../lib/convex-errors";
-import { SECRET_LABELS, secretMask, type Channel, type ChannelKind } from "../lib/channels";
+import { useState, type FormEvent, type ReactNode } from "react";
+import { SECRET_LABELS, secretMask, type Channel, type ChannelKind, type SecretField } from "../lib/channels";
+import { LIMITS, lengthProblem } from "../lib/text-limits";
+import { useFormSubmission } from "../lib/use-form-submission";
 import { Button } from "./button";
-import { FormError, FormStatus, TextField, useFocusFirstInvalid } from "./form-field";
+import { FormError, FormStatus, TextField } from "./form-field";
 
 const FIELDS = {
   cloud: ["name", "phoneNumberId", "wabaId", "displayNumber", "accessToken"],
@@ -103,12 +104,16 @@ export function ChannelForm({
   secondaryAction,
   "aria-label": ariaLabel,
 }: ChannelFormProps) {
-  const form = useRef<HTMLFormElement>(null);
   const [values, setValues] = useState<ChannelFormValues>(() => initialValues(channel));
-  const [errors, setErrors] = useState<FormErrors<Field> | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState<string | null>(null);
-  useFocusFirstInvalid(form, errors);
+  const {
+    form,
+    busy,
+    errors,
+    status,
+    submit: save,
+    invalid,
+    clearStatus,
+  } = useFormSubmission<Field>(FIELDS[kind]);
   const editing = channel !== undefined;
 
   const field = (name: Field) => ({
@@ -117,11 +122,11 @@ export function ChannelForm({
     error: errors?.fields[name],
     onChange: (event: { target: { value: string } }) => {
       setValues((v) => ({ ...v, [name]: event.target.value }));
-      setSaved(null);
+      clearStatus();
     },
   });
 
-  const secret = (name: Field, hint: ReactNode) => {
+  const secret = (name: SecretField, hint: ReactNode) => {
     const label = SECRET_LABELS[name];
     const stored = channel?.secretHints[name];
     return (
@@ -150,19 +155,14 @@ export function ChannelForm({
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
-    setBusy(true);
-    setErrors(null);
-    setSaved(null);
-    try {
+    const tooLong = values.name.trim().length > LIMITS.channelName.max;
+    if (tooLong) return invalid({ name: lengthProblem(values.name, LIMITS.channelName) ?? "" });
+    await save(async () => {
       const message = await onSubmit(submission(kind, values));
       // Secrets never stay in the page once saved.
       setValues((v) => ({ ...v, accessToken: "", apiKey: "", webhookHmacKey: "" }));
-      if (message) setSaved(message);
-    } catch (error) {
-      setErrors(toFormErrors(error, FIELDS[kind]));
-    } finally {
-      setBusy(false);
-    }
+      return message;
+    });
   };
 
   return (
@@ -170,7 +170,7 @@ export function ChannelForm({
       <TextField
         label="Channel name"
         autoComplete="off"
-        maxLength={80}
+        limit={LIMITS.channelName}
         required
         hint="How your team will recognise this number, e.g. “Support line”."
         {...field("name")}
@@ -240,7 +240,7 @@ export function ChannelForm({
           {submitLabel}
         </Button>
         {secondaryAction}
-        <FormStatus message={saved} />
+        <FormStatus message={status} />
       </div>
     </form>
   );

@@ -10,6 +10,7 @@ import {
   type SelectHTMLAttributes,
 } from "react";
 import type { Option } from "../lib/tenant-options";
+import { charCount, type Limit } from "../lib/text-limits";
 
 type FieldFrameProps = {
   id: string;
@@ -50,26 +51,40 @@ const controlClass = (error?: string | null) =>
     error ? "border-red-600" : "border-slate-300"
   }`;
 
-export type TextFieldProps = Omit<InputHTMLAttributes<HTMLInputElement>, "id"> & {
+export type TextFieldProps = Omit<InputHTMLAttributes<HTMLInputElement>, "id" | "maxLength"> & {
   label: ReactNode;
   hint?: ReactNode;
   error?: string | null;
   fieldClassName?: string;
+  /**
+   * A length limit to count against as people type (shown under the field, red when over).
+   * Nothing typed or pasted is ever cut: the form refuses to save instead (lib/text-limits.ts).
+   */
+  limit?: Limit;
 };
 
 export const TextField = forwardRef<HTMLInputElement, TextFieldProps>(function TextField(
-  { label, hint, error, fieldClassName, className, ...input },
+  { label, hint, error, fieldClassName, className, limit, ...input },
   ref,
 ) {
   const id = useId();
+  const count = limit ? charCount(String(input.value ?? ""), limit) : null;
+  const fullHint = count ? (
+    <>
+      {hint ? <>{hint} </> : null}
+      <span className={count.over ? "font-medium text-red-700" : undefined}>{count.text}</span>
+    </>
+  ) : (
+    hint
+  );
   return (
-    <FieldFrame id={id} label={label} hint={hint} error={error} className={fieldClassName}>
+    <FieldFrame id={id} label={label} hint={fullHint} error={error} className={fieldClassName}>
       <input
         ref={ref}
         id={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, error, hint)}
-        className={`${controlClass(error)} ${className ?? ""}`}
+        aria-invalid={error || count?.over ? true : undefined}
+        aria-describedby={describedBy(id, error, fullHint)}
+        className={`${controlClass(error || (count?.over ? "over" : null))} ${className ?? ""}`}
         {...input}
       />
     </FieldFrame>

@@ -1,4 +1,5 @@
 // A section's navigation: a labelled list of links, the one for the current page highlighted.
+// The links wrap onto more lines rather than scroll, so on a phone every one of them is in view.
 import { NavLink } from "@remix-run/react";
 
 export type SectionNavItem = {
@@ -24,8 +25,8 @@ export function SectionNav({
   listClassName = "",
 }: SectionNavProps) {
   return (
-    <nav aria-label={label} className={classes("-mx-1 overflow-x-auto", className)}>
-      <ul className={classes("flex gap-1 px-1", listClassName)}>
+    <nav aria-label={label} className={classes("-mx-1", className)}>
+      <ul className={classes("flex flex-wrap gap-1 px-1", listClassName)}>
         {items.map((item) => (
           <li key={item.to}>
             <NavLink

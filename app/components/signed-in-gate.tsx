@@ -2,18 +2,26 @@
 // user's token, but Convex knows the user only once `users.ensure` has registered them from that
 // token; until then `users.me` is null and every other function refuses. This gate calls ensure
 // once per signed-in account and page load, waits for `me`, and hands it to the page below.
+// On the document's first render (the server's HTML and its hydration), a `me` read by the
+// route's loader (preloaded) lets the page render at once, and the live `me` takes over once
+// the connection is confirmed; the browser's Convex client holds every query until then
+// (`expectAuth`, lib/convex.ts). Pages reached later, in the browser, wait for the sign-in.
 import { Link, useLocation } from "@remix-run/react";
-import { useConvexAuth, useMutation, useQuery } from "convex/react";
-import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { useConvexAuth, useMutation, type Preloaded } from "convex/react";
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { toAppError } from "../lib/convex-errors";
 import { useRootData } from "../lib/root-data";
+import { usePreloaded } from "../lib/use-preloaded";
 import { signInPath } from "../lib/safe-redirect";
 import { ensureOnce, forgetEnsure, type Me } from "../lib/current-user";
 import { Button, buttonClass } from "./button";
 import { LoadingState } from "./spinner";
 
 const MeContext = createContext<Me | null>(null);
+
+/** False until the first gate in this document has hydrated. */
+let hydrated = false;
 
 /** The signed-in user, for components under <SignedInGate>. */
 export function useMe(): Me {
@@ -22,9 +30,20 @@ export function useMe(): Me {
   return me;
 }
 
-export function SignedInGate({ children }: { children: ReactNode }) {
+export function SignedInGate({
+  children,
+  preloadedMe,
+}: {
+  children: ReactNode;
+  preloadedMe?: Preloaded<typeof api.users.me> | null;
+}) {
   const { isLoading, isAuthenticated } = useConvexAuth();
-  const me = useQuery(api.users.me, isAuthenticated ? {} : "skip");
+  // Only a gate rendered with the document may show preloaded data before the sign-in is confirmed.
+  const withDocument = useRef(!hydrated).current;
+  useEffect(() => {
+    hydrated = true;
+  }, []);
+  const me = usePreloaded(api.users.me, {}, withDocument || isAuthenticated ? preloadedMe : null);
   const ensure = useMutation(api.users.ensure);
   const account = useRootData()?.auth.user?.subject ?? "signed-in";
   const [error, setError] = useState<string | null>(null);

@@ -1,16 +1,17 @@
 // The workspace settings form (name, currency, time zone, default country), shared by
 // onboarding and the settings page. It submits to Convex from the browser; errors with a
 // `field` appear under that field, others above the buttons.
-import { useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
-import { toFormErrors, type FormErrors } from "../lib/convex-errors";
+import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import {
   countryOptions,
   currencyOptions,
   timeZoneOptions,
   type TenantSettingsValues,
 } from "../lib/tenant-options";
+import { LIMITS, lengthProblem } from "../lib/text-limits";
+import { useFormSubmission } from "../lib/use-form-submission";
 import { Button } from "./button";
-import { FormError, FormStatus, SelectField, TextField, useFocusFirstInvalid } from "./form-field";
+import { FormError, FormStatus, SelectField, TextField } from "./form-field";
 
 const FIELDS = ["name", "currency", "timeZone", "defaultCountry"] as const;
 type Field = (typeof FIELDS)[number];
@@ -33,12 +34,17 @@ export function TenantSettingsForm({
   disabled,
   secondaryAction,
 }: TenantSettingsFormProps) {
-  const form = useRef<HTMLFormElement>(null);
   const [values, setValues] = useState(initial);
-  const [errors, setErrors] = useState<FormErrors<Field> | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState<string | null>(null);
-  useFocusFirstInvalid(form, errors);
+  const {
+    form,
+    busy,
+    errors,
+    status,
+    fieldError,
+    submit: save,
+    invalid,
+    clearStatus,
+  } = useFormSubmission(FIELDS);
 
   const currencies = useMemo(() => currencyOptions(values.currency), [values.currency]);
   const countries = useMemo(() => countryOptions(values.defaultCountry), [values.defaultCountry]);
@@ -46,30 +52,18 @@ export function TenantSettingsForm({
 
   const set = (field: Field) => (event: { target: { value: string } }) => {
     setValues((v) => ({ ...v, [field]: event.target.value }));
-    setSaved(null);
+    clearStatus();
   };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
-    if (!values.name.trim()) {
-      setErrors({ fields: { name: "Enter a name for the workspace" }, form: null });
-      return;
-    }
-    setBusy(true);
-    setErrors(null);
-    setSaved(null);
-    try {
-      const message = await onSubmit({ ...values, name: values.name.trim() });
-      if (message) setSaved(message);
-    } catch (error) {
-      setErrors(toFormErrors(error, FIELDS));
-    } finally {
-      setBusy(false);
-    }
+    if (!values.name.trim()) return invalid({ name: "Enter a name for the workspace" });
+    // Too long is refused here, counted; everything else about the name is the backend's call.
+    if (values.name.trim().length > LIMITS.tenantName.max)
+      return invalid({ name: lengthProblem(values.name, LIMITS.tenantName) ?? "" });
+    await save(() => onSubmit({ ...values, name: values.name.trim() }));
   };
-
-  const fieldError = (field: Field) => errors?.fields[field];
 
   return (
     <form ref={form} noValidate onSubmit={submit} className="space-y-6">
@@ -79,11 +73,11 @@ export function TenantSettingsForm({
         value={values.name}
         onChange={set("name")}
         autoComplete="organization"
-        maxLength={80}
+        limit={LIMITS.tenantName}
         required
         disabled={disabled}
         error={fieldError("name")}
-        hint="Your business or team, as your colleagues will see it. 2 to 80 characters."
+        hint={`Your business or team, as your colleagues will see it. ${LIMITS.tenantName.min} to ${LIMITS.tenantName.max} characters:`}
       />
       <div className="grid gap-6 sm:grid-cols-2">
         <SelectField
@@ -123,7 +117,7 @@ export function TenantSettingsForm({
           {submitLabel}
         </Button>
         {secondaryAction}
-        <FormStatus message={saved} />
+        <FormStatus message={status} />
       </div>
     </form>
   );

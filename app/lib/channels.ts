@@ -1,34 +1,23 @@
 // WhatsApp channels as the interface names and describes them: kinds, secrets, health values.
 import type { FunctionReturnType } from "convex/server";
 import type { api } from "../../convex/_generated/api";
-import type { ChannelKind } from "../../convex/schema";
+import type { ChannelKind } from "../../convex/shared/channels";
 
-export type { ChannelKind };
+export {
+  KIND_LABELS,
+  SECRET_FIELDS,
+  SECRET_LABELS,
+  type ChannelKind,
+  type SecretField,
+} from "../../convex/shared/channels";
 export type Channel = FunctionReturnType<typeof api.channels.get>;
 export type ActivityItem = FunctionReturnType<typeof api.channels.activity>[number];
 export type WebhookEventItem = FunctionReturnType<typeof api.channels.recentEvents>[number];
-
-export const KIND_LABELS: Record<ChannelKind, string> = {
-  cloud: "Cloud API",
-  waha: "WAHA",
-};
 
 export const KIND_DESCRIPTIONS: Record<ChannelKind, string> = {
   cloud:
     "A number on Meta's WhatsApp Business Platform, connected with a phone number ID and an access token.",
   waha: "A WhatsApp session on your own WAHA server, connected with its address, API key and session name.",
-};
-
-/** The secrets each kind keeps (convex/model/whatsapp/channels.ts SECRET_FIELDS), in form order. */
-export const SECRET_FIELDS: Record<ChannelKind, readonly string[]> = {
-  cloud: ["accessToken"],
-  waha: ["apiKey", "webhookHmacKey"],
-};
-
-export const SECRET_LABELS: Record<string, string> = {
-  accessToken: "Access token",
-  apiKey: "API key",
-  webhookHmacKey: "Webhook HMAC key",
 };
 
 /** "•••• 1a2b": how a stored secret is shown (its last four characters, or just dots). */

@@ -9,8 +9,10 @@ let browserClient: ConvexReactClient | undefined;
  * from the same public URL and stays inert, because the client opens its WebSocket only when a
  * query subscribes, which happens in effects, and effects never run on the server.
  */
-export function getConvexReactClient(serverRenderUrl: string): ConvexReactClient {
+export function getConvexReactClient(serverRenderUrl: string, signedIn = false): ConvexReactClient {
   if (typeof window === "undefined") return new ConvexReactClient(serverRenderUrl);
-  browserClient ??= new ConvexReactClient(window.ENV.CONVEX_URL);
+  // Signed in when the document loaded: hold every query and mutation until the token is set,
+  // so the pages that render preloaded data at once never call Convex without the user.
+  browserClient ??= new ConvexReactClient(window.ENV.CONVEX_URL, { expectAuth: signedIn });
   return browserClient;
 }

@@ -3,8 +3,7 @@
 import { z } from "zod";
 import type { AuthMode } from "./auth-user";
 import type { PublicEnv } from "./public-env";
-
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+import { convexSiteUrlFor, stripTrailingSlash } from "../../convex/shared/site";
 
 const httpUrl = (name: string) =>
   z.url({
@@ -87,32 +86,8 @@ export class EnvError extends Error {
   }
 }
 
-/**
- * Where Convex serves HTTP actions, from the URL its clients use: a local backend serves them
- * on the next port (3210 → 3211), Convex cloud on `.convex.site`. Null when neither applies.
- */
-export function deriveConvexSiteUrl(convexUrl: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(convexUrl);
-  } catch {
-    return null;
-  }
-  if (LOCAL_HOSTS.has(url.hostname)) {
-    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-    url.port = String(port + 1);
-    return stripTrailingSlash(url.toString());
-  }
-  if (url.hostname.endsWith(".convex.cloud")) {
-    url.hostname = url.hostname.slice(0, -".convex.cloud".length) + ".convex.site";
-    return stripTrailingSlash(url.toString());
-  }
-  return null;
-}
-
-function stripTrailingSlash(url: string): string {
-  return url.replace(/\/+$/, "");
-}
+/** Where Convex serves HTTP actions, from the URL its clients use (convex/shared/site.ts). */
+export const deriveConvexSiteUrl = convexSiteUrlFor;
 
 /** Validates a set of variables; empty strings count as unset, as in most `.env` files. */
 export function parseEnv(source: Record<string, string | undefined>): Env {

@@ -1,9 +1,10 @@
-// /admin: every workspace on the platform, newest first, with its member count.
+// /admin: every workspace on the platform, newest first, with its member and channel counts, a page at a time.
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link } from "@remix-run/react";
-import { useQuery } from "convex/react";
+import { usePaginatedQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { api } from "../../convex/_generated/api";
+import { Button } from "../components/button";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { DataTable, type Column } from "../components/data-table";
 import { EmptyState } from "../components/empty-state";
@@ -17,7 +18,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null;
 }
 
-type Tenant = FunctionReturnType<typeof api.admin.listTenants>[number];
+type Tenant = FunctionReturnType<typeof api.admin.listTenants>["page"][number];
+
+/** How many workspaces a page loads (the first and each "Load more"). */
+const TENANT_PAGE_SIZE = 50;
+
+/** A kept count, or a dash while it has not been counted yet. */
+const count = (n: number | null) => n ?? "—";
 
 const COLUMNS: Column<Tenant>[] = [
   {
@@ -37,33 +44,48 @@ const COLUMNS: Column<Tenant>[] = [
     className: "hidden sm:table-cell",
     cell: (t) => <code className="text-xs">/t/{t.slug}</code>,
   },
-  { header: "Members", className: "text-right tabular-nums", cell: (t) => t.members },
+  { header: "Members", className: "text-right tabular-nums", cell: (t) => count(t.members) },
+  { header: "Channels", className: "text-right tabular-nums", cell: (t) => count(t.channels) },
   { header: "Created", className: "whitespace-nowrap", cell: (t) => formatDateTime(t.createdAt) },
 ];
 
 export default function AdminTenants() {
-  const tenants = useQuery(api.admin.listTenants, {});
+  const { results, status, loadMore } = usePaginatedQuery(
+    api.admin.listTenants,
+    {},
+    { initialNumItems: TENANT_PAGE_SIZE },
+  );
   return (
-    <div>
-      <PageHeader
-        title="Workspaces"
-        description="Every workspace on the platform, newest first (the latest 500)."
-      />
-      {tenants === undefined ? (
+    <div className="space-y-6">
+      <PageHeader title="Workspaces" description="Every workspace on the platform, newest first." />
+      {status === "LoadingFirstPage" ? (
         <LoadingState label="Loading workspaces…" />
       ) : (
-        <DataTable
-          caption="Workspaces"
-          columns={COLUMNS}
-          rows={tenants}
-          rowKey={(t) => t.tenantId}
-          empty={
-            <EmptyState
-              title="No workspaces yet"
-              description="Workspaces appear here as people create them."
-            />
-          }
-        />
+        <>
+          <DataTable
+            caption="Workspaces"
+            columns={COLUMNS}
+            rows={results}
+            rowKey={(t) => t.tenantId}
+            empty={
+              <EmptyState
+                title="No workspaces yet"
+                description="Workspaces appear here as people create them."
+              />
+            }
+          />
+          {status === "Exhausted" ? null : (
+            <div className="flex items-center justify-center">
+              <Button
+                onClick={() => loadMore(TENANT_PAGE_SIZE)}
+                busy={status === "LoadingMore"}
+                busyLabel="Loading…"
+              >
+                Load more
+              </Button>
+            </div>
+          )}
+        </>
       )}
     </div>
   );

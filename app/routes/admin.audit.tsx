@@ -1,7 +1,6 @@
 // /admin/audit: every audit event on the platform (workspaces and platform actions), live.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { usePaginatedQuery, useQuery } from "convex/react";
-import { useMemo } from "react";
+import { usePaginatedQuery } from "convex/react";
 import { api } from "../../convex/_generated/api";
 import { AUDIT_PAGE_SIZE, AuditLog, auditQueryFilters, useAuditFilters } from "../components/audit-log";
 import { DataRouteErrorView } from "../components/data-error-view";
@@ -18,14 +17,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export default function AdminAudit() {
   const filters = useAuditFilters();
-  const tenants = useQuery(api.admin.listTenants, {});
   const page = usePaginatedQuery(api.audit.listAll, auditQueryFilters(filters), {
     initialNumItems: AUDIT_PAGE_SIZE,
   });
-  const tenantNames = useMemo(
-    () => new Map((tenants ?? []).map((t) => [t.tenantId as string, t.name])),
-    [tenants],
-  );
 
   return (
     <div className="space-y-6">
@@ -37,7 +31,7 @@ export default function AdminAudit() {
         filters={filters}
         actions={PLATFORM_AUDIT_ACTIONS}
         page={page}
-        tenantName={(e) => (e.tenantId ? (tenantNames.get(e.tenantId) ?? "Workspace") : "Platform")}
+        tenantName={(e) => (e.tenantId ? (e.tenantName ?? "Deleted workspace") : "Platform")}
       />
     </div>
   );

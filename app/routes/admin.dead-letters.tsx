@@ -5,9 +5,9 @@
 import { useExpandedRows } from "../lib/use-expanded-rows";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link } from "@remix-run/react";
-import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
+import { useMutation, usePaginatedQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
-import { useMemo, useState, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { Button } from "../components/button";
 import { ConfirmButton } from "../components/confirm-dialog";
@@ -32,7 +32,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export const DEAD_LETTER_PAGE_SIZE = 25;
 
 type DeadLetter = FunctionReturnType<typeof api.deadLetters.list>["page"][number];
-type Tenant = FunctionReturnType<typeof api.admin.listTenants>[number];
 
 const UNROUTED = /^unrouted: /;
 
@@ -41,11 +40,6 @@ export default function AdminDeadLetters() {
     api.deadLetters.list,
     {},
     { initialNumItems: DEAD_LETTER_PAGE_SIZE },
-  );
-  const tenants = useQuery(api.admin.listTenants, {});
-  const tenantsById = useMemo(
-    () => new Map((tenants ?? []).map((t) => [t.tenantId as string, t])),
-    [tenants],
   );
   const replay = useMutation(api.deadLetters.replay);
   const [announcement, setAnnouncement] = useState("");
@@ -69,7 +63,7 @@ export default function AdminDeadLetters() {
       header: "Channel",
       // `relative` keeps the sr-only labels inside from widening the page when the table scrolls.
       className: "relative",
-      cell: (d) => <RoutedTo letter={d} tenant={tenantFor(tenantsById, d)} />,
+      cell: (d) => <RoutedTo letter={d} />,
     },
     { header: "Attempts", className: "text-right tabular-nums", cell: (d) => d.attempts },
     {
@@ -205,11 +199,8 @@ function Page({ children }: { children: ReactNode }) {
   );
 }
 
-function tenantFor(tenants: Map<string, Tenant>, letter: DeadLetter): Tenant | null {
-  return letter.tenantId ? (tenants.get(letter.tenantId) ?? null) : null;
-}
-
-function RoutedTo({ letter, tenant }: { letter: DeadLetter; tenant: Tenant | null }) {
+function RoutedTo({ letter }: { letter: DeadLetter }) {
+  const tenant = letter.tenant;
   if (!letter.channelId) return <span className="text-slate-500 italic">Not routed</span>;
   const channelPath = tenant
     ? `/t/${encodeURIComponent(tenant.slug)}/channels/${encodeURIComponent(letter.channelId)}`

@@ -1,7 +1,6 @@
 // /t/<slug>: the workspace overview — what it is, your place in it, and what is coming.
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { Link } from "@remix-run/react";
-import { useQuery } from "convex/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { useId, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { buttonClass } from "../components/button";
@@ -10,13 +9,21 @@ import { EmptyState } from "../components/empty-state";
 import { PageHeader, Section } from "../components/page-header";
 import { RoleBadge } from "../components/role-badge";
 import { requireUser } from "../lib/auth.server";
+import { preload, preloadTenant } from "../lib/preload.server";
+import { usePreloaded } from "../lib/use-preloaded";
 import { formatDate } from "../lib/format";
 import { ROLE_DESCRIPTIONS } from "../lib/roles";
 import { useTenant } from "../lib/tenant-context";
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
-  return null;
+  const { tenantId } = await preloadTenant(request, params.slug ?? "");
+  if (!tenantId) return { details: null, members: null };
+  const [details, members] = await Promise.all([
+    preload(request, api.tenants.get, { tenantId }),
+    preload(request, api.members.list, { tenantId }),
+  ]);
+  return { details, members };
 }
 
 const COMING = [
@@ -37,8 +44,9 @@ const COMING = [
 
 export default function TenantOverview() {
   const tenant = useTenant();
-  const details = useQuery(api.tenants.get, { tenantId: tenant.tenantId });
-  const members = useQuery(api.members.list, { tenantId: tenant.tenantId });
+  const preloaded = useLoaderData<typeof loader>();
+  const details = usePreloaded(api.tenants.get, { tenantId: tenant.tenantId }, preloaded.details);
+  const members = usePreloaded(api.members.list, { tenantId: tenant.tenantId }, preloaded.members);
   const base = `/t/${encodeURIComponent(tenant.slug)}`;
 
   return (

@@ -3,9 +3,10 @@
 // happen) and, for admins, the webhook events behind them, the edit form and enable/disable.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useLocation } from "@remix-run/react";
-import { useAction, useMutation, useQuery } from "convex/react";
+import { useAction, useMutation } from "convex/react";
 import { useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
 import { MessageActivity, WebhookEvents } from "../components/channel-activity";
 import { Button } from "../components/button";
 import { ChannelForm } from "../components/channel-form";
@@ -18,6 +19,8 @@ import { toAppError } from "../lib/convex-errors";
 import { PageHeader, Section } from "../components/page-header";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
+import { preload, preloadTenant } from "../lib/preload.server";
+import { usePreloaded } from "../lib/use-preloaded";
 import {
   KIND_LABELS,
   SECRET_FIELDS,
@@ -36,19 +39,37 @@ export const meta: MetaFunction = () => [{ title: "Channel — Switchboard" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
-  return { channelId: params.channelId ?? "" };
+  const channelId = params.channelId ?? "";
+  const { tenantId } = await preloadTenant(request, params.slug ?? "");
+  if (!tenantId) return { channelId, channel: null, activity: null, events: null };
+  const [channel, activity, events] = await Promise.all([
+    preload(request, api.channels.get, { tenantId, channelId }),
+    preload(request, api.channels.activity, { tenantId, channelId: channelId as Id<"channels"> }),
+    preload(request, api.channels.recentEvents, { tenantId, channelId: channelId as Id<"channels"> }),
+  ]);
+  return { channelId, channel, activity, events };
 }
 
 export default function ChannelPage() {
-  const { channelId } = useLoaderData<typeof loader>();
+  const { channelId, ...preloaded } = useLoaderData<typeof loader>();
   const tenant = useTenant();
   // Throws NOT_FOUND for an address that is no channel of this workspace: the boundary says so.
-  const channel = useQuery(api.channels.get, { tenantId: tenant.tenantId, channelId });
+  const channel = usePreloaded(api.channels.get, { tenantId: tenant.tenantId, channelId }, preloaded.channel);
   if (channel === undefined) return <LoadingState label="Loading channel…" />;
-  return <ChannelDetails key={channel.channelId} tenant={tenant} channel={channel} />;
+  return <ChannelDetails key={channel.channelId} tenant={tenant} channel={channel} preloaded={preloaded} />;
 }
 
-function ChannelDetails({ tenant, channel }: { tenant: TenantContext; channel: Channel }) {
+type PreloadedActivity = Pick<ReturnType<typeof useLoaderData<typeof loader>>, "activity" | "events">;
+
+function ChannelDetails({
+  tenant,
+  channel,
+  preloaded,
+}: {
+  tenant: TenantContext;
+  channel: Channel;
+  preloaded: PreloadedActivity;
+}) {
   const location = useLocation();
   const connected = (location.state as { connected?: boolean } | null)?.connected === true;
   const [status, setStatus] = useState<string | null>(
@@ -97,6 +118,7 @@ function ChannelDetails({ tenant, channel }: { tenant: TenantContext; channel: C
           tenantId={tenant.tenantId}
           channelId={channel.channelId}
           channelName={channel.name}
+          preloaded={preloaded.activity}
         />
       </Section>
 
@@ -110,6 +132,7 @@ function ChannelDetails({ tenant, channel }: { tenant: TenantContext; channel: C
             tenantId={tenant.tenantId}
             channelId={channel.channelId}
             channelName={channel.name}
+            preloaded={preloaded.events}
           />
         </Section>
       ) : null}

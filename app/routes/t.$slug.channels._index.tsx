@@ -1,8 +1,7 @@
 // /t/<slug>/channels: the workspace's WhatsApp numbers with their health, live. Everyone sees
 // them; admins connect new ones.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link } from "@remix-run/react";
-import { useQuery } from "convex/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { api } from "../../convex/_generated/api";
 import { buttonClass } from "../components/button";
 import { ChannelHealthBadges, EnabledBadge } from "../components/channel-health";
@@ -12,6 +11,8 @@ import { EmptyState } from "../components/empty-state";
 import { PageHeader } from "../components/page-header";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
+import { preload, preloadTenant } from "../lib/preload.server";
+import { usePreloaded } from "../lib/use-preloaded";
 import {
   KIND_LABELS,
   SECRET_FIELDS,
@@ -24,14 +25,16 @@ import { useTenant } from "../lib/tenant-context";
 
 export const meta: MetaFunction = () => [{ title: "Channels — Switchboard" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
-  return null;
+  const { tenantId } = await preloadTenant(request, params.slug ?? "");
+  return { channels: tenantId ? await preload(request, api.channels.list, { tenantId }) : null };
 }
 
 export default function ChannelsPage() {
   const tenant = useTenant();
-  const channels = useQuery(api.channels.list, { tenantId: tenant.tenantId });
+  const preloaded = useLoaderData<typeof loader>();
+  const channels = usePreloaded(api.channels.list, { tenantId: tenant.tenantId }, preloaded.channels);
   const base = `/t/${encodeURIComponent(tenant.slug)}/channels`;
   const addLink = tenant.canAdminWrite ? (
     <Link to={`${base}/new`} className={buttonClass("primary")}>

@@ -1,9 +1,9 @@
 // /t/<slug>/members: who is in the workspace and the invitations still open. Admins change roles,
 // remove members and invite; everyone may leave. Destructive steps ask first.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useNavigate } from "@remix-run/react";
-import { useMutation, useQuery } from "convex/react";
-import { useRef, useState, type FormEvent } from "react";
+import { useLoaderData, useNavigate } from "@remix-run/react";
+import { useMutation } from "convex/react";
+import { useState, type FormEvent } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { Button } from "../components/button";
@@ -11,18 +11,14 @@ import { ConfirmButton } from "../components/confirm-dialog";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { DataTable, type Column } from "../components/data-table";
 import { EmptyState } from "../components/empty-state";
-import {
-  FormError,
-  FormStatus,
-  SelectField,
-  TextField,
-  useFocusFirstInvalid,
-} from "../components/form-field";
+import { FormError, FormStatus, SelectField, TextField } from "../components/form-field";
 import { PageHeader, Section } from "../components/page-header";
 import { RoleBadge } from "../components/role-badge";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
-import { toAppError, toFormErrors, type FormErrors } from "../lib/convex-errors";
+import { preload, preloadTenant } from "../lib/preload.server";
+import { usePreloaded } from "../lib/use-preloaded";
+import { toAppError } from "../lib/convex-errors";
 import { describeExpiry, formatDate, formatDateTime } from "../lib/format";
 import { invitationLifetime, invitationSentMessage, samePendingAddress } from "../lib/invitation-messages";
 import { useNow } from "../lib/relative-time";
@@ -35,12 +31,19 @@ import {
   type Role,
 } from "../lib/roles";
 import { useTenant, type TenantContext } from "../lib/tenant-context";
+import { useFormSubmission } from "../lib/use-form-submission";
 
 export const meta: MetaFunction = () => [{ title: "Members — Switchboard" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
-  return null;
+  const { tenantId } = await preloadTenant(request, params.slug ?? "");
+  if (!tenantId) return { members: null, invitations: null };
+  const [members, invitations] = await Promise.all([
+    preload(request, api.members.list, { tenantId }),
+    preload(request, api.invitations.listPending, { tenantId }),
+  ]);
+  return { members, invitations };
 }
 
 export default function MembersPage() {
@@ -74,7 +77,8 @@ type Member = {
 type StatusProps = { tenant: TenantContext; onStatus: (message: string) => void };
 
 function MembersSection({ tenant, onStatus }: StatusProps) {
-  const members = useQuery(api.members.list, { tenantId: tenant.tenantId });
+  const preloaded = useLoaderData<typeof loader>();
+  const members = usePreloaded(api.members.list, { tenantId: tenant.tenantId }, preloaded.members);
   const remove = useMutation(api.members.remove);
   const manage = (m: Member) =>
     tenant.canAdminWrite && canManageMember(tenant.role, m.role, m.userId === tenant.me.userId);
@@ -251,7 +255,12 @@ type Invitation = {
 };
 
 function InvitationsSection({ tenant, onStatus }: StatusProps) {
-  const pending = useQuery(api.invitations.listPending, { tenantId: tenant.tenantId });
+  const preloaded = useLoaderData<typeof loader>();
+  const pending = usePreloaded(
+    api.invitations.listPending,
+    { tenantId: tenant.tenantId },
+    preloaded.invitations,
+  );
   const resend = useMutation(api.invitations.resend);
   const revoke = useMutation(api.invitations.revoke);
   const now = useNow(30_000);
@@ -402,12 +411,9 @@ type InviteField = (typeof INVITE_FIELDS)[number];
 
 function InviteForm({ tenant, onStatus, pending }: StatusProps & { pending: Invitation[] | undefined }) {
   const create = useMutation(api.invitations.create);
-  const form = useRef<HTMLFormElement>(null);
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("agent");
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<FormErrors<InviteField> | null>(null);
-  useFocusFirstInvalid(form, errors);
+  const { form, busy, errors, submit: send, invalid } = useFormSubmission<InviteField>(INVITE_FIELDS);
   const roles = assignableRoles(tenant.role).map((r) => ({
     value: r,
     label: `${ROLE_LABELS[r]} — ${ROLE_DESCRIPTIONS[r]}`,
@@ -417,23 +423,14 @@ function InviteForm({ tenant, onStatus, pending }: StatusProps & { pending: Invi
     event.preventDefault();
     if (busy) return;
     const address = email.trim();
-    if (!address) {
-      setErrors({ fields: { email: "Enter the email address to invite" }, form: null });
-      return;
-    }
-    setBusy(true);
-    setErrors(null);
+    if (!address) return invalid({ email: "Enter the email address to invite" });
     const resent = samePendingAddress(pending, address);
-    try {
+    await send(async () => {
       await create({ tenantId: tenant.tenantId, email: address, role });
       // Clear the field unless the user already typed the next address.
       setEmail((current) => (current.trim() === address ? "" : current));
       onStatus(invitationSentMessage(address, resent));
-    } catch (e) {
-      setErrors(toFormErrors(e, INVITE_FIELDS));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -3,7 +3,7 @@
 // the last one opened, and gives its pages the workspace through the outlet context.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, Outlet, useLoaderData } from "@remix-run/react";
-import { useMutation, useQuery } from "convex/react";
+import { useConvexAuth, useMutation, type Preloaded } from "convex/react";
 import { useEffect, useMemo } from "react";
 import { api } from "../../convex/_generated/api";
 import { buttonClass } from "../components/button";
@@ -15,36 +15,47 @@ import { SignedInGate, useMe } from "../components/signed-in-gate";
 import { LoadingState } from "../components/spinner";
 import { TenantSwitcherMenu } from "../components/tenant-switcher";
 import { requireUser } from "../lib/auth.server";
+import { preload, preloadTenant } from "../lib/preload.server";
 import { tenantAccess, type TenantContext } from "../lib/tenant-context";
+import { usePreloaded } from "../lib/use-preloaded";
 
 export const meta: MetaFunction = () => [{ title: "Workspace — Switchboard" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
-  return { slug: params.slug ?? "" };
+  const slug = params.slug ?? "";
+  const [me, tenant] = await Promise.all([preload(request, api.users.me, {}), preloadTenant(request, slug)]);
+  return { slug, me, tenant: tenant.preloaded };
 }
 
 export default function TenantLayout() {
-  const { slug } = useLoaderData<typeof loader>();
+  const { slug, me, tenant } = useLoaderData<typeof loader>();
   return (
-    <SignedInGate>
-      <TenantShell key={slug} slug={slug} />
+    <SignedInGate preloadedMe={me}>
+      <TenantShell key={slug} slug={slug} preloadedTenant={tenant} />
     </SignedInGate>
   );
 }
 
-function TenantShell({ slug }: { slug: string }) {
+function TenantShell({
+  slug,
+  preloadedTenant,
+}: {
+  slug: string;
+  preloadedTenant: Preloaded<typeof api.tenants.bySlug> | null;
+}) {
   const me = useMe();
-  const tenant = useQuery(api.tenants.bySlug, { slug });
+  const { isAuthenticated } = useConvexAuth();
+  const tenant = usePreloaded(api.tenants.bySlug, { slug }, preloadedTenant);
   const setLastTenant = useMutation(api.users.setLastTenant);
   const tenantId = tenant?.tenantId;
   const isMember = tenantId !== undefined && me.tenants.some((t) => t.tenantId === tenantId);
 
   useEffect(() => {
-    if (!tenantId || !isMember || me.lastTenantId === tenantId) return;
+    if (!isAuthenticated || !tenantId || !isMember || me.lastTenantId === tenantId) return;
     // Only a convenience for the next visit; a failure (just removed, say) changes nothing here.
     setLastTenant({ tenantId }).catch(() => undefined);
-  }, [tenantId, isMember, me.lastTenantId, setLastTenant]);
+  }, [isAuthenticated, tenantId, isMember, me.lastTenantId, setLastTenant]);
 
   const context = useMemo<TenantContext | null>(
     () =>

@@ -1,7 +1,9 @@
 import type { PaginationOptions, PaginationResult } from "convex/server";
+import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import type { ChangeSummary } from "../schema";
+import { vAuditScope, vChangeSummary, type ChangeSummary } from "../schema";
+import { labelsFor } from "./tenantDirectory";
 
 export type AuditActor = { _id: Id<"users">; email: string } | { system: string };
 
@@ -53,6 +55,58 @@ export function diff(
   return Object.keys(a).length ? { before: b, after: a } : null;
 }
 
+/** An audit event as pages see it. */
+export const vAuditEventView = v.object({
+  eventId: v.id("auditEvents"),
+  scope: vAuditScope,
+  tenantId: v.optional(v.id("tenants")),
+  /** The workspace's name, joined on the server; absent for platform events and deleted workspaces. */
+  tenantName: v.optional(v.string()),
+  actorId: v.optional(v.id("users")),
+  actorEmail: v.string(),
+  action: v.string(),
+  targetType: v.string(),
+  targetId: v.optional(v.string()),
+  summary: v.string(),
+  before: v.optional(vChangeSummary),
+  after: v.optional(vChangeSummary),
+  at: v.number(),
+});
+export type AuditEventView = Infer<typeof vAuditEventView>;
+
+export function toView(event: Doc<"auditEvents">, tenantName?: string): AuditEventView {
+  return {
+    eventId: event._id,
+    scope: event.scope,
+    tenantId: event.tenantId,
+    tenantName,
+    actorId: event.actorId,
+    actorEmail: event.actorEmail,
+    action: event.action,
+    targetType: event.targetType,
+    targetId: event.targetId,
+    summary: event.summary,
+    before: event.before,
+    after: event.after,
+    at: event.at,
+  };
+}
+
+/** The page as views, each with its workspace's name. */
+async function toViews(
+  ctx: QueryCtx,
+  result: PaginationResult<Doc<"auditEvents">>,
+): Promise<PaginationResult<AuditEventView>> {
+  const tenants = await labelsFor(
+    ctx,
+    result.page.map((e) => e.tenantId),
+  );
+  return {
+    ...result,
+    page: result.page.map((e) => toView(e, e.tenantId && tenants.get(e.tenantId)?.name)),
+  };
+}
+
 export type AuditFilter = { action?: string; actorId?: Id<"users"> };
 
 /** One tenant's events, newest first, through the index that matches the filter. */
@@ -61,7 +115,7 @@ export async function listForTenant(
   tenantId: Id<"tenants">,
   { action, actorId }: AuditFilter,
   paginationOpts: PaginationOptions,
-): Promise<PaginationResult<Doc<"auditEvents">>> {
+): Promise<PaginationResult<AuditEventView>> {
   const events = ctx.db.query("auditEvents");
   const query =
     action && actorId
@@ -73,7 +127,7 @@ export async function listForTenant(
         : actorId
           ? events.withIndex("by_tenant_actor_at", (q) => q.eq("tenantId", tenantId).eq("actorId", actorId))
           : events.withIndex("by_tenant_at", (q) => q.eq("tenantId", tenantId));
-  return await query.order("desc").paginate(paginationOpts);
+  return await toViews(ctx, await query.order("desc").paginate(paginationOpts));
 }
 
 /** Every event on the platform (tenant and platform scope), newest first. */
@@ -81,7 +135,7 @@ export async function listAll(
   ctx: QueryCtx,
   { action, actorId }: AuditFilter,
   paginationOpts: PaginationOptions,
-): Promise<PaginationResult<Doc<"auditEvents">>> {
+): Promise<PaginationResult<AuditEventView>> {
   const events = ctx.db.query("auditEvents");
   const query =
     action && actorId
@@ -91,5 +145,5 @@ export async function listAll(
         : actorId
           ? events.withIndex("by_actor_at", (q) => q.eq("actorId", actorId))
           : events.withIndex("by_at");
-  return await query.order("desc").paginate(paginationOpts);
+  return await toViews(ctx, await query.order("desc").paginate(paginationOpts));
 }

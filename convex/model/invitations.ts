@@ -3,6 +3,8 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Role } from "../schema";
 import * as Audit from "./audit";
 import { fail } from "./errors";
+import * as TenantDirectory from "./tenantDirectory";
+import { canAssignRole } from "../shared/roles";
 import { hasRole, membershipOf } from "./tenancy";
 import { normalizeEmail } from "./users";
 
@@ -35,7 +37,7 @@ export async function create(
 ): Promise<Id<"invitations">> {
   const email = normalizeEmail(input.email);
   if (!EMAIL.test(email) || email.length > 254) fail("INVALID", "Enter a valid email address", "email");
-  if (input.role === "owner" && actor.role !== "owner") {
+  if (!canAssignRole(actor.role, input.role)) {
     fail("FORBIDDEN", "Only owners can invite owners", "role");
   }
   const existingUser = await ctx.db
@@ -239,6 +241,7 @@ export async function accept(ctx: MutationCtx, responder: Responder, token: stri
       role: invitation.role,
       createdAt: now,
     });
+    await TenantDirectory.adjustCounts(ctx, tenant._id, { members: 1 });
   }
   await ctx.db.patch("invitations", invitation._id, {
     status: "accepted",

@@ -3,13 +3,11 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Role, TenantSettings } from "../schema";
 import * as Audit from "./audit";
 import { fail } from "./errors";
+import * as TenantDirectory from "./tenantDirectory";
+import { LIMITS } from "../shared/limits";
+import { compareRoles, hasRole, withArticle } from "../shared/roles";
 
-export const ROLES: readonly Role[] = ["owner", "admin", "agent", "viewer"];
-const RANK: Record<Role, number> = { viewer: 0, agent: 1, admin: 2, owner: 3 };
-
-export function hasRole(role: Role, minimum: Role): boolean {
-  return RANK[role] >= RANK[minimum];
-}
+export { ROLES, hasRole } from "../shared/roles";
 
 export async function membershipOf(
   ctx: QueryCtx,
@@ -42,13 +40,9 @@ export async function resolveTenantAccess(
   const role: Role = membership?.role ?? "viewer";
   // A platform admin's own low role in a tenant must not hide what they may read in any other.
   if (membership && !hasRole(role, minimum) && (write || !user.isPlatformAdmin)) {
-    fail("FORBIDDEN", `This needs the ${minimum} role or higher; you are ${article(role)} ${role}`);
+    fail("FORBIDDEN", `This needs the ${minimum} role or higher; you are ${withArticle(role)}`);
   }
   return { tenant, role, membership };
-}
-
-function article(role: Role): string {
-  return role === "owner" || role === "admin" || role === "agent" ? "an" : "a";
 }
 
 // ---------------------------------------------------------------- tenants
@@ -62,7 +56,9 @@ const CURRENCIES = new Set(
 /** Checks settings people type in; returns them trimmed and normalised. */
 export function validateSettings(input: TenantSettings): TenantSettings {
   const name = input.name.trim();
-  if (name.length < 2 || name.length > 80) fail("INVALID", "Name must be 2 to 80 characters", "name");
+  const { min, max } = LIMITS.tenantName;
+  if (name.length < min || name.length > max)
+    fail("INVALID", `Name must be ${min} to ${max} characters`, "name");
   const currency = input.currency.trim().toUpperCase();
   if (!/^[A-Z]{3}$/.test(currency) || !CURRENCIES.has(currency)) {
     fail("INVALID", "Use a 3-letter ISO 4217 currency code, like EUR or USD", "currency");
@@ -112,7 +108,14 @@ export async function createTenant(
   const settings = validateSettings(input);
   const now = Date.now();
   const slug = await uniqueSlug(ctx, settings.name);
-  const tenantId = await ctx.db.insert("tenants", { ...settings, slug, createdBy: user._id, createdAt: now });
+  const tenantId = await ctx.db.insert("tenants", {
+    ...settings,
+    slug,
+    createdBy: user._id,
+    createdAt: now,
+    memberCount: 1,
+    channelCount: 0,
+  });
   await ctx.db.insert("memberships", { tenantId, userId: user._id, role: "owner", createdAt: now });
   await ctx.db.patch("users", user._id, { lastTenantId: tenantId });
   await Audit.record(ctx, {
@@ -190,7 +193,7 @@ export async function listMembers(ctx: QueryCtx, tenantId: Id<"tenants">) {
       };
     }),
   );
-  return rows.sort((a, b) => RANK[b.role] - RANK[a.role] || a.name.localeCompare(b.name));
+  return rows.sort((a, b) => compareRoles(a.role, b.role) || a.name.localeCompare(b.name));
 }
 
 async function ownerCount(ctx: QueryCtx, tenantId: Id<"tenants">): Promise<number> {
@@ -261,6 +264,7 @@ export async function removeMember(
     );
   }
   await ctx.db.delete("memberships", target._id);
+  await TenantDirectory.adjustCounts(ctx, actor.tenant._id, { members: -1 });
   const member = await ctx.db.get("users", target.userId);
   if (member?.lastTenantId === actor.tenant._id)
     await ctx.db.patch("users", member._id, { lastTenantId: undefined });

@@ -45,6 +45,15 @@ export const PHONE_PAGE = /* html */ `<!doctype html>
   .pill.PENDING, .pill.pending, .pill.held { background:#fff0c0; }
   .empty { color:#888; font-size:13px; padding:8px; }
   details { margin-top:10px; }
+  /* Phones and narrow windows: one column, nothing wider than the screen. */
+  @media (max-width: 900px) {
+    header { flex-wrap:wrap; gap:4px 16px; }
+    header small { overflow-wrap:anywhere; }
+    main { grid-template-columns: minmax(0, 1fr); height:auto; }
+    #chat { height:70vh; min-height:320px; }
+    section { min-width:0; }
+    td, th { overflow-wrap:anywhere; }
+  }
 </style>
 </head>
 <body>

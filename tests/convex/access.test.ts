@@ -15,6 +15,7 @@ const SUPPORT_MODULES = [
   /^whatsappHttp$/,
   /^auth\.config$/,
   /^model\//,
+  /^shared\//,
   /^providers\//,
   /^env$/,
   /^functions$/,
@@ -99,6 +100,30 @@ describe("every public function is built by a builder", () => {
       misnamed.map((f) => f.name),
       "public functions named like background work",
     ).toEqual([]);
+  });
+
+  it("declares what every function returns, so no document field reaches a client by accident", () => {
+    const undeclared = functions.filter((f) => f.returns === null).map((f) => f.name);
+    expect(undeclared, "functions without a `returns` validator").toEqual([]);
+  });
+
+  it("returns views, not raw documents, from paginated queries", () => {
+    const paginated = publicFunctions.filter(
+      (f) => f.name.startsWith("audit:") || f.name === "deadLetters:list",
+    );
+    expect(paginated.length).toBeGreaterThanOrEqual(3);
+    for (const f of paginated) {
+      const returns = f.returns as { type: string; value: Record<string, { fieldType: any }> };
+      expect(returns.type, f.name).toBe("object");
+      expect(Object.keys(returns.value), f.name).toEqual(
+        expect.arrayContaining(["page", "isDone", "continueCursor"]),
+      );
+      const item = returns.value.page!.fieldType.value;
+      expect(item.type, f.name).toBe("object");
+      // A view names its id after what it is; a raw document would carry `_id` and `_creationTime`.
+      expect(Object.keys(item.value), f.name).not.toContain("_id");
+      expect(Object.keys(item.value), f.name).not.toContain("_creationTime");
+    }
   });
 
   it("keeps Convex functions out of support modules (a model/ file is deployed like any other)", () => {

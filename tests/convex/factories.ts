@@ -219,6 +219,8 @@ export type RegisteredFunction = {
   isAction?: boolean;
   isPublic?: boolean;
   isInternal?: boolean;
+  /** The `returns` validator as Convex exports it to the deployment: JSON, "null" when none. */
+  exportReturns?: () => string;
   [ACCESS]?: Access;
 };
 
@@ -229,6 +231,8 @@ export type DeployedFunction = {
   kind: "query" | "mutation" | "action";
   visibility: "public" | "internal";
   access: Access | undefined;
+  /** The declared `returns` validator (Convex's JSON form), or null when it declares none. */
+  returns: unknown;
 };
 
 export function isRegistered(value: unknown): value is RegisteredFunction {
@@ -258,6 +262,7 @@ export function deployedFunctions(loaded: Record<string, Record<string, unknown>
         kind: value.isQuery ? "query" : value.isMutation ? "mutation" : "action",
         visibility: value.isPublic === true ? "public" : "internal",
         access: value[ACCESS],
+        returns: JSON.parse(value.exportReturns?.() ?? "null"),
       });
     }
   }

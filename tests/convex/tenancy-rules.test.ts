@@ -3,6 +3,7 @@ import type { PaginationResult } from "convex/server";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
+import type { AuditEventView } from "../../convex/model/audit";
 import { INVITATION_TTL_MS } from "../../convex/model/invitations";
 import {
   SETTINGS,
@@ -861,10 +862,10 @@ describe("audit log", () => {
     expect(all.length).toBeGreaterThan(15);
 
     const walk = async (filter: { action?: string; actorId?: Id<"users"> }) => {
-      const seen: Doc<"auditEvents">[] = [];
+      const seen: AuditEventView[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 50; i++) {
-        const result: PaginationResult<Doc<"auditEvents">> = await w.adminA.client.query(
+        const result: PaginationResult<AuditEventView> = await w.adminA.client.query(
           api.audit.listForTenant,
           {
             tenantId,
@@ -881,7 +882,7 @@ describe("audit log", () => {
     };
 
     const everything = await walk({});
-    expect(everything.map((e) => e._id)).toEqual(all.map((e) => e._id));
+    expect(everything.map((e) => e.eventId)).toEqual(all.map((e) => e._id));
     const times = everything.map((e) => e.at);
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(new Set(everything.map((e) => e.tenantId))).toEqual(new Set([tenantId]));
@@ -891,7 +892,7 @@ describe("audit log", () => {
     expect(updates.every((e) => e.action === "tenant.settings_updated")).toBe(true);
 
     const byAdmin = await walk({ actorId: w.adminA.userId });
-    expect(byAdmin.map((e) => e._id)).toEqual(
+    expect(byAdmin.map((e) => e.eventId)).toEqual(
       all.filter((e) => e.actorId === w.adminA.userId).map((e) => e._id),
     );
     expect(byAdmin.length).toBeGreaterThanOrEqual(6); // 5 updates and joining
@@ -914,7 +915,7 @@ describe("audit log", () => {
       root.client.query(api.audit.listAll, { ...filter, paginationOpts: page(numItems) });
 
     const everything = await list({});
-    expect(everything.page.map((e) => e._id)).toEqual(all.map((e) => e._id));
+    expect(everything.page.map((e) => e.eventId)).toEqual(all.map((e) => e._id));
     expect(new Set(everything.page.map((e) => e.tenantId))).toEqual(
       new Set([w.tenantA, w.tenantB, undefined]),
     );
@@ -942,7 +943,7 @@ describe("audit log", () => {
     const rest = await root.client.query(api.audit.listAll, {
       paginationOpts: page(100, first.continueCursor),
     });
-    expect([...first.page, ...rest.page].map((e) => e._id)).toEqual(all.map((e) => e._id));
+    expect([...first.page, ...rest.page].map((e) => e.eventId)).toEqual(all.map((e) => e._id));
   });
 });
 
@@ -998,10 +999,11 @@ describe("platform admins", () => {
       before: { isPlatformAdmin: false },
       after: { isPlatformAdmin: true },
     });
-    expect((await root.client.query(api.admin.listTenants, {})).map((x) => x.slug).sort()).toEqual([
-      "acme-shoes",
-      "beta-bikes",
-    ]);
+    expect(
+      (await root.client.query(api.admin.listTenants, { paginationOpts: page() })).page
+        .map((x) => x.slug)
+        .sort(),
+    ).toEqual(["acme-shoes", "beta-bikes"]);
 
     // Signing in again changes nothing and records nothing.
     const count = (await auditRows(t)).length;
@@ -1010,7 +1012,7 @@ describe("platform admins", () => {
 
     vi.stubEnv("PLATFORM_ADMIN_EMAILS", "other-root@platform.test");
     // Removed from the list: refused on the very next call, before any sign-in refreshes the row.
-    await expectCode(root.client.query(api.admin.listTenants, {}), "FORBIDDEN");
+    await expectCode(root.client.query(api.admin.listTenants, { paginationOpts: page() }), "FORBIDDEN");
     expect((await root.client.query(api.users.me, {}))?.isPlatformAdmin).toBe(false);
     later();
     // The next sign-in brings the stored record up to date and audits the change.
@@ -1022,7 +1024,7 @@ describe("platform admins", () => {
       before: { isPlatformAdmin: true },
       after: { isPlatformAdmin: false },
     });
-    await expectCode(root.client.query(api.admin.listTenants, {}), "FORBIDDEN");
+    await expectCode(root.client.query(api.admin.listTenants, { paginationOpts: page() }), "FORBIDDEN");
     await expectCode(
       root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() }),
       "NOT_FOUND",
@@ -1032,11 +1034,11 @@ describe("platform admins", () => {
   it("lose access on the next call once removed from PLATFORM_ADMIN_EMAILS, without signing in again", async () => {
     const { t, as, w } = await world();
     const root = await signUp(as, "root@platform.test");
-    await root.client.query(api.admin.listTenants, {});
+    await root.client.query(api.admin.listTenants, { paginationOpts: page() });
     await root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() });
 
     vi.stubEnv("PLATFORM_ADMIN_EMAILS", "");
-    await expectCode(root.client.query(api.admin.listTenants, {}), "FORBIDDEN");
+    await expectCode(root.client.query(api.admin.listTenants, { paginationOpts: page() }), "FORBIDDEN");
     await expectCode(root.client.query(api.audit.listAll, { paginationOpts: page() }), "FORBIDDEN");
     await expectCode(
       root.client.query(api.audit.listForTenant, { tenantId: w.tenantA, paginationOpts: page() }),
@@ -1047,15 +1049,15 @@ describe("platform admins", () => {
     expect((await t.run((ctx) => ctx.db.get("users", root.userId)))?.isPlatformAdmin).toBe(true);
 
     vi.stubEnv("PLATFORM_ADMIN_EMAILS", "root@platform.test");
-    expect(await root.client.query(api.admin.listTenants, {})).toHaveLength(2);
+    expect((await root.client.query(api.admin.listTenants, { paginationOpts: page() })).page).toHaveLength(2);
   });
 
   it("are refused when the token stops saying the email is verified, whatever the stored flag says", async () => {
     const { as } = setup();
     const root = await signUp(as, "root@platform.test", { subject: "root" });
-    await root.client.query(api.admin.listTenants, {});
+    await root.client.query(api.admin.listTenants, { paginationOpts: page() });
     const unverified = as("root@platform.test", { subject: "root", emailVerified: false });
-    await expectCode(unverified.query(api.admin.listTenants, {}), "FORBIDDEN");
+    await expectCode(unverified.query(api.admin.listTenants, { paginationOpts: page() }), "FORBIDDEN");
     expect((await unverified.query(api.users.me, {}))?.isPlatformAdmin).toBe(false);
   });
 

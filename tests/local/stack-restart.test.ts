@@ -111,13 +111,21 @@ describe("npm run dev survives a restart", () => {
       timeZone: "Europe/Madrid",
       defaultCountry: "ES",
     });
-    await client.mutation(api.channels.create, {
+    // The simulator stands in for the WAHA server; a channel is saved only once it answers.
+    const simulatorUrl = `http://127.0.0.1:${env.WHATSAPP_SIMULATOR_PORT}`;
+    const config = await fetch(`${simulatorUrl}/_sim/config`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ waha: [{ session: "restart", apiKey: "restart-api-key" }] }),
+    });
+    expect(config.status).toBe(200);
+    await client.action(api.channels.create, {
       tenantId,
       channel: {
         kind: "waha",
         name: "Restart WAHA",
-        baseUrl: "http://127.0.0.1:9",
-        session: "default",
+        baseUrl: simulatorUrl,
+        session: "restart",
         apiKey: "restart-api-key",
         webhookHmacKey: "restart-hmac-key",
       },

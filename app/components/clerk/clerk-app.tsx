@@ -40,7 +40,7 @@ function ClerkAccountMenu({ serverUser }: { serverUser: AuthUser | null }) {
 
 function ClerkShell() {
   const data = useRootData()!;
-  const [convex] = useState(() => getConvexReactClient(data.publicEnv.CONVEX_URL));
+  const [convex] = useState(() => getConvexReactClient(data.publicEnv.CONVEX_URL, data.auth.user !== null));
   return (
     <ConvexProviderWithClerk client={convex} useAuth={useAuth}>
       <SiteLayout

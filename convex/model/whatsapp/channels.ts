@@ -20,13 +20,18 @@ import {
 } from "../../schema";
 import * as Audit from "../audit";
 import { fail } from "../errors";
+import * as TenantDirectory from "../tenantDirectory";
+import {
+  KIND_LABELS,
+  SECRET_FIELDS,
+  secretName,
+  webhookPath as sharedWebhookPath,
+} from "../../shared/channels";
+import { LIMITS } from "../../shared/limits";
+import { siteUrlOf } from "../../shared/site";
 import { decryptSecrets, encryptSecrets, isUnderOldKey, secretHints, type ChannelSecrets } from "./secrets";
 
-/** The secrets each kind keeps, by name: the keys of the encrypted object and of `secretHints`. */
-export const SECRET_FIELDS = {
-  cloud: ["accessToken"],
-  waha: ["apiKey", "webhookHmacKey"],
-} as const satisfies Record<ChannelKind, readonly string[]>;
+export { SECRET_FIELDS };
 
 export type CloudSecrets = { accessToken: string };
 export type WahaSecrets = { apiKey: string; webhookHmacKey: string };
@@ -121,14 +126,13 @@ export const vWebhookEventItem = v.object({
 
 // ---------------------------------------------------------------- input rules
 
-const NAME_MAX = 80;
-const SECRET_MIN = 8;
-const SECRET_MAX = 4096;
+const { min: NAME_MIN, max: NAME_MAX } = LIMITS.channelName;
+const { min: SECRET_MIN, max: SECRET_MAX } = LIMITS.channelSecret;
 
 function cleanName(input: string): string {
   const name = input.trim().replace(/\s+/g, " ");
-  if (name.length < 2 || name.length > NAME_MAX) {
-    fail("INVALID", `Name must be 2 to ${NAME_MAX} characters`, "name");
+  if (name.length < NAME_MIN || name.length > NAME_MAX) {
+    fail("INVALID", `Name must be ${NAME_MIN} to ${NAME_MAX} characters`, "name");
   }
   return name;
 }
@@ -202,14 +206,8 @@ function cleanSession(input: string): string {
   return session;
 }
 
-const SECRET_LABELS: Record<string, string> = {
-  accessToken: "access token",
-  apiKey: "API key",
-  webhookHmacKey: "webhook HMAC key",
-};
-
 function cleanSecret(input: string, field: string): string {
-  const what = SECRET_LABELS[field] ?? field;
+  const what = secretName(field);
   const secret = input.trim();
   if (!secret) fail("INVALID", `Enter the ${what}`, field);
   if (/\s/.test(secret)) fail("INVALID", `The ${what} has no spaces; paste it again`, field);
@@ -315,7 +313,7 @@ export async function channelOf(
 
 /** The path of the webhook endpoint a channel's provider posts to (convex/http.ts). */
 export function webhookPath(channel: Pick<Doc<"channels">, "_id" | "kind">): string {
-  return channel.kind === "cloud" ? "/whatsapp/cloud" : `/whatsapp/waha/${channel._id}`;
+  return sharedWebhookPath({ kind: channel.kind, channelId: channel._id });
 }
 
 export function toView(channel: Doc<"channels">): ChannelView {
@@ -342,7 +340,7 @@ export function toView(channel: Doc<"channels">): ChannelView {
       qualityRating: channel.qualityRating ?? null,
       messagingTier: channel.messagingTier ?? null,
     },
-    webhook: { path, url: site ? `${site}${path}` : null },
+    webhook: { path, url: siteUrlOf(site, path) },
   };
 }
 
@@ -408,8 +406,6 @@ export async function recentEvents(ctx: QueryCtx, tenantId: Id<"tenants">, chann
 // ---------------------------------------------------------------- changing
 
 type Actor = { user: Doc<"users">; tenant: Doc<"tenants"> };
-
-const KIND_LABELS: Record<ChannelKind, string> = { cloud: "Cloud API", waha: "WAHA" };
 
 /** The audited (non-secret) columns of a channel. */
 function audited(channel: ChannelFields & { enabled: boolean }): ChangeSummary {
@@ -515,6 +511,7 @@ export async function create(
     createdBy: actor.user._id,
     createdAt: Date.now(),
   });
+  await TenantDirectory.adjustCounts(ctx, actor.tenant._id, { channels: 1 });
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
     actor: actor.user,
@@ -628,7 +625,7 @@ async function currentSecrets(channel: Doc<"channels">, given: ChannelSecrets): 
     console.error(`Channel ${channel._id}: stored secrets cannot be decrypted`, error);
     fail(
       "INVALID",
-      `The stored secrets of this channel cannot be read with the configured key; enter the ${SECRET_LABELS[missing]} again too`,
+      `The stored secrets of this channel cannot be read with the configured key; enter the ${secretName(missing)} again too`,
       missing,
     );
   }
