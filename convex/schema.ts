@@ -1,5 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
+import { billingTables } from "./model/billing/tables";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -308,4 +309,7 @@ export default defineSchema({
   })
     .index("by_channel_name_language", ["channelId", "name", "language"])
     .index("by_provider_template_id", ["providerTemplateId"]),
+
+  // ---------------------------------------------------------------- billing
+  ...billingTables,
 });
