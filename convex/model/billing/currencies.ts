@@ -3,6 +3,8 @@
  * (../shared/design/rates.md). A workspace in any other currency could not price a message.
  */
 import { ConvexError } from "convex/values";
+import type { Id } from "../../_generated/dataModel";
+import type { QueryCtx } from "../../_generated/server";
 
 /** Currencies with a seeded rate card. INR and CLP cover only India and Chile (rates.md). */
 export const RATE_CARD_CURRENCIES = ["USD", "EUR", "INR", "CLP"] as const;
@@ -22,4 +24,16 @@ export function requireRateCardCurrency(currency: string, field = "currency"): s
     });
   }
   return code;
+}
+
+/**
+ * Whether a workspace's currency may no longer change: once its ledger has an entry, since every
+ * amount in the ledger and wallet is in the currency it was written in.
+ */
+export async function currencyLocked(ctx: QueryCtx, tenantId: Id<"tenants">): Promise<boolean> {
+  const entry = await ctx.db
+    .query("ledgerEntries")
+    .withIndex("by_tenant_seq", (q) => q.eq("tenantId", tenantId))
+    .first();
+  return entry !== null;
 }
