@@ -1,7 +1,8 @@
 /** Credits and billing: wallets, the ledger and the rate card (logic in convex/model/billing/). */
 import { v } from "convex/values";
-import { internalMutation } from "./functions";
+import { internalMutation, internalQuery } from "./functions";
 import { seedModelPrices } from "./model/billing/aiPrices";
+import * as Invariant from "./model/billing/invariant";
 import { seedRateCard } from "./model/billing/rates";
 
 /** Loads the seeded rate card and AI prices; safe to run again (rows already there are kept). */
@@ -19,4 +20,27 @@ export const seedRates = internalMutation({
     const models = await seedModelPrices(ctx, now);
     return { ...rates, modelPricesInserted: models.inserted };
   },
+});
+
+const vCarry = v.object({ seq: v.number(), balance: v.number(), reserved: v.number() });
+
+/**
+ * The ledger-vs-wallet invariant for one tenant, a page at a time: the reconciliation job calls it
+ * with the returned cursor and carry until `isDone`.
+ */
+export const checkWalletInvariant = internalQuery({
+  args: {
+    tenantId: v.id("tenants"),
+    cursor: v.optional(v.union(v.string(), v.null())),
+    carry: v.optional(vCarry),
+    pageSize: v.optional(v.number()),
+  },
+  returns: v.object({
+    ok: v.boolean(),
+    problems: v.array(v.string()),
+    isDone: v.boolean(),
+    cursor: v.union(v.string(), v.null()),
+    carry: vCarry,
+  }),
+  handler: (ctx, { tenantId, ...page }) => Invariant.checkWalletInvariant(ctx, tenantId, page),
 });
