@@ -26,6 +26,7 @@ import type * as http from "../http.js";
 import type * as invitations from "../invitations.js";
 import type * as members from "../members.js";
 import type * as model_audit from "../model/audit.js";
+import type * as model_billing_admin from "../model/billing/admin.js";
 import type * as model_billing_aiPrices from "../model/billing/aiPrices.js";
 import type * as model_billing_callingCodes from "../model/billing/callingCodes.js";
 import type * as model_billing_charging from "../model/billing/charging.js";
@@ -87,6 +88,7 @@ declare const fullApi: ApiFromModules<{
   invitations: typeof invitations;
   members: typeof members;
   "model/audit": typeof model_audit;
+  "model/billing/admin": typeof model_billing_admin;
   "model/billing/aiPrices": typeof model_billing_aiPrices;
   "model/billing/callingCodes": typeof model_billing_callingCodes;
   "model/billing/charging": typeof model_billing_charging;

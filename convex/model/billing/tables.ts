@@ -60,6 +60,27 @@ export const vChargeDetail = v.object({
 });
 export type ChargeDetail = Infer<typeof vChargeDetail>;
 
+/** A ledger entry (without the system fields). */
+export const vLedgerEntry = v.object({
+  tenantId: v.id("tenants"),
+  /** 0, 1, 2… per tenant, without gaps. */
+  seq: v.number(),
+  kind: vLedgerKind,
+  amount: v.number(),
+  reservedChange: v.number(),
+  balanceAfter: v.number(),
+  reservedAfter: v.number(),
+  /** Unique per tenant: the same key again returns this entry and writes nothing. */
+  key: v.string(),
+  reservationKey: v.optional(v.string()),
+  referenceKind: vReferenceKind,
+  referenceId: v.string(),
+  actor: vActor,
+  reason: v.optional(v.string()),
+  detail: v.optional(vChargeDetail),
+  at: v.number(),
+});
+
 export const billingTables = {
   /** One per tenant: the running totals the ledger adds up to, and the tenant's billing terms. */
   wallets: defineTable({
@@ -106,25 +127,7 @@ export const billingTables = {
    * The append-only ledger. `amount` changes the balance, `reservedChange` the reserved total;
    * both totals after the entry are kept, so each entry can be checked against the one before.
    */
-  ledgerEntries: defineTable({
-    tenantId: v.id("tenants"),
-    /** 0, 1, 2… per tenant, without gaps. */
-    seq: v.number(),
-    kind: vLedgerKind,
-    amount: v.number(),
-    reservedChange: v.number(),
-    balanceAfter: v.number(),
-    reservedAfter: v.number(),
-    /** Unique per tenant: the same key again returns this entry and writes nothing. */
-    key: v.string(),
-    reservationKey: v.optional(v.string()),
-    referenceKind: vReferenceKind,
-    referenceId: v.string(),
-    actor: vActor,
-    reason: v.optional(v.string()),
-    detail: v.optional(vChargeDetail),
-    at: v.number(),
-  })
+  ledgerEntries: defineTable(vLedgerEntry.fields)
     .index("by_tenant_seq", ["tenantId", "seq"])
     .index("by_tenant_key", ["tenantId", "key"])
     .index("by_tenant_kind_seq", ["tenantId", "kind", "seq"])
