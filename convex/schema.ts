@@ -1,6 +1,7 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
+import { billingTables } from "./model/billing/tables";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -319,4 +320,7 @@ export default defineSchema({
   })
     .index("by_channel_name_language", ["channelId", "name", "language"])
     .index("by_provider_template_id", ["providerTemplateId"]),
+
+  // ---------------------------------------------------------------- billing
+  ...billingTables,
 });

@@ -45,6 +45,8 @@ const MUST_BE_INTERNAL = [
   "invitations:markUndeliverable",
   "system:heartbeat",
   "system:health",
+  "billing:seedRates",
+  "billing:checkWalletInvariant",
 ];
 /** Export names that say "background work"; any function so named must be internal. */
 const INTERNAL_NAME =

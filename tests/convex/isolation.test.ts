@@ -91,6 +91,8 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "channels:activity": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
   "channels:refreshStatus": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
   "channels:recentEvents": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
+  "billing:wallet": { role: "admin", args: () => ({}) },
+  "billing:ledger": { role: "admin", args: () => ({ kind: "top_up", paginationOpts: page }) },
 };
 
 /** Valid arguments for every platform-admin function. */
@@ -105,6 +107,10 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
     toChannelId: w.channelA,
     reason: "Acme proved it owns the number",
   }),
+  "billing:topUp": (w) => ({ tenantId: w.tenantA, amount: "10.00", reason: "Welcome credit" }),
+  "billing:adjust": (w) => ({ tenantId: w.tenantA, amount: "-1.50", reason: "Correction" }),
+  "billing:setDebtLimit": (w) => ({ tenantId: w.tenantA, debtLimit: "20.00", reason: "Trusted customer" }),
+  "billing:setMarkup": (w) => ({ tenantId: w.tenantA, markupBps: 1500, reason: "Reseller terms" }),
 };
 
 /** Valid arguments for every function that needs sign-in but no tenant role. */

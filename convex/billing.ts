@@ -1,0 +1,118 @@
+/** Credits and billing: wallets, the ledger and the rate card (logic in convex/model/billing/). */
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { v } from "convex/values";
+import { internalMutation, internalQuery, platformAdminMutation, tenantQuery } from "./functions";
+import * as BillingAdmin from "./model/billing/admin";
+import { listEntries } from "./model/billing/ledger";
+import { vLedgerEntry, vLedgerKind } from "./model/billing/tables";
+import { getWallet, walletView } from "./model/billing/wallet";
+import { seedModelPrices } from "./model/billing/aiPrices";
+import * as Invariant from "./model/billing/invariant";
+import { seedRateCard } from "./model/billing/rates";
+
+/** Loads the seeded rate card and AI prices; safe to run again (rows already there are kept). */
+export const seedRates = internalMutation({
+  args: {},
+  returns: v.object({
+    inserted: v.number(),
+    unchanged: v.number(),
+    differing: v.array(v.string()),
+    modelPricesInserted: v.number(),
+  }),
+  handler: async (ctx) => {
+    const now = Date.now();
+    const rates = await seedRateCard(ctx, now);
+    const models = await seedModelPrices(ctx, now);
+    return { ...rates, modelPricesInserted: models.inserted };
+  },
+});
+
+const vCarry = v.object({ seq: v.number(), balance: v.number(), reserved: v.number() });
+
+/**
+ * The ledger-vs-wallet invariant for one tenant, a page at a time: the reconciliation job calls it
+ * with the returned cursor and carry until `isDone`.
+ */
+export const checkWalletInvariant = internalQuery({
+  args: {
+    tenantId: v.id("tenants"),
+    cursor: v.optional(v.union(v.string(), v.null())),
+    carry: v.optional(vCarry),
+    pageSize: v.optional(v.number()),
+  },
+  returns: v.object({
+    ok: v.boolean(),
+    problems: v.array(v.string()),
+    isDone: v.boolean(),
+    cursor: v.union(v.string(), v.null()),
+    carry: vCarry,
+  }),
+  handler: (ctx, { tenantId, ...page }) => Invariant.checkWalletInvariant(ctx, tenantId, page),
+});
+
+const vWalletView = v.object({
+  currency: v.string(),
+  balance: v.number(),
+  reserved: v.number(),
+  available: v.number(),
+  debtLimit: v.number(),
+  markupBps: v.number(),
+  lowBalanceThresholds: v.array(v.number()),
+  currencyLocked: v.boolean(),
+});
+
+/** The workspace's credits: balance, reserved, available and debt limit, in micro-units. */
+export const wallet = tenantQuery({
+  role: "admin",
+  args: {},
+  returns: vWalletView,
+  handler: async (ctx) => walletView(ctx.tenant, await getWallet(ctx, ctx.tenant._id)),
+});
+
+/** The workspace's ledger, newest first, optionally of one kind. */
+export const ledger = tenantQuery({
+  role: "admin",
+  args: { kind: v.optional(vLedgerKind), paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(
+    v.object({ _id: v.id("ledgerEntries"), _creationTime: v.number(), ...vLedgerEntry.fields }),
+  ),
+  handler: (ctx, { kind, paginationOpts }) => listEntries(ctx, ctx.tenant._id, { kind }, paginationOpts),
+});
+
+const vCreditResult = v.object({
+  entryId: v.id("ledgerEntries"),
+  duplicate: v.boolean(),
+  wallet: vWalletView,
+});
+
+/**
+ * Adds credits to a workspace (payment gateways are out of scope: credits come from platform
+ * admins). `amount` is a decimal in the workspace's currency; `key` makes a retried form
+ * submission add them once.
+ */
+export const topUp = platformAdminMutation({
+  args: { tenantId: v.id("tenants"), amount: v.string(), reason: v.string(), key: v.optional(v.string()) },
+  returns: vCreditResult,
+  handler: (ctx, args) => BillingAdmin.grantCredits(ctx, ctx.user, args),
+});
+
+/** Corrects a workspace's balance by a signed decimal amount, with a reason. */
+export const adjust = platformAdminMutation({
+  args: { tenantId: v.id("tenants"), amount: v.string(), reason: v.string(), key: v.optional(v.string()) },
+  returns: vCreditResult,
+  handler: (ctx, args) => BillingAdmin.adjustCredits(ctx, ctx.user, args),
+});
+
+/** Sets how far below zero a workspace's available credit may go. */
+export const setDebtLimit = platformAdminMutation({
+  args: { tenantId: v.id("tenants"), debtLimit: v.string(), reason: v.string() },
+  returns: vWalletView,
+  handler: (ctx, args) => BillingAdmin.setDebtLimit(ctx, ctx.user, args),
+});
+
+/** Sets a workspace's markup on message rates, in basis points (1000 = +10 %). */
+export const setMarkup = platformAdminMutation({
+  args: { tenantId: v.id("tenants"), markupBps: v.number(), reason: v.string() },
+  returns: vWalletView,
+  handler: (ctx, args) => BillingAdmin.setMarkup(ctx, ctx.user, args),
+});
