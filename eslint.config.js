@@ -35,15 +35,26 @@ export default tseslint.config(
       },
     },
     rules: {
-      "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
   {
-    // The local Convex server is typed throughout; only its convex-test adapter talks to
-    // convex-test's untyped internals (see docs/decisions/001).
-    files: ["local/convex-server/**/*.ts"],
-    ignores: ["local/convex-server/convexTestAdapter.ts"],
-    rules: { "@typescript-eslint/no-explicit-any": "error" },
+    // Type-aware rules where promises matter most: the product's own code.
+    files: ["convex/**/*.ts", "app/**/*.{ts,tsx}", "local/**/*.ts"],
+    ignores: ["**/_generated/**"],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { attributes: false } }],
+      "@typescript-eslint/await-thenable": "error",
+    },
+  },
+  {
+    // Only the local server's convex-test adapter talks to convex-test's untyped internals
+    // (see docs/decisions/001); everything else is typed.
+    files: ["local/convex-server/convexTestAdapter.ts", "tests/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
 );

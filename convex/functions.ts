@@ -36,9 +36,11 @@ function tag<T extends object>(fn: T, access: Access): T {
 }
 
 /** Wraps a builder so that what it builds is tagged with its access rule. */
+/* eslint-disable @typescript-eslint/no-explicit-any -- builders are generic over their definition; `B` keeps that signature */
 function tagged<B extends (def: any) => any>(builder: B, access: (def: any) => Access): B {
   return ((def: any) => tag(builder(def), access(def))) as B;
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 // ---------------------------------------------------------------- public (no sign-in)
 

@@ -10,14 +10,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { allowPrivateProviderUrls, convexSiteUrl } from "../../env";
 import { refusedTarget } from "../../providers/outboundUrls";
-import {
-  vChannelKind,
-  vErrorClass,
-  vMessageStatus,
-  vWebhookState,
-  type ChangeSummary,
-  type ChannelKind,
-} from "../../schema";
+import { vChannelKind, vErrorClass, vMessageStatus, vWebhookState, type ChangeSummary } from "../../schema";
 import * as Audit from "../audit";
 import { fail } from "../errors";
 import * as TenantDirectory from "../tenantDirectory";
@@ -74,7 +67,8 @@ export const vChannelChanges = v.union(
 );
 export type ChannelChanges = Infer<typeof vChannelChanges>;
 
-const nullable = <V extends Validator<any, "required", any>>(validator: V) => v.union(validator, v.null());
+const nullable = <V extends Validator<unknown, "required", string>>(validator: V) =>
+  v.union(validator, v.null());
 
 /** A channel as people may see it: no secret, only each secret's last four characters. */
 export const vChannelView = v.object({
