@@ -24,6 +24,7 @@ async function signIn(page: Page, email: string, name: string): Promise<void> {
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Name").fill(name);
+  await page.getByLabel(/^Password/).fill(`${name} password`);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
@@ -73,6 +74,23 @@ async function setUpWorkspace(page: Page) {
   await page.getByRole("button", { name: "Create workspace" }).click();
   await page.waitForURL(new RegExp(`/t/${SLUG}$`));
 
+  // Meta (the simulator) knows the number, and that this token may read it.
+  const config = await fetch(`${stack.simulatorUrl}/_sim/config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      cloud: [
+        {
+          phoneNumberId: "106540352242922",
+          wabaId: "102290129340398",
+          displayNumber: "34600111222",
+          accessToken: "EAAGm0PX4ZCpsBAE-e2e-first-paint-Zk7q",
+          appSecret: "e2e-app-secret",
+        },
+      ],
+    }),
+  });
+  expect(config.status).toBe(200);
   await page.goto(`${stack.webUrl}/t/${SLUG}/channels/new`);
   await page.getByRole("radio", { name: /Cloud API/ }).check();
   const form = page.getByRole("form", { name: "Connect a Cloud API channel" });
