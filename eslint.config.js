@@ -54,7 +54,7 @@ export default tseslint.config(
   {
     // Only the local server's convex-test adapter talks to convex-test's untyped internals
     // (see docs/decisions/001); everything else is typed.
-    files: ["local/convex-server/convexTestAdapter.ts", "tests/**/*.ts"],
+    files: ["local/convex-server/convexTestAdapter.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
 );

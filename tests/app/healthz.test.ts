@@ -1,9 +1,18 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { CheckResult } from "../../app/lib/health.server";
 import { closedPort, sendJson, startServer, type TestServer } from "./helpers";
 
 const packageVersion = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
   .version as string;
+
+/** The JSON body /healthz answers with. */
+type HealthBody = {
+  status: "ok" | "down";
+  service: string;
+  version: string;
+  checks: { convex: CheckResult };
+};
 
 let server: TestServer | undefined;
 
@@ -21,7 +30,7 @@ async function healthzWith(siteUrl: string) {
   vi.stubEnv("LOG_LEVEL", "silent");
   const route = await import("../../app/routes/healthz");
   const response = await route.loader();
-  return { response, body: (await response.json()) as any };
+  return { response, body: (await response.json()) as HealthBody };
 }
 
 describe("GET /healthz", () => {

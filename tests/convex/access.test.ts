@@ -115,7 +115,11 @@ describe("every public function is built by a builder", () => {
     );
     expect(paginated.length).toBeGreaterThanOrEqual(3);
     for (const f of paginated) {
-      const returns = f.returns as { type: string; value: Record<string, { fieldType: any }> };
+      // The validator's JSON, read as a paginated result whose `page` is an array of objects.
+      const returns = f.returns as {
+        type: string;
+        value: Record<string, { fieldType: { value: { type: string; value: Record<string, unknown> } } }>;
+      };
       expect(returns.type, f.name).toBe("object");
       expect(Object.keys(returns.value), f.name).toEqual(
         expect.arrayContaining(["page", "isDone", "continueCursor"]),

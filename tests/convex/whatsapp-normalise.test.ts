@@ -428,7 +428,10 @@ describe("Cloud API normaliser", () => {
     ],
     [
       "statuses not an array",
-      mutate("status-sent", (b) => (b.entry[0].changes[0].value.statuses = { id: "x" })),
+      mutate(
+        "status-sent",
+        (b) => ((b.entry[0].changes[0].value as { statuses: unknown }).statuses = { id: "x" }),
+      ),
       /statuses must be an array/,
     ],
     [
@@ -445,8 +448,21 @@ describe("Cloud API normaliser", () => {
   }
 });
 
-function mutate(name: string, change: (body: any) => void): unknown {
-  const body = JSON.parse(cloudFixtures[name]);
+/** The parts of a Cloud API webhook fixture that the malformed cases break. */
+type CloudFixture = {
+  entry: {
+    changes: {
+      value: {
+        messages: { id?: string; timestamp: unknown; location: { latitude: unknown } }[];
+        statuses: { recipient_id?: string }[];
+        message_template_id?: string;
+      };
+    }[];
+  }[];
+};
+
+function mutate(name: string, change: (body: CloudFixture) => void): unknown {
+  const body = JSON.parse(cloudFixtures[name]) as CloudFixture;
   change(body);
   return body;
 }

@@ -16,9 +16,13 @@ import {
   type JWK,
   type JWTPayload,
 } from "jose";
+import type { FunctionReturnType } from "convex/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../fixtures/auth/convex/_generated/api";
 import { httpClient, removeDir, ROOT, startServer, waitForValue, wsClient, type TestServer } from "./harness";
+
+type Identity = FunctionReturnType<typeof api.me.identity>;
+type Status = FunctionReturnType<typeof api.me.status>;
 
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/auth/convex");
 const CUSTOM_AUD = "custom-audience";
@@ -232,11 +236,11 @@ describe("ConvexClient.setAuth", () => {
         async () => token,
         (isAuthenticated) => changes.push(isAuthenticated),
       );
-      const identity = await waitForValue<any>(
+      const identity = await waitForValue<Identity>(
         (cb) => client.onUpdate(api.me.identity, {}, cb),
         (v) => v !== null,
       );
-      expect(identity.tokenIdentifier).toBe(`${oidcIssuer}|ws-user`);
+      expect(identity?.tokenIdentifier).toBe(`${oidcIssuer}|ws-user`);
       expect(await client.mutation(api.me.ping, {})).toBe(`${oidcIssuer}|ws-user`);
       expect(changes).toEqual([true]);
     } finally {
@@ -287,8 +291,8 @@ describe("ConvexClient.setAuth", () => {
           claims: { n: fetches.length },
         });
       });
-      const status = (cb: (v: any) => void) => client.onUpdate(api.me.status, {}, cb);
-      const first = await waitForValue<any>(status, (v) => v.subject === "refreshing-user");
+      const status = (cb: (v: Status) => void) => client.onUpdate(api.me.status, {}, cb);
+      const first = await waitForValue(status, (v) => v.subject === "refreshing-user");
       // Wait until the first token is well past its expiry (and the 5 s clock tolerance).
       const waitMs = (firstExp + 6) * 1000 - Date.now();
       await new Promise((r) => setTimeout(r, waitMs));
@@ -296,7 +300,7 @@ describe("ConvexClient.setAuth", () => {
       expect(fetches.some((f) => f.forceRefreshToken)).toBe(true);
       // A write by someone else reaches the live query, which still runs as the user.
       await httpClient(server.url).mutation(api.me.ping, {});
-      const later = await waitForValue<any>(status, (v) => v.pings > first.pings);
+      const later = await waitForValue(status, (v) => v.pings > first.pings);
       expect(later.subject).toBe("refreshing-user");
       // And the client's own calls still carry the identity.
       expect(await client.mutation(api.me.ping, {})).toBe(`${customIssuer}|refreshing-user`);
@@ -314,9 +318,9 @@ describe("ConvexClient.setAuth", () => {
         async () => token,
         (isAuthenticated) => changes.push(isAuthenticated),
       );
-      const status = (cb: (v: any) => void) => client.onUpdate(api.me.status, {}, cb);
-      await waitForValue<any>(status, (v) => v.subject === "expiring-user");
-      const after = await waitForValue<any>(status, (v) => v.subject === null, 15_000);
+      const status = (cb: (v: Status) => void) => client.onUpdate(api.me.status, {}, cb);
+      await waitForValue(status, (v) => v.subject === "expiring-user");
+      const after = await waitForValue(status, (v) => v.subject === null, 15_000);
       expect(after.tokenIdentifier).toBeNull();
       expect(changes).toEqual([true, false]);
     } finally {

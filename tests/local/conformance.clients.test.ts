@@ -7,6 +7,15 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ConvexClient } from "convex/browser";
+import {
+  getFunctionName,
+  makeFunctionReference,
+  type FunctionReference,
+  type FunctionReturnType,
+  type FunctionType,
+  type FunctionVisibility,
+  type UserIdentityAttributes,
+} from "convex/server";
 import { ConvexError } from "convex/values";
 import { api, internal } from "../fixtures/notes-app/convex/_generated/api";
 import { api as appApi } from "../../convex/_generated/api";
@@ -19,6 +28,16 @@ let counter = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
 type Note = { _id: string; _creationTime: number; author: string; body: string; tag: string };
+
+/**
+ * The same function addressed by name only, typed as a public function of kind `Type`: how a
+ * client calls an internal function, or a function as a kind it is not, to see the server refuse.
+ */
+const byName = <Type extends FunctionType>(ref: FunctionReference<FunctionType, FunctionVisibility>) =>
+  makeFunctionReference<Type>(getFunctionName(ref));
+
+/** The admin-only part of the clients' API, which their type declarations leave out. */
+type AdminAuth = { setAdminAuth(key: string, actingAs?: UserIdentityAttributes): void };
 
 /** Resolves once `predicate` holds, re-checking whenever a notifier fires; times out readably. */
 function until(
@@ -44,7 +63,7 @@ function until(
 }
 
 /** Subscribes with ConvexClient.onUpdate and records every value and error it delivers. */
-function watch<T>(client: ConvexClient, query: any, args: Record<string, unknown>) {
+function watch<T>(client: ConvexClient, query: FunctionReference<"query">, args: Record<string, unknown>) {
   const values: T[] = [];
   const errors: Error[] = [];
   const notifiers = new Set<() => void>();
@@ -283,8 +302,11 @@ describe("conformance: real Convex clients against a generic functions folder", 
       api.notes.paginateByAuthor,
       { from, to } as never,
       { initialNumItems: 5 },
-      (result: any) => {
-        seen.push({ ...result, results: [...result.results] });
+      // The client passes its paginated-query state ({ results, status, loadMore }), not the
+      // server page its type declaration names.
+      (result: unknown) => {
+        const page = result as Page;
+        seen.push({ ...page, results: [...page.results] });
         [...notifiers].forEach((n) => n());
       },
       (error: Error) => {
@@ -423,7 +445,7 @@ describe("conformance: real Convex clients against a generic functions folder", 
           });
         }
 
-        override send(data: any, ...rest: any[]): void {
+        override send(data: Parameters<WebSocket["send"]>[0], ...rest: unknown[]): void {
           const message = JSON.parse(String(data));
           if (message.type === "Mutation" && message.udfPath.startsWith("notes:add")) {
             targetRequestId ??= message.requestId;
@@ -466,17 +488,17 @@ describe("conformance: real Convex clients against a generic functions folder", 
     const notFound = (name: string) => new RegExp(`Could not find public function for '${name}'`);
     const args = { author: unique("int"), body: "b", tag: "internal" };
 
-    await expect(http.mutation(internal.notes.insertInternal as any, args)).rejects.toThrow(
+    await expect(http.mutation(byName<"mutation">(internal.notes.insertInternal), args)).rejects.toThrow(
       notFound("notes:insertInternal"),
     );
     await expect(
-      http.query(internal.notes.countByAuthorInternal as any, { author: args.author }),
+      http.query(byName<"query">(internal.notes.countByAuthorInternal), { author: args.author }),
     ).rejects.toThrow(notFound("notes:countByAuthorInternal"));
-    await expect(c.mutation(internal.notes.insertInternal as any, args)).rejects.toThrow(
+    await expect(c.mutation(byName<"mutation">(internal.notes.insertInternal), args)).rejects.toThrow(
       notFound("notes:insertInternal"),
     );
     await expect(
-      c.query(internal.notes.countByAuthorInternal as any, { author: args.author }),
+      c.query(byName<"query">(internal.notes.countByAuthorInternal), { author: args.author }),
     ).rejects.toThrow(notFound("notes:countByAuthorInternal"));
     // Nothing was written by the refused calls.
     expect(await http.query(api.notes.listByTag, { tag: "internal" })).toEqual([]);
@@ -490,32 +512,38 @@ describe("conformance: real Convex clients against a generic functions folder", 
     expect((await viaFunction.json()).errorMessage).toMatch(notFound("notes:insertInternal"));
 
     const admin = adminClient(server);
-    await admin.mutation(internal.notes.insertInternal as any, args);
-    expect(await admin.query(internal.notes.countByAuthorInternal as any, { author: args.author })).toBe(1);
+    await admin.mutation(byName<"mutation">(internal.notes.insertInternal), args);
+    expect(
+      await admin.query(byName<"query">(internal.notes.countByAuthorInternal), { author: args.author }),
+    ).toBe(1);
 
     const adminWs = client();
-    (adminWs.client as any).setAdminAuth(server.adminKey);
-    expect(await adminWs.query(internal.notes.countByAuthorInternal as any, { author: args.author })).toBe(1);
-    await adminWs.mutation(internal.notes.insertInternal as any, args);
-    expect(await admin.query(internal.notes.countByAuthorInternal as any, { author: args.author })).toBe(2);
+    (adminWs.client as unknown as AdminAuth).setAdminAuth(server.adminKey);
+    expect(
+      await adminWs.query(byName<"query">(internal.notes.countByAuthorInternal), { author: args.author }),
+    ).toBe(1);
+    await adminWs.mutation(byName<"mutation">(internal.notes.insertInternal), args);
+    expect(
+      await admin.query(byName<"query">(internal.notes.countByAuthorInternal), { author: args.author }),
+    ).toBe(2);
   });
 
   it("refuses to run a function as a kind it is not", async () => {
     const http = httpClient(server.url);
     const c = client();
-    await expect(c.mutation(api.notes.list as any, {})).rejects.toThrow(
+    await expect(c.mutation(byName<"mutation">(api.notes.list), {})).rejects.toThrow(
       /notes:list.*as Mutation.*defined as Query/s,
     );
-    await expect(http.mutation(api.notes.list as any, {})).rejects.toThrow(
+    await expect(http.mutation(byName<"mutation">(api.notes.list), {})).rejects.toThrow(
       /notes:list.*as Mutation.*defined as Query/s,
     );
-    await expect(http.query(api.notes.add as any, {})).rejects.toThrow(
+    await expect(http.query(byName<"query">(api.notes.add), {})).rejects.toThrow(
       /notes:add.*as Query.*defined as Mutation/s,
     );
-    await expect(c.action(api.notes.list as any, {})).rejects.toThrow(
+    await expect(c.action(byName<"action">(api.notes.list), {})).rejects.toThrow(
       /notes:list.*as Action.*defined as Query/s,
     );
-    await expect(c.query(api.notes.echo as any, { text: "x" })).rejects.toThrow(
+    await expect(c.query(byName<"query">(api.notes.echo), { text: "x" })).rejects.toThrow(
       /notes:echo.*as Query.*defined as Action/s,
     );
   });
@@ -524,7 +552,10 @@ describe("conformance: real Convex clients against a generic functions folder", 
     expect(await httpClient(server.url).query(api.notes.whoami, {})).toBeNull();
     expect(await client().query(api.notes.whoami, {})).toBeNull();
     const admin = httpClient(server.url);
-    (admin as any).setAdminAuth(server.adminKey, { subject: "user-7", issuer: "https://issuer.example" });
+    (admin as unknown as AdminAuth).setAdminAuth(server.adminKey, {
+      subject: "user-7",
+      issuer: "https://issuer.example",
+    });
     expect(await admin.query(api.notes.whoami, {})).toEqual({
       subject: "user-7",
       tokenIdentifier: "https://issuer.example|user-7",
@@ -550,7 +581,7 @@ describe("conformance: real Convex clients against a generic functions folder", 
       const appWs = wsClient(appServer.url);
       open.push(appWs);
       const notes = watch<Note[]>(fixtureWs, api.notes.listByTag, { tag });
-      const status = watch<any>(appWs, appApi.system.status, {});
+      const status = watch<FunctionReturnType<typeof appApi.system.status>>(appWs, appApi.system.status, {});
       await notes.until((v) => v?.length === 0, "the fixture's empty list");
       await status.until((v) => v !== undefined, "the app's status");
 
@@ -580,7 +611,7 @@ describe("conformance: real Convex clients against a generic functions folder", 
       expect(appServer.adminKey).not.toBe(server.adminKey);
       await expect(
         adminClient({ url: server.url, adminKey: appServer.adminKey }).query(
-          internal.notes.countByAuthorInternal as any,
+          byName<"query">(internal.notes.countByAuthorInternal),
           { author: "iso" },
         ),
       ).rejects.toThrow();

@@ -7,7 +7,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { Resend } from "resend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
+import type { Doc, Id, TableNames } from "../../convex/_generated/dataModel";
 import { startResendServer, type ResendServer } from "../../local/resend-server/server";
 import { startServer, type TestServer } from "./harness";
 
@@ -30,12 +30,12 @@ function actingAs(server: TestServer, email: string): ConvexHttpClient {
 }
 
 /** Rows of a table, newest first, through the local server's read-only devtools endpoint. */
-async function tableRows(server: TestServer, table: string): Promise<Record<string, any>[]> {
+async function tableRows<T extends TableNames>(server: TestServer, table: T): Promise<Doc<T>[]> {
   const res = await fetch(`${server.url}/_local/tables/${table}`, {
     headers: { authorization: `Convex ${server.adminKey}` },
   });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { documents: Record<string, any>[] }).documents;
+  return ((await res.json()) as { documents: Doc<T>[] }).documents;
 }
 
 /** Waits for the background delivery to settle: retries `check` until it stops throwing. */

@@ -8,7 +8,7 @@ import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
+import type { Doc, Id, TableNames } from "../../convex/_generated/dataModel";
 import { startWhatsAppSimulator, type WhatsAppSimulator } from "../../local/whatsapp-simulator/server";
 import { removeDir, ROOT, startServer, until, type TestServer } from "./harness";
 
@@ -35,12 +35,12 @@ function actingAs(server: TestServer, email: string): ConvexHttpClient {
   return client;
 }
 
-async function tableRows(server: TestServer, table: string): Promise<Record<string, any>[]> {
+async function tableRows<T extends TableNames>(server: TestServer, table: T): Promise<Doc<T>[]> {
   const res = await fetch(`${server.url}/_local/tables/${table}?limit=10000`, {
     headers: { authorization: `Convex ${server.adminKey}` },
   });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { documents: Record<string, any>[] }).documents;
+  return ((await res.json()) as { documents: Doc<T>[] }).documents;
 }
 
 function postCloud(server: TestServer, body: Buffer, signature?: string | null) {

@@ -76,18 +76,51 @@ afterEach(async () => {
   await hooks?.close();
 });
 
-type Answer = { status: number; json: any };
+/** A Graph API error body. */
+type GraphError = {
+  message: string;
+  type: string;
+  code: number;
+  error_subcode?: number;
+  error_data: { details: string };
+  fbtrace_id: string;
+  is_transient?: boolean;
+};
 
-async function call(
+/**
+ * The fields of the simulator's Cloud API and control answers that these tests read. Each answer
+ * carries only some of them; the tests check which.
+ */
+type CloudJson = {
+  error: GraphError;
+  messages: { id: string; message_status: string }[];
+  id: string;
+  data: { id: string; name: string; status: string }[];
+  paging: { cursors: { after: string }; next?: string };
+  url: string;
+  cloud: { phoneNumberId: string }[];
+};
+
+/** The fields of the simulator's WAHA answers that these tests read. */
+type WahaJson = {
+  id: { _serialized: string };
+  hasMedia: boolean;
+  message: string | string[];
+  statusCode: number;
+};
+
+type Answer<T = CloudJson> = { status: number; json: T };
+
+async function call<T = CloudJson>(
   path: string,
   options: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
-): Promise<Answer> {
+): Promise<Answer<T>> {
   const res = await fetch(sim.url + path, {
     method: options.method ?? (options.body !== undefined || options.raw !== undefined ? "POST" : "GET"),
     headers: { "content-type": "application/json", ...options.headers },
     body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as T };
 }
 
 const bearer = (token = CLOUD.accessToken) => ({ authorization: `Bearer ${token}` });
@@ -130,10 +163,25 @@ function expectGraphError(answer: Answer, status: number, code: number) {
   expect(answer.json.error.fbtrace_id).toMatch(/^A/);
 }
 
+/** A message status in a Cloud API webhook, with the fields these tests read. */
+type CloudStatus = {
+  id: string;
+  status: string;
+  timestamp: string;
+  conversation: { expiration_timestamp: string };
+  pricing?: unknown;
+  errors: { code: number; title: string }[];
+};
+
+/** The parts of a Cloud API webhook body that carry message statuses. */
+type StatusWebhook = { entry?: { changes: { value: { statuses?: CloudStatus[] } }[] }[] };
+
 const cloudStatuses = (w: ReceivedWebhook) =>
-  (w.json?.entry ?? []).flatMap((e: any) => e.changes.flatMap((c: any) => c.value.statuses ?? []));
+  ((w.json as StatusWebhook | undefined)?.entry ?? []).flatMap((e) =>
+    e.changes.flatMap((c) => c.value.statuses ?? []),
+  );
 const isStatus = (id: string, status?: string) => (w: ReceivedWebhook) =>
-  cloudStatuses(w).some((s: any) => s.id === id && (!status || s.status === status));
+  cloudStatuses(w).some((s) => s.id === id && (!status || s.status === status));
 
 describe("Cloud API: requests are validated like Meta's", () => {
   it("answers 401 with code 190 without a token, with an unknown token and with an expired one", async () => {
@@ -330,10 +378,10 @@ describe("Cloud API: templates", () => {
     const page2 = await call(`${path}?limit=2&after=${page1.json.paging.cursors.after}`, {
       headers: bearer(),
     });
-    expect(page2.json.data.map((t: any) => t.name)).toEqual(["login_code"]);
+    expect(page2.json.data.map((t) => t.name)).toEqual(["login_code"]);
     expect(page2.json.paging.next).toBeUndefined();
     const pending = await call(`${path}?status=PENDING`, { headers: bearer() });
-    expect(pending.json.data.map((t: any) => t.name)).toEqual(["login_code"]);
+    expect(pending.json.data.map((t) => t.name)).toEqual(["login_code"]);
 
     const one = await call(`/v23.0/${created.json.id}?fields=status,category`, { headers: bearer() });
     expect(one.json).toEqual({ id: created.json.id, status: "PENDING", category: "AUTHENTICATION" });
@@ -506,7 +554,7 @@ describe("Cloud API: statuses come back as signed webhooks", () => {
 describe("WAHA", () => {
   const wahaHeaders = (key = WAHA.apiKey) => ({ "x-api-key": key });
   const sendText = (body: Record<string, unknown>, key?: string) =>
-    call("/api/sendText", { body: { session: WAHA.session, ...body }, headers: wahaHeaders(key) });
+    call<WahaJson>("/api/sendText", { body: { session: WAHA.session, ...body }, headers: wahaHeaders(key) });
 
   it("checks the API key, the session, its status and the body", async () => {
     const unauthorized = await call("/api/sendText", {
@@ -548,7 +596,7 @@ describe("WAHA", () => {
     expect(sent.status).toBe(201);
     const id = sent.json.id._serialized;
     expect(id).toMatch(new RegExp(`^true_${USER}@c\\.us_3EB0[0-9A-F]+$`));
-    const image = await call("/api/sendImage", {
+    const image = await call<WahaJson>("/api/sendImage", {
       body: {
         session: "default",
         chatId: `${USER}@c.us`,
@@ -668,7 +716,7 @@ describe("fault knobs", () => {
     const cloud = await sendCloud(text(USER));
     expect(cloud.status).toBe(503);
     expect(cloud.json.error).toMatchObject({ code: 2, is_transient: true, type: "OAuthException" });
-    const waha = await call("/api/sendText", {
+    const waha = await call<WahaJson>("/api/sendText", {
       body: { session: "default", chatId: `${USER}@c.us`, text: "x" },
       headers: { "x-api-key": WAHA.apiKey },
     });
@@ -701,7 +749,7 @@ describe("fault knobs", () => {
     const config = await call("/_sim/config", {
       body: { cloud: [{ ...CLOUD, phoneNumberId: "555", accessToken: "t2" }] },
     });
-    expect(config.json.cloud.map((n: any) => n.phoneNumberId).sort()).toEqual([CLOUD.phoneNumberId, "555"]);
+    expect(config.json.cloud.map((n) => n.phoneNumberId).sort()).toEqual([CLOUD.phoneNumberId, "555"]);
     expect((await call("/_sim/config", { body: { cloud: [{ phoneNumberId: "x" }] } })).status).toBe(400);
   });
 });
