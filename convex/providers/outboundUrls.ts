@@ -10,7 +10,8 @@
  * names (resolved through the deployment's search domains).
  *
  * Residual risk: Convex's default runtime cannot resolve DNS, so a public name whose DNS record
- * points at a private address is not caught here; nor is a redirect, which fetch follows. The
+ * points at a private address is not caught here. Redirects are never followed (callProvider
+ * asks fetch for `redirect: "manual"`), so a public server cannot bounce a call inward. The
  * embedded default (local stack and tests) allows private targets with
  * ALLOW_PRIVATE_PROVIDER_URLS=true, because its simulator runs on 127.0.0.1.
  */

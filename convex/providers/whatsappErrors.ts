@@ -253,6 +253,9 @@ export async function callProvider(
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: controller.signal,
+      // Provider APIs answer in place; a redirect could lead a tenant-given address (a WAHA base
+      // URL) to this network's private hosts, past the address check. It comes back as an answer.
+      redirect: "manual",
     });
     const text = await response.text();
     let body: unknown = undefined;

@@ -593,6 +593,31 @@ describe("timeouts and network failures are retryable", () => {
   });
 });
 
+describe("redirects are never followed", () => {
+  it("a provider that redirects elsewhere is answered with its redirect, and the target is never called", async () => {
+    let targetHits = 0;
+    const target = http.createServer((_req, res) => {
+      targetHits++;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "WORKING" }));
+    });
+    await new Promise<void>((r) => target.listen(0, "127.0.0.1", () => r()));
+    const targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    const bouncer = http.createServer((req, res) => {
+      res.writeHead(302, { location: `${targetUrl}${req.url}` }).end();
+    });
+    await new Promise<void>((r) => bouncer.listen(0, "127.0.0.1", () => r()));
+    const bouncerUrl = `http://127.0.0.1:${(bouncer.address() as AddressInfo).port}`;
+    try {
+      const result = await Waha.sessionStatus({ ...waha, baseUrl: bouncerUrl });
+      expect(result.ok).toBe(false);
+      expect(targetHits).toBe(0);
+    } finally {
+      await new Promise<void>((r) => target.close(() => r()));
+      await new Promise<void>((r) => bouncer.close(() => r()));
+    }
+  });
+});
+
 describe("classify() and the error table", () => {
   it("maps every code in whatsapp.md's table to its class", () => {
     const expected: Record<number, ProviderError["class"]> = {
