@@ -21,6 +21,7 @@ export default defineConfig({
       "convex/react",
       "convex/browser",
       "convex/server",
+      "convex/values",
       "@sentry/remix",
       "@remix-run/node",
       "zod",

@@ -68,6 +68,8 @@ export function Layout({ children }: { children: ReactNode }) {
           // Before the module scripts, so entry.client and the Convex client can read it.
           <script
             nonce={nonce}
+            // Browsers hide a nonce from the DOM once applied, so hydration sees it empty.
+            suppressHydrationWarning
             dangerouslySetInnerHTML={{ __html: `window.ENV = ${serializeForScript(data.publicEnv)};` }}
           />
         ) : null}

@@ -41,7 +41,7 @@ export function contentSecurityPolicy(env: CspEnv, nonce: string): string {
   if (dev) {
     // Vite's client, React refresh and HMR: inline and eval'd scripts, and its WebSocket.
     script.push("'unsafe-inline'", "'unsafe-eval'");
-    connect.push("ws://localhost:*", "ws://127.0.0.1:*", "ws://[::1]:*");
+    connect.push("ws://localhost:*", "ws://127.0.0.1:*");
   } else {
     script.push(`'nonce-${nonce}'`);
   }
