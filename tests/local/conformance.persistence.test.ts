@@ -14,7 +14,7 @@ import {
   removeDir,
   ROOT,
   spawnExpectingFailure,
-  spawnServer,
+  spawnOnEphemeralPorts,
   tempDir,
   wsClient,
   type SpawnedServer,
@@ -30,21 +30,8 @@ afterEach(async () => {
 });
 
 /** Starts the CLI on ephemeral ports; the process is killed after the test if still running. */
-async function start(functionsDir: string, dataDir: string): Promise<SpawnedServer> {
-  const server = await spawnServer([
-    "--functions",
-    functionsDir,
-    "--data",
-    dataDir,
-    "--port",
-    "0",
-    "--site-port",
-    "0",
-  ]);
-  cleanups.push(async () => {
-    if (server.process.exitCode === null && server.process.signalCode === null) await server.kill("SIGKILL");
-  });
-  return server;
+function start(functionsDir: string, dataDir: string): Promise<SpawnedServer> {
+  return spawnOnEphemeralPorts(functionsDir, dataDir, cleanups);
 }
 
 function workDir(): string {

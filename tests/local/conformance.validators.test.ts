@@ -11,7 +11,15 @@ import { convexToJson } from "convex/values";
 import { afterEach, describe, expect, it } from "vitest";
 import { api } from "../fixtures/all-validators/convex/_generated/api";
 import type { Doc, Id } from "../fixtures/all-validators/convex/_generated/dataModel";
-import { httpClient, removeDir, ROOT, spawnServer, tempDir, wsClient, type SpawnedServer } from "./harness";
+import {
+  httpClient,
+  removeDir,
+  ROOT,
+  spawnOnEphemeralPorts,
+  tempDir,
+  wsClient,
+  type SpawnedServer,
+} from "./harness";
 
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/all-validators/convex");
 
@@ -20,21 +28,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(dataDir: string): Promise<SpawnedServer> {
-  const server = await spawnServer([
-    "--functions",
-    FUNCTIONS,
-    "--data",
-    dataDir,
-    "--port",
-    "0",
-    "--site-port",
-    "0",
-  ]);
-  cleanups.push(async () => {
-    if (server.process.exitCode === null && server.process.signalCode === null) await server.kill("SIGKILL");
-  });
-  return server;
+function start(dataDir: string): Promise<SpawnedServer> {
+  return spawnOnEphemeralPorts(FUNCTIONS, dataDir, cleanups);
 }
 
 function dataDir(): string {

@@ -158,6 +158,31 @@ export function spawnServer(args: string[], timeoutMs = 60_000): Promise<Spawned
 }
 
 /** Runs the CLI expecting it to fail; resolves with its exit code and output. */
+/**
+ * Starts the CLI for `functionsDir` on ephemeral ports with its data in `dataDir`; the process
+ * is killed (SIGKILL) by `cleanups` after the test if it is still running.
+ */
+export async function spawnOnEphemeralPorts(
+  functionsDir: string,
+  dataDir: string,
+  cleanups: (() => Promise<void> | void)[],
+): Promise<SpawnedServer> {
+  const server = await spawnServer([
+    "--functions",
+    functionsDir,
+    "--data",
+    dataDir,
+    "--port",
+    "0",
+    "--site-port",
+    "0",
+  ]);
+  cleanups.push(async () => {
+    if (server.process.exitCode === null && server.process.signalCode === null) await server.kill("SIGKILL");
+  });
+  return server;
+}
+
 export async function spawnExpectingFailure(
   args: string[],
   timeoutMs = 60_000,
