@@ -99,6 +99,42 @@ export async function adjustCredits(
   return { entryId: entry._id, duplicate, wallet: walletView(tenant, wallet) };
 }
 
+/**
+ * Changes one wallet setting a platform admin controls, with a reason, audited only when the
+ * value really changes.
+ */
+async function changeSetting(
+  ctx: MutationCtx,
+  user: Doc<"users">,
+  tenant: Doc<"tenants">,
+  change: {
+    field: "debtLimit" | "markupBps";
+    value: number;
+    reason: string;
+    action: string;
+    /** The value as people read it, in the audit log. */
+    show: (value: number) => string | number;
+    summary: (reason: string, wallet: Doc<"wallets">) => string;
+  },
+): Promise<WalletView> {
+  const reason = checkReason(actorOf(user), change.reason)!;
+  const wallet = await ensureWallet(ctx, tenant._id);
+  if (wallet[change.field] !== change.value) {
+    await ctx.db.patch("wallets", wallet._id, { [change.field]: change.value, updatedAt: Date.now() });
+    await Audit.record(ctx, {
+      tenantId: tenant._id,
+      actor: user,
+      action: change.action,
+      targetType: "wallet",
+      targetId: wallet._id,
+      summary: change.summary(reason, wallet),
+      before: { [change.field]: change.show(wallet[change.field]) },
+      after: { [change.field]: change.show(change.value), reason },
+    });
+  }
+  return walletView(tenant, { ...wallet, [change.field]: change.value });
+}
+
 /** Sets how far below zero a tenant's available credit may go (a decimal ≥ 0). */
 export async function setDebtLimit(
   ctx: MutationCtx,
@@ -114,22 +150,15 @@ export async function setDebtLimit(
       field: "debtLimit",
     });
   }
-  const reason = checkReason(actorOf(user), args.reason)!;
-  const wallet = await ensureWallet(ctx, tenant._id);
-  if (wallet.debtLimit !== debtLimit) {
-    await ctx.db.patch("wallets", wallet._id, { debtLimit, updatedAt: Date.now() });
-    await Audit.record(ctx, {
-      tenantId: tenant._id,
-      actor: user,
-      action: "billing.debt_limit_changed",
-      targetType: "wallet",
-      targetId: wallet._id,
-      summary: `Set the debt limit to ${toDecimalString(debtLimit, 2)} ${wallet.currency}: ${reason}`,
-      before: { debtLimit: toDecimalString(wallet.debtLimit, 2) },
-      after: { debtLimit: toDecimalString(debtLimit, 2), reason },
-    });
-  }
-  return walletView(tenant, { ...wallet, debtLimit });
+  const show = (value: number) => toDecimalString(value, 2);
+  return await changeSetting(ctx, user, tenant, {
+    field: "debtLimit",
+    value: debtLimit,
+    reason: args.reason,
+    action: "billing.debt_limit_changed",
+    show,
+    summary: (reason, wallet) => `Set the debt limit to ${show(debtLimit)} ${wallet.currency}: ${reason}`,
+  });
 }
 
 /** Sets the markup on Meta's message rates, in basis points (1000 = +10 %). */
@@ -146,20 +175,12 @@ export async function setMarkup(
       field: "markupBps",
     });
   }
-  const reason = checkReason(actorOf(user), args.reason)!;
-  const wallet = await ensureWallet(ctx, tenant._id);
-  if (wallet.markupBps !== args.markupBps) {
-    await ctx.db.patch("wallets", wallet._id, { markupBps: args.markupBps, updatedAt: Date.now() });
-    await Audit.record(ctx, {
-      tenantId: tenant._id,
-      actor: user,
-      action: "billing.markup_changed",
-      targetType: "wallet",
-      targetId: wallet._id,
-      summary: `Set the markup on message rates to ${args.markupBps / 100} %: ${reason}`,
-      before: { markupBps: wallet.markupBps },
-      after: { markupBps: args.markupBps, reason },
-    });
-  }
-  return walletView(tenant, { ...wallet, markupBps: args.markupBps });
+  return await changeSetting(ctx, user, tenant, {
+    field: "markupBps",
+    value: args.markupBps,
+    reason: args.reason,
+    action: "billing.markup_changed",
+    show: (value) => value,
+    summary: (reason) => `Set the markup on message rates to ${args.markupBps / 100} %: ${reason}`,
+  });
 }
