@@ -5,8 +5,9 @@
 // Meta; then disables it through a confirmation. Then Bruno connects a WAHA session and watches
 // its page while a signed webhook arrives: the message shows up without a reload.
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { dumpOnFailure, signIn, simulatorHas } from "./helpers";
 import { launchChromium, startTestStack } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -24,40 +25,16 @@ afterAll(async () => {
 
 const TOKEN = "EAAGm0PX4ZCpsBAE-e2e-secret-token-Zk7q";
 
-/** Gives the simulator (standing in for Meta and WAHA) a number or session the test then connects. */
-async function simulatorHas(config: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${stack.simulatorUrl}/_sim/config`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(config),
-  });
-  expect(response.status).toBe(200);
-}
-
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Password").fill(`${name} password`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
 it("connects a Cloud API number, lists it with only the token's last four characters and shows its webhook URL", async () => {
   const context = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
-  onTestFailed(async () => {
-    const main = await page
-      .locator("main")
-      .innerText({ timeout: 1_000 })
-      .catch(() => "(no main)");
-    console.log(`failed at ${page.url()}\n--- page ---\n${main}\n--- stack ---\n${stack.logs.join("\n")}`);
-  });
+  dumpOnFailure(stack, page);
   const workspaceNav = page.getByRole("navigation", { name: "Workspace" });
 
   // Meta knows the number, and that this token may read it.
-  await simulatorHas({
+  await simulatorHas(stack, {
     cloud: [
       {
         phoneNumberId: "106540352242922",
@@ -168,15 +145,9 @@ it("shows a WAHA channel's activity live: a signed webhook's message appears wit
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
-  onTestFailed(async () => {
-    const main = await page
-      .locator("main")
-      .innerText({ timeout: 1_000 })
-      .catch(() => "(no main)");
-    console.log(`failed at ${page.url()}\n--- page ---\n${main}\n--- stack ---\n${stack.logs.join("\n")}`);
-  });
+  dumpOnFailure(stack, page);
   const hmacKey = "bruno-waha-hmac-key-4242";
-  await simulatorHas({ waha: [{ session: "bruno", apiKey: "bruno-waha-api-key-0001" }] });
+  await simulatorHas(stack, { waha: [{ session: "bruno", apiKey: "bruno-waha-api-key-0001" }] });
 
   await page.goto(`${stack.webUrl}/app`);
   await signIn(page, "bruno@example.com", "Bruno Bike");

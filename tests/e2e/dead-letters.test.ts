@@ -5,8 +5,9 @@
 // the admin replays it: the row leaves the list, the message appears live on the channel's page,
 // and the replay is in the platform audit log.
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
+import { dumpOnFailure, signIn, simulatorHas } from "./helpers";
 import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 /** The Cloud API app secret the stack's Convex server verifies X-Hub-Signature-256 with. */
@@ -30,14 +31,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-async function signInAs(page: Page, email: string, name: string, redirectTo: string): Promise<void> {
-  await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent(redirectTo)}`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Password").fill(`${name} password`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 /** Posts raw bytes to the Cloud API webhook, signed with `secret` as Meta signs them. */
 async function postCloud(body: string, secret = APP_SECRET): Promise<Response> {
@@ -85,22 +78,13 @@ function inboundMessage(): string {
 it("keeps an unrouted webhook as a dead letter, and a replay after the channel exists delivers it", async () => {
   const pages: Page[] = [];
   const pageErrors: string[] = [];
-  onTestFailed(async () => {
-    for (const page of pages) {
-      const main = await page
-        .locator("main")
-        .innerText({ timeout: 1_000 })
-        .catch(() => "(no main)");
-      console.log(`failed at ${page.url()}\n--- page ---\n${main}`);
-    }
-    console.log(`--- stack ---\n${stack.logs.join("\n")}`);
-  });
+  dumpOnFailure(stack, pages);
 
   // The platform admin opens Dead letters from the admin navigation: nothing there yet.
   const admin = await (await browser.newContext()).newPage();
   pages.push(admin);
   admin.on("pageerror", (e) => pageErrors.push(`admin: ${e.message}`));
-  await signInAs(admin, "root@platform.example", "Rita Root", "/admin");
+  await signIn(admin, "root@platform.example", "Rita Root", { webUrl: stack.webUrl, redirectTo: "/admin" });
   await admin.waitForURL(/\/admin$/);
   // A platform admin needs a verified email (and, locally, a password).
   await verifyEmail(admin, stack, "root@platform.example");
@@ -153,26 +137,21 @@ it("keeps an unrouted webhook as a dead letter, and a replay after the channel e
 
   // Someone else connects a Cloud API channel with that phone number ID (Meta, here the
   // simulator, confirms their token reads it); its page has no messages.
-  const registered = await fetch(`${stack.simulatorUrl}/_sim/config`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      cloud: [
-        {
-          phoneNumberId: PHONE_NUMBER_ID,
-          wabaId: "102290129340777",
-          displayNumber: "34600777888",
-          accessToken: "EAAGm0PX4ZCpsBAE-dead-letter-token-Q9x2",
-          appSecret: APP_SECRET,
-        },
-      ],
-    }),
+  await simulatorHas(stack, {
+    cloud: [
+      {
+        phoneNumberId: PHONE_NUMBER_ID,
+        wabaId: "102290129340777",
+        displayNumber: "34600777888",
+        accessToken: "EAAGm0PX4ZCpsBAE-dead-letter-token-Q9x2",
+        appSecret: APP_SECRET,
+      },
+    ],
   });
-  expect(registered.status).toBe(200);
   const owner = await (await browser.newContext()).newPage();
   pages.push(owner);
   owner.on("pageerror", (e) => pageErrors.push(`owner: ${e.message}`));
-  await signInAs(owner, "dora@shop.example", "Dora Owner", "/app");
+  await signIn(owner, "dora@shop.example", "Dora Owner", { webUrl: stack.webUrl, redirectTo: "/app" });
   await owner.waitForURL(/\/onboarding$/);
   await owner.getByLabel("Workspace name").fill("Dora's Deli");
   await owner.getByRole("button", { name: "Create workspace" }).click();

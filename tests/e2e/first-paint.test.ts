@@ -5,8 +5,9 @@
 // phone page, is wider than the screen. And a name pasted over its limit is never cut.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { dumpOnFailure, failureReport, signIn, simulatorHas } from "./helpers";
 import { launchChromium, startTestStack } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -20,24 +21,6 @@ const SLUG = "harbour-coffee";
 const CHANNEL = "Front desk";
 const INVITEE = "bob@example.com";
 
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel(/^Password/).fill(`${name} password`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
-function dumpOnFailure(page: Page) {
-  onTestFailed(async () => {
-    const main = await page
-      .locator("main")
-      .innerText({ timeout: 1_000 })
-      .catch(() => "(no main)");
-    console.log(`failed at ${page.url()}\n--- page ---\n${main}\n--- stack ---\n${stack.logs.join("\n")}`);
-  });
-}
-
 beforeAll(async () => {
   stack = await startTestStack();
   browser = await launchChromium();
@@ -46,13 +29,7 @@ beforeAll(async () => {
   try {
     await setUpWorkspace(page);
   } catch (error) {
-    const main = await page
-      .locator("main")
-      .innerText({ timeout: 1_000 })
-      .catch(() => "(no main)");
-    console.log(
-      `set-up failed at ${page.url()}\n--- page ---\n${main}\n--- stack ---\n${stack.logs.join("\n")}`,
-    );
+    console.log(`set-up ${await failureReport(stack, [page])}`);
     throw error;
   }
   await page.close();
@@ -75,22 +52,17 @@ async function setUpWorkspace(page: Page) {
   await page.waitForURL(new RegExp(`/t/${SLUG}$`));
 
   // Meta (the simulator) knows the number, and that this token may read it.
-  const config = await fetch(`${stack.simulatorUrl}/_sim/config`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      cloud: [
-        {
-          phoneNumberId: "106540352242922",
-          wabaId: "102290129340398",
-          displayNumber: "34600111222",
-          accessToken: "EAAGm0PX4ZCpsBAE-e2e-first-paint-Zk7q",
-          appSecret: "e2e-app-secret",
-        },
-      ],
-    }),
+  await simulatorHas(stack, {
+    cloud: [
+      {
+        phoneNumberId: "106540352242922",
+        wabaId: "102290129340398",
+        displayNumber: "34600111222",
+        accessToken: "EAAGm0PX4ZCpsBAE-e2e-first-paint-Zk7q",
+        appSecret: "e2e-app-secret",
+      },
+    ],
   });
-  expect(config.status).toBe(200);
   await page.goto(`${stack.webUrl}/t/${SLUG}/channels/new`);
   await page.getByRole("radio", { name: /Cloud API/ }).check();
   const form = page.getByRole("form", { name: "Connect a Cloud API channel" });
@@ -160,7 +132,7 @@ describe("first paint without JavaScript", () => {
   it("a signed-in stranger's first HTML holds none of the workspace's data", async () => {
     const bob = await browser.newContext();
     const page = await bob.newPage();
-    dumpOnFailure(page);
+    dumpOnFailure(stack, page);
     await page.goto(`${stack.webUrl}/app`);
     await signIn(page, "eve@example.com", "Eve Outsider");
     await page.waitForURL(/\/onboarding$/);
@@ -177,7 +149,7 @@ describe("first paint without JavaScript", () => {
 
   it("the page stays live after hydration: a change made elsewhere shows without a reload", async () => {
     const page = await ana.newPage();
-    dumpOnFailure(page);
+    dumpOnFailure(stack, page);
     await page.goto(`${stack.webUrl}/t/${SLUG}/members`);
     await page.getByRole("heading", { level: 1, name: "Members" }).waitFor();
     const other = await ana.newPage();
@@ -226,7 +198,7 @@ describe("phone width", () => {
       storageState: await ana.storageState(),
     });
     const page = await phone.newPage();
-    dumpOnFailure(page);
+    dumpOnFailure(stack, page);
     const pages: [string, string, string][] = [
       ["overview", `/t/${SLUG}`, WORKSPACE],
       ["channels", `/t/${SLUG}/channels`, "Channels"],
@@ -269,7 +241,7 @@ describe("length-limited fields", () => {
     const long = "Harbour Coffee Roasters and Bakery of the Old Port, open every day from seven to seven";
     expect(long.length).toBeGreaterThan(80);
     const page = await ana.newPage();
-    dumpOnFailure(page);
+    dumpOnFailure(stack, page);
     await page.goto(`${stack.webUrl}/t/${SLUG}/settings`);
     const name = page.getByLabel("Workspace name");
     await name.fill(long);

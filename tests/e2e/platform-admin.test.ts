@@ -2,7 +2,8 @@
 // admin once the account's email is verified (audited), sees every workspace and the platform
 // audit log; anyone else is refused the admin pages.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { signIn } from "./helpers";
 import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -18,18 +19,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function signInAs(page: Page, email: string, name: string, redirectTo: string): Promise<void> {
-  await page.goto(`${stack.webUrl}/sign-in?redirectTo=${encodeURIComponent(redirectTo)}`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Password").fill(`${name} password`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
 it("shows platform admins every workspace and the platform audit log, and refuses everyone else", async () => {
   // Someone creates a workspace; they are not a platform admin.
   const owner = await (await browser.newContext()).newPage();
-  await signInAs(owner, "olga@shop.example", "Olga Owner", "/app");
+  await signIn(owner, "olga@shop.example", "Olga Owner", { webUrl: stack.webUrl, redirectTo: "/app" });
   await owner.waitForURL(/\/onboarding$/);
   await owner.getByLabel("Workspace name").fill("Olga's Shop");
   await owner.getByRole("button", { name: "Create workspace" }).click();
@@ -43,7 +36,7 @@ it("shows platform admins every workspace and the platform audit log, and refuse
 
   // The platform admin sees it without being a member, live.
   const admin = await (await browser.newContext()).newPage();
-  await signInAs(admin, "Root@Platform.example", "Rita Root", "/admin");
+  await signIn(admin, "Root@Platform.example", "Rita Root", { webUrl: stack.webUrl, redirectTo: "/admin" });
   // Listed, but a new local account's email is unverified: not an admin until it is verified.
   await admin.waitForURL(/\/admin$/);
   await admin

@@ -3,8 +3,9 @@
 // (the embedded default has no email provider), where Ana reads the link. Bob opens it, signs in,
 // verifies his email (local accounts start unverified), accepts, lands in the workspace as an
 // agent, and is refused the settings page.
-import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
+import { dumpOnFailure, signIn } from "./helpers";
 import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -20,14 +21,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel(/^Password/).fill(`${name} password`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
 async function signOut(page: Page): Promise<void> {
   const banner = page.getByRole("banner");
   await banner.getByRole("button", { name: /^Account menu for/ }).click();
@@ -40,13 +33,7 @@ it("invites Bob as an agent by email; he accepts, joins as an agent and cannot o
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
-  onTestFailed(async () => {
-    const main = await page
-      .locator("main")
-      .innerText({ timeout: 1_000 })
-      .catch(() => "(no main)");
-    console.log(`failed at ${page.url()}\n--- page ---\n${main}\n--- stack ---\n${stack.logs.join("\n")}`);
-  });
+  dumpOnFailure(stack, page);
   const workspaceNav = page.getByRole("navigation", { name: "Workspace" });
   const yourRole = page.getByRole("main").getByRole("group", { name: "Your role" });
 
