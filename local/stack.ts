@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import { configureDemoNumbers, demoIdentity, seedDemo, type DemoSeed } from "./whatsapp-simulator/demo";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,6 +49,15 @@ export type RunningStack = {
   stop(): Promise<void>;
 };
 
+/**
+ * A service's output line without colours or cursor codes. Vite and others colour their banners
+ * when FORCE_COLOR is set (CI runners set it), which splits `Local:` into `Local\x1b[22m:`; ready
+ * patterns match the plain text.
+ */
+export function plainText(line: string): string {
+  return stripVTControlCharacters(line);
+}
+
 function startService(
   name: string,
   command: string,
@@ -61,7 +71,7 @@ function startService(
   const ready = new Promise<string>((resolve, reject) => {
     const onLine = (line: string) => {
       log(name, line);
-      buffer += line + "\n";
+      buffer += plainText(line) + "\n";
       const match = readyPattern.exec(buffer);
       if (match) resolve(buffer);
     };

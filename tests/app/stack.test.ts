@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { deploymentUrl, deriveSiteUrl, localChannelSecretsKey } from "../../local/stack";
+import { deploymentUrl, deriveSiteUrl, localChannelSecretsKey, plainText } from "../../local/stack";
 
 describe("the stack's Convex address", () => {
   it("uses CONVEX_DEPLOYMENT as the Convex CLI writes it", () => {
@@ -32,5 +32,14 @@ describe("the local channel secrets key", () => {
       rmSync(one, { recursive: true, force: true });
       rmSync(two, { recursive: true, force: true });
     }
+  });
+});
+
+describe("service banners", () => {
+  it("match their ready pattern when the service colours its output (FORCE_COLOR in CI)", () => {
+    // Vite's banner as printed with FORCE_COLOR=1.
+    const coloured = "  \x1b[32m➜\x1b[39m  \x1b[1mLocal\x1b[22m:   \x1b[36mhttp://127.0.0.1:\x1b[1m41595\x1b[22m/\x1b[39m";
+    expect(/Local:\s+(http\S+)/.exec(coloured)).toBeNull();
+    expect(/Local:\s+(http\S+)/.exec(plainText(coloured))?.[1]).toBe("http://127.0.0.1:41595/");
   });
 });
