@@ -416,7 +416,20 @@ async function main(): Promise<void> {
   if (mode !== "dev" && mode !== "start") throw new Error(`Unknown mode ${mode}; use dev or start`);
   // SWITCHBOARD_DATA_DIR keeps the data somewhere other than .data/ (tests use a temp folder).
   const dataDir = process.env.SWITCHBOARD_DATA_DIR || undefined;
-  const stack = await startStack({ mode, dataDir });
+  // Ctrl-C while starting: exiting runs startStack's exit hook, which kills the services begun
+  // so far (they run detached, so a plain SIGINT death would leave them running).
+  let stack: RunningStack | null = null;
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nStopping Switchboard…");
+    if (stack) await stack.stop();
+    process.exit(stack ? 0 : 130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown());
+  stack = await startStack({ mode, dataDir });
+  if (stopping) return;
   const lines = [
     "",
     "Switchboard is running:",
@@ -440,17 +453,6 @@ async function main(): Promise<void> {
     );
   lines.push(`  Data             ${dataDir ? path.resolve(dataDir) : ".data/"}`, "Press Ctrl-C to stop.", "");
   console.log(lines.join("\n"));
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nStopping Switchboard…");
-    await stack.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGHUP", () => void shutdown());
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -38,7 +38,8 @@ describe("the local channel secrets key", () => {
 describe("service banners", () => {
   it("match their ready pattern when the service colours its output (FORCE_COLOR in CI)", () => {
     // Vite's banner as printed with FORCE_COLOR=1.
-    const coloured = "  \x1b[32m➜\x1b[39m  \x1b[1mLocal\x1b[22m:   \x1b[36mhttp://127.0.0.1:\x1b[1m41595\x1b[22m/\x1b[39m";
+    const coloured =
+      "  \x1b[32m➜\x1b[39m  \x1b[1mLocal\x1b[22m:   \x1b[36mhttp://127.0.0.1:\x1b[1m41595\x1b[22m/\x1b[39m";
     expect(/Local:\s+(http\S+)/.exec(coloured)).toBeNull();
     expect(/Local:\s+(http\S+)/.exec(plainText(coloured))?.[1]).toBe("http://127.0.0.1:41595/");
   });

@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 /** Runs `local/stack.ts dev` as `npm run dev` does, waiting for its "Switchboard is running" banner. */
-async function startDev(env: Record<string, string>): Promise<RunningDev> {
+async function startDev(env: Record<string, string>, until = /Press Ctrl-C to stop/): Promise<RunningDev> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local/stack.ts"), "dev"], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -55,13 +55,13 @@ async function startDev(env: Record<string, string>): Promise<RunningDev> {
   };
   running.push(dev);
   const deadline = Date.now() + 120_000;
-  while (!/Press Ctrl-C to stop/.test(output)) {
+  while (!until.test(output)) {
     if (child.exitCode !== null) throw new Error(`the stack exited with ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`the stack did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  dev.webUrl = /App\s+(http\S+)/.exec(output)![1];
-  dev.convexUrl = /Convex\s+(http\S+)/.exec(output)![1];
+  dev.webUrl = /App\s+(http\S+)/.exec(output)?.[1] ?? "";
+  dev.convexUrl = /Convex\s+(http\S+)/.exec(output)?.[1] ?? "";
   return dev;
 }
 
@@ -80,25 +80,41 @@ async function signIn(webUrl: string, email: string, name: string): Promise<stri
   return ((await tokenResponse.json()) as { token: string }).token;
 }
 
+/** Whether anything still answers on a local port. */
+async function listening(port: string): Promise<boolean> {
+  return await fetch(`http://127.0.0.1:${port}/`).then(
+    () => true,
+    () => false,
+  );
+}
+
+function stackEnv(dataDir: string, ports: { web: number; convex: number; site: number; sim: number }) {
+  return {
+    SWITCHBOARD_DATA_DIR: dataDir,
+    PORT: String(ports.web),
+    CONVEX_LOCAL_PORT: String(ports.convex),
+    CONVEX_LOCAL_SITE_PORT: String(ports.site),
+    WHATSAPP_SIMULATOR_PORT: String(ports.sim),
+    CONVEX_URL: "",
+    CONVEX_SITE_URL: "",
+    CONVEX_DEPLOYMENT: "",
+    CLERK_PUBLISHABLE_KEY: "",
+    CLERK_SECRET_KEY: "",
+    APP_URL: "",
+    AUTH_DATA_DIR: "",
+    SENTRY_DSN: "",
+  };
+}
+
+async function freePorts() {
+  return { web: await freePort(), convex: await freePort(), site: await freePort(), sim: await freePort() };
+}
+
 describe("npm run dev survives a restart", () => {
   it("a workspace, its channel and its audit events are all there after stop and start", async () => {
     const dataDir = tempDir("switchboard-dev-restart-");
     dirs.push(dataDir);
-    const env = {
-      SWITCHBOARD_DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      CONVEX_LOCAL_PORT: String(await freePort()),
-      CONVEX_LOCAL_SITE_PORT: String(await freePort()),
-      WHATSAPP_SIMULATOR_PORT: String(await freePort()),
-      CONVEX_URL: "",
-      CONVEX_SITE_URL: "",
-      CONVEX_DEPLOYMENT: "",
-      CLERK_PUBLISHABLE_KEY: "",
-      CLERK_SECRET_KEY: "",
-      APP_URL: "",
-      AUTH_DATA_DIR: "",
-      SENTRY_DSN: "",
-    };
+    const env = stackEnv(dataDir, await freePorts());
 
     const first = await startDev(env);
     const token = await signIn(first.webUrl, "restart@example.com", "Ray Start");
@@ -162,4 +178,20 @@ describe("npm run dev survives a restart", () => {
     expect(after.audit.page).toEqual(before.audit.page);
     expect(await second.stop()).toBe(0);
   }, 300_000);
+
+  it("Ctrl-C while the stack is still starting stops the services it had started", async () => {
+    const dataDir = tempDir("switchboard-dev-interrupt-");
+    dirs.push(dataDir);
+    const env = stackEnv(dataDir, await freePorts());
+    const dev = await startDev(env, /convex-local ready/);
+    expect(await listening(env.CONVEX_LOCAL_PORT)).toBe(true);
+    expect(await listening(env.WHATSAPP_SIMULATOR_PORT)).toBe(true);
+    expect(await dev.stop()).not.toBe(null);
+    // The services ran detached; none of them may outlive the stack.
+    const deadline = Date.now() + 10_000;
+    while ((await listening(env.CONVEX_LOCAL_PORT)) || (await listening(env.WHATSAPP_SIMULATOR_PORT))) {
+      if (Date.now() > deadline) throw new Error(`services still running after Ctrl-C:\n${dev.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 120_000);
 });
