@@ -1,13 +1,22 @@
 /** Credits and billing: wallets, the ledger and the rate card (logic in convex/model/billing/). */
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { internalMutation, internalQuery, platformAdminMutation, tenantQuery } from "./functions";
+import {
+  internalMutation,
+  internalQuery,
+  platformAdminMutation,
+  tenantMutation,
+  tenantQuery,
+} from "./functions";
+import * as Alerts from "./model/billing/alerts";
 import * as BillingAdmin from "./model/billing/admin";
 import { listEntries } from "./model/billing/ledger";
 import { vLedgerEntry, vLedgerKind } from "./model/billing/tables";
 import { getWallet, walletView } from "./model/billing/wallet";
 import { seedModelPrices } from "./model/billing/aiPrices";
 import * as Invariant from "./model/billing/invariant";
+import * as Settlement from "./model/billing/settlement";
+import { internal } from "./_generated/api";
 import { seedRateCard } from "./model/billing/rates";
 
 /** Loads the seeded rate card and AI prices; safe to run again (rows already there are kept). */
@@ -24,6 +33,20 @@ export const seedRates = internalMutation({
     const rates = await seedRateCard(ctx, now);
     const models = await seedModelPrices(ctx, now);
     return { ...rates, modelPricesInserted: models.inserted };
+  },
+});
+
+/**
+ * Settles priced outbound messages against their tenants' wallets, a batch at a time: run by a
+ * cron every few seconds, and again at once while a full batch was found.
+ */
+export const settlePending = internalMutation({
+  args: {},
+  returns: v.object({ settled: v.number(), charged: v.number(), errors: v.number(), more: v.boolean() }),
+  handler: async (ctx) => {
+    const run = await Settlement.settlePending(ctx);
+    if (run.more) await ctx.scheduler.runAfter(0, internal.billing.settlePending, {});
+    return run;
   },
 });
 
@@ -115,4 +138,15 @@ export const setMarkup = platformAdminMutation({
   args: { tenantId: v.id("tenants"), markupBps: v.number(), reason: v.string() },
   returns: vWalletView,
   handler: (ctx, args) => BillingAdmin.setMarkup(ctx, ctx.user, args),
+});
+
+/**
+ * Sets the balances below which the workspace's owners and admins get an email (decimals in the
+ * workspace's currency, at most five; an empty list turns the alerts off).
+ */
+export const setLowBalanceThresholds = tenantMutation({
+  role: "admin",
+  args: { thresholds: v.array(v.string()) },
+  returns: v.array(v.number()),
+  handler: (ctx, { thresholds }) => Alerts.setLowBalanceThresholds(ctx, ctx.user, ctx.tenant, thresholds),
 });

@@ -300,9 +300,21 @@ export default defineSchema({
     errorClass: v.optional(vErrorClass),
     errorMessage: v.optional(v.string()),
     pricing: v.optional(vPricing),
+    /**
+     * Billing of an outbound message (model/billing/settlement.ts): "pending" once its pricing
+     * (or its unbilled failure) is known, "settled" once the ledger has its entry, "error" when
+     * it could not be priced (`settlementError` says why; reconciliation shows it to a person).
+     */
+    settlement: v.optional(v.union(v.literal("pending"), v.literal("settled"), v.literal("error"))),
+    settlementError: v.optional(v.string()),
+    /** When the pricing arrived: the rate in force then applies. */
+    pricedAt: v.optional(v.number()),
+    /** The reservation the send was made under (a campaign batch, or the message's own). */
+    reservationKey: v.optional(v.string()),
     providerTimestamp: v.optional(v.number()),
     createdAt: v.number(),
   })
+    .index("by_settlement", ["settlement"])
     .index("by_conversation_created", ["conversationId", "createdAt"])
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
     .index("by_channel_created", ["channelId", "createdAt"]),

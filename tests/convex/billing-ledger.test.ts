@@ -32,7 +32,7 @@ describe("wallet and ledger", () => {
       available: 0,
       debtLimit: 5_000_000,
       markupBps: 0,
-      lowBalanceThresholds: [],
+      lowBalanceThresholds: [10_000_000],
       currencyLocked: false,
     });
   });

@@ -34,7 +34,7 @@ describe("billing for tenant admins and platform admins", () => {
       available: 0,
       debtLimit: 5_000_000,
       markupBps: 0,
-      lowBalanceThresholds: [],
+      lowBalanceThresholds: [10_000_000],
       currencyLocked: false,
     });
   });

@@ -93,6 +93,7 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "channels:recentEvents": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
   "billing:wallet": { role: "admin", args: () => ({}) },
   "billing:ledger": { role: "admin", args: () => ({ kind: "top_up", paginationOpts: page }) },
+  "billing:setLowBalanceThresholds": { role: "admin", args: () => ({ thresholds: ["20.00"] }) },
 };
 
 /** Valid arguments for every platform-admin function. */

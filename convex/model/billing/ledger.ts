@@ -7,6 +7,7 @@ import type { PaginationOptions, PaginationResult } from "convex/server";
 import { ConvexError } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { lowBalanceAfterEntry } from "./alerts";
 import { add, assertMicros, type Micros } from "./money";
 import type { Actor, ChargeDetail, LedgerKind, Reference } from "./tables";
 
@@ -96,7 +97,13 @@ export async function appendEntry(
     ...(entry.detail ? { detail: entry.detail } : {}),
     at: now,
   });
-  const next = { balance, reserved, entryCount: seq + 1, updatedAt: now };
+  const next = {
+    balance,
+    reserved,
+    entryCount: seq + 1,
+    updatedAt: now,
+    ...(await lowBalanceAfterEntry(ctx, wallet, balance)),
+  };
   await ctx.db.patch("wallets", wallet._id, next);
   return { entry: (await ctx.db.get("ledgerEntries", id))!, wallet: { ...wallet, ...next } };
 }

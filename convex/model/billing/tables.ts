@@ -97,6 +97,11 @@ export const billingTables = {
     markupBps: v.number(),
     /** Balances that trigger a low-balance alert when crossed downwards (micro-units). */
     lowBalanceThresholds: v.array(v.number()),
+    /**
+     * Thresholds the balance is below and whose alert was sent: one email per crossing, re-armed
+     * when the balance rises above the threshold again (model/billing/alerts.ts).
+     */
+    alertedThresholds: v.optional(v.array(v.number())),
     /** Entries written so far; the next entry's `seq`. */
     entryCount: v.number(),
     createdAt: v.number(),

@@ -2,6 +2,7 @@
 import { ConvexError } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { DEFAULT_LOW_BALANCE_THRESHOLDS } from "./alerts";
 import { sub, type Micros } from "./money";
 
 /** 5.00 in the tenant's currency (product.md F10). */
@@ -31,7 +32,7 @@ export async function ensureWallet(ctx: MutationCtx, tenantId: Id<"tenants">): P
       reserved: 0,
       debtLimit: DEFAULT_DEBT_LIMIT,
       markupBps: 0,
-      lowBalanceThresholds: [],
+      lowBalanceThresholds: [...DEFAULT_LOW_BALANCE_THRESHOLDS],
       entryCount: 0,
       createdAt: now,
       updatedAt: now,
@@ -71,7 +72,7 @@ export function walletView(tenant: Doc<"tenants">, wallet: Doc<"wallets"> | null
       available: 0,
       debtLimit: DEFAULT_DEBT_LIMIT,
       markupBps: 0,
-      lowBalanceThresholds: [],
+      lowBalanceThresholds: [...DEFAULT_LOW_BALANCE_THRESHOLDS],
       currencyLocked: false,
     };
   }

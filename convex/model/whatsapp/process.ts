@@ -30,6 +30,7 @@ import type {
 } from "./events";
 import { routeEvent, unroutedReason } from "./ingest";
 import { PermanentEventError } from "./payload";
+import { settlementPatch } from "../billing/settlement";
 import { applyStatus } from "./status";
 
 export { PermanentEventError };
@@ -283,7 +284,13 @@ async function applyStatusEvent(ctx: MutationCtx, channel: Doc<"channels"> | nul
   }
   if (message.direction === "in") return; // e.g. a WAHA ack for a message we received
   const patch = applyStatus(message, event);
-  if (patch) await ctx.db.patch("messages", message._id, patch);
+  if (patch) {
+    // Billing reads the pricing later, in batches (model/billing/settlement.ts): no wallet write here.
+    await ctx.db.patch("messages", message._id, {
+      ...patch,
+      ...settlementPatch(message, patch, event.timestamp),
+    });
+  }
 }
 
 // ---------------------------------------------------------------- account-level events

@@ -1,0 +1,110 @@
+/**
+ * Settling outbound messages against the ledger, in batches (docs/decisions/013-billing-batch-reservations.md).
+ *
+ * Status processing never touches the wallet: when a status brings a message's pricing (or an
+ * unbilled failure of a message sent under a reservation) it marks the message `pending`, which
+ * writes only the message. A job drains pending messages in batches, so however fast statuses
+ * arrive, each wallet takes one write per batch, and writes for different tenants never meet.
+ * The ledger key is per message (`msg:<channel>:<wamid>`): a replayed or reordered status, or a
+ * second run of the job over the same message, charges nothing more.
+ */
+import { ConvexError } from "convex/values";
+import type { Doc } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { settle, type SettleResult } from "./charging";
+
+/** Messages settled per run; a run over a full batch schedules the next one straight away. */
+export const SETTLE_BATCH = 200;
+
+/** Recipients whose country cannot be told are priced at the rest-of-world rate. */
+export const UNKNOWN_COUNTRY = "ZZ";
+
+type Settleable = Pick<Doc<"messages">, "direction" | "status" | "pricing" | "settlement" | "reservationKey">;
+
+/**
+ * What a status patch adds to make the message due for settlement, or nothing: outbound
+ * messages with pricing, and failed ones that hold a reservation share to give back. A message
+ * already pending or settled is left alone (its key would charge it once anyway).
+ */
+export function settlementPatch(
+  message: Settleable,
+  patch: Partial<Pick<Doc<"messages">, "status" | "pricing">>,
+  at: number,
+): Partial<Pick<Doc<"messages">, "settlement" | "pricedAt">> {
+  if (message.direction !== "out" || message.settlement !== undefined) return {};
+  const pricing = patch.pricing ?? message.pricing;
+  const status = patch.status ?? message.status;
+  if (pricing || (status === "failed" && message.reservationKey))
+    return { settlement: "pending", pricedAt: at };
+  return {};
+}
+
+/** The ledger key of a message's charge: one per message, whatever statuses it gets. */
+export function messageKey(
+  message: Pick<Doc<"messages">, "_id" | "channelId" | "providerMessageId">,
+): string {
+  return `msg:${message.channelId}:${message.providerMessageId ?? message._id}`;
+}
+
+/** The E.164 number the message went to, if the contact has one. */
+async function recipientPhone(ctx: QueryCtx, message: Doc<"messages">): Promise<string | null> {
+  const contact = await ctx.db.get("contacts", message.contactId);
+  if (contact?.phone) return contact.phone;
+  const aliases = await ctx.db
+    .query("contactAliases")
+    .withIndex("by_contact", (q) => q.eq("contactId", message.contactId))
+    .take(20);
+  const waId = aliases.find((a) => a.kind === "wa_id");
+  return waId ? `+${waId.value.replace(/\D/g, "")}` : null;
+}
+
+export type SettleRun = { settled: number; charged: number; errors: number; more: boolean };
+
+/** Settles one message; a price that cannot be found marks it `error` instead of failing the batch. */
+export async function settleMessage(
+  ctx: MutationCtx,
+  message: Doc<"messages">,
+): Promise<SettleResult | null> {
+  const phone = await recipientPhone(ctx, message);
+  try {
+    const result = await settle(ctx, {
+      tenantId: message.tenantId,
+      key: messageKey(message),
+      reference: { kind: "message", id: message._id },
+      actor: { kind: "system", name: "settlement" },
+      pricing: message.pricing ?? null,
+      at: message.pricedAt ?? message.statusAt,
+      ...(message.reservationKey ? { reservationKey: message.reservationKey } : {}),
+      ...(phone ? { phoneE164: phone } : { country: UNKNOWN_COUNTRY }),
+    });
+    await ctx.db.patch("messages", message._id, { settlement: "settled", settlementError: undefined });
+    return result;
+  } catch (error) {
+    // settle looks prices and reservations up before it writes, so these leave nothing behind.
+    const data = error instanceof ConvexError ? (error.data as { code?: string; message?: string }) : null;
+    if (data?.code !== "NO_RATE" && data?.code !== "NOT_FOUND" && data?.code !== "INVALID") throw error;
+    await ctx.db.patch("messages", message._id, {
+      settlement: "error",
+      settlementError: data.message ?? data.code,
+    });
+    return null;
+  }
+}
+
+/** One run of the settlement job: up to `limit` pending messages, oldest first. */
+export async function settlePending(ctx: MutationCtx, limit = SETTLE_BATCH): Promise<SettleRun> {
+  const due = await ctx.db
+    .query("messages")
+    .withIndex("by_settlement", (q) => q.eq("settlement", "pending"))
+    .take(limit);
+  const run: SettleRun = { settled: 0, charged: 0, errors: 0, more: due.length === limit };
+  for (const message of due) {
+    const result = await settleMessage(ctx, message);
+    if (!result) run.errors++;
+    else {
+      run.settled++;
+      if (result.status === "charged") run.charged++;
+    }
+  }
+  return run;
+}
