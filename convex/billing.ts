@@ -17,7 +17,9 @@ import { seedModelPrices } from "./model/billing/aiPrices";
 import * as Invariant from "./model/billing/invariant";
 import * as Settlement from "./model/billing/settlement";
 import { internal } from "./_generated/api";
+import { PUBLISHED_RATES_JOB, publishedRatesFingerprint } from "./model/billing/published";
 import { seedRateCard } from "./model/billing/rates";
+import { jobStatus, recordJobRun } from "./model/system";
 
 /** Loads the seeded rate card and AI prices; safe to run again (rows already there are kept). */
 export const seedRates = internalMutation({
@@ -47,6 +49,27 @@ export const settlePending = internalMutation({
     const run = await Settlement.settlePending(ctx);
     if (run.more) await ctx.scheduler.runAfter(0, internal.billing.settlePending, {});
     return run;
+  },
+});
+
+/**
+ * Loads the rate card and AI prices shipped with this version of Switchboard, once per version:
+ * a cron calls it every 10 minutes (one read when nothing changed) and the local stack on every
+ * start, so a fresh deployment prices messages without anyone running anything. Rows an admin
+ * added are never touched; a shipped rate that differs from a stored one is reported, not changed.
+ */
+export const loadPublishedRates = internalMutation({
+  args: {},
+  returns: v.object({ loaded: v.boolean(), inserted: v.number(), differing: v.array(v.string()) }),
+  handler: async (ctx) => {
+    const fingerprint = publishedRatesFingerprint();
+    const last = await jobStatus(ctx, PUBLISHED_RATES_JOB);
+    if (last?.lastOk && last.lastDetail === fingerprint) return { loaded: false, inserted: 0, differing: [] };
+    const now = Date.now();
+    const rates = await seedRateCard(ctx, now);
+    const models = await seedModelPrices(ctx, now);
+    await recordJobRun(ctx, PUBLISHED_RATES_JOB, now, true, fingerprint);
+    return { loaded: true, inserted: rates.inserted + models.inserted, differing: rates.differing };
   },
 });
 

@@ -10,4 +10,7 @@ crons.interval("prune webhook events", { hours: 1 }, internal.whatsappWebhooks.p
 // Priced outbound messages → ledger, in batches: the wallet never takes one write per webhook.
 crons.interval("settle messages", { seconds: 5 }, internal.billing.settlePending, {});
 
+// The rate card shipped with this version, loaded once per version (one read when unchanged).
+crons.interval("load published rates", { minutes: 10 }, internal.billing.loadPublishedRates, {});
+
 export default crons;

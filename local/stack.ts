@@ -4,6 +4,8 @@
  * Prints the URLs, keeps data in .data/, and stops everything on Ctrl-C.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { ConvexHttpClient } from "convex/browser";
+import { makeFunctionReference } from "convex/server";
 import { randomBytes } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -234,6 +236,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       adminKey = readFileSync(path.join(dataDir, "convex", "admin-key"), "utf8").trim();
     }
     convexSiteUrl ??= deriveSiteUrl(convexUrl);
+    if (adminKey) await loadPublishedRates(convexUrl, adminKey, log);
 
     let demo: RunningStack["demo"] = null;
     if (simulatorUrl) {
@@ -315,6 +318,30 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * Loads the rate card this version ships into the local server at once (its cron would within
+ * ten minutes), as `npx convex run billing:loadPublishedRates` does against a deployment.
+ */
+async function loadPublishedRates(
+  convexUrl: string,
+  adminKey: string,
+  log: (service: string, line: string) => void,
+): Promise<void> {
+  const client = new ConvexHttpClient(convexUrl);
+  (client as unknown as { setAdminAuth(key: string): void }).setAdminAuth(adminKey);
+  try {
+    const result = await client.mutation(
+      makeFunctionReference<"mutation", Record<string, never>, { loaded: boolean; inserted: number }>(
+        "billing:loadPublishedRates",
+      ),
+      {},
+    );
+    if (result.loaded) log("convex", `published rate card loaded (${result.inserted} new rows)`);
+  } catch (error) {
+    log("convex", `The rate card could not be loaded: ${error instanceof Error ? error.message : error}`);
   }
 }
 

@@ -38,6 +38,7 @@ import type * as model_billing_invariant from "../model/billing/invariant.js";
 import type * as model_billing_ledger from "../model/billing/ledger.js";
 import type * as model_billing_markets from "../model/billing/markets.js";
 import type * as model_billing_money from "../model/billing/money.js";
+import type * as model_billing_published from "../model/billing/published.js";
 import type * as model_billing_rateCardSeed from "../model/billing/rateCardSeed.js";
 import type * as model_billing_rates from "../model/billing/rates.js";
 import type * as model_billing_settlement from "../model/billing/settlement.js";
@@ -113,6 +114,7 @@ declare const fullApi: ApiFromModules<{
   "model/billing/ledger": typeof model_billing_ledger;
   "model/billing/markets": typeof model_billing_markets;
   "model/billing/money": typeof model_billing_money;
+  "model/billing/published": typeof model_billing_published;
   "model/billing/rateCardSeed": typeof model_billing_rateCardSeed;
   "model/billing/rates": typeof model_billing_rates;
   "model/billing/settlement": typeof model_billing_settlement;

@@ -42,6 +42,35 @@ describe("the rate card seed", () => {
     expect(await t.run((ctx) => ctx.db.query("rates").collect())).toHaveLength(RATE_CARD_SEED.length);
   });
 
+  it("is loaded by itself on a fresh deployment, once per shipped version", async () => {
+    const { t } = setup();
+    const first = await t.mutation(internal.billing.loadPublishedRates, {});
+    expect(first).toEqual({
+      loaded: true,
+      inserted: RATE_CARD_SEED.length + MODEL_PRICE_SEED.length,
+      differing: [],
+    });
+    // The cron's next runs read one row and write nothing.
+    expect(await t.mutation(internal.billing.loadPublishedRates, {})).toEqual({
+      loaded: false,
+      inserted: 0,
+      differing: [],
+    });
+    // A version that ships a changed rate loads again and reports the stored rate it differs from.
+    await t.run(async (ctx) => {
+      const job = await ctx.db
+        .query("jobStatus")
+        .withIndex("by_job", (q) => q.eq("job", "published rates"))
+        .unique();
+      await ctx.db.patch("jobStatus", job!._id, { lastDetail: "seed-of-an-older-version" });
+      const rate = await ctx.db.query("rates").first();
+      await ctx.db.patch("rates", rate!._id, { amount: rate!.amount + 1 });
+    });
+    const again = await t.mutation(internal.billing.loadPublishedRates, {});
+    expect(again).toMatchObject({ loaded: true, inserted: 0 });
+    expect(again.differing).toHaveLength(1);
+  });
+
   it("covers exactly the currencies billing accepts", () => {
     expect([...new Set(RATE_CARD_SEED.map((r) => r.currency))].sort()).toEqual(
       [...RATE_CARD_CURRENCIES].sort(),
