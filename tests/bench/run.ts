@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../local/harness";
+import { runCampaign, runSettleThroughput } from "./billing";
 import { runReactivity, type ReactivityResult } from "./reactivity";
 import { runWebhooks } from "./webhooks";
 
@@ -57,6 +58,34 @@ async function main(): Promise<void> {
       "| requests @ concurrency | ack p50 ms | ack p99 ms | ack max ms | acks/s | no-op p50 ms | no-op p99 ms | no-op/s | ratio p50 | ratio p99 | non-200 | all processed after ms |",
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       `| ${w.requests} @ ${w.concurrency} | ${w.ackP50Ms} | ${w.ackP99Ms} | ${w.ackMaxMs} | ${w.throughputPerSecond} | ${w.noopP50Ms} | ${w.noopP99Ms} | ${w.noopThroughputPerSecond} | ${w.ratioP50} | ${w.ratioP99} | ${w.non200} | ${w.processedAllAfterMs} |`,
+      "",
+    );
+  }
+
+  if (!only || only === "billing") {
+    const throughput = await runSettleThroughput(4_000);
+    console.log(JSON.stringify(throughput));
+    const campaigns = [];
+    for (const rate of [80, 240]) {
+      const c = await runCampaign(rate, 1_000);
+      console.log(JSON.stringify(c));
+      campaigns.push(c);
+    }
+    results.billing = { throughput, campaigns };
+    const show = (n: number | null) => (n === null ? "n/a" : String(n));
+    md.push(
+      "## Billing: settlement and the wallet",
+      "",
+      "| messages | batch | settled/s | settle runs | documents written per message | wallet writes per message | invariant |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      `| ${throughput.messages} | ${throughput.batchSize} | ${throughput.settledPerSecond} | ${throughput.settleRuns} | ${throughput.documentsWrittenPerMessage} | ${show(throughput.walletWritesPerMessage)} | ${throughput.invariantOk ? "holds" : "BROKEN"} |`,
+      "",
+      "| campaign | status webhooks @ target | acked/s | non-200 | all settled after ms | wallet writes | would-be conflicts (all) | on the wallet | ledger entries | reserved after | invariant |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      ...campaigns.map(
+        (c) =>
+          `| ${c.messages} messages | ${c.webhooks} @ ${c.webhooksPerSecond}/s | ${c.ackedPerSecond} | ${c.non200} | ${c.settledAfterMs} | ${show(c.walletWrites)} | ${show(c.wouldBeConflicts)} | ${show(c.wouldBeConflictsOnWallets)} | ${c.ledgerEntries} | ${c.reservedAfter} | ${c.invariantOk ? "holds" : "BROKEN"} |`,
+      ),
       "",
     );
   }
