@@ -99,6 +99,22 @@ export const vPricing = v.object({
   category: v.optional(v.string()),
 });
 
+export const vConversationState = v.union(
+  v.literal("bot"),
+  v.literal("waiting"),
+  v.literal("human"),
+  v.literal("closed"),
+);
+export type ConversationState = Infer<typeof vConversationState>;
+
+export const vMessageOrigin = v.union(
+  v.literal("agent"),
+  v.literal("assistant"),
+  v.literal("campaign"),
+  v.literal("system"),
+);
+export type MessageOrigin = Infer<typeof vMessageOrigin>;
+
 export default defineSchema({
   jobStatus: defineTable(vJobStatus.fields).index("by_job", ["job"]),
 
@@ -257,7 +273,27 @@ export default defineSchema({
      * over in the background (model/whatsapp/contacts.ts); the row goes once everything moved.
      */
     mergedInto: v.optional(v.id("contacts")),
+    /** Set while the contact has opted out of messages (model/consent.ts keeps the history). */
+    optedOutAt: v.optional(v.number()),
   }).index("by_tenant_phone", ["tenantId", "phone"]),
+
+  /** Every opt-out and opt-in of a contact: what, how, when, and the message or person behind it. */
+  consentEvents: defineTable({
+    tenantId: v.id("tenants"),
+    contactId: v.id("contacts"),
+    kind: v.union(v.literal("opt_out"), v.literal("opt_in")),
+    source: v.union(
+      v.literal("keyword"),
+      v.literal("button"),
+      v.literal("user_preferences"),
+      v.literal("error_131050"),
+      v.literal("agent"),
+    ),
+    messageId: v.optional(v.id("messages")),
+    userId: v.optional(v.id("users")),
+    text: v.optional(v.string()),
+    at: v.number(),
+  }).index("by_contact_at", ["contactId", "at"]),
 
   contactAliases: defineTable({
     tenantId: v.id("tenants"),
@@ -275,7 +311,28 @@ export default defineSchema({
     lastMessageAt: v.number(),
     /** The customer-service window: 24 h from the contact's last message. */
     lastInboundAt: v.optional(v.number()),
+    /**
+     * Who answers (model/conversations.ts): the assistant ("bot", also when absent), nobody yet
+     * after a handoff ("waiting"), a person ("human"), or nobody ("closed").
+     */
+    state: v.optional(vConversationState),
+    assigneeId: v.optional(v.id("users")),
+    /** Inbound messages since an agent last opened the conversation. */
+    unread: v.optional(v.number()),
+    /** Why and when the assistant handed off, with its summary for the agent. */
+    handoff: v.optional(v.object({ reason: v.string(), summary: v.string(), at: v.number() })),
+    /** When a person last wrote or took over: the bot stays quiet until hand-back or idle timeout. */
+    humanAt: v.optional(v.number()),
+    /** The assistant's rolling summary of the conversation before its recent turns. */
+    summary: v.optional(v.string()),
+    /** The next assistant turn: due after a short quiet period, so a burst gets one answer. */
+    turnDueAt: v.optional(v.number()),
+    /** Set while a turn runs: one turn at a time per conversation. */
+    turnStartedAt: v.optional(v.number()),
+    /** Start times of recent assistant turns, for the per-customer throttle. */
+    recentTurns: v.optional(v.array(v.number())),
   })
+    .index("by_tenant_state_last", ["tenantId", "state", "lastMessageAt"])
     .index("by_channel_contact", ["channelId", "contactId"])
     // Merging two contacts moves the conversations of one to the other.
     .index("by_contact", ["contactId"])
@@ -300,6 +357,20 @@ export default defineSchema({
     errorClass: v.optional(vErrorClass),
     errorMessage: v.optional(v.string()),
     pricing: v.optional(vPricing),
+    /** Who an outbound message is from: an agent, the assistant, a campaign, or the system. */
+    origin: v.optional(vMessageOrigin),
+    authorId: v.optional(v.id("users")),
+    /** A template message's template (free-form messages have `text`). */
+    template: v.optional(
+      v.object({
+        name: v.string(),
+        language: v.string(),
+        category: v.optional(v.string()),
+        parameters: v.optional(v.array(v.string())),
+      }),
+    ),
+    /** Provider calls made for this message (model/outbound.ts); retries back off between them. */
+    attempts: v.optional(v.number()),
     /**
      * Billing of an outbound message (model/billing/settlement.ts): "pending" once its pricing
      * (or its unbilled failure) is known, "settled" once the ledger has its entry, "error" when

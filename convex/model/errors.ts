@@ -9,7 +9,9 @@ export type ErrorCode =
   | "CONFLICT"
   | "LAST_OWNER"
   | "EXPIRED"
-  | "EMAIL_NOT_VERIFIED";
+  | "EMAIL_NOT_VERIFIED"
+  | "OUTSIDE_WINDOW"
+  | "OPTED_OUT";
 
 export type AppErrorData = { code: ErrorCode; message: string; field?: string };
 

@@ -16,6 +16,12 @@ export type FakeProviders = {
   session(baseUrl: string, session: string, apiKey: string, status?: string): void;
   /** Every call made, as "GET <url>". */
   calls: string[];
+  /** Bodies of sends (`POST /{v}/{phone-number-id}/messages`, `POST /api/sendText`), in order. */
+  sent: { url: string; body: Record<string, unknown> }[];
+  /** The next sends answer with these failures, in order (then sends succeed again). */
+  failNextSends(
+    ...failures: { status: number; code?: number; message?: string; retryAfter?: number }[]
+  ): void;
 };
 
 const json = (status: number, body: unknown) =>
@@ -37,11 +43,37 @@ export function fakeProviders(): FakeProviders {
   const numbers = new Map<string, Number>();
   const sessions = new Map<string, Session>();
   const calls: string[] = [];
+  const sent: FakeProviders["sent"] = [];
+  const failures: { status: number; code?: number; message?: string; retryAfter?: number }[] = [];
+  let sequence = 0;
   const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const method = init?.method ?? "GET";
     calls.push(`${method} ${url.toString()}`);
     const headers = new Headers(init?.headers);
+    const isSend =
+      method === "POST" &&
+      (/^\/v\d+\.\d+\/[^/]+\/messages$/.test(url.pathname) || url.pathname.endsWith("/api/sendText"));
+    if (isSend) {
+      const body = JSON.parse(String(init?.body ?? "{}")) as Record<string, unknown>;
+      sent.push({ url: url.toString(), body });
+      const failure = failures.shift();
+      if (failure) {
+        const response = failure.code
+          ? graphError(failure.status, failure.code, failure.message ?? "Failure")
+          : json(failure.status, { message: failure.message ?? "Failure" });
+        if (failure.retryAfter !== undefined) response.headers.set("retry-after", String(failure.retryAfter));
+        return response;
+      }
+      sequence++;
+      if (url.pathname.endsWith("/api/sendText"))
+        return json(201, { id: { _serialized: `true_${String(body.chatId)}_FAKE${sequence}` } });
+      return json(200, {
+        messaging_product: "whatsapp",
+        contacts: [{ input: body.to, wa_id: body.to }],
+        messages: [{ id: `wamid.FAKE${sequence}`, message_status: "accepted" }],
+      });
+    }
     const waha = /^(.*)\/api\/sessions\/([^/]+)$/.exec(url.pathname);
     if (waha) {
       const key = `${url.origin}${waha[1]}|${decodeURIComponent(waha[2])}`;
@@ -87,6 +119,10 @@ export function fakeProviders(): FakeProviders {
   vi.stubGlobal("fetch", fake);
   return {
     calls,
+    sent,
+    failNextSends(...next) {
+      failures.push(...next);
+    },
     number(phoneNumberId, accessToken, displayPhoneNumber = "+1 555-010-0001") {
       const known = numbers.get(phoneNumberId);
       if (known) known.accessTokens.add(accessToken);

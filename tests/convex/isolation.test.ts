@@ -35,6 +35,9 @@ type World = TenantsWorld & {
   channelB: Id<"channels">;
   /** A webhook event that could not be routed: a dead letter for the platform-admin functions. */
   deadLetter: Id<"webhookEvents">;
+  /** A conversation of tenant A whose customer wrote just now, and an approved template. */
+  conversationA: Id<"conversations">;
+  templateA: Id<"templates">;
 };
 
 type TenantRow = { role: Role; args: (w: World) => Record<string, unknown> };
@@ -94,6 +97,28 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "billing:wallet": { role: "admin", args: () => ({}) },
   "billing:ledger": { role: "admin", args: () => ({ kind: "top_up", paginationOpts: page }) },
   "billing:setLowBalanceThresholds": { role: "admin", args: () => ({ thresholds: ["20.00"] }) },
+  "conversations:list": { role: "agent", args: () => ({ paginationOpts: page }) },
+  "conversations:counts": { role: "agent", args: () => ({}) },
+  "conversations:get": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
+  "conversations:messages": {
+    role: "agent",
+    args: (w) => ({ conversationId: w.conversationA, paginationOpts: page }),
+  },
+  "conversations:templates": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
+  "conversations:reply": { role: "agent", args: (w) => ({ conversationId: w.conversationA, text: "Hello" }) },
+  "conversations:sendTemplate": {
+    role: "agent",
+    args: (w) => ({ conversationId: w.conversationA, templateId: w.templateA }),
+  },
+  "conversations:takeOver": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
+  "conversations:handBack": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
+  "conversations:close": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
+  "conversations:assign": { role: "agent", args: (w) => ({ conversationId: w.conversationA, userId: null }) },
+  "conversations:markRead": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
+  "conversations:setConsent": {
+    role: "agent",
+    args: (w) => ({ conversationId: w.conversationA, kind: "opt_out" }),
+  },
 };
 
 /** Valid arguments for every platform-admin function. */
@@ -180,11 +205,39 @@ async function world() {
       receivedAt: 1,
     }),
   );
+  const { conversationA, templateA } = await t.run(async (ctx) => {
+    const now = Date.now();
+    const contactId = await ctx.db.insert("contacts", {
+      tenantId: tenants.tenantA,
+      phone: "+34600111333",
+      createdAt: now,
+    });
+    const conversationA = await ctx.db.insert("conversations", {
+      tenantId: tenants.tenantA,
+      channelId: channelA,
+      contactId,
+      lastMessageAt: now,
+      lastInboundAt: now,
+      state: "bot",
+    });
+    const templateA = await ctx.db.insert("templates", {
+      tenantId: tenants.tenantA,
+      channelId: channelA,
+      name: "order_shipped",
+      language: "en_US",
+      category: "UTILITY",
+      status: "APPROVED",
+      updatedAt: now,
+    });
+    return { conversationA, templateA };
+  });
   const w: World = {
     ...tenants,
     channelA,
     channelB,
     deadLetter,
+    conversationA,
+    templateA,
     secretsOfA: () => [...tenants.secretsOfA(), channelA, "Acme main line", "100200300400500"],
   };
   return { t, as, w };

@@ -252,6 +252,7 @@ export async function upsertConversation(
       contactId,
       lastMessageAt: at,
       lastInboundAt: options.inbound ? at : undefined,
+      state: "bot",
     });
   }
   const patch: Partial<Doc<"conversations">> = {};

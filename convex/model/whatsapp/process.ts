@@ -31,6 +31,7 @@ import type {
 import { routeEvent, unroutedReason } from "./ingest";
 import { PermanentEventError } from "./payload";
 import { settlementPatch } from "../billing/settlement";
+import { onInbound } from "../conversations";
 import { applyStatus } from "./status";
 
 export { PermanentEventError };
@@ -250,6 +251,7 @@ async function applyMessage(ctx: MutationCtx, channel: Doc<"channels"> | null, e
     providerTimestamp: event.timestamp,
     createdAt: event.timestamp,
   });
+  await onInbound(ctx, conversationId);
 }
 
 /**

@@ -1,0 +1,262 @@
+/**
+ * The send pipeline every outbound message goes through (agents, the assistant, campaigns).
+ *
+ * 1. `queueMessage` (in the caller's mutation) checks the conversation, the 24-hour window and
+ *    consent, writes the message row as `queued` (the send intent) and schedules delivery.
+ * 2. `claim` (a mutation) moves it to `sending` and counts the attempt; only a `queued` message
+ *    can be claimed, so two deliveries of one message never both call the provider.
+ * 3. The delivery action calls the provider with our message id as callback data, so a status
+ *    webhook finds the row even if we crash before recording the provider's id.
+ * 4. `recordResult` ties the provider id to the row, or classifies the failure: retryable and
+ *    throttled ones go back to `queued` with exponential backoff, the rest fail for good with
+ *    their code and a reason a person understands.
+ *
+ * A crash between 2 and 4 leaves the message `sending` without a provider id: it may or may not
+ * have gone out, so it is never retried blindly (reconciliation looks at such messages).
+ */
+import { internal } from "../_generated/api";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import type { ProviderError, SendResult } from "../providers/whatsappErrors";
+import type { MessageOrigin } from "../schema";
+import { settlementPatch } from "./billing/settlement";
+import { recordConsent } from "./contactConsent";
+import { fail } from "./errors";
+
+export const WINDOW_MS = 24 * 60 * 60 * 1000;
+export const MAX_ATTEMPTS = 5;
+const BACKOFF_BASE_MS = 2_000;
+const BACKOFF_MAX_MS = 5 * 60 * 1000;
+
+/** Whether free-form messages may be sent: the customer wrote within the last 24 hours. */
+export function windowOpen(conversation: Pick<Doc<"conversations">, "lastInboundAt">, now: number): boolean {
+  return conversation.lastInboundAt !== undefined && now - conversation.lastInboundAt < WINDOW_MS;
+}
+
+/** When the window closes (or closed), or null when the customer never wrote. */
+export function windowClosesAt(conversation: Pick<Doc<"conversations">, "lastInboundAt">): number | null {
+  return conversation.lastInboundAt === undefined ? null : conversation.lastInboundAt + WINDOW_MS;
+}
+
+export type OutboundBody =
+  | { type: "text"; text: string }
+  | {
+      type: "template";
+      template: { name: string; language: string; category?: string; parameters?: string[] };
+    };
+
+export const MAX_TEXT_LENGTH = 4096;
+
+/**
+ * Whether the contact may be sent this message now. An opted-out contact gets nothing, except
+ * replies to a message they wrote after opting out (they started that conversation) and never
+ * marketing templates.
+ */
+export function consentRefusal(
+  contact: Pick<Doc<"contacts">, "optedOutAt">,
+  conversation: Pick<Doc<"conversations">, "lastInboundAt">,
+  body: OutboundBody,
+): string | null {
+  if (contact.optedOutAt === undefined) return null;
+  const wroteSince =
+    conversation.lastInboundAt !== undefined && conversation.lastInboundAt > contact.optedOutAt;
+  const marketing = body.type === "template" && body.template.category?.toLowerCase() === "marketing";
+  if (wroteSince && !marketing) return null;
+  return `This contact opted out on ${new Date(contact.optedOutAt).toISOString().slice(0, 10)}: they get no messages until they opt in again (for example by sending START)`;
+}
+
+/**
+ * Writes the send intent and schedules its delivery, in the caller's mutation. Refuses free-form
+ * text outside the 24-hour window (a template is needed then) and contacts who opted out.
+ */
+export async function queueMessage(
+  ctx: MutationCtx,
+  args: {
+    conversationId: Id<"conversations">;
+    tenantId: Id<"tenants">;
+    origin: MessageOrigin;
+    authorId?: Id<"users">;
+    body: OutboundBody;
+    reservationKey?: string;
+    /** Consent confirmations go out even to a contact who just opted out. */
+    skipConsentCheck?: boolean;
+  },
+): Promise<Id<"messages">> {
+  const conversation = await ctx.db.get("conversations", args.conversationId);
+  if (!conversation || conversation.tenantId !== args.tenantId) fail("NOT_FOUND", "No such conversation");
+  const channel = await ctx.db.get("channels", conversation.channelId);
+  if (!channel) fail("NOT_FOUND", "The conversation's channel no longer exists");
+  if (!channel.enabled) fail("INVALID", `Channel ${channel.name} is turned off: turn it on to send`);
+  const contact = await ctx.db.get("contacts", conversation.contactId);
+  if (!contact) fail("NOT_FOUND", "The conversation's contact no longer exists");
+  const now = Date.now();
+  if (args.body.type === "text") {
+    const text = args.body.text.trim();
+    if (!text) fail("INVALID", "Write a message first", "text");
+    if (text.length > MAX_TEXT_LENGTH)
+      fail(
+        "INVALID",
+        `A message can be at most ${MAX_TEXT_LENGTH} characters (this one has ${text.length})`,
+        "text",
+      );
+    if (!windowOpen(conversation, now)) {
+      fail(
+        "OUTSIDE_WINDOW",
+        conversation.lastInboundAt === undefined
+          ? "This customer has not written yet: WhatsApp allows only an approved template until they do"
+          : `The 24-hour customer-service window closed ${new Date(windowClosesAt(conversation)!).toISOString().replace("T", " ").slice(0, 16)} UTC: send an approved template instead`,
+      );
+    }
+  }
+  if (!args.skipConsentCheck) {
+    const refusal = consentRefusal(contact, conversation, args.body);
+    if (refusal) fail("OPTED_OUT", refusal);
+  }
+  const messageId = await ctx.db.insert("messages", {
+    tenantId: conversation.tenantId,
+    channelId: conversation.channelId,
+    conversationId: conversation._id,
+    contactId: conversation.contactId,
+    direction: "out",
+    type: args.body.type,
+    ...(args.body.type === "text" ? { text: args.body.text.trim() } : { template: args.body.template }),
+    status: "queued",
+    statusAt: now,
+    origin: args.origin,
+    ...(args.authorId ? { authorId: args.authorId } : {}),
+    ...(args.reservationKey ? { reservationKey: args.reservationKey } : {}),
+    attempts: 0,
+    createdAt: now,
+  });
+  if (now > conversation.lastMessageAt)
+    await ctx.db.patch("conversations", conversation._id, { lastMessageAt: now });
+  await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
+  return messageId;
+}
+
+/** What the delivery action needs to call the provider. */
+export type Delivery = {
+  messageId: Id<"messages">;
+  channelId: Id<"channels">;
+  to: string;
+  body: OutboundBody;
+  replyTo?: string;
+};
+
+/** The number or chat id to send to: the contact's E.164 phone, else its WhatsApp ids. */
+async function addressOf(
+  ctx: QueryCtx,
+  channel: Doc<"channels">,
+  contactId: Id<"contacts">,
+): Promise<string | null> {
+  const aliases = await ctx.db
+    .query("contactAliases")
+    .withIndex("by_contact", (q) => q.eq("contactId", contactId))
+    .take(20);
+  const of = (kind: Doc<"contactAliases">["kind"]) => aliases.find((a) => a.kind === kind)?.value;
+  const contact = await ctx.db.get("contacts", contactId);
+  if (channel.kind === "waha") return of("waha_chat") ?? contact?.phone ?? of("lid") ?? null;
+  return contact?.phone ?? of("wa_id") ?? null;
+}
+
+/** Moves a queued message to `sending`; null when it is not queued (already claimed, or gone). */
+export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promise<Delivery | null> {
+  const message = await ctx.db.get("messages", messageId);
+  if (!message || message.direction !== "out" || message.status !== "queued") return null;
+  const channel = await ctx.db.get("channels", message.channelId);
+  const to = channel ? await addressOf(ctx, channel, message.contactId) : null;
+  if (!channel || !channel.enabled || !to) {
+    await failMessage(ctx, message, {
+      class: "permanent",
+      message: !channel
+        ? "The channel no longer exists"
+        : !channel.enabled
+          ? `Channel ${channel.name} was turned off before the message left`
+          : "The contact has no number or WhatsApp id to send to",
+    });
+    return null;
+  }
+  await ctx.db.patch("messages", message._id, {
+    status: "sending",
+    statusAt: Date.now(),
+    attempts: (message.attempts ?? 0) + 1,
+  });
+  const body: OutboundBody =
+    message.type === "template" && message.template
+      ? { type: "template", template: message.template }
+      : { type: "text", text: message.text ?? "" };
+  return { messageId: message._id, channelId: channel._id, to, body };
+}
+
+/** Exponential backoff with full jitter, at least what the provider asked for. */
+export function retryDelay(attempt: number, retryAfterMs: number | undefined, random = Math.random): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.max(retryAfterMs ?? 0, Math.round(ceiling / 2 + (random() * ceiling) / 2));
+}
+
+async function failMessage(ctx: MutationCtx, message: Doc<"messages">, error: ProviderError) {
+  const patch = {
+    status: "failed" as const,
+    statusAt: Date.now(),
+    errorClass: error.class,
+    errorMessage: error.message,
+    ...(error.code !== undefined ? { errorCode: error.code } : {}),
+  };
+  await ctx.db.patch("messages", message._id, {
+    ...patch,
+    ...settlementPatch(message, patch, patch.statusAt),
+  });
+}
+
+/** Ties the provider's answer to the message: its id, a retry later, or a failure for good. */
+export async function recordResult(
+  ctx: MutationCtx,
+  messageId: Id<"messages">,
+  result: SendResult,
+): Promise<"sent" | "retrying" | "failed" | "ignored"> {
+  const message = await ctx.db.get("messages", messageId);
+  if (!message) return "ignored";
+  if (result.ok) {
+    // A status webhook may have been faster than this answer and moved the message on already.
+    await ctx.db.patch("messages", message._id, {
+      ...(message.providerMessageId ? {} : { providerMessageId: result.providerMessageId }),
+      // What earlier attempts reported no longer applies once one got through.
+      ...(message.status === "sending"
+        ? { errorClass: undefined, errorCode: undefined, errorMessage: undefined }
+        : {}),
+    });
+    return "sent";
+  }
+  if (message.status !== "sending") return "ignored";
+  const error = result.error;
+  const attempts = message.attempts ?? 1;
+  const transient =
+    error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited";
+  if (transient && attempts < MAX_ATTEMPTS) {
+    const delay = retryDelay(attempts, error.retryAfterMs);
+    await ctx.db.patch("messages", message._id, {
+      status: "queued",
+      statusAt: Date.now(),
+      errorClass: error.class,
+      errorMessage: `${error.message} (attempt ${attempts} of ${MAX_ATTEMPTS}; trying again)`,
+      ...(error.code !== undefined ? { errorCode: error.code } : {}),
+    });
+    await ctx.scheduler.runAfter(delay, internal.outbound.deliver, { messageId });
+    return "retrying";
+  }
+  await failMessage(ctx, message, {
+    ...error,
+    message: transient ? `${error.message} (gave up after ${attempts} attempts)` : error.message,
+  });
+  if (error.code === 131050) {
+    // WhatsApp says the person stopped marketing messages: remember it as their opt-out.
+    await recordConsent(ctx, {
+      tenantId: message.tenantId,
+      contactId: message.contactId,
+      kind: "opt_out",
+      source: "error_131050",
+      messageId: message._id,
+    });
+  }
+  return "failed";
+}

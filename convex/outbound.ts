@@ -1,0 +1,123 @@
+/** Delivery of queued outbound messages (the pipeline is described in convex/model/outbound.ts). */
+import { v } from "convex/values";
+import { internal } from "./_generated/api";
+import { internalAction, internalMutation } from "./_generated/server";
+import { allowPrivateProviderUrls, whatsappGraphUrl } from "./env";
+import type { ProviderCheck } from "./model/whatsapp/channels";
+import * as Outbound from "./model/outbound";
+import * as Cloud from "./providers/whatsappCloud";
+import * as Waha from "./providers/waha";
+import type { SendResult } from "./providers/whatsappErrors";
+import { vErrorClass } from "./schema";
+
+const vSendResult = v.union(
+  v.object({ ok: v.literal(true), providerMessageId: v.string() }),
+  v.object({
+    ok: v.literal(false),
+    error: v.object({
+      class: vErrorClass,
+      code: v.optional(v.number()),
+      message: v.string(),
+      retryAfterMs: v.optional(v.number()),
+      action: v.optional(v.string()),
+      httpStatus: v.optional(v.number()),
+      details: v.optional(v.string()),
+    }),
+  }),
+);
+
+const vBody = v.union(
+  v.object({ type: v.literal("text"), text: v.string() }),
+  v.object({
+    type: v.literal("template"),
+    template: v.object({
+      name: v.string(),
+      language: v.string(),
+      category: v.optional(v.string()),
+      parameters: v.optional(v.array(v.string())),
+    }),
+  }),
+);
+
+export const claim = internalMutation({
+  args: { messageId: v.id("messages") },
+  returns: v.union(
+    v.null(),
+    v.object({
+      messageId: v.id("messages"),
+      channelId: v.id("channels"),
+      to: v.string(),
+      body: vBody,
+      replyTo: v.optional(v.string()),
+    }),
+  ),
+  handler: (ctx, { messageId }) => Outbound.claim(ctx, messageId),
+});
+
+export const recordResult = internalMutation({
+  args: { messageId: v.id("messages"), result: vSendResult },
+  returns: v.union(v.literal("sent"), v.literal("retrying"), v.literal("failed"), v.literal("ignored")),
+  handler: (ctx, { messageId, result }) => Outbound.recordResult(ctx, messageId, result as SendResult),
+});
+
+/** Calls the provider for one claimed message, with our message id as callback data. */
+async function send(check: ProviderCheck, delivery: Outbound.Delivery): Promise<SendResult> {
+  const { body, to } = delivery;
+  if (check.kind === "cloud") {
+    const config = {
+      graphUrl: whatsappGraphUrl(),
+      phoneNumberId: check.phoneNumberId,
+      accessToken: check.accessToken,
+    };
+    const common = { to, callbackData: delivery.messageId };
+    if (body.type === "text") return await Cloud.sendText(config, { ...common, text: body.text });
+    const parameters = body.template.parameters ?? [];
+    return await Cloud.sendTemplate(config, {
+      ...common,
+      name: body.template.name,
+      language: body.template.language,
+      ...(parameters.length ? { components: [{ type: "body", parameters }] } : {}),
+    });
+  }
+  if (body.type === "template") {
+    return {
+      ok: false,
+      error: {
+        class: "permanent",
+        message: "WAHA numbers cannot send WhatsApp templates; send a text inside the 24-hour window",
+      },
+    };
+  }
+  return await Waha.sendText(
+    {
+      baseUrl: check.baseUrl,
+      apiKey: check.apiKey,
+      session: check.session,
+      allowPrivateTargets: allowPrivateProviderUrls(),
+    },
+    { to, text: body.text },
+  );
+}
+
+/** Delivers one queued message: claim, call the provider, record what it answered. */
+export const deliver = internalAction({
+  args: { messageId: v.id("messages") },
+  returns: v.null(),
+  handler: async (ctx, { messageId }) => {
+    const delivery = await ctx.runMutation(internal.outbound.claim, { messageId });
+    if (!delivery) return null;
+    const check = await ctx.runQuery(internal.channels.healthCheck, { channelId: delivery.channelId });
+    const answer: SendResult = check
+      ? await send(check, delivery)
+      : {
+          ok: false,
+          error: { class: "auth", message: "The channel's secrets cannot be read; enter them again" },
+        };
+    // Only what the pipeline records (the Cloud API's answer carries more).
+    const result: SendResult = answer.ok
+      ? { ok: true, providerMessageId: answer.providerMessageId }
+      : { ok: false, error: answer.error };
+    await ctx.runMutation(internal.outbound.recordResult, { messageId, result });
+    return null;
+  },
+});
