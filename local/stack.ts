@@ -1,6 +1,7 @@
 /**
- * Runs the whole product locally: the local Convex server (unless CONVEX_URL points elsewhere)
- * and the Remix app, in dev mode (`npm run dev`) or from the production build (`npm start`).
+ * Runs the whole product locally: the local Convex server (unless CONVEX_URL points elsewhere),
+ * the WhatsApp simulator, the local OpenAI server when OPENAI_LOCAL=1, and the Remix app, in dev
+ * mode (`npm run dev`) or from the production build (`npm start`).
  * Prints the URLs, keeps data in .data/, and stops everything on Ctrl-C.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -32,6 +33,8 @@ export type StackOptions = {
   convexSitePort?: number;
   /** The WhatsApp simulator's port (default WHATSAPP_SIMULATOR_PORT or 3220). */
   simulatorPort?: number;
+  /** The local OpenAI server's port when OPENAI_LOCAL=1 (default OPENAI_LOCAL_PORT or 3230). */
+  openaiPort?: number;
   /** Log lines from the services (default: prefixed on stdout). */
   log?: (service: string, line: string) => void;
   env?: Record<string, string | undefined>;
@@ -46,6 +49,8 @@ export type RunningStack = {
   adminKey: string | null;
   /** The WhatsApp simulator (null when WHATSAPP_SIMULATOR=off). */
   simulatorUrl: string | null;
+  /** The local OpenAI server (null unless OPENAI_LOCAL=1); the SDK's base URL is `${openaiUrl}/v1`. */
+  openaiUrl: string | null;
   /** The demo workspace `npm run dev` seeds (null when not seeded). */
   demo: (DemoSeed & { email: string }) | null;
   stop(): Promise<void>;
@@ -173,6 +178,33 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     };
     const graphUrl = env.WHATSAPP_GRAPH_URL || (simulatorUrl ? `${simulatorUrl}/v23.0` : undefined);
 
+    // OPENAI_LOCAL=1: the assistant talks to the local OpenAI server (scripted answers, fault
+    // knobs) instead of the offline answerer. Off by default, and never a real key from the shell:
+    // a key for OpenAI itself goes in local/convex.env.
+    let openaiUrl: string | null = null;
+    if (optedIn(env.OPENAI_LOCAL)) {
+      const openaiPort = options.openaiPort ?? Number(env.OPENAI_LOCAL_PORT ?? 3230);
+      const ready = /openai-local ready (\S+)/;
+      const openai = startService(
+        "openai",
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          path.join(ROOT, "local/openai-server/cli.ts"),
+          "--port",
+          String(openaiPort),
+          "--keys",
+          LOCAL_OPENAI_KEY,
+        ],
+        env,
+        ready,
+        log,
+      );
+      services.push(openai);
+      openaiUrl = ready.exec(await openai.ready)![1];
+    }
+
     let convexUrl = env.CONVEX_URL || deploymentUrl(env.CONVEX_DEPLOYMENT);
     let convexSiteUrl = env.CONVEX_SITE_URL;
     let adminKey: string | null = null;
@@ -208,6 +240,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ...(graphUrl ? { WHATSAPP_GRAPH_URL: graphUrl } : {}),
         // The simulator (and a developer's own WAHA) run on this machine: let channels call them.
         ALLOW_PRIVATE_PROVIDER_URLS: "true",
+        // The local OpenAI server when opted in (these win over local/convex.env).
+        ...(openaiUrl ? { OPENAI_BASE_URL: `${openaiUrl}/v1`, OPENAI_API_KEY: LOCAL_OPENAI_KEY } : {}),
         // Convex-side settings a developer may export before `npm run dev`.
         ...pick(env, [
           "PLATFORM_ADMIN_EMAILS",
@@ -215,6 +249,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           "RESEND_BASE_URL",
           "EMAIL_FROM",
           "CHANNEL_SECRETS_KEY_PREVIOUS",
+          "OPENAI_MODELS",
         ]),
       };
       args.push("--env-file", writeConvexEnvFile(dataDir, convexEnv));
@@ -312,6 +347,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       convexSiteUrl,
       adminKey,
       simulatorUrl,
+      openaiUrl,
       demo,
       stop,
     };
@@ -319,6 +355,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw error;
   }
+}
+
+/** The key the local Convex server uses with the local OpenAI server, the only one it accepts. */
+export const LOCAL_OPENAI_KEY = "local-key";
+
+/** Whether an opt-in variable such as OPENAI_LOCAL is set: 1, true, yes or on. */
+function optedIn(value: string | undefined): boolean {
+  return /^(1|true|yes|on)$/i.test(value?.trim() ?? "");
 }
 
 /**
@@ -469,6 +513,11 @@ async function main(): Promise<void> {
   if (stack.simulatorUrl) {
     lines.push(
       `  WhatsApp sim     ${stack.simulatorUrl}  (phone page; Graph API ${stack.simulatorUrl}/v23.0, WAHA ${stack.simulatorUrl}/api)`,
+    );
+  }
+  if (stack.openaiUrl) {
+    lines.push(
+      `  OpenAI (local)   ${stack.openaiUrl}/v1  (key ${LOCAL_OPENAI_KEY}; requests ${stack.openaiUrl}/_control/requests)`,
     );
   }
   if (stack.demo)
