@@ -40,6 +40,8 @@ const OPT_OUT: Table = {
     "I said stop",
     "quit messaging me",
     "end my subscription",
+    "I want to stop receiving messages",
+    "I no longer want to receive messages",
   ],
   es: [
     "BAJA",
@@ -57,6 +59,7 @@ const OPT_OUT: Table = {
     "ya no quiero recibir mensajes",
     "sáquenme de su lista",
     "no más mensajes",
+    "Quiero dejar de recibir mensajes",
   ],
   pt: [
     "SAIR",
@@ -71,6 +74,7 @@ const OPT_OUT: Table = {
     "descadastrar",
     "cancelar inscrição",
     "chega de mensagens",
+    "quero deixar de receber",
   ],
   fr: [
     "ARRÊT",
