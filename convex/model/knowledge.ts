@@ -42,7 +42,7 @@ const STOPWORDS_BY_LANGUAGE: Record<string, string> = {
     alguien ud uds cuanto cuanta`,
   pt: `o os as um uma uns umas do da dos das em no na nos nas e ou com pra pro sao estao tem quando porque
     tenho meu minha meus minhas seu sua seus suas voce voces vc vcs eu lhe qual quais quem sim
-    nao muito isso isto esse essa ola oi obrigado obrigada quero gostaria preciso posso podem
+    nao muito isso isto esse essa ola oi obrigado obrigada quero gostaria preciso posso podem fica ficam
     fazer ja algo alguem ai quanto quanta`,
   fr: `le les l une des du d et qu qui quoi est sont suis etre avoir ai avez je j vous nous il
     elle ils on m ce cet cette ces dans sur pour avec sans pas ne n tres bonjour bonsoir salut
@@ -93,12 +93,18 @@ const SYNONYMS: Record<string, readonly string[]> = {
     "fr: prix, coute, coutent, combien",
     "de: preis, preise, kostet, kosten, wie viel, wieviel",
   ],
+  // Days of the week and holidays are what opening hours are made of ("open on Sunday?").
   hours: [
     "en: hours, hour, open, opening, opens, close, closing, closes, closed, schedule, business hours",
+    "en: monday, tuesday, wednesday, thursday, friday, saturday, sunday, weekend, weekends, holiday, holidays",
     "es: horario, horarios, hora, horas, apertura, abrimos, cerramos, abren, abre, abrir, abierto, abiertos, cierran, cierra, cerrar, cerrado",
+    "es: lunes, martes, miercoles, jueves, viernes, sabado, sabados, domingo, domingos, fin de semana, feriado, feriados, festivo, festivos",
     "pt: funcionamento, abrem, aberto, aberta, fecham, fechamos",
+    "pt: segunda feira, terca feira, quarta feira, quinta feira, sexta feira, fim de semana",
     "fr: horaires, horaire, ouvert, ouverts, ouverture, ferme, fermeture",
+    "fr: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, week end, jours feries",
     "de: offnungszeiten, geoffnet, offnen, offnet, geschlossen, schliessen",
+    "de: montag, dienstag, mittwoch, donnerstag, freitag, samstag, sonntag, wochenende, feiertag, feiertage",
   ],
   shipping: [
     "en: shipping, ship, ships, shipment, delivery, deliver, delivered, dispatch, arrive, arrives",
@@ -107,12 +113,13 @@ const SYNONYMS: Record<string, readonly string[]> = {
     "fr: livraison, livrer, livrez, expedition",
     "de: versand, lieferung, liefern, versandkosten",
   ],
+  // "How long" is answered in days and weeks.
   howlong: [
-    "en: how long, how many days",
-    "es: cuanto tarda, cuanto tardan, cuantos dias, tarda, tardan, demora, demoran",
-    "pt: quanto tempo, quantos dias, demoram, prazo",
-    "fr: combien de temps, delai",
-    "de: wie lange, lieferzeit, dauert",
+    "en: how long, how many days, day, days, business days, working days, weeks",
+    "es: cuanto tarda, cuanto tardan, cuantos dias, tarda, tardan, demora, demoran, dias, dias habiles, semanas",
+    "pt: quanto tempo, quantos dias, demoram, prazo, dias uteis",
+    "fr: combien de temps, delai, jours, jours ouvres, semaines",
+    "de: wie lange, lieferzeit, dauert, tage, werktage, wochen",
   ],
   free: ["en: free", "es: gratis, gratuito, gratuita", "fr: gratuit, gratuite", "de: kostenlos, umsonst"],
   returns: [
@@ -509,6 +516,7 @@ function buildIndex(entries: readonly KnowledgeEntry[]): Index {
 
 interface QueryTerm {
   readonly term: string;
+  /** 1, or less for a word matched only through a typo. */
   readonly weight: number;
 }
 
@@ -526,12 +534,10 @@ function queryTerms(question: string, index: Index): QueryTerm[] {
       const known = closestWord(word, synonymVocabulary);
       const corrected =
         known !== undefined && (own === undefined || known.distance < own.distance) ? known : own;
-      if (corrected !== undefined) {
-        const correctedTerm = analyze(corrected.word)[0]?.term;
-        if (correctedTerm !== undefined) {
-          resolved = correctedTerm;
-          weight = TYPO_WEIGHT;
-        }
+      const correctedTerm = corrected === undefined ? undefined : analyze(corrected.word)[0]?.term;
+      if (correctedTerm !== undefined) {
+        resolved = correctedTerm;
+        weight = TYPO_WEIGHT;
       }
     }
     byTerm.set(resolved, Math.max(byTerm.get(resolved) ?? 0, weight));
