@@ -5,7 +5,7 @@
  * - a billing dispute ("charged twice", "refund my money", "cobro doble");
  * - an explicit request for a person ("talk to a human", "falar com um atendente");
  * - repeated frustration: two or more of the last few messages angry, insulting, "useless",
- *   shouted in capitals or ending in "!!!".
+ *   shouted in capitals or ending in "!!!" or "???".
  * A phrase negated just before it ("I don't need an agent") does not count; nor does a person or
  * an agent merely mentioned ("the person at the store was nice", "my agent code is 123").
  * See docs/decisions/015-offline-language-rules.md for how to add a language.
@@ -64,6 +64,7 @@ const EN: LanguageRules = {
     "(get|find) me {any} {human}",
     "(need|want|would like|d like) {any} {human}",
     "is there (a|any) (human|real person|person|agent)",
+    "(a|an) (real|actual|live) (person|human|agent)",
     "{human} please",
   ],
   billing: [
@@ -569,12 +570,12 @@ function asksForPerson(message: string): boolean {
   return COMPILED.some((language) => language.personKeywords.has(bare)) || says(clausesOf(message), "person");
 }
 
-/** Angry words, or (in a message that thanks no one) capitals or "!!!". */
+/** Angry words, or (in a message that thanks no one) capitals, "!!!" or "???". */
 function isFrustrated(message: string): boolean {
   if (says(clausesOf(message), "frustration")) return true;
   const normalized = normalizeText(message);
   if (matchPhrase(GRATITUDE, normalized).length > 0) return false;
-  const exclaimed = (message.match(/[!?！？]{3,}/g) ?? []).some((run) => /[!！]/.test(run));
+  const exclaimed = /[!?！？]{3,}/.test(message);
   const casedLetters = (message.match(/\p{L}/gu) ?? []).filter((ch) => ch.toLowerCase() !== ch.toUpperCase());
   const shouted = isShouted(message) && casedLetters.length >= 12 && normalized.split(" ").length >= 3;
   return exclaimed || shouted;
