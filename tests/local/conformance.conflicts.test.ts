@@ -16,6 +16,7 @@ import {
   spawnOnEphemeralPorts,
   tempDir,
   until,
+  wsClient,
   type SpawnedServer,
 } from "./harness";
 
@@ -93,6 +94,28 @@ describe("would-be conflicts in /_local/metrics", () => {
     expect(result.overlapped).toEqual(["counters:increment counters"]);
     // Serial execution still gives the right answer: only the report says it would have retried.
     expect(await client.query(api.counters.get, { name: "hot-http" })).toBe(31);
+  });
+
+  it("flags WebSocket clients incrementing at once, but not one client's queued mutations", async () => {
+    const clients = Array.from({ length: 10 }, () => wsClient(server.url));
+    try {
+      await clients[0].mutation(api.counters.increment, { name: "hot-ws" });
+      const many = await measure("counters:increment", () =>
+        Promise.all(clients.map((c) => c.mutation(api.counters.increment, { name: "hot-ws" }))),
+      );
+      expect(many.commits).toBe(10);
+      expect(many.wouldBeConflicts).toBeGreaterThan(0);
+      expect(many.overlapped).toEqual(["counters:increment counters"]);
+      // One client's mutations run in order, each after the previous one's answer, as on Convex.
+      const one = await measure("counters:increment", () =>
+        Promise.all(
+          Array.from({ length: 10 }, () => clients[1].mutation(api.counters.increment, { name: "hot-ws" })),
+        ),
+      );
+      expect(one).toEqual({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
   });
 
   it("does not flag concurrent HTTP clients that each insert and then patch their own row", async () => {
