@@ -280,6 +280,18 @@ export class ConvexTestModule {
     ).getStore();
   }
 
+  /**
+   * The app's function running now and how deeply it is nested (1 for a top-level call), or
+   * undefined outside functions and in code run through `t.run` ("custom") or inline handlers.
+   */
+  appFunction(): { udfPath: string; depth: number } | undefined {
+    const ctx = (
+      this.mod.executionContextStorage as AsyncLocalStorage<{ udfPath: string; depth: number }>
+    ).getStore();
+    if (!ctx || ctx.udfPath === "custom" || ctx.udfPath === "inline") return undefined;
+    return ctx;
+  }
+
   /** @internal */
   runInInstance<T>(instance: object, fn: () => T): T {
     return (this.mod.convexGlobalStorage as AsyncLocalStorage<object>).run(instance, fn);

@@ -10,10 +10,11 @@ import { performance } from "node:perf_hooks";
 import { format as formatArgs, inspect } from "node:util";
 import { convexToJson, getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
+import { ConflictTracker, isStreamEnd, type Origin } from "./conflicts.js";
 import { ConvexTestModule, type ConvexTestInstance, type FunctionAccessor } from "./convexTestAdapter.js";
 import { validateDocument, type ValidatorJson } from "./documentValidation.js";
 import { Persistence, type Doc, type PersistedState } from "./persistence.js";
-import { fieldValue, ReadSet } from "./readSet.js";
+import { fieldValue, ReadSet, type QueryJson } from "./readSet.js";
 import { Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduling.js";
 import { realConsole } from "./runtime.js";
@@ -90,9 +91,13 @@ type CallRecord = {
   /** Set when a read limit stopped the function: that error, not the time limit, is reported. */
   hitReadLimit?: boolean;
   onQueryEnd?: (snapshotTs: bigint) => void;
+  /** What this call's transactions have seen, for the would-be conflict check. */
+  origin: Origin;
 };
 
 const callStorage = new AsyncLocalStorage<CallRecord>();
+/** The origin of a scheduled job's transactions: it has seen the commit that scheduled it. */
+const jobOriginStorage = new AsyncLocalStorage<Origin>();
 /** What the engine reads of a `schema.ts` default export (defineSchema's result). */
 type SchemaDefinition = {
   schemaValidation?: boolean;
@@ -164,7 +169,10 @@ function loadConvexTest(): Promise<ConvexTestModule> {
       storageUrl: (instance, storageId) => `${engineOf(instance).options.cloudUrl}/api/storage/${storageId}`,
       uploadUrl: (instance) =>
         `${engineOf(instance).options.cloudUrl}/api/storage/upload?token=${randomUUID()}`,
-      scheduleTimer: (instance, jobId, atMs, cb) => engineOf(instance).scheduler.armJob(jobId, atMs, cb),
+      scheduleTimer: (instance, jobId, atMs, cb) => {
+        const engine = engineOf(instance);
+        engine.scheduler.armJob(jobId, atMs, () => engine.runAsJob(jobId, cb));
+      },
       scheduledFunctionFailed: (instance, name, error) =>
         engineOf(instance).logLine(
           `${new Date().toISOString()} [CONVEX S(${name})] [ERROR] scheduled function failed: ${(error as Error)?.stack ?? String(error)}`,
@@ -180,6 +188,8 @@ function loadConvexTest(): Promise<ConvexTestModule> {
 export class Engine {
   readonly persistence: Persistence;
   readonly metrics = new Metrics();
+  /** Mutations that would have conflicted on Convex (counted into `metrics`). */
+  readonly conflicts: ConflictTracker;
   readonly scheduler: Scheduler;
   private convexTest!: ConvexTestModule;
   private instance!: ConvexTestInstance;
@@ -187,6 +197,8 @@ export class Engine {
   private commitListeners = new Set<(event: CommitEvent) => void>();
   private accessors = new Map<string, FunctionAccessor>();
   private commitSeq = 0;
+  /** Pending scheduled jobs → the commit that scheduled them (what their run has seen). */
+  private jobSeqs = new Map<string, number>();
   private txStart = 0;
   private closed = false;
   authConfig: { providers: unknown[] } = { providers: [] };
@@ -195,6 +207,14 @@ export class Engine {
   constructor(readonly options: EngineOptions) {
     this.persistence = new Persistence(options.dataDir, { fsync: options.fsync });
     this.scheduler = new Scheduler(this);
+    this.conflicts = new ConflictTracker(
+      {
+        publishedSeq: () => this.persistence.durableCommits,
+        indexKey: (table, indexName) => this.indexKey(table, indexName),
+        tableOf: (id) => this.tableNameFromId(id),
+      },
+      this.metrics,
+    );
   }
 
   get lastCommitTs(): bigint {
@@ -395,7 +415,14 @@ export class Engine {
 
   /** Runs a function that was scheduled before the server restarted (or reloaded). */
   runScheduledJob(job: Doc): Promise<void> {
-    return this.instance.runScheduledJob(job);
+    return this.runAsJob(job._id, () => this.instance.runScheduledJob(job));
+  }
+
+  /** Runs a scheduled job's code as its own origin, which has seen the commit that scheduled it. */
+  runAsJob<T>(jobId: string, run: () => T): T {
+    const origin: Origin = { knownSeq: this.jobSeqs.get(jobId) ?? 0 };
+    this.jobSeqs.delete(jobId);
+    return jobOriginStorage.run(origin, run);
   }
 
   scheduledJobs(): Doc[] {
@@ -672,8 +699,15 @@ export class Engine {
 
     instance.hookTransactions({
       begin: async (isNested, next) => {
+        if (isNested) return await next();
+        // Arrival: the snapshot this transaction would have read on Convex is taken now,
+        // before it waits for the lock.
+        const tx = this.conflicts.arrive(
+          callStorage.getStore()?.origin ?? jobOriginStorage.getStore() ?? { knownSeq: 0 },
+        );
         await next();
-        if (!isNested) this.txStart = performance.now();
+        this.txStart = performance.now();
+        this.conflicts.start(tx);
       },
       commit: (isNested, next) => {
         if (isNested) return next();
@@ -684,13 +718,18 @@ export class Engine {
         const ts = next();
         const record = callStorage.getStore();
         if (record) record.commitTs = ts;
-        if (before.size === 0) return ts;
+        if (before.size === 0) {
+          this.finishTracked(null);
+          return ts;
+        }
+        const seq = this.commitSeq + 1;
         const writes: WriteRecord[] = [];
         const persisted: [string, Doc | null][] = [];
         for (const [id, prev] of before) {
           const after: Doc | null = documents[id] ?? null;
           const table = this.tableNameFromId(id) ?? "";
           writes.push({ id, table, before: prev, after });
+          if (table === "_scheduled_functions" && prev === null) this.jobSeqs.set(id, seq);
           persisted.push([id, after]);
           if (table === "_storage" && after === null) this.persistence.deleteFile(id);
           this.indexTableId(table, id, after !== null);
@@ -700,7 +739,8 @@ export class Engine {
         // `measured` awaits persistence.sync() before a function's result goes out. Listeners
         // (subscriptions) hear of the commit at once, as in-memory state.
         this.persistence.append({ ts, ...instance.counters(), writes: persisted });
-        this.commitSeq += 1;
+        this.commitSeq = seq;
+        this.finishTracked({ seq, writes });
         const event: CommitEvent = { ts, seq: this.commitSeq, writes };
         for (const listener of this.commitListeners) {
           try {
@@ -717,6 +757,7 @@ export class Engine {
         const endQuery = !isNested && record?.kind === "query" ? record.onQueryEnd : undefined;
         const elapsed = performance.now() - this.txStart;
         next();
+        if (!isNested) this.finishTracked(null);
         // Still synchronous with the end of the transaction: no commit can slip in between.
         endQuery?.(this.lastCommitTs);
         if (
@@ -756,10 +797,16 @@ export class Engine {
     this.wrapSyscalls();
   }
 
-  /** Observes reads for read sets, metrics and pagination journals. */
+  /**
+   * Observes reads for read sets, metrics, pagination journals and the would-be conflict
+   * check. Calls (`record`) are absent for scheduled jobs; the conflict tracker sees every
+   * transaction.
+   */
   private wrapSyscalls(): void {
+    const conflicts = this.conflicts;
+    const running = () => conflicts.function(this.convexTest.appFunction());
     const observe = async (
-      record: CallRecord,
+      record: CallRecord | undefined,
       op: string,
       jsonArgs: string,
       asyncSyscall: (args: string) => Promise<string>,
@@ -767,20 +814,24 @@ export class Engine {
       switch (op) {
         case "1.0/get": {
           const args = JSON.parse(jsonArgs);
-          record.readSet?.addId(args.table ?? this.tableNameFromId(args.id), args.id);
+          const table = args.table ?? this.tableNameFromId(args.id);
+          record?.readSet?.addId(table, args.id);
+          running();
+          conflicts.document(args.id, table);
           const out = await asyncSyscall(jsonArgs);
-          if (out !== "null") record.docsRead += 1;
+          if (record && out !== "null") record.docsRead += 1;
           return out;
         }
         case "1.0/queryStreamNext": {
           const out = await asyncSyscall(jsonArgs);
-          if (!out.includes('"done":true')) record.docsRead += 1;
+          if (record && !isStreamEnd(out)) record.docsRead += 1;
+          conflicts.streamNext((JSON.parse(jsonArgs) as { queryId: number }).queryId, out);
           return out;
         }
         case "1.0/queryPage": {
           const args = JSON.parse(jsonArgs);
-          record.readSet?.addQuery(args.query);
-          const pinned = record.journalIn.endCursor;
+          record?.readSet?.addQuery(args.query);
+          const pinned = record?.journalIn.endCursor;
           const requestedEnd = args.endCursor ?? pinned ?? null;
           if (requestedEnd !== (args.endCursor ?? null)) args.endCursor = requestedEnd;
           const out = JSON.parse(await asyncSyscall(JSON.stringify(args)));
@@ -789,42 +840,87 @@ export class Engine {
             out.continueCursor = requestedEnd;
             out.isDone = false;
           }
-          record.journalOut.endCursor = out.continueCursor;
-          record.docsRead += Array.isArray(out.page) ? out.page.length : 0;
+          if (record) {
+            record.journalOut.endCursor = out.continueCursor;
+            record.docsRead += Array.isArray(out.page) ? out.page.length : 0;
+          }
+          running();
+          conflicts.page(
+            args.query as QueryJson,
+            Array.isArray(out.page) ? out.page : [],
+            out.isDone === true,
+          );
           return JSON.stringify(out);
         }
         case "1.0/count": {
           const args = JSON.parse(jsonArgs);
-          record.readSet?.addTable(args.table);
+          record?.readSet?.addTable(args.table);
+          running();
+          conflicts.table(args.table);
           return await asyncSyscall(jsonArgs);
         }
         case "1.0/insert":
+          if (record) record.docsWritten += 1;
+          running();
+          return await asyncSyscall(jsonArgs);
         case "1.0/shallowMerge":
         case "1.0/replace":
-        case "1.0/remove":
-          record.docsWritten += 1;
+        case "1.0/remove": {
+          if (record) record.docsWritten += 1;
+          // Convex reads the document it changes: it is part of the read set.
+          const args = JSON.parse(jsonArgs) as { id: string; table?: string };
+          running();
+          conflicts.document(args.id, args.table ?? null);
           return await asyncSyscall(jsonArgs);
+        }
         default:
           return await asyncSyscall(jsonArgs);
       }
     };
     this.instance.hookSyscalls({
       sync: (op, jsonArgs, syscall) => {
-        const record = callStorage.getStore();
-        if (record?.readSet && op === "1.0/queryStream") record.readSet.addQuery(JSON.parse(jsonArgs).query);
-        return syscall(jsonArgs);
+        if (op !== "1.0/queryStream" && op !== "1.0/queryCleanup") return syscall(jsonArgs);
+        const args = JSON.parse(jsonArgs);
+        if (op === "1.0/queryCleanup") {
+          conflicts.streamClosed(args.queryId);
+          return syscall(jsonArgs);
+        }
+        callStorage.getStore()?.readSet?.addQuery(args.query);
+        const out = syscall(jsonArgs);
+        running();
+        conflicts.streamOpened((JSON.parse(out) as { queryId: number }).queryId, args.query as QueryJson);
+        return out;
       },
       async: async (op, jsonArgs, asyncSyscall) => {
         const record = callStorage.getStore();
-        if (!record) return await asyncSyscall(jsonArgs);
         try {
           return await observe(record, op, jsonArgs, asyncSyscall);
         } catch (error) {
-          if (READ_LIMIT_ERROR.test(String((error as Error)?.message))) record.hitReadLimit = true;
+          if (record && READ_LIMIT_ERROR.test(String((error as Error)?.message))) record.hitReadLimit = true;
           throw error;
         }
       },
     });
+  }
+
+  /** Ends the running transaction for the conflict check; a failure there never fails a commit. */
+  private finishTracked(commit: Parameters<ConflictTracker["finish"]>[0]): void {
+    try {
+      this.conflicts.finish(commit);
+    } catch (error) {
+      this.logLine(`[ERROR] would-be conflict check failed: ${(error as Error)?.stack ?? String(error)}`);
+    }
+  }
+
+  /** An index's key as Convex orders its entries: its fields, then `_creationTime` and `_id`. */
+  private indexKey(table: string, indexName: string): string[] | null {
+    if (indexName === "by_creation_time") return ["_creationTime", "_id"];
+    if (indexName === "by_id") return ["_id"];
+    const index = this.instance
+      .schemaTables()
+      .get(table)
+      ?.indexes.find((i) => i.indexDescriptor === indexName);
+    return index ? [...index.fields, "_creationTime", "_id"] : null;
   }
 
   private schemaTableNames(): string[] {
@@ -894,6 +990,7 @@ function newRecord(udfPath: string, kind: UdfKind, extra: Partial<CallRecord> = 
     commitTs: null,
     docsRead: 0,
     docsWritten: 0,
+    origin: { knownSeq: 0 },
     ...extra,
   };
 }

@@ -162,6 +162,11 @@ export class Persistence {
     }
   }
 
+  /** How many commits appended since start are on disk (all of them without fsync). */
+  get durableCommits(): number {
+    return this.options.fsync === false ? this.written : this.synced;
+  }
+
   needsCompaction(): boolean {
     return this.journalBytes > (this.options.compactAfterBytes ?? 16 * 1024 * 1024);
   }

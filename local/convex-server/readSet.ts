@@ -1,26 +1,33 @@
 /**
  * What a query read, precise enough to decide whether a later commit can change its result:
  * whole tables for scans and searches, index ranges for `withIndex`, single ids for `get`.
+ * A range can also end at an index key, when a scan stopped there (`take`, `first`, a page).
  */
 import { compareValues, convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { Doc } from "./persistence.js";
 
-type RangeCondition = {
+export type FieldCondition = {
   type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte";
   fieldPath: string;
   value: Value | undefined;
 };
+/**
+ * The part of an index a scan got through before it stopped: keys up to `key` in ascending
+ * order ("UpTo") or down to it in descending order ("DownTo"). `fields` is the index key (its
+ * fields, then `_creationTime` and `_id`, as Convex orders indexes).
+ */
+export type KeyBound = { type: "UpTo" | "DownTo"; fields: string[]; key: (Value | undefined)[] };
+type RangeCondition = FieldCondition | KeyBound;
 type TableReads = { all: boolean; ids: Set<string>; ranges: RangeCondition[][] };
 
-type QueryJson = {
+export type RangeJson = { type: FieldCondition["type"]; fieldPath: string; value: JSONValue }[];
+
+export type QueryJson = {
   source:
-    | { type: "FullTableScan"; tableName: string }
-    | {
-        type: "IndexRange";
-        indexName: string;
-        range: { type: RangeCondition["type"]; fieldPath: string; value: JSONValue }[];
-      }
+    | { type: "FullTableScan"; tableName: string; order?: "asc" | "desc" | null }
+    | { type: "IndexRange"; indexName: string; range: RangeJson; order?: "asc" | "desc" | null }
     | { type: "Search"; indexName: string };
+  operators?: ({ filter: unknown } | { limit: number })[];
 };
 
 export class ReadSet {
@@ -52,12 +59,22 @@ export class ReadSet {
     const source = query.source;
     if (source.type === "FullTableScan") return this.addTable(source.tableName);
     const [table] = source.indexName.split(".");
-    if (source.type === "Search" || source.range.length === 0) return this.addTable(table);
+    if (source.type === "Search") return this.addTable(table);
+    this.addRange(table, source.range);
+  }
+
+  /** An index range (`withIndex` conditions), optionally only up to the key where a scan stopped. */
+  addRange(table: string, range: RangeJson, bound?: KeyBound): void {
+    if (range.length === 0 && !bound) return this.addTable(table);
     const reads = this.table(table);
     if (reads.all) return;
-    reads.ranges.push(
-      source.range.map((r) => ({ type: r.type, fieldPath: r.fieldPath, value: decodeBound(r.value) })),
-    );
+    const conditions: RangeCondition[] = range.map((r) => ({
+      type: r.type,
+      fieldPath: r.fieldPath,
+      value: decodeBound(r.value),
+    }));
+    if (bound) conditions.push(bound);
+    reads.ranges.push(conditions);
   }
 
   /** True when a write of `before` → `after` in `table` could change what was read. */
@@ -99,7 +116,23 @@ export function fieldValue(doc: Doc, fieldPath: string): Value | undefined {
   return current as Value | undefined;
 }
 
+/** Compares two index keys field by field, as Convex orders index entries. */
+export function compareKeys(a: (Value | undefined)[], b: (Value | undefined)[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const cmp = compareValues(a[i], b[i]);
+    if (cmp !== 0) return cmp;
+  }
+  return a.length - b.length;
+}
+
 function inRange(doc: Doc, c: RangeCondition): boolean {
+  if ("fields" in c) {
+    const cmp = compareKeys(
+      c.fields.map((f) => fieldValue(doc, f)),
+      c.key,
+    );
+    return c.type === "UpTo" ? cmp <= 0 : cmp >= 0;
+  }
   const cmp = compareValues(fieldValue(doc, c.fieldPath), c.value);
   switch (c.type) {
     case "Eq":

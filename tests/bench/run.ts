@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../local/harness";
 import { runCampaign, runSettleThroughput } from "./billing";
+import { conflictTable } from "./conflicts";
 import { runReactivity, type ReactivityResult } from "./reactivity";
 import { runWebhooks } from "./webhooks";
 
@@ -58,6 +59,10 @@ async function main(): Promise<void> {
       "| requests @ concurrency | ack p50 ms | ack p99 ms | ack max ms | acks/s | no-op p50 ms | no-op p99 ms | no-op/s | ratio p50 | ratio p99 | non-200 | all processed after ms |",
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       `| ${w.requests} @ ${w.concurrency} | ${w.ackP50Ms} | ${w.ackP99Ms} | ${w.ackMaxMs} | ${w.throughputPerSecond} | ${w.noopP50Ms} | ${w.noopP99Ms} | ${w.noopThroughputPerSecond} | ${w.ratioP50} | ${w.ratioP99} | ${w.non200} | ${w.processedAllAfterMs} |`,
+      "",
+      "### Would-be conflicts while ingesting and processing (would have retried on Convex)",
+      "",
+      ...conflictTable(w.conflicts),
       "",
     );
   }

@@ -4,7 +4,8 @@
  * port over HTTP). Measures ack latency (request sent → 200 received: signature check, parse,
  * normalise, the storing mutation with its fsync) and throughput, and compares them with a no-op
  * HTTP action on the same server given the same bodies. Processing runs in the background while
- * the acks are measured, as in production; its drain time is reported too.
+ * the acks are measured, as in production; its drain time is reported too, and so are the
+ * mutations that would have conflicted on Convex meanwhile (from GET /_local/metrics).
  */
 import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import path from "node:path";
 import { makeFunctionReference } from "convex/server";
 import { percentile } from "../../local/convex-server/metrics";
 import { adminClient, ROOT, removeDir, spawnServer, tempDir } from "../local/harness";
+import { conflictsBetween, readMetrics, type ConflictRow } from "./conflicts";
 
 const APP_SECRET = "bench-app-secret";
 const PHONE_NUMBER_ID = "100000000000001";
@@ -33,6 +35,8 @@ export type WebhooksResult = {
   /** From the first webhook sent until every event was processed. */
   processedAllAfterMs: number;
   deadLetters: number;
+  /** Per mutation that committed from the first measured webhook until processing drained. */
+  conflicts: ConflictRow[];
 };
 
 const seedChannel = makeFunctionReference<"mutation">("bench:seedChannel");
@@ -159,10 +163,12 @@ export async function runWebhooks(
     await waitForBacklog(admin, 60_000);
 
     const noop = await drive(noopUrl, measured, concurrency);
+    const metricsBefore = await readMetrics(server);
     const startedAt = performance.now();
     const ingest = await drive(webhookUrl, measured, concurrency);
     const drained = await waitForBacklog(admin, 300_000);
     const processedAllAfterMs = performance.now() - startedAt;
+    const conflicts = conflictsBetween(metricsBefore, await readMetrics(server));
 
     const p = (xs: number[], q: number) => round(percentile(xs, q));
     return {
@@ -180,6 +186,7 @@ export async function runWebhooks(
       non200: ingest.non200 + noop.non200,
       processedAllAfterMs: round(processedAllAfterMs),
       deadLetters: drained.dead,
+      conflicts,
     };
   } finally {
     await server.kill("SIGTERM");

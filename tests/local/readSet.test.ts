@@ -68,4 +68,26 @@ describe("read sets", () => {
     expect([...index.candidates("items", null, doc("1items", { bucket: 42 }))]).toEqual([]);
     expect([...index.candidates("other", null, doc("1other", { bucket: 1 }))]).toEqual([]);
   });
+
+  it("can end a range at the index key where a scan stopped", () => {
+    const rs = new ReadSet();
+    const fields = ["list", "n", "_creationTime", "_id"];
+    rs.addRange("tasks", [{ type: "Eq", fieldPath: "list", value: "q" }], {
+      type: "UpTo",
+      fields,
+      key: ["q", 5, 1, "5tasks"],
+    });
+    expect(rs.touchedBy("tasks", null, doc("1tasks", { list: "q", n: 1 }))).toBe(true);
+    expect(rs.touchedBy("tasks", null, doc("5tasks", { list: "q", n: 5 }))).toBe(true);
+    expect(rs.touchedBy("tasks", null, doc("9tasks", { list: "q", n: 9 }))).toBe(false);
+    expect(rs.touchedBy("tasks", null, doc("0tasks", { list: "r", n: 0 }))).toBe(false);
+    const desc = new ReadSet();
+    desc.addRange("tasks", [], { type: "DownTo", fields, key: ["q", 5, 1, "5tasks"] });
+    expect(desc.touchedBy("tasks", null, doc("9tasks", { list: "q", n: 9 }))).toBe(true);
+    expect(desc.touchedBy("tasks", null, doc("1tasks", { list: "q", n: 1 }))).toBe(false);
+    // Without a bound or conditions, a range is the whole table.
+    const all = new ReadSet();
+    all.addRange("tasks", []);
+    expect(all.touchedBy("tasks", null, doc("1tasks", { list: "z", n: 0 }))).toBe(true);
+  });
 });
