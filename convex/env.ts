@@ -83,3 +83,27 @@ export function webhookEventRetentionDays(): number {
   }
   return days;
 }
+
+export type OpenAIConfig = { apiKey: string; baseURL?: string; models: string[] | null; timeoutMs: number };
+
+/**
+ * The assistant's model provider: OPENAI_API_KEY, and OPENAI_BASE_URL for any OpenAI-compatible
+ * server (Azure-compatible gateways, OpenRouter, the local OpenAI server); OPENAI_MODELS limits
+ * which models tenants may pick (comma separated); OPENAI_TIMEOUT_MS (default 20000). Without a
+ * key the assistant answers offline from the knowledge base.
+ */
+export function openAIConfig(): OpenAIConfig | null {
+  const apiKey = optional("OPENAI_API_KEY");
+  if (!apiKey) return null;
+  const models = optional("OPENAI_MODELS")
+    ?.split(/[\s,]+/)
+    .map((m) => m.trim())
+    .filter(Boolean);
+  const timeoutMs = Number(optional("OPENAI_TIMEOUT_MS") ?? 20_000);
+  return {
+    apiKey,
+    baseURL: optional("OPENAI_BASE_URL"),
+    models: models?.length ? models : null,
+    timeoutMs: Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 20_000,
+  };
+}

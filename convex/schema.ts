@@ -404,6 +404,67 @@ export default defineSchema({
     .index("by_channel_name_language", ["channelId", "name", "language"])
     .index("by_provider_template_id", ["providerTemplateId"]),
 
+  // ---------------------------------------------------------------- assistant
+
+  /** A tenant's AI assistant (model/assistant/settings.ts); absent means the defaults. */
+  assistants: defineTable({
+    tenantId: v.id("tenants"),
+    enabled: v.boolean(),
+    name: v.string(),
+    persona: v.string(),
+    instructions: v.string(),
+    languages: v.array(v.string()),
+    businessHours: v.string(),
+    handoffRules: v.string(),
+    model: v.string(),
+    fallbackModel: v.string(),
+    disabledChannels: v.array(v.id("channels")),
+    turnsPerMinute: v.number(),
+    /** A conversation a person left idle this long goes back to the assistant; 0 = never. */
+    idleHandBackMinutes: v.number(),
+    /** The model's circuit breaker: opens after repeated failures, probes again after a pause. */
+    breaker: v.object({
+      state: v.union(v.literal("closed"), v.literal("open"), v.literal("half_open")),
+      failures: v.number(),
+      openedAt: v.optional(v.number()),
+      lastError: v.optional(v.string()),
+    }),
+    updatedAt: v.number(),
+  }).index("by_tenant", ["tenantId"]),
+
+  /** What the assistant answers from: entries a tenant writes, found by full-text search. */
+  knowledgeEntries: defineTable({
+    tenantId: v.id("tenants"),
+    title: v.string(),
+    body: v.string(),
+    tags: v.array(v.string()),
+    /** Title, tags and body together, for the search index. */
+    searchText: v.string(),
+    updatedAt: v.number(),
+  })
+    .index("by_tenant_updated", ["tenantId", "updatedAt"])
+    .searchIndex("search_text", { searchField: "searchText", filterFields: ["tenantId"] }),
+
+  /** One assistant turn: what ran, what it cost, how it ended. */
+  assistantTurns: defineTable({
+    tenantId: v.id("tenants"),
+    conversationId: v.id("conversations"),
+    startedAt: v.number(),
+    finishedAt: v.optional(v.number()),
+    engine: v.optional(v.union(v.literal("offline"), v.literal("model"))),
+    model: v.optional(v.string()),
+    outcome: v.optional(
+      v.union(v.literal("answered"), v.literal("handoff"), v.literal("skipped"), v.literal("failed")),
+    ),
+    reason: v.optional(v.string()),
+    inputTokens: v.optional(v.number()),
+    outputTokens: v.optional(v.number()),
+    knowledgeIds: v.optional(v.array(v.string())),
+    replyMessageId: v.optional(v.id("messages")),
+  })
+    .index("by_conversation", ["conversationId", "startedAt"])
+    .index("by_tenant", ["tenantId", "startedAt"]),
+
   // ---------------------------------------------------------------- billing
   ...billingTables,
 });

@@ -55,6 +55,40 @@ const DEMO_TEMPLATES: NonNullable<SimConfig["templates"]> = [
   },
 ];
 
+/** What the demo shop's assistant answers from (the offline answerer picks the best entry). */
+export const DEMO_KNOWLEDGE = [
+  {
+    title: "Opening hours",
+    body: "Our shop in Madrid is open Monday to Saturday from 10:00 to 20:00, and closed on Sundays and public holidays.",
+    tags: ["hours", "schedule", "open", "horario"],
+  },
+  {
+    title: "Shipping and delivery",
+    body: "We ship across Spain and Portugal. Shipping costs 4.95 € and is free for orders over 50 €; delivery takes 2–3 working days.",
+    tags: ["shipping", "delivery", "envío", "entrega"],
+  },
+  {
+    title: "Returns and refunds",
+    body: "You can return unworn shoes within 30 days for a full refund. Start a return at demo.switchboard.local/returns and we send a courier.",
+    tags: ["returns", "refund", "devolución"],
+  },
+  {
+    title: "Sizes",
+    body: "Our shoes come in EU sizes 35 to 47. If you are between sizes, take the larger one: our lasts run slightly small.",
+    tags: ["size", "sizes", "talla", "fit"],
+  },
+  {
+    title: "Payment methods",
+    body: "We accept Visa, Mastercard, PayPal and Bizum. You pay when you order; we never ask for card details on WhatsApp.",
+    tags: ["payment", "pay", "card", "pago"],
+  },
+  {
+    title: "Shop address",
+    body: "Find us at Calle de Fuencarral 45, 28004 Madrid, five minutes from the Tribunal metro station.",
+    tags: ["address", "location", "where", "dirección"],
+  },
+] as const;
+
 async function postConfig(simulatorUrl: string, config: Partial<SimConfig>): Promise<void> {
   const res = await fetch(`${simulatorUrl}/_sim/config`, {
     method: "POST",
@@ -151,6 +185,16 @@ export async function seedDemo(options: {
   await postConfig(simulatorUrl, {
     waha: [{ ...DEMO.waha, webhookUrl: `${options.siteUrl}/whatsapp/waha/${waha}` }],
   });
+  // The assistant's knowledge base, written once (the shop's own edits are kept afterwards).
+  const knowledge = await client.query(api.assistant.knowledge, {
+    tenantId,
+    paginationOpts: { numItems: 1, cursor: null },
+  });
+  if (knowledge.page.length === 0) {
+    for (const entry of DEMO_KNOWLEDGE) {
+      await client.mutation(api.assistant.saveEntry, { tenantId, ...entry, tags: [...entry.tags] });
+    }
+  }
   return { tenantId, slug: tenant.slug, cloudChannelId: cloud, wahaChannelId: waha };
 }
 

@@ -38,6 +38,7 @@ type World = TenantsWorld & {
   /** A conversation of tenant A whose customer wrote just now, and an approved template. */
   conversationA: Id<"conversations">;
   templateA: Id<"templates">;
+  knowledgeA: Id<"knowledgeEntries">;
 };
 
 type TenantRow = { role: Role; args: (w: World) => Record<string, unknown> };
@@ -115,6 +116,15 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "conversations:close": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
   "conversations:assign": { role: "agent", args: (w) => ({ conversationId: w.conversationA, userId: null }) },
   "conversations:markRead": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
+  "assistant:settings": { role: "agent", args: () => ({}) },
+  "assistant:updateSettings": { role: "admin", args: () => ({ changes: { name: "Ana" } }) },
+  "assistant:knowledge": { role: "agent", args: () => ({ paginationOpts: page }) },
+  "assistant:saveEntry": {
+    role: "admin",
+    args: (w) => ({ entryId: w.knowledgeA, title: "Hours", body: "Always open", tags: ["hours"] }),
+  },
+  "assistant:removeEntry": { role: "admin", args: (w) => ({ entryId: w.knowledgeA }) },
+  "assistant:turns": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
   "conversations:setConsent": {
     role: "agent",
     args: (w) => ({ conversationId: w.conversationA, kind: "opt_out" }),
@@ -205,7 +215,7 @@ async function world() {
       receivedAt: 1,
     }),
   );
-  const { conversationA, templateA } = await t.run(async (ctx) => {
+  const { conversationA, templateA, knowledgeA } = await t.run(async (ctx) => {
     const now = Date.now();
     const contactId = await ctx.db.insert("contacts", {
       tenantId: tenants.tenantA,
@@ -229,7 +239,15 @@ async function world() {
       status: "APPROVED",
       updatedAt: now,
     });
-    return { conversationA, templateA };
+    const knowledgeA = await ctx.db.insert("knowledgeEntries", {
+      tenantId: tenants.tenantA,
+      title: "Opening hours",
+      body: "Monday to Saturday, 10:00 to 20:00",
+      tags: [],
+      searchText: "Opening hours Monday to Saturday, 10:00 to 20:00",
+      updatedAt: now,
+    });
+    return { conversationA, templateA, knowledgeA };
   });
   const w: World = {
     ...tenants,
@@ -238,6 +256,7 @@ async function world() {
     deadLetter,
     conversationA,
     templateA,
+    knowledgeA,
     secretsOfA: () => [...tenants.secretsOfA(), channelA, "Acme main line", "100200300400500"],
   };
   return { t, as, w };

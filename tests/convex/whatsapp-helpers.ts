@@ -1,6 +1,7 @@
 /** Test data for the WhatsApp webhook tests: fixtures as raw text, channels, signing, posting. */
 import { vi } from "vitest";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
+import { DEFAULTS } from "../../convex/model/assistant/settings";
 import { encryptSecrets } from "../../convex/model/whatsapp/secrets";
 import type { T } from "./factories";
 
@@ -83,7 +84,10 @@ export type World = {
 };
 
 /** One tenant with a Cloud API channel (the fixtures' number) and a WAHA channel. */
-export async function world(t: T, options: { wahaEnabled?: boolean } = {}): Promise<World> {
+export async function world(
+  t: T,
+  options: { wahaEnabled?: boolean; assistant?: boolean } = {},
+): Promise<World> {
   const secrets = {
     cloud: await encryptSecrets({ accessToken: "EAAG-test-token-1234" }),
     waha: await encryptSecrets({ apiKey: "waha-api-key-5678", webhookHmacKey: WAHA_HMAC_KEY }),
@@ -132,6 +136,10 @@ export async function world(t: T, options: { wahaEnabled?: boolean } = {}): Prom
       createdBy: userId,
       createdAt: now,
     });
+    // The assistant would answer the inbound fixtures; tests about it turn it on (assistant.test.ts).
+    if (!options.assistant) {
+      await ctx.db.insert("assistants", { tenantId, ...DEFAULTS, enabled: false, updatedAt: now });
+    }
     return { tenantId, userId, cloudChannelId, wahaChannelId };
   });
 }

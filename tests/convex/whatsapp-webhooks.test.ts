@@ -276,7 +276,7 @@ describe("POST /whatsapp/waha/<channel id>", () => {
         [w.wahaChannelId, "done"],
       ].sort(),
     );
-    const messages = await rows(t, "messages");
+    const messages = (await rows(t, "messages")).filter((m) => m.direction === "in");
     expect(messages.map((m) => m.channelId).sort()).toEqual([other, w.wahaChannelId].sort());
   });
 
@@ -383,7 +383,13 @@ describe("processing inbound messages", () => {
     const names = Object.keys(cloudFixtures).filter((n) => n.startsWith("message-"));
     for (const name of names) await postCloud(t, cloud(name));
     await settle(t);
-    const messages = await rows(t, "messages");
+    const all = await rows(t, "messages");
+    // The "Stop promotions" button is an opt-out: recorded, and confirmed to the customer.
+    expect(all.filter((m) => m.direction === "out").map((m) => m.origin)).toEqual(["system"]);
+    expect(await t.run((ctx) => ctx.db.query("consentEvents").collect())).toMatchObject([
+      { kind: "opt_out", source: "button", text: "STOP_PROMOTIONS Stop promotions" },
+    ]);
+    const messages = all.filter((m) => m.direction === "in");
     const types = Object.fromEntries(messages.map((m) => [m.providerMessageId!.slice(-8), m.type]));
     expect(types).toEqual({
       "TEXT001=": "text",

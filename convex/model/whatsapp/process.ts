@@ -31,6 +31,7 @@ import type {
 import { routeEvent, unroutedReason } from "./ingest";
 import { PermanentEventError } from "./payload";
 import { settlementPatch } from "../billing/settlement";
+import { afterInbound } from "../assistant/turns";
 import { onInbound } from "../conversations";
 import { applyStatus } from "./status";
 
@@ -236,7 +237,7 @@ async function applyMessage(ctx: MutationCtx, channel: Doc<"channels"> | null, e
   const conversationId = await upsertConversation(ctx, channel, contactId, event.timestamp, {
     inbound: true,
   });
-  await ctx.db.insert("messages", {
+  const messageId = await ctx.db.insert("messages", {
     tenantId: channel.tenantId,
     channelId: channel._id,
     conversationId,
@@ -252,6 +253,16 @@ async function applyMessage(ctx: MutationCtx, channel: Doc<"channels"> | null, e
     createdAt: event.timestamp,
   });
   await onInbound(ctx, conversationId);
+  // Consent keywords, then the assistant's next turn (model/assistant/turns.ts).
+  const payload = (event.content as { payload?: unknown } | undefined)?.payload;
+  await afterInbound(ctx, {
+    conversationId,
+    messageId,
+    text:
+      event.type === "button" && typeof payload === "string" ? `${payload} ${event.text ?? ""}` : event.text,
+    at: event.timestamp,
+    button: event.type === "button",
+  });
 }
 
 /**
