@@ -201,6 +201,7 @@ const settingsFields = {
   disabledChannels: v.array(v.id("channels")),
   turnsPerMinute: v.number(),
   idleHandBackMinutes: v.number(),
+  replyDelayMs: v.optional(v.number()),
 };
 
 /** The assistant's settings, the breaker's state and whether a model is configured at all. */
@@ -241,6 +242,7 @@ export const updateSettings = tenantMutation({
       disabledChannels: v.optional(settingsFields.disabledChannels),
       turnsPerMinute: v.optional(settingsFields.turnsPerMinute),
       idleHandBackMinutes: v.optional(settingsFields.idleHandBackMinutes),
+      replyDelayMs: v.optional(v.number()),
     }),
   },
   returns: v.null(),

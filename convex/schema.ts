@@ -422,6 +422,8 @@ export default defineSchema({
     turnsPerMinute: v.number(),
     /** A conversation a person left idle this long goes back to the assistant; 0 = never. */
     idleHandBackMinutes: v.number(),
+    /** Quiet time after a customer's last message before the assistant answers (a burst gets one answer). */
+    replyDelayMs: v.optional(v.number()),
     /** The model's circuit breaker: opens after repeated failures, probes again after a pause. */
     breaker: v.object({
       state: v.union(v.literal("closed"), v.literal("open"), v.literal("half_open")),

@@ -153,7 +153,11 @@ export class ConflictTracker {
     if (commit) {
       if (tx.fn) {
         for (const stream of tx.streams.values()) this.addStream(tx, stream);
-        this.metrics.recordCommit(tx.fn.udfPath, this.overlapping(tx));
+        this.metrics.recordCommit(
+          tx.fn.udfPath,
+          this.overlapping(tx),
+          commit.writes.map((w) => w.table),
+        );
       }
       this.history.push({ seq: commit.seq, writer: tx.fn?.udfPath ?? SYSTEM_WRITER, writes: commit.writes });
     }

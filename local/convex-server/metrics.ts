@@ -14,6 +14,8 @@ type FunctionStats = {
   wouldBeConflicts: number;
   /** "writer function\u0000table" → how many of this function's would-be conflicts it caused. */
   conflictsWith: Map<string, number>;
+  /** Documents written by this function's commits (every caller), per table. */
+  writtenByTable: Map<string, number>;
 };
 
 /** One writer whose commit a would-be conflict overlapped. */
@@ -43,6 +45,7 @@ export class Metrics {
         commits: 0,
         wouldBeConflicts: 0,
         conflictsWith: new Map(),
+        writtenByTable: new Map(),
       };
       this.stats.set(udfPath, s);
     }
@@ -72,9 +75,10 @@ export class Metrics {
    * table) of the concurrent commits that wrote what it read, empty when it would not have
    * conflicted.
    */
-  recordCommit(udfPath: string, overlapped: ConflictSource[]): void {
+  recordCommit(udfPath: string, overlapped: ConflictSource[], writtenTables: string[] = []): void {
     const s = this.entry(udfPath, "mutation");
     s.commits += 1;
+    for (const table of writtenTables) s.writtenByTable.set(table, (s.writtenByTable.get(table) ?? 0) + 1);
     this.conflicts.mutationsChecked += 1;
     if (overlapped.length === 0) return;
     s.wouldBeConflicts += 1;
@@ -110,6 +114,9 @@ export class Metrics {
         commits: s.commits,
         wouldBeConflicts: s.wouldBeConflicts,
         wouldBeConflictsWith: conflictsWith,
+        committedWritesByTable: Object.fromEntries(
+          [...s.writtenByTable.entries()].sort(([a], [b]) => a.localeCompare(b)),
+        ),
       };
     }
     return { functions, reactivity: { ...this.counters }, conflicts: { ...this.conflicts } };
@@ -128,6 +135,8 @@ export type FunctionMetrics = {
   commits: number;
   wouldBeConflicts: number;
   wouldBeConflictsWith: { function: string; table: string; count: number }[];
+  /** Documents written by this function's commits (scheduled and nested ones too), per table. */
+  committedWritesByTable: Record<string, number>;
 };
 
 /** The whole answer of GET /_local/metrics. */

@@ -16,7 +16,9 @@ import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeFunctionReference } from "convex/server";
+import type { MetricsSnapshot } from "../../local/convex-server/metrics";
 import { adminClient, ROOT, removeDir, spawnServer, tempDir, type SpawnedServer } from "../local/harness";
+import { conflictsBetween, readMetrics } from "./conflicts";
 
 const APP_SECRET = "bench-app-secret";
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/billing-bench/convex");
@@ -44,20 +46,31 @@ const ref = {
   >("bench:walletState"),
 };
 
-/** One function's line in GET /_local/metrics (fields the conflict report adds are optional). */
-type FunctionMetrics = {
-  calls: number;
-  documentsWritten: number;
-  documentsWrittenByTable?: Record<string, number>;
-  wouldBeConflicts?: number;
-  wouldBeConflictsByTable?: Record<string, number>;
-};
-type MetricsSnapshot = { functions: Record<string, FunctionMetrics> };
-
-async function metrics(server: SpawnedServer): Promise<MetricsSnapshot> {
-  const response = await fetch(`${server.url}/_local/metrics`);
-  return (await response.json()) as MetricsSnapshot;
+/** Documents written to `table` by every function between two readings, per function. */
+function writesTo(table: string, before: MetricsSnapshot, after: MetricsSnapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, m] of Object.entries(after.functions)) {
+    const n =
+      (m.committedWritesByTable[table] ?? 0) - (before.functions[name]?.committedWritesByTable[table] ?? 0);
+    if (n > 0) out[name] = n;
+  }
+  return out;
 }
+
+/** Would-be conflicts between two readings whose overlapped write was on `table`. */
+function conflictsOn(table: string, before: MetricsSnapshot, after: MetricsSnapshot): number {
+  let total = 0;
+  for (const [name, m] of Object.entries(after.functions)) {
+    const earlier = before.functions[name]?.wouldBeConflictsWith ?? [];
+    for (const w of m.wouldBeConflictsWith) {
+      if (w.table !== table) continue;
+      total += w.count - (earlier.find((e) => e.function === w.function && e.table === w.table)?.count ?? 0);
+    }
+  }
+  return total;
+}
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
 
 async function withServer<R>(run: (server: SpawnedServer) => Promise<R>): Promise<R> {
   const dataDir = tempDir("convex-bench-billing-");
@@ -90,7 +103,7 @@ export type SettleThroughput = {
   settledPerSecond: number;
   settleRuns: number;
   documentsWrittenPerMessage: number;
-  walletWritesPerMessage: number | null;
+  walletWritesPerMessage: number;
   invariantOk: boolean;
 };
 
@@ -104,7 +117,7 @@ export async function runSettleThroughput(messages = 4_000): Promise<SettleThrou
     for (let from = 0; from < messages; from += 500) {
       await admin.mutation(ref.seedPending, { ...ids, from, count: Math.min(500, messages - from) });
     }
-    const before = (await metrics(server)).functions["billing:settlePending"];
+    const before = await readMetrics(server);
     const started = performance.now();
     // Called back to back here; the job also reschedules itself while it finds full batches,
     // as it does in production after each cron run.
@@ -113,11 +126,13 @@ export async function runSettleThroughput(messages = 4_000): Promise<SettleThrou
       if (!run.more && (await admin.query(ref.progress, {})).pending === 0) break;
     }
     const elapsed = performance.now() - started;
-    const after = (await metrics(server)).functions["billing:settlePending"];
-    const written = after.documentsWritten - (before?.documentsWritten ?? 0);
-    const runs = after.calls - (before?.calls ?? 0);
+    const after = await readMetrics(server);
+    const settle = (m: MetricsSnapshot) => m.functions["billing:settlePending"];
+    const runs = settle(after).commits - (settle(before)?.commits ?? 0);
+    const written =
+      sum(settle(after).committedWritesByTable) - sum(settle(before)?.committedWritesByTable ?? {});
+    const walletWrites = sum(writesTo("wallets", before, after));
     const settled = messages;
-    const walletWrites = after.documentsWrittenByTable?.wallets;
     const wallet = await admin.query(ref.walletState, { tenantId: ids.tenantId });
     return {
       messages: settled,
@@ -125,10 +140,7 @@ export async function runSettleThroughput(messages = 4_000): Promise<SettleThrou
       settledPerSecond: round((settled / elapsed) * 1000),
       settleRuns: runs,
       documentsWrittenPerMessage: round(written / settled),
-      walletWritesPerMessage:
-        walletWrites === undefined
-          ? null
-          : round((walletWrites - (before?.documentsWrittenByTable?.wallets ?? 0)) / settled),
+      walletWritesPerMessage: round(walletWrites / settled),
       invariantOk: wallet.invariantOk,
     };
   });
@@ -142,10 +154,10 @@ export type CampaignRun = {
   ackedPerSecond: number;
   non200: number;
   settledAfterMs: number;
-  walletWrites: number | null;
+  walletWrites: number;
   walletWritesBy: Record<string, number>;
-  wouldBeConflicts: number | null;
-  wouldBeConflictsOnWallets: number | null;
+  wouldBeConflicts: number;
+  wouldBeConflictsOnWallets: number;
   wouldBeConflictsBy: Record<string, number>;
   ledgerEntries: number;
   reservedAfter: number;
@@ -188,7 +200,7 @@ export async function runCampaign(webhooksPerSecond: number, messages = 1_000): 
     const batchSize = 50;
     const batches: string[] = [];
     const wamids = Array.from({ length: messages }, (_, i) => `wamid.CAMPAIGN${String(i).padStart(6, "0")}`);
-    const base = await metrics(server);
+    const base = await readMetrics(server);
     for (let i = 0; i < messages; i += batchSize) {
       const batch = `bench:${i / batchSize}`;
       batches.push(batch);
@@ -235,28 +247,10 @@ export async function runCampaign(webhooksPerSecond: number, messages = 1_000): 
     }
     const settledAfterMs = performance.now() - started;
     await admin.mutation(ref.releaseBatches, { tenantId: ids.tenantId, batches });
-    const after = await metrics(server);
+    const after = await readMetrics(server);
     const wallet = await admin.query(ref.walletState, { tenantId: ids.tenantId });
-
-    const delta = (pick: (m: FunctionMetrics) => number | undefined) => {
-      const by: Record<string, number> = {};
-      let known = false;
-      for (const [name, m] of Object.entries(after.functions)) {
-        const value = pick(m);
-        if (value === undefined) continue;
-        known = true;
-        const d = value - (pick(base.functions[name] ?? ({} as FunctionMetrics)) ?? 0);
-        if (d > 0) by[name] = d;
-      }
-      return { by, total: known ? Object.values(by).reduce((a, b) => a + b, 0) : null };
-    };
-    const walletWrites = delta(
-      (m) => m.documentsWrittenByTable?.wallets ?? (m.documentsWrittenByTable ? 0 : undefined),
-    );
-    const conflicts = delta((m) => m.wouldBeConflicts);
-    const walletConflicts = delta(
-      (m) => m.wouldBeConflictsByTable?.wallets ?? (m.wouldBeConflictsByTable ? 0 : undefined),
-    );
+    const walletWritesBy = writesTo("wallets", base, after);
+    const conflicts = conflictsBetween(base, after).filter((c) => c.wouldBeConflicts > 0);
     return {
       messages,
       webhooksPerSecond,
@@ -264,11 +258,11 @@ export async function runCampaign(webhooksPerSecond: number, messages = 1_000): 
       ackedPerSecond: round((bodies.length / postedMs) * 1000),
       non200,
       settledAfterMs: round(settledAfterMs),
-      walletWrites: walletWrites.total,
-      walletWritesBy: walletWrites.by,
-      wouldBeConflicts: conflicts.total,
-      wouldBeConflictsOnWallets: walletConflicts.total,
-      wouldBeConflictsBy: conflicts.by,
+      walletWrites: sum(walletWritesBy),
+      walletWritesBy,
+      wouldBeConflicts: conflicts.reduce((n, c) => n + c.wouldBeConflicts, 0),
+      wouldBeConflictsOnWallets: conflictsOn("wallets", base, after),
+      wouldBeConflictsBy: Object.fromEntries(conflicts.map((c) => [c.function, c.wouldBeConflicts])),
       ledgerEntries: wallet.entries,
       reservedAfter: wallet.reserved,
       invariantOk: wallet.invariantOk,

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../local/harness";
+import { runAssistantLatency } from "./assistant";
 import { runCampaign, runSettleThroughput } from "./billing";
 import { conflictTable } from "./conflicts";
 import { runReactivity, type ReactivityResult } from "./reactivity";
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
       campaigns.push(c);
     }
     results.billing = { throughput, campaigns };
-    const show = (n: number | null) => (n === null ? "n/a" : String(n));
+    const show = (n: number) => String(n);
     md.push(
       "## Billing: settlement and the wallet",
       "",
@@ -91,6 +92,20 @@ async function main(): Promise<void> {
         (c) =>
           `| ${c.messages} messages | ${c.webhooks} @ ${c.webhooksPerSecond}/s | ${c.ackedPerSecond} | ${c.non200} | ${c.settledAfterMs} | ${show(c.walletWrites)} | ${show(c.wouldBeConflicts)} | ${show(c.wouldBeConflictsOnWallets)} | ${c.ledgerEntries} | ${c.reservedAfter} | ${c.invariantOk ? "holds" : "BROKEN"} |`,
       ),
+      "",
+    );
+  }
+
+  if (!only || only === "assistant") {
+    const a = await runAssistantLatency(150, 4);
+    console.log(JSON.stringify(a));
+    results.assistant = a;
+    md.push(
+      "## Assistant: inbound webhook → provider send call (offline answerer, quiet period 0)",
+      "",
+      "| customers @ concurrency | p50 ms | p95 ms | max ms | answered | would-be conflicts |",
+      "| --- | --- | --- | --- | --- | --- |",
+      `| ${a.customers} @ ${a.concurrency} | ${a.p50Ms} | ${a.p95Ms} | ${a.maxMs} | ${a.answered} | ${a.wouldBeConflicts}${a.wouldBeConflictsBy.length ? ` (${a.wouldBeConflictsBy.join(", ")})` : ""} |`,
       "",
     );
   }

@@ -52,6 +52,7 @@ const EMPTY: FunctionMetrics = {
   commits: 0,
   wouldBeConflicts: 0,
   wouldBeConflictsWith: [],
+  committedWritesByTable: {},
 };
 
 /** What `run` added to one function's commits and would-be conflicts. */
@@ -67,6 +68,12 @@ async function measure(fn: string, run: () => Promise<unknown>) {
     overlapped: after.wouldBeConflictsWith
       .filter((w) => w.count > (writers.get(`${w.function} ${w.table}`) ?? 0))
       .map((w) => `${w.function} ${w.table}`),
+    /** Documents its commits wrote, per table. */
+    written: Object.fromEntries(
+      Object.entries(after.committedWritesByTable)
+        .map(([table, n]) => [table, n - (before.committedWritesByTable[table] ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    ),
   };
 }
 
@@ -112,7 +119,7 @@ describe("would-be conflicts in /_local/metrics", () => {
           Array.from({ length: 10 }, () => clients[1].mutation(api.counters.increment, { name: "hot-ws" })),
         ),
       );
-      expect(one).toEqual({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
+      expect(one).toMatchObject({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
@@ -125,6 +132,7 @@ describe("would-be conflicts in /_local/metrics", () => {
       await Promise.all(owners.map((owner) => postMutation("items:bump", { owner })));
     });
     expect(result.commits).toBe(60);
+    expect(result.written).toEqual({ items: 60 });
     expect(result.wouldBeConflicts).toBe(0);
   });
 
@@ -137,6 +145,7 @@ describe("would-be conflicts in /_local/metrics", () => {
       commits: 10,
       wouldBeConflicts: 9,
       overlapped: ["counters:incrementInternal counters"],
+      written: { counters: 10 },
     });
     expect(await client.query(api.counters.get, { name: "hot-action" })).toBe(10);
   });
@@ -146,13 +155,13 @@ describe("would-be conflicts in /_local/metrics", () => {
     const sequential = await measure("counters:increment", () =>
       client.action(api.counters.incrementInSequence, { name: "sequential", times: 10 }),
     );
-    expect(sequential).toEqual({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
+    expect(sequential).toMatchObject({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
     const independent = await measure("items:bumpInternal", () =>
       client.action(api.items.bumpInParallel, {
         owners: Array.from({ length: 10 }, (_, i) => `action-${i}`),
       }),
     );
-    expect(independent).toEqual({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
+    expect(independent).toMatchObject({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
   });
 
   it("does not flag a client's mutations that each waited for the previous answer", async () => {
@@ -160,7 +169,7 @@ describe("would-be conflicts in /_local/metrics", () => {
     const result = await measure("counters:increment", async () => {
       for (let i = 0; i < 10; i++) await client.mutation(api.counters.increment, { name: "one-client" });
     });
-    expect(result).toEqual({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
+    expect(result).toMatchObject({ commits: 10, wouldBeConflicts: 0, overlapped: [] });
   });
 
   it("flags scheduled jobs that fan out onto a hot counter", async () => {
@@ -173,6 +182,8 @@ describe("would-be conflicts in /_local/metrics", () => {
       );
     });
     expect(result.commits).toBe(10);
+    // Scheduled commits count their writes too: one counter document each.
+    expect(result.written).toEqual({ counters: 10 });
     expect(result.wouldBeConflicts).toBeGreaterThan(0);
     expect(result.wouldBeConflicts).toBeLessThanOrEqual(9);
     expect(result.overlapped).toEqual(["counters:incrementInternal counters"]);
@@ -188,7 +199,7 @@ describe("would-be conflicts in /_local/metrics", () => {
         reader: "summarize",
       }),
     );
-    expect(into).toEqual({ commits: 1, wouldBeConflicts: 1, overlapped: ["tasks:add tasks"] });
+    expect(into).toMatchObject({ commits: 1, wouldBeConflicts: 1, overlapped: ["tasks:add tasks"] });
     const beside = await measure("tasks:summarize", () =>
       client.action(api.tasks.addWhileReading, {
         addTo: "b",
@@ -197,7 +208,7 @@ describe("would-be conflicts in /_local/metrics", () => {
         reader: "summarize",
       }),
     );
-    expect(beside).toEqual({ commits: 1, wouldBeConflicts: 0, overlapped: [] });
+    expect(beside).toMatchObject({ commits: 1, wouldBeConflicts: 0, overlapped: [] });
     // The inserts themselves read nothing, so they never conflict.
     const adds = (await metrics()).functions["tasks:add"];
     expect(adds.commits).toBe(6);
@@ -215,11 +226,11 @@ describe("would-be conflicts in /_local/metrics", () => {
         reader: "takeFirst",
       }),
     );
-    expect(after).toEqual({ commits: 1, wouldBeConflicts: 0, overlapped: [] });
+    expect(after).toMatchObject({ commits: 1, wouldBeConflicts: 0, overlapped: [] });
     const before = await measure("tasks:takeFirst", () =>
       client.action(api.tasks.addWhileReading, { addTo: "q", numbers: [1], read: "q", reader: "takeFirst" }),
     );
-    expect(before).toEqual({ commits: 1, wouldBeConflicts: 1, overlapped: ["tasks:add tasks"] });
+    expect(before).toMatchObject({ commits: 1, wouldBeConflicts: 1, overlapped: ["tasks:add tasks"] });
   });
 
   it("reports the figure for every function, with totals", async () => {

@@ -26,6 +26,7 @@ export const DEFAULTS: AssistantSettings = {
   disabledChannels: [],
   turnsPerMinute: 6,
   idleHandBackMinutes: 30,
+  replyDelayMs: 1_500,
   breaker: { state: "closed", failures: 0 },
 };
 
@@ -76,6 +77,10 @@ export function validateChanges(current: AssistantSettings, changes: SettingsCha
     next.idleHandBackMinutes > 7 * 24 * 60
   )
     fail("INVALID", "Between 0 (never) and 10080 minutes (a week)", "idleHandBackMinutes");
+  const delay = next.replyDelayMs ?? DEFAULTS.replyDelayMs!;
+  if (!Number.isInteger(delay) || delay < 0 || delay > 10_000)
+    fail("INVALID", "Between 0 and 10000 ms of quiet before answering", "replyDelayMs");
+  next.replyDelayMs = delay;
   next.languages = [...new Set(next.languages.map((l) => l.trim().toLowerCase()).filter(Boolean))];
   if (next.languages.some((l) => !/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/.test(l)))
     fail("INVALID", "Languages are codes like en, es or pt-br", "languages");

@@ -23,7 +23,7 @@ import { botMayAnswer, stateOf } from "../conversations";
 import { queueMessage } from "../outbound";
 import { settingsOf, type AssistantSettings } from "./settings";
 
-/** Quiet period after the last message of a burst before the assistant answers. */
+/** Default quiet period after the last message of a burst before the assistant answers (`replyDelayMs`). */
 export const BURST_MS = 1_500;
 /** A turn that has not finished after this long is considered dead (its action crashed). */
 export const TURN_STALE_MS = 2 * 60 * 1000;
@@ -89,11 +89,12 @@ export async function afterInbound(
   if (!botMayAnswer(conversation, now, idleMs(settings))) return;
   const recent = (conversation.recentTurns ?? []).filter((t) => now - t < THROTTLE_WINDOW_MS);
   if (recent.length >= settings.turnsPerMinute) return;
-  const dueAt = now + BURST_MS;
+  const delay = settings.replyDelayMs ?? BURST_MS;
+  const dueAt = now + delay;
   await ctx.db.patch("conversations", conversation._id, { turnDueAt: dueAt });
   // A turn still running picks the new due time up when it finishes.
   if (!running(conversation, now)) {
-    await ctx.scheduler.runAfter(BURST_MS, internal.assistant.runTurn, {
+    await ctx.scheduler.runAfter(delay, internal.assistant.runTurn, {
       conversationId: conversation._id,
       dueAt,
     });

@@ -138,19 +138,20 @@ export async function seedRateCard(ctx: MutationCtx, now: number) {
   let inserted = 0;
   let unchanged = 0;
   const differing: string[] = [];
+  // One range read per currency instead of a lookup per rate: the whole load stays well inside
+  // a mutation's time limit.
+  const stored = new Map<string, Doc<"rates">>();
+  for (const currency of new Set(RATE_CARD_SEED.map((r) => r.currency))) {
+    const rows = await ctx.db
+      .query("rates")
+      .withIndex("by_currency_from", (q) => q.eq("currency", currency))
+      .take(20_000);
+    for (const row of rows) stored.set(`${row.currency}|${row.market}|${row.category}|${row.effectiveFrom}`, row);
+  }
   for (const seed of RATE_CARD_SEED) {
     const effectiveFrom = dayStart(seed.effectiveFrom);
     const amount = parseDecimal(seed.rate);
-    const existing = await ctx.db
-      .query("rates")
-      .withIndex("by_currency_market_category_from", (q) =>
-        q
-          .eq("currency", seed.currency)
-          .eq("market", seed.market)
-          .eq("category", seed.category)
-          .eq("effectiveFrom", effectiveFrom),
-      )
-      .first();
+    const existing = stored.get(`${seed.currency}|${seed.market}|${seed.category}|${effectiveFrom}`);
     if (!existing) {
       await ctx.db.insert("rates", {
         currency: seed.currency,
