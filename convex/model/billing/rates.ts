@@ -146,7 +146,8 @@ export async function seedRateCard(ctx: MutationCtx, now: number) {
       .query("rates")
       .withIndex("by_currency_from", (q) => q.eq("currency", currency))
       .take(20_000);
-    for (const row of rows) stored.set(`${row.currency}|${row.market}|${row.category}|${row.effectiveFrom}`, row);
+    for (const row of rows)
+      stored.set(`${row.currency}|${row.market}|${row.category}|${row.effectiveFrom}`, row);
   }
   for (const seed of RATE_CARD_SEED) {
     const effectiveFrom = dayStart(seed.effectiveFrom);
