@@ -9,6 +9,7 @@ import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { toAppError, type AppError } from "../lib/convex-errors";
 import {
+  PENDING_PREFIX,
   QUICK_REPLIES,
   insertQuickReply,
   quickReplyMatches,
@@ -86,7 +87,7 @@ function TextReply({ tenant, conversation }: { tenant: TenantContext; conversati
       argsToMatch: { tenantId: args.tenantId, conversationId: args.conversationId },
       localQueryStore: store,
       item: {
-        messageId: `pending-${++pendingCount}` as Id<"messages">,
+        messageId: `${PENDING_PREFIX}${++pendingCount}` as Id<"messages">,
         direction: "out",
         text: args.text.trim(),
         status: "queued",

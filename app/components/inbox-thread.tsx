@@ -5,7 +5,14 @@
 import type { PaginationStatus } from "convex/react";
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { formatDateTime } from "../lib/format";
-import { MESSAGE_PAGE_SIZE, authorLabel, messageTime, tickFor, type ThreadMessage } from "../lib/inbox";
+import {
+  MESSAGE_PAGE_SIZE,
+  PENDING_PREFIX,
+  authorLabel,
+  messageTime,
+  tickFor,
+  type ThreadMessage,
+} from "../lib/inbox";
 import { useNow } from "../lib/relative-time";
 import { Button } from "./button";
 import { TickMark } from "./inbox-list";
@@ -32,7 +39,6 @@ export function Thread({
 }) {
   const now = useNow(60_000);
   const scroller = useRef<HTMLDivElement>(null);
-  const end = useRef<HTMLDivElement>(null);
   const newestId = messages[0]?.messageId;
   const oldestId = messages[messages.length - 1]?.messageId;
   const seen = useRef<{ newest?: string; oldest?: string; height: number; atEnd: boolean }>({
@@ -60,8 +66,10 @@ export function Thread({
     if (!element) return;
     const before = seen.current;
     const first = before.newest === undefined;
-    if (first || (newestId !== before.newest && before.atEnd)) {
-      scrollToEnd(element, end.current);
+    // A reply of one's own (shown before the backend has it) always brings the view down to it.
+    const ownReply = newestId?.startsWith(PENDING_PREFIX) === true;
+    if (first || (newestId !== before.newest && (before.atEnd || ownReply))) {
+      scrollToEnd(element);
     } else if (oldestId !== before.oldest && newestId === before.newest && scrolls(element)) {
       // Older messages came in above: keep the same messages in view.
       element.scrollTop += element.scrollHeight - before.height;
@@ -120,7 +128,6 @@ export function Thread({
           )}
         </>
       )}
-      <div ref={end} />
     </div>
   );
 }
@@ -136,9 +143,10 @@ function isAtEnd(element: HTMLElement): boolean {
   return document.documentElement.scrollHeight - window.scrollY - window.innerHeight < STICK_DISTANCE;
 }
 
-function scrollToEnd(element: HTMLElement, end: HTMLElement | null) {
-  if (scrolls(element)) element.scrollTop = element.scrollHeight;
-  else end?.scrollIntoView({ block: "end" });
+function scrollToEnd(element: HTMLElement) {
+  if (getComputedStyle(element).overflowY === "auto") element.scrollTop = element.scrollHeight;
+  // On phones the page scrolls: its end shows the newest messages above the reply box.
+  else window.scrollTo({ top: document.documentElement.scrollHeight });
 }
 
 function MessageBubble({ message: m, now }: { message: ThreadMessage; now: number | null }) {

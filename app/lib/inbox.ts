@@ -15,6 +15,8 @@ export type InboxTemplate = FunctionReturnType<typeof api.conversations.template
 export const CONVERSATION_PAGE_SIZE = 25;
 /** How many messages of a thread load at first and on each "Load older messages". */
 export const MESSAGE_PAGE_SIZE = 30;
+/** Starts the id of a reply shown before the backend has it. */
+export const PENDING_PREFIX = "pending-";
 
 export type InboxTab = "all" | ConversationState;
 

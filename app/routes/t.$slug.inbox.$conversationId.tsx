@@ -109,7 +109,7 @@ function ConversationView({
         loadMore={messages.loadMore}
       />
       {canWrite ? (
-        <div className="sticky bottom-0 z-10 -mx-1 bg-slate-50/95 px-1 pt-1 pb-2 md:static md:bg-transparent md:p-0">
+        <div className="sticky bottom-0 z-10 -mx-1 bg-slate-50/95 px-1 pt-1 pb-2 md:static md:mx-0 md:bg-transparent md:p-0">
           <ReplyBox
             tenant={tenant}
             conversation={conversation}

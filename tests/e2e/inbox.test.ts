@@ -21,6 +21,7 @@ const TOKEN = "EAAGm0PX4ZCpsBAE-e2e-inbox-token-Qw3r";
 const SLUG = "harbour-coffee";
 const MARIA = "34611222333";
 const OLGA = "34622333444";
+const PABLO = "34644555666";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
@@ -336,6 +337,42 @@ describe("the live inbox", () => {
       .waitFor();
   });
 
+  it("loads older messages above the thread and more conversations below the list", async () => {
+    // Pablo writes 32 messages, a second apart (one page of a thread is 30)...
+    const start = Date.now() - 33_000;
+    for (let i = 1; i <= 32; i++)
+      await customerWrites(PABLO, `Pablo's message ${String(i).padStart(2, "0")}`, {
+        name: "Pablo Ruiz",
+        timestamp: start + i * 1000,
+      });
+    // ...and 24 more customers write once each (one page of the list is 25).
+    for (let i = 0; i < 24; i++)
+      await customerWrites(`3463300${String(i).padStart(4, "0")}`, `Hello from customer ${i}`, {
+        name: `Customer ${String(i).padStart(2, "0")}`,
+      });
+
+    await page.goto(`${stack.webUrl}/t/${SLUG}/inbox`);
+    const list = page.getByRole("list", { name: "Conversations: All, newest first" });
+    await list.getByRole("link", { name: /Customer 23/ }).waitFor();
+    await expect.poll(() => list.getByRole("link").count()).toBe(25);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await list.getByRole("link", { name: /Maria Lopez/ }).waitFor();
+    expect(await list.getByRole("link").count()).toBe(27);
+    await expect.poll(() => page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+
+    await list.getByRole("link", { name: /Pablo Ruiz/ }).click();
+    await bubble(page, "Pablo Ruiz", "Pablo's message 32").waitFor();
+    const texts = () =>
+      thread(page, "Pablo Ruiz").getByRole("listitem").locator("p:nth-child(2)").allTextContents();
+    const messages = (from: number) =>
+      Array.from({ length: 33 - from }, (_, i) => `Pablo's message ${String(from + i).padStart(2, "0")}`);
+    // The newest 30, oldest first; then the two before them, above.
+    expect(await texts()).toEqual(messages(3));
+    await page.getByRole("button", { name: "Load older messages" }).click();
+    await page.getByText("This is the start of the conversation.").waitFor();
+    expect(await texts()).toEqual(messages(1));
+  });
+
   it("the first HTML of the inbox and of a conversation already holds them", async () => {
     const cookies = await ana.cookies(stack.webUrl);
     const html = async (pathname: string) => {
@@ -347,8 +384,8 @@ describe("the live inbox", () => {
       return await response.text();
     };
     const inbox = await html(`/t/${SLUG}/inbox`);
-    expect(inbox).toContain("Maria Lopez");
-    expect(inbox).toContain("Olga Pires");
+    expect(inbox).toContain("Pablo Ruiz");
+    expect(inbox).toContain("Customer 23");
     expect(inbox).not.toContain("Loading conversations…");
     const conversation = await html(conversationPath);
     expect(conversation).toContain("Yes, it is ready for pickup.");
@@ -372,20 +409,31 @@ describe("phone width", () => {
     dumpOnFailure(stack, page);
     await page.goto(`${stack.webUrl}/t/${SLUG}/inbox`);
     const list = page.getByRole("list", { name: "Conversations: All, newest first" });
-    await list.getByRole("link", { name: /Maria Lopez/ }).waitFor();
+    await list.getByRole("link", { name: /Pablo Ruiz/ }).waitFor();
     await fitsPhone(page, "inbox-list");
 
-    await list.getByRole("link", { name: /Maria Lopez/ }).click();
-    await page.getByRole("heading", { level: 2, name: "Maria Lopez" }).waitFor();
-    // The conversation replaces the list on this screen.
+    await list.getByRole("link", { name: /Pablo Ruiz/ }).click();
+    await page.getByRole("heading", { level: 2, name: "Pablo Ruiz" }).waitFor();
+    // The conversation replaces the list on this screen, scrolled to its newest message.
     expect(await list.isVisible()).toBe(false);
-    await bubble(page, "Maria Lopez", "Yes, it is ready for pickup.").waitFor();
-    await fitsPhone(page, "inbox-conversation");
+    const newest = bubble(page, "Pablo Ruiz", "Pablo's message 32");
+    await newest.waitFor();
+    await expect
+      .poll(() =>
+        newest.evaluate((el) => {
+          const box = el.getBoundingClientRect();
+          // In view, above the reply box that stays at the bottom of the screen.
+          const reply = document.querySelector('form[aria-label="Reply"]')!.getBoundingClientRect();
+          return box.top >= 0 && box.bottom <= reply.top;
+        }),
+      )
+      .toBe(true);
     await shot(page, "inbox-conversation-screen", false);
+    await fitsPhone(page, "inbox-conversation");
 
     await page.getByRole("link", { name: "← All conversations" }).click();
-    await list.getByRole("link", { name: /Olga Pires/ }).waitFor();
-    expect(await page.getByRole("heading", { level: 2, name: "Maria Lopez" }).count()).toBe(0);
+    await list.getByRole("link", { name: /Customer 23/ }).waitFor();
+    expect(await page.getByRole("heading", { level: 2, name: "Pablo Ruiz" }).count()).toBe(0);
     await phone.close();
   });
 });
