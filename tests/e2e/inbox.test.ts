@@ -27,6 +27,8 @@ let stack: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
 /** Ana's signed-in browser: owner of Harbour Coffee with its Cloud API number connected. */
 let ana: BrowserContext;
+/** Pablo's conversation: a thread longer than one page. */
+let pabloPath: string;
 
 beforeAll(async () => {
   // The simulator signs Cloud webhooks with the app secret Convex verifies them with.
@@ -362,6 +364,7 @@ describe("the live inbox", () => {
 
     await list.getByRole("link", { name: /Pablo Ruiz/ }).click();
     await bubble(page, "Pablo Ruiz", "Pablo's message 32").waitFor();
+    pabloPath = new URL(page.url()).pathname;
     const texts = () =>
       thread(page, "Pablo Ruiz").getByRole("listitem").locator("p:nth-child(2)").allTextContents();
     const messages = (from: number) =>
@@ -384,7 +387,7 @@ describe("the live inbox", () => {
       return await response.text();
     };
     const inbox = await html(`/t/${SLUG}/inbox`);
-    expect(inbox).toContain("Pablo Ruiz");
+    expect(inbox).toContain("Customer 00");
     expect(inbox).toContain("Customer 23");
     expect(inbox).not.toContain("Loading conversations…");
     const conversation = await html(conversationPath);
@@ -392,6 +395,15 @@ describe("the live inbox", () => {
     expect(conversation).toContain("Great, I&#x27;m on my way");
     expect(conversation).not.toContain("Loading conversation…");
     expect(conversation).not.toContain("Loading messages…");
+
+    // An address that is no conversation of this workspace says so, beside the list.
+    await page.goto(`${stack.webUrl}/t/${SLUG}/inbox/not-a-conversation`);
+    await page.getByRole("alert").getByRole("heading", { name: "Not found" }).waitFor();
+    await page.getByRole("alert").getByText("No such conversation").waitFor();
+    await page
+      .getByRole("list", { name: "Conversations: All, newest first" })
+      .getByRole("link", { name: /Customer 23/ })
+      .waitFor();
     await page.close();
   });
 });
@@ -409,10 +421,16 @@ describe("phone width", () => {
     dumpOnFailure(stack, page);
     await page.goto(`${stack.webUrl}/t/${SLUG}/inbox`);
     const list = page.getByRole("list", { name: "Conversations: All, newest first" });
-    await list.getByRole("link", { name: /Pablo Ruiz/ }).waitFor();
+    await list.getByRole("link", { name: /Customer 23/ }).waitFor();
     await fitsPhone(page, "inbox-list");
 
-    await list.getByRole("link", { name: /Pablo Ruiz/ }).click();
+    await list.getByRole("link", { name: /Customer 23/ }).click();
+    await page.getByRole("heading", { level: 2, name: "Customer 23" }).waitFor();
+    expect(await list.isVisible()).toBe(false);
+    await page.getByRole("link", { name: "← All conversations" }).click();
+    await list.getByRole("link", { name: /Customer 22/ }).waitFor();
+
+    await page.goto(`${stack.webUrl}${pabloPath}`);
     await page.getByRole("heading", { level: 2, name: "Pablo Ruiz" }).waitFor();
     // The conversation replaces the list on this screen, scrolled to its newest message.
     expect(await list.isVisible()).toBe(false);
