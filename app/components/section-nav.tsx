@@ -7,6 +7,8 @@ export type SectionNavItem = {
   label: string;
   /** Highlight only on this exact path, not on the pages below it. */
   end: boolean;
+  /** A count shown after the label (hidden when zero), and what it counts, for screen readers. */
+  badge?: { count: number; label: string };
 };
 
 export type SectionNavProps = {
@@ -40,6 +42,13 @@ export function SectionNav({
               }
             >
               {item.label}
+              {item.badge && item.badge.count > 0 ? (
+                <span className="ml-1.5 inline-flex min-w-5 items-center justify-center rounded-full bg-amber-100 px-1.5 text-xs font-semibold text-amber-900 tabular-nums">
+                  <span className="sr-only">, </span>
+                  {item.badge.count}
+                  <span className="sr-only"> {item.badge.label}</span>
+                </span>
+              ) : null}
             </NavLink>
           </li>
         ))}

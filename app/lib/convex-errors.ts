@@ -7,16 +7,20 @@ export type AppError = { code: ErrorCode | "UNKNOWN"; message: string; field?: s
 
 export const GENERIC_ERROR_MESSAGE = "Something went wrong. Please try again.";
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "UNAUTHENTICATED",
-  "FORBIDDEN",
-  "NOT_FOUND",
-  "INVALID",
-  "CONFLICT",
-  "LAST_OWNER",
-  "EXPIRED",
-  "EMAIL_NOT_VERIFIED",
-]);
+// Every code the backend sends (a Record, so a new code cannot be forgotten here).
+const KNOWN_CODES: Record<ErrorCode, true> = {
+  UNAUTHENTICATED: true,
+  FORBIDDEN: true,
+  NOT_FOUND: true,
+  INVALID: true,
+  CONFLICT: true,
+  LAST_OWNER: true,
+  EXPIRED: true,
+  EMAIL_NOT_VERIFIED: true,
+  OUTSIDE_WINDOW: true,
+  OPTED_OUT: true,
+};
+const CODES: ReadonlySet<string> = new Set(Object.keys(KNOWN_CODES));
 
 /** The ConvexError's data when `error` is one (checked by shape, so it also works across bundles). */
 function convexErrorData(error: unknown): unknown {

@@ -17,6 +17,7 @@ import { TenantSwitcherMenu } from "../components/tenant-switcher";
 import { requireUser } from "../lib/auth.server";
 import { preload, preloadTenant } from "../lib/preload.server";
 import { tenantAccess, type TenantContext } from "../lib/tenant-context";
+import { inboxAccess } from "../lib/inbox";
 import { usePreloaded } from "../lib/use-preloaded";
 
 export const meta: MetaFunction = () => [{ title: "Workspace — Switchboard" }];
@@ -25,14 +26,18 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
   const slug = params.slug ?? "";
   const [me, tenant] = await Promise.all([preload(request, api.users.me, {}), preloadTenant(request, slug)]);
-  return { slug, me, tenant: tenant.preloaded };
+  // The inbox badge: refused (and so null) for viewers, who have no inbox.
+  const inboxCounts = tenant.tenantId
+    ? await preload(request, api.conversations.counts, { tenantId: tenant.tenantId })
+    : null;
+  return { slug, me, tenant: tenant.preloaded, inboxCounts };
 }
 
 export default function TenantLayout() {
-  const { slug, me, tenant } = useLoaderData<typeof loader>();
+  const { slug, me, tenant, inboxCounts } = useLoaderData<typeof loader>();
   return (
     <SignedInGate preloadedMe={me}>
-      <TenantShell key={slug} slug={slug} preloadedTenant={tenant} />
+      <TenantShell key={slug} slug={slug} preloadedTenant={tenant} preloadedCounts={inboxCounts} />
     </SignedInGate>
   );
 }
@@ -40,9 +45,11 @@ export default function TenantLayout() {
 function TenantShell({
   slug,
   preloadedTenant,
+  preloadedCounts,
 }: {
   slug: string;
   preloadedTenant: Preloaded<typeof api.tenants.bySlug> | null;
+  preloadedCounts: Preloaded<typeof api.conversations.counts> | null;
 }) {
   const me = useMe();
   const { isAuthenticated } = useConvexAuth();
@@ -50,6 +57,12 @@ function TenantShell({
   const setLastTenant = useMutation(api.users.setLastTenant);
   const tenantId = tenant?.tenantId;
   const isMember = tenantId !== undefined && me.tenants.some((t) => t.tenantId === tenantId);
+  const inbox = tenant ? inboxAccess(tenant.role, isMember, me.isPlatformAdmin) : null;
+  const counts = usePreloaded(
+    api.conversations.counts,
+    tenantId && inbox?.canRead ? { tenantId } : "skip",
+    preloadedCounts,
+  );
 
   useEffect(() => {
     if (!isAuthenticated || !tenantId || !isMember || me.lastTenantId === tenantId) return;
@@ -78,6 +91,13 @@ function TenantShell({
 
   const base = `/t/${encodeURIComponent(slug)}`;
   const nav = [
+    {
+      to: `${base}/inbox`,
+      label: "Inbox",
+      end: false,
+      show: inbox?.canRead === true,
+      badge: { count: counts?.waiting ?? 0, label: "waiting for a person" },
+    },
     { to: base, label: "Overview", end: true, show: true },
     { to: `${base}/channels`, label: "Channels", end: false, show: true },
     { to: `${base}/members`, label: "Members", end: false, show: true },

@@ -21,6 +21,13 @@ describe("toAppError", () => {
     expect(toAppError(lastOwner)).toEqual({ code: "LAST_OWNER", message: "You are the last owner" });
   });
 
+  it("keeps the inbox's refusals: outside the 24-hour window, opted out", () => {
+    const outside = new ConvexError({ code: "OUTSIDE_WINDOW", message: "The window closed" });
+    const optedOut = new ConvexError({ code: "OPTED_OUT", message: "This contact opted out" });
+    expect(toAppError(outside)).toEqual({ code: "OUTSIDE_WINDOW", message: "The window closed" });
+    expect(toAppError(optedOut)).toEqual({ code: "OPTED_OUT", message: "This contact opted out" });
+  });
+
   it("recognises a ConvexError by its shape (as the client rebuilds it), not only by class", () => {
     const rebuilt = Object.assign(new Error("x"), {
       name: "ConvexError",
