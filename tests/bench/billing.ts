@@ -16,6 +16,7 @@ import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeFunctionReference } from "convex/server";
+import { SETTLE_BATCH } from "../../convex/model/billing/settlement";
 import type { MetricsSnapshot } from "../../local/convex-server/metrics";
 import { adminClient, ROOT, removeDir, spawnServer, tempDir, type SpawnedServer } from "../local/harness";
 import { conflictsBetween, readMetrics } from "./conflicts";
@@ -114,8 +115,8 @@ export async function runSettleThroughput(messages = 4_000): Promise<SettleThrou
       phoneNumberId: "100000000000001",
       name: "throughput",
     });
-    for (let from = 0; from < messages; from += 500) {
-      await admin.mutation(ref.seedPending, { ...ids, from, count: Math.min(500, messages - from) });
+    for (let from = 0; from < messages; from += 200) {
+      await admin.mutation(ref.seedPending, { ...ids, from, count: Math.min(200, messages - from) });
     }
     const before = await readMetrics(server);
     const started = performance.now();
@@ -136,7 +137,7 @@ export async function runSettleThroughput(messages = 4_000): Promise<SettleThrou
     const wallet = await admin.query(ref.walletState, { tenantId: ids.tenantId });
     return {
       messages: settled,
-      batchSize: 200,
+      batchSize: SETTLE_BATCH,
       settledPerSecond: round((settled / elapsed) * 1000),
       settleRuns: runs,
       documentsWrittenPerMessage: round(written / settled),

@@ -190,7 +190,7 @@ describe("settling messages from status webhooks", () => {
         });
       }
     });
-    expect(await runJob(t)).toMatchObject({ settled: 200, more: true });
+    expect(await runJob(t)).toMatchObject({ settled: 100, more: true });
     await drain(t);
     const entries = await ledger(t, w.tenantId);
     expect(entries).toHaveLength(n);

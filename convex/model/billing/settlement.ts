@@ -14,7 +14,7 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { settle, type SettleResult } from "./charging";
 
 /** Messages settled per run; a run over a full batch schedules the next one straight away. */
-export const SETTLE_BATCH = 200;
+export const SETTLE_BATCH = 100;
 
 /** Recipients whose country cannot be told are priced at the rest-of-world rate. */
 export const UNKNOWN_COUNTRY = "ZZ";
