@@ -3,8 +3,9 @@ import { paginationOptsValidator, paginationResultValidator } from "convex/serve
 import { v } from "convex/values";
 import { internalMutation, internalQuery, platformAdminMutation, tenantQuery } from "./functions";
 import * as BillingAdmin from "./model/billing/admin";
-import { listEntries } from "./model/billing/ledger";
-import { vLedgerEntry, vLedgerKind } from "./model/billing/tables";
+import { listLedger } from "./model/billing/history";
+import * as Spend from "./model/billing/spend";
+import { vLedgerEntry, vLedgerKind, vReferenceKind } from "./model/billing/tables";
 import { getWallet, walletView } from "./model/billing/wallet";
 import { seedModelPrices } from "./model/billing/aiPrices";
 import * as Invariant from "./model/billing/invariant";
@@ -69,14 +70,69 @@ export const wallet = tenantQuery({
   handler: async (ctx) => walletView(ctx.tenant, await getWallet(ctx, ctx.tenant._id)),
 });
 
-/** The workspace's ledger, newest first, optionally of one kind. */
+/**
+ * The workspace's ledger, newest first, optionally of one kind and within a time range
+ * (`from` inclusive, `to` exclusive, in ms).
+ */
 export const ledger = tenantQuery({
   role: "admin",
-  args: { kind: v.optional(vLedgerKind), paginationOpts: paginationOptsValidator },
+  args: {
+    kind: v.optional(vLedgerKind),
+    from: v.optional(v.number()),
+    to: v.optional(v.number()),
+    paginationOpts: paginationOptsValidator,
+  },
   returns: paginationResultValidator(
     v.object({ _id: v.id("ledgerEntries"), _creationTime: v.number(), ...vLedgerEntry.fields }),
   ),
-  handler: (ctx, { kind, paginationOpts }) => listEntries(ctx, ctx.tenant._id, { kind }, paginationOpts),
+  handler: (ctx, { paginationOpts, ...filter }) => listLedger(ctx, ctx.tenant._id, filter, paginationOpts),
+});
+
+const vCategorySpend = v.object({
+  category: v.string(),
+  amount: v.number(),
+  count: v.number(),
+  refunded: v.number(),
+});
+
+/**
+ * What the workspace spent per UTC day and category over the `days` days ending with `to`
+ * ("YYYY-MM-DD"), from the daily rollups (never the ledger), in micro-units of `currency`.
+ */
+export const spend = tenantQuery({
+  role: "admin",
+  args: { to: v.string(), days: v.number() },
+  returns: v.object({
+    currency: v.string(),
+    from: v.string(),
+    to: v.string(),
+    total: v.number(),
+    days: v.array(v.object({ day: v.string(), total: v.number(), categories: v.array(vCategorySpend) })),
+    categories: v.array(vCategorySpend),
+  }),
+  handler: async (ctx, args) => {
+    const wallet = walletView(ctx.tenant, await getWallet(ctx, ctx.tenant._id));
+    return { currency: wallet.currency, ...(await Spend.spendReport(ctx, ctx.tenant._id, args)) };
+  },
+});
+
+/** What one reference (a campaign, a message, an assistant turn) cost the workspace, net of refunds. */
+export const referenceCost = tenantQuery({
+  role: "admin",
+  args: { referenceKind: vReferenceKind, referenceId: v.string() },
+  returns: v.object({
+    currency: v.string(),
+    charged: v.number(),
+    refunded: v.number(),
+    net: v.number(),
+    entries: v.number(),
+    complete: v.boolean(),
+  }),
+  handler: async (ctx, { referenceKind, referenceId }) => {
+    const wallet = walletView(ctx.tenant, await getWallet(ctx, ctx.tenant._id));
+    const cost = await Spend.referenceCost(ctx, ctx.tenant._id, { kind: referenceKind, id: referenceId });
+    return { currency: wallet.currency, ...cost };
+  },
 });
 
 const vCreditResult = v.object({

@@ -92,7 +92,15 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "channels:refreshStatus": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
   "channels:recentEvents": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
   "billing:wallet": { role: "admin", args: () => ({}) },
-  "billing:ledger": { role: "admin", args: () => ({ kind: "top_up", paginationOpts: page }) },
+  "billing:ledger": {
+    role: "admin",
+    args: () => ({ kind: "top_up", from: 0, to: 4_102_444_800_000, paginationOpts: page }),
+  },
+  "billing:spend": { role: "admin", args: () => ({ to: "2026-11-30", days: 30 }) },
+  "billing:referenceCost": {
+    role: "admin",
+    args: () => ({ referenceKind: "campaign", referenceId: "spring-sale" }),
+  },
 };
 
 /** Valid arguments for every platform-admin function. */

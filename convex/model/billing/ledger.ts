@@ -8,6 +8,7 @@ import { ConvexError } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { add, assertMicros, type Micros } from "./money";
+import { recordSpend } from "./spend";
 import type { Actor, ChargeDetail, LedgerKind, Reference } from "./tables";
 
 export type NewEntry = {
@@ -98,7 +99,10 @@ export async function appendEntry(
   });
   const next = { balance, reserved, entryCount: seq + 1, updatedAt: now };
   await ctx.db.patch("wallets", wallet._id, next);
-  return { entry: (await ctx.db.get("ledgerEntries", id))!, wallet: { ...wallet, ...next } };
+  const stored = (await ctx.db.get("ledgerEntries", id))!;
+  // Charges and refunds also count in the day's spend rollup, in this same mutation.
+  await recordSpend(ctx, stored);
+  return { entry: stored, wallet: { ...wallet, ...next } };
 }
 
 /** A tenant's entries, newest first, optionally of one kind. */
