@@ -68,6 +68,7 @@ import type * as providers_waha from "../providers/waha.js";
 import type * as providers_whatsappCloud from "../providers/whatsappCloud.js";
 import type * as providers_whatsappErrors from "../providers/whatsappErrors.js";
 import type * as shared_channels from "../shared/channels.js";
+import type * as shared_currencies from "../shared/currencies.js";
 import type * as shared_limits from "../shared/limits.js";
 import type * as shared_roles from "../shared/roles.js";
 import type * as shared_site from "../shared/site.js";
@@ -142,6 +143,7 @@ declare const fullApi: ApiFromModules<{
   "providers/whatsappCloud": typeof providers_whatsappCloud;
   "providers/whatsappErrors": typeof providers_whatsappErrors;
   "shared/channels": typeof shared_channels;
+  "shared/currencies": typeof shared_currencies;
   "shared/limits": typeof shared_limits;
   "shared/roles": typeof shared_roles;
   "shared/site": typeof shared_site;
