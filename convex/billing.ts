@@ -1,11 +1,18 @@
 /** Credits and billing: wallets, the ledger and the rate card (logic in convex/model/billing/). */
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { internalMutation, internalQuery, platformAdminMutation, tenantQuery } from "./functions";
+import {
+  internalMutation,
+  internalQuery,
+  platformAdminMutation,
+  platformAdminQuery,
+  tenantQuery,
+} from "./functions";
 import * as BillingAdmin from "./model/billing/admin";
 import { listLedger } from "./model/billing/history";
+import * as RateEditor from "./model/billing/rateEditor";
 import * as Spend from "./model/billing/spend";
-import { vLedgerEntry, vLedgerKind, vReferenceKind } from "./model/billing/tables";
+import { vLedgerEntry, vLedgerKind, vRateCategory, vReferenceKind } from "./model/billing/tables";
 import { getWallet, walletView } from "./model/billing/wallet";
 import { seedModelPrices } from "./model/billing/aiPrices";
 import * as Invariant from "./model/billing/invariant";
@@ -171,4 +178,113 @@ export const setMarkup = platformAdminMutation({
   args: { tenantId: v.id("tenants"), markupBps: v.number(), reason: v.string() },
   returns: vWalletView,
   handler: (ctx, args) => BillingAdmin.setMarkup(ctx, ctx.user, args),
+});
+
+// ---------------------------------------------------------------- the rate card (platform admins)
+
+const vSeedResult = v.object({
+  inserted: v.number(),
+  unchanged: v.number(),
+  differing: v.array(v.string()),
+  modelPricesInserted: v.number(),
+});
+
+/** Loads the published rate card and AI prices from the seed; safe to run again, audited when it adds rates. */
+export const loadPublishedRates = platformAdminMutation({
+  args: {},
+  returns: vSeedResult,
+  handler: (ctx) => RateEditor.loadSeed(ctx, ctx.user),
+});
+
+/** One currency's message rates, optionally of one market and category. */
+export const rates = platformAdminQuery({
+  args: { currency: v.string(), market: v.optional(v.string()), category: v.optional(vRateCategory) },
+  returns: v.array(
+    v.object({
+      rateId: v.id("rates"),
+      currency: v.string(),
+      market: v.string(),
+      marketName: v.string(),
+      category: vRateCategory,
+      effectiveFrom: v.string(),
+      amount: v.number(),
+      source: v.string(),
+      estimate: v.boolean(),
+      note: v.union(v.string(), v.null()),
+    }),
+  ),
+  handler: (ctx, args) => RateEditor.listRates(ctx, args),
+});
+
+/** Every AI model price per million tokens. */
+export const modelPrices = platformAdminQuery({
+  args: {},
+  returns: v.array(
+    v.object({
+      priceId: v.id("modelPrices"),
+      currency: v.string(),
+      model: v.string(),
+      effectiveFrom: v.string(),
+      inputPerMillion: v.number(),
+      outputPerMillion: v.number(),
+      source: v.string(),
+      estimate: v.boolean(),
+    }),
+  ),
+  handler: (ctx) => RateEditor.listModelPrices(ctx),
+});
+
+/**
+ * Adds a rate version from a quarter start (the current one or later), or corrects a version that
+ * has not started yet. Values are typed text, checked like a CSV row; a bad one throws on its field.
+ */
+export const addRate = platformAdminMutation({
+  args: {
+    currency: v.string(),
+    market: v.string(),
+    category: v.string(),
+    rate: v.string(),
+    effectiveFrom: v.string(),
+    source: v.optional(v.string()),
+    estimate: v.optional(v.boolean()),
+    note: v.optional(v.string()),
+  },
+  returns: v.object({
+    rateId: v.id("rates"),
+    action: v.union(v.literal("insert"), v.literal("replace"), v.literal("unchanged")),
+  }),
+  handler: (ctx, { estimate, ...input }) =>
+    RateEditor.addRate(ctx, ctx.user, { ...input, estimate: estimate ? "true" : "false" }),
+});
+
+/**
+ * Checks a rate card CSV (currency, market, category, rate, effective_from[, source, estimate,
+ * note]) and, unless `dryRun`, writes it: every row or, if any row is invalid, none. The report
+ * lists each problem by spreadsheet row (the header is row 1).
+ */
+export const importRates = platformAdminMutation({
+  args: { csv: v.string(), dryRun: v.boolean(), fileName: v.optional(v.string()) },
+  returns: v.object({
+    ok: v.boolean(),
+    dryRun: v.boolean(),
+    rows: v.number(),
+    inserted: v.number(),
+    replaced: v.number(),
+    unchanged: v.number(),
+    errors: v.array(v.object({ row: v.number(), field: v.optional(v.string()), message: v.string() })),
+    errorCount: v.number(),
+    changes: v.array(
+      v.object({
+        row: v.number(),
+        action: v.union(v.literal("insert"), v.literal("replace"), v.literal("unchanged")),
+        currency: v.string(),
+        market: v.string(),
+        category: v.string(),
+        effectiveFrom: v.string(),
+        amount: v.number(),
+        previous: v.union(v.number(), v.null()),
+      }),
+    ),
+  }),
+  handler: (ctx, args) => RateEditor.importRates(ctx, ctx.user, args),
 });

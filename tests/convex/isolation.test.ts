@@ -119,6 +119,20 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "billing:adjust": (w) => ({ tenantId: w.tenantA, amount: "-1.50", reason: "Correction" }),
   "billing:setDebtLimit": (w) => ({ tenantId: w.tenantA, debtLimit: "20.00", reason: "Trusted customer" }),
   "billing:setMarkup": (w) => ({ tenantId: w.tenantA, markupBps: 1500, reason: "Reseller terms" }),
+  "billing:loadPublishedRates": () => ({}),
+  "billing:rates": () => ({ currency: "USD", market: "IT", category: "marketing" }),
+  "billing:modelPrices": () => ({}),
+  "billing:addRate": () => ({
+    currency: "USD",
+    market: "IT",
+    category: "marketing",
+    rate: "0.0810",
+    effectiveFrom: "2100-01-01",
+  }),
+  "billing:importRates": () => ({
+    csv: "currency,market,category,rate,effective_from\nUSD,IT,marketing,0.0810,2100-01-01\n",
+    dryRun: true,
+  }),
 };
 
 /** Valid arguments for every function that needs sign-in but no tenant role. */
