@@ -72,6 +72,7 @@ import type * as shared_channels from "../shared/channels.js";
 import type * as shared_csv from "../shared/csv.js";
 import type * as shared_currencies from "../shared/currencies.js";
 import type * as shared_limits from "../shared/limits.js";
+import type * as shared_quarters from "../shared/quarters.js";
 import type * as shared_roles from "../shared/roles.js";
 import type * as shared_site from "../shared/site.js";
 import type * as system from "../system.js";
@@ -149,6 +150,7 @@ declare const fullApi: ApiFromModules<{
   "shared/csv": typeof shared_csv;
   "shared/currencies": typeof shared_currencies;
   "shared/limits": typeof shared_limits;
+  "shared/quarters": typeof shared_quarters;
   "shared/roles": typeof shared_roles;
   "shared/site": typeof shared_site;
   system: typeof system;

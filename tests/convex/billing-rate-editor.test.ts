@@ -8,7 +8,7 @@ import { api } from "../../convex/_generated/api";
 import { priceFor } from "../../convex/model/billing/rates";
 import { marketProblem } from "../../convex/model/billing/markets";
 import { RATE_CARD_SEED } from "../../convex/model/billing/rateCardSeed";
-import { quarterStarts } from "../../convex/model/billing/rateEditor";
+import { quarterStarts } from "../../convex/shared/quarters";
 import { CSV_BOM } from "../../convex/shared/csv";
 import { expectCode, setup, signUp, snapshot } from "./factories";
 import { NOV, inTx } from "./billing-helpers";

@@ -9,6 +9,7 @@ import { ConvexError } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { parseCsv } from "../../shared/csv";
+import { quarterStart } from "../../shared/quarters";
 import * as Audit from "../audit";
 import { seedModelPrices } from "./aiPrices";
 import { hasRateCard, RATE_CARD_CURRENCIES } from "./currencies";
@@ -79,20 +80,6 @@ export const MAX_IMPORT_ROWS = 3000;
 export const MAX_IMPORT_CHARS = 1_000_000;
 const MAX_REPORTED = 500;
 const MAX_RATE: Micros = 1_000_000 * 1_000_000;
-
-/** 00:00 UTC of the first day of the quarter `ms` falls in. */
-export function quarterStart(ms: number): number {
-  const date = new Date(ms);
-  return Date.UTC(date.getUTCFullYear(), Math.floor(date.getUTCMonth() / 3) * 3, 1);
-}
-
-/** The next `count` quarter starts from the current quarter's on, as "YYYY-MM-DD". */
-export function quarterStarts(now: number, count: number): string[] {
-  const first = new Date(quarterStart(now));
-  return Array.from({ length: count }, (_, i) =>
-    isoDay(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 3 * i, 1)),
-  );
-}
 
 const text = (value: string | undefined) => (value ?? "").trim();
 
