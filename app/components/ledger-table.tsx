@@ -72,7 +72,9 @@ export function LedgerTable({
           </span>
           <span className="break-words text-slate-700">{describeEntry(e, currency)}</span>
           <span className="text-xs break-all text-slate-500">
-            {e.referenceKind.replace(/_/g, " ")} {e.referenceId} · by {actorLabel(e)}
+            {/* An admin's entry is its own reference; a message's or campaign's id helps find it. */}
+            {e.referenceKind === "admin" ? null : `${e.referenceKind.replace(/_/g, " ")} ${e.referenceId} · `}
+            by {actorLabel(e)}
           </span>
         </span>
       ),

@@ -69,8 +69,13 @@ export function SpendChart({ report }: { report: SpendReport }) {
         <div
           role="img"
           aria-label={summary}
-          className="flex h-44 min-w-0 flex-1 items-end gap-px border-b border-l border-slate-200"
+          className="relative flex h-44 min-w-0 flex-1 items-end gap-px border-b border-l border-slate-200"
         >
+          {max === 0 ? (
+            <p aria-hidden="true" className="absolute inset-0 grid place-items-center text-sm text-slate-500">
+              Nothing spent in these days.
+            </p>
+          ) : null}
           {report.days.map((day) => {
             const total = positiveTotal(day.categories);
             const byCategory = [...day.categories]

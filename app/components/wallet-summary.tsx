@@ -27,12 +27,12 @@ export function WalletSummary({ wallet }: { wallet: WalletView }) {
   ];
   return (
     <div className="space-y-4">
-      <dl className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
+      <dl className="grid grid-cols-2 gap-3 sm:gap-4 xl:grid-cols-4">
         {cards.map(([label, value, hint]) => (
           <div key={label} className="rounded-2xl border border-slate-200 bg-white p-4 shadow-sm">
             <dt className="text-sm font-medium text-slate-600">{label}</dt>
             <dd
-              className={`mt-1 text-2xl font-semibold tabular-nums ${label === "Available" && wallet.available < 0 ? "text-red-700" : "text-slate-900"}`}
+              className={`mt-1 text-xl font-semibold break-words tabular-nums sm:text-2xl ${label === "Available" && wallet.available < 0 ? "text-red-700" : "text-slate-900"}`}
             >
               {value}
             </dd>
