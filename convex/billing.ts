@@ -18,19 +18,40 @@ import { seedModelPrices } from "./model/billing/aiPrices";
 import * as Invariant from "./model/billing/invariant";
 import { seedRateCard } from "./model/billing/rates";
 
-/** Loads the seeded rate card and AI prices; safe to run again (rows already there are kept). */
+/**
+ * Loads the seeded rate card and AI prices; safe to run again (rows already there are kept).
+ * With `batched`, it loads the AI prices and a first batch of rates and schedules the rest a batch
+ * per mutation (as the Rates page does), so no mutation runs into its time limit:
+ * `npx convex run billing:seedRates '{"batched": true}'`.
+ */
 export const seedRates = internalMutation({
-  args: {},
+  args: { batched: v.optional(v.boolean()) },
   returns: v.object({
     inserted: v.number(),
     unchanged: v.number(),
     differing: v.array(v.string()),
     modelPricesInserted: v.number(),
   }),
-  handler: async (ctx) => {
+  handler: async (ctx, { batched }) => {
     const now = Date.now();
-    const rates = await seedRateCard(ctx, now);
     const models = await seedModelPrices(ctx, now);
+    if (batched) {
+      const { progress } = await RateEditor.seedBatch(ctx, null, {
+        from: 0,
+        inserted: 0,
+        unchanged: 0,
+        differing: 0,
+        modelPrices: models.inserted,
+      });
+      // The first batch's counts; the rest are added by the scheduled batches.
+      return {
+        inserted: progress.inserted,
+        unchanged: progress.unchanged,
+        differing: [],
+        modelPricesInserted: models.inserted,
+      };
+    }
+    const rates = await seedRateCard(ctx, now);
     return { ...rates, modelPricesInserted: models.inserted };
   },
 });
@@ -182,18 +203,32 @@ export const setMarkup = platformAdminMutation({
 
 // ---------------------------------------------------------------- the rate card (platform admins)
 
-const vSeedResult = v.object({
+const vSeedProgress = v.object({
+  from: v.number(),
   inserted: v.number(),
   unchanged: v.number(),
-  differing: v.array(v.string()),
-  modelPricesInserted: v.number(),
+  differing: v.number(),
+  modelPrices: v.number(),
 });
 
-/** Loads the published rate card and AI prices from the seed; safe to run again, audited when it adds rates. */
+/**
+ * Loads the published rate card and AI prices from the seed, a batch per mutation (the rates
+ * appear as they are added); safe to run again. Audited once, when done, if it added anything.
+ */
 export const loadPublishedRates = platformAdminMutation({
   args: {},
-  returns: vSeedResult,
-  handler: (ctx) => RateEditor.loadSeed(ctx, ctx.user),
+  returns: v.object({ total: v.number(), modelPricesInserted: v.number(), done: v.boolean() }),
+  handler: (ctx) => RateEditor.startSeed(ctx, ctx.user),
+});
+
+/** The next batch of `loadPublishedRates` (or of `seedRates` run with `batched`, then without a user). */
+export const continuePublishedRates = internalMutation({
+  args: { userId: v.union(v.id("users"), v.null()), progress: vSeedProgress },
+  returns: v.null(),
+  handler: async (ctx, { userId, progress }) => {
+    await RateEditor.seedBatch(ctx, userId, progress);
+    return null;
+  },
 });
 
 /** One currency's message rates, optionally of one market and category. */

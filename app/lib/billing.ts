@@ -3,7 +3,7 @@
 // read by the CSV export, so the file holds exactly what the page lists).
 import type { FunctionReturnType } from "convex/server";
 import type { api } from "../../convex/_generated/api";
-import { formatMoney, toDecimalString } from "../../convex/model/billing/money";
+import { formatMoney, parseDecimal, toDecimalString } from "../../convex/model/billing/money";
 import type { CsvCell } from "../../convex/shared/csv";
 
 export { formatMoney, toDecimalString };
@@ -101,6 +101,36 @@ export function describeEntry(entry: LedgerEntry, currency: string): string {
 /** Who made an entry: a person's email, or the part of the system. */
 export function actorLabel(entry: LedgerEntry): string {
   return entry.actor.kind === "user" ? entry.actor.email : `system (${entry.actor.name})`;
+}
+
+// ---------------------------------------------------------------- what platform admins type
+
+/** A decimal amount typed by people, in micro-units, or null when it is not one (Convex says why). */
+export function tryParseAmount(text: string): number | null {
+  try {
+    return parseDecimal(text);
+  } catch {
+    return null;
+  }
+}
+
+/** "12.5" (percent) → 1250 basis points; null unless a number ≥ 0 with at most two decimals. */
+export function percentToBps(text: string): number | null {
+  const micros = tryParseAmount(text.replace(/%\s*$/, ""));
+  // One percent is 100 basis points: a percent in micro-units is 10,000 × the basis points.
+  if (micros === null || micros < 0 || micros % 10_000 !== 0) return null;
+  return micros / 10_000;
+}
+
+/** 1250 basis points → "12.5". */
+export function bpsToPercent(bps: number): string {
+  return toDecimalString(bps * 10_000);
+}
+
+/** A new idempotency key for a form: the same submission retried adds once, a new one adds again. */
+export function formKey(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return `form:${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 // ---------------------------------------------------------------- filters in the address

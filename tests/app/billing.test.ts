@@ -13,9 +13,13 @@ import {
   ledgerFilterParams,
   ledgerQueryArgs,
   zonedDayStart,
+  percentToBps,
+  bpsToPercent,
+  tryParseAmount,
   type LedgerEntry,
 } from "../../app/lib/billing";
 import { parseCsv, toCsv } from "../../convex/shared/csv";
+import { rateStatuses, type RateRow } from "../../app/lib/rates";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -172,5 +176,48 @@ describe("the debt-limit meter", () => {
     expect(debtUsedPercent({ available: -5_000_000, debtLimit: 5_000_000 })).toBe(100);
     expect(debtUsedPercent({ available: -6_000_000, debtLimit: 5_000_000 })).toBe(100);
     expect(debtUsedPercent({ available: -1, debtLimit: 0 })).toBe(100);
+  });
+});
+
+describe("what platform admins type", () => {
+  it("reads a markup in percent as basis points, with at most two decimals", () => {
+    expect(percentToBps("15")).toBe(1500);
+    expect(percentToBps("12.5 %")).toBe(1250);
+    expect(percentToBps("0.01")).toBe(1);
+    expect(percentToBps("0")).toBe(0);
+    expect(percentToBps("0.001")).toBeNull();
+    expect(percentToBps("-5")).toBeNull();
+    expect(percentToBps("lots")).toBeNull();
+    expect(bpsToPercent(1250)).toBe("12.5");
+    expect(bpsToPercent(0)).toBe("0");
+  });
+
+  it("reads amounts exactly, or not at all", () => {
+    expect(tryParseAmount("25.50")).toBe(25_500_000);
+    expect(tryParseAmount("-0.000001")).toBe(-1);
+    expect(tryParseAmount("1,000")).toBeNull();
+  });
+});
+
+describe("rate statuses", () => {
+  it("marks the newest started version in force, later ones scheduled, earlier ones replaced, per market and category", () => {
+    const row = (rateId: string, market: string, category: RateRow["category"], effectiveFrom: string) =>
+      ({ rateId, currency: "USD", market, category, effectiveFrom }) as RateRow;
+    const rows = [
+      row("a", "IT", "marketing", "2026-04-01"),
+      row("b", "IT", "marketing", "2026-10-01"),
+      row("c", "IT", "marketing", "2027-01-01"),
+      row("d", "IT", "utility", "2027-01-01"),
+      row("e", "DE", "marketing", "2026-07-01"),
+    ];
+    const statuses = rateStatuses(rows, "2026-11-02");
+    expect(Object.fromEntries(statuses)).toEqual({
+      a: "replaced",
+      b: "in_force",
+      c: "scheduled",
+      d: "scheduled",
+      e: "in_force",
+    });
+    expect(rateStatuses(rows, "2027-01-01").get("c")).toBe("in_force");
   });
 });

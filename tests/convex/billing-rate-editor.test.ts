@@ -4,7 +4,7 @@
  * problem by spreadsheet row. Every change is audited; a rate in force never changes.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import { priceFor } from "../../convex/model/billing/rates";
 import { marketProblem } from "../../convex/model/billing/markets";
 import { RATE_CARD_SEED } from "../../convex/model/billing/rateCardSeed";
@@ -27,7 +27,7 @@ afterEach(() => {
 async function world({ seeded = true } = {}) {
   const { t, as } = setup();
   const root = await signUp(as, "root@platform.test");
-  if (seeded) await root.client.mutation(api.billing.loadPublishedRates, {});
+  if (seeded) await t.mutation(internal.billing.seedRates, {});
   return { t, as, root };
 }
 
@@ -46,21 +46,48 @@ const GOOD = [
 ].join("\n");
 
 describe("loading the published rate card", () => {
-  it("loads every seeded rate and AI price once, audited; a second load adds nothing", async () => {
+  it("loads every seeded rate and AI price a batch per mutation, audited once; a second load adds nothing", async () => {
     const { t, root } = await world({ seeded: false });
     expect(await root.client.query(api.billing.rates, { currency: "USD" })).toEqual([]);
     const first = await root.client.mutation(api.billing.loadPublishedRates, {});
-    expect(first.inserted).toBeGreaterThan(500);
-    expect(first.modelPricesInserted).toBeGreaterThan(0);
-    expect((await root.client.query(api.billing.rates, { currency: "USD" })).length).toBeGreaterThan(100);
-    const again = await root.client.mutation(api.billing.loadPublishedRates, {});
-    expect(again).toMatchObject({ inserted: 0, modelPricesInserted: 0 });
-    expect(again.unchanged + again.differing.length).toBe(RATE_CARD_SEED.length);
+    expect(first).toEqual({ total: RATE_CARD_SEED.length, modelPricesInserted: 8, done: false });
+    // The first batch is in; the rest follow in scheduled mutations.
+    const stored = () => t.run(async (ctx) => (await ctx.db.query("rates").collect()).length);
+    expect(await stored()).toBe(50);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const distinct = new Set(
+      RATE_CARD_SEED.map((r) => `${r.currency} ${r.market} ${r.category} ${r.effectiveFrom}`),
+    );
+    expect(await stored()).toBe(distinct.size);
     const events = await platformEvents(t, "billing.rates_seeded");
     expect(events).toHaveLength(1);
-    expect(events[0].summary).toBe(
-      `Loaded the published rate card: ${first.inserted} message rates and ${first.modelPricesInserted} AI model prices`,
+    expect(events[0]).toMatchObject({
+      actorEmail: "root@platform.test",
+      summary: `Loaded the published rate card: ${distinct.size} message rates and 8 AI model prices`,
+    });
+
+    expect(await root.client.mutation(api.billing.loadPublishedRates, {})).toMatchObject({
+      modelPricesInserted: 0,
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(await stored()).toBe(distinct.size);
+    expect(await platformEvents(t, "billing.rates_seeded")).toHaveLength(1);
+  });
+});
+
+describe("loading the published rate card from the command line", () => {
+  it("with batched, loads a first batch and schedules the rest, audited as the system", async () => {
+    const { t } = await world({ seeded: false });
+    const first = await t.mutation(internal.billing.seedRates, { batched: true });
+    expect(first).toMatchObject({ inserted: 50, modelPricesInserted: 8 });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const stored = await t.run(async (ctx) => (await ctx.db.query("rates").collect()).length);
+    const distinct = new Set(
+      RATE_CARD_SEED.map((r) => `${r.currency} ${r.market} ${r.category} ${r.effectiveFrom}`),
     );
+    expect(stored).toBe(distinct.size);
+    const [event] = await platformEvents(t, "billing.rates_seeded");
+    expect(event).toMatchObject({ actorEmail: "system:rate-card-seed", after: { rates: distinct.size } });
   });
 });
 
@@ -246,6 +273,11 @@ describe("a CSV upload", () => {
       dryRun: true,
     });
     expect(broken.errors).toEqual([{ row: 2, message: "Row 2: a quote is opened and never closed" }]);
+    const tooMany = ["currency,market,category,rate,effective_from"];
+    for (let i = 0; i < 1001; i++) tooMany.push("USD,IT,marketing,0.08,2027-01-01");
+    expect(
+      (await root.client.mutation(api.billing.importRates, { csv: tooMany.join("\n"), dryRun: true })).errors,
+    ).toEqual([{ row: 1002, message: "Upload at most 1000 rates at a time" }]);
     expect((await root.client.mutation(api.billing.importRates, { csv: "", dryRun: true })).errors).toEqual([
       { row: 1, message: "The file is empty" },
     ]);

@@ -106,6 +106,7 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
 /** Valid arguments for every platform-admin function. */
 const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "admin:listTenants": () => ({ paginationOpts: page }),
+  "admin:tenant": (w) => ({ tenantId: w.tenantA }),
   "emails:listAll": () => ({}),
   "audit:listAll": () => ({ paginationOpts: page }),
   "deadLetters:list": () => ({ paginationOpts: page }),

@@ -6,6 +6,7 @@
  * future quarter may be corrected until then. Each change is audited on the platform log.
  */
 import { ConvexError } from "convex/values";
+import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { parseCsv } from "../../shared/csv";
@@ -15,6 +16,7 @@ import { seedModelPrices } from "./aiPrices";
 import { hasRateCard, RATE_CARD_CURRENCIES } from "./currencies";
 import { marketName, marketProblem } from "./markets";
 import { parseDecimal, toDecimalString, type Micros } from "./money";
+import { RATE_CARD_SEED } from "./rateCardSeed";
 import { dayStart, isoDay, normaliseCategory, RATE_CATEGORIES, seedRateCard } from "./rates";
 import type { RateCategory } from "./tables";
 
@@ -74,8 +76,8 @@ export type ImportResult = {
   changes: RateChange[];
 };
 
-/** Most data rows one upload may hold (a mutation writes at most a few thousand documents). */
-export const MAX_IMPORT_ROWS = 3000;
+/** Most data rows one upload may hold: it is checked and written in one mutation, within its time limit. */
+export const MAX_IMPORT_ROWS = 1000;
 /** Largest CSV text accepted, in characters. */
 export const MAX_IMPORT_CHARS = 1_000_000;
 const MAX_REPORTED = 500;
@@ -272,18 +274,8 @@ export function rowsFromCsv(csv: string): {
 
 type Planned = { row: number; rate: NewRate; existing: Doc<"rates"> | null };
 
-async function existingRate(ctx: QueryCtx, rate: NewRate) {
-  return await ctx.db
-    .query("rates")
-    .withIndex("by_currency_market_category_from", (q) =>
-      q
-        .eq("currency", rate.currency)
-        .eq("market", rate.market)
-        .eq("category", rate.category)
-        .eq("effectiveFrom", rate.effectiveFrom),
-    )
-    .first();
-}
+const keyOf = (r: Pick<NewRate, "currency" | "market" | "category" | "effectiveFrom">) =>
+  `${r.currency} ${r.market} ${r.category} ${r.effectiveFrom}`;
 
 const describeRate = (r: Pick<NewRate, "currency" | "market" | "category" | "effectiveFrom">) =>
   `the ${r.currency} ${r.category.replace(/_/g, " ")} rate for ${marketName(r.market)} from ${isoDay(r.effectiveFrom)}`;
@@ -295,7 +287,7 @@ async function plan(
   options: { now: number; defaultSource: string },
 ): Promise<{ planned: Planned[]; errors: RowError[] }> {
   const errors: RowError[] = [];
-  const planned: Planned[] = [];
+  const valid: { row: number; rate: NewRate }[] = [];
   const seen = new Map<string, number>();
   for (const { row, input } of rows) {
     const checked = checkRate(input, options);
@@ -303,15 +295,29 @@ async function plan(
       for (const p of checked.problems) errors.push({ row, field: p.field, message: p.message });
       continue;
     }
-    const rate = checked.rate;
-    const key = `${rate.currency} ${rate.market} ${rate.category} ${rate.effectiveFrom}`;
-    const first = seen.get(key);
+    const first = seen.get(keyOf(checked.rate));
     if (first !== undefined) {
-      errors.push({ row, message: `Repeats row ${first}: ${describeRate(rate)} appears twice` });
+      errors.push({ row, message: `Repeats row ${first}: ${describeRate(checked.rate)} appears twice` });
       continue;
     }
-    seen.set(key, row);
-    const existing = await existingRate(ctx, rate);
+    seen.set(keyOf(checked.rate), row);
+    valid.push({ row, rate: checked.rate });
+  }
+  // A valid row starts in the current quarter or later, so only versions from then on can clash:
+  // one range read per currency instead of one lookup per row.
+  const stored = new Map<string, Doc<"rates">>();
+  for (const currency of new Set(valid.map((v) => v.rate.currency))) {
+    const versions = await ctx.db
+      .query("rates")
+      .withIndex("by_currency_from", (q) =>
+        q.eq("currency", currency).gte("effectiveFrom", quarterStart(options.now)),
+      )
+      .take(10_000);
+    for (const r of versions) stored.set(keyOf(r), r);
+  }
+  const planned: Planned[] = [];
+  for (const { row, rate } of valid) {
+    const existing = stored.get(keyOf(rate)) ?? null;
     if (existing && existing.amount !== rate.amount && existing.effectiveFrom <= options.now) {
       errors.push({
         row,
@@ -458,21 +464,64 @@ export async function addRate(
   return { rateId, action };
 }
 
-/** Loads the published rate card and AI prices (idempotent), audited when it adds anything. */
-export async function loadSeed(ctx: MutationCtx, user: Doc<"users">) {
-  const now = Date.now();
-  const rates = await seedRateCard(ctx, now);
-  const models = await seedModelPrices(ctx, now);
-  if (rates.inserted + models.inserted > 0) {
+/** Seed rows loaded per mutation, well within a mutation's time limit. */
+export const SEED_BATCH = 50;
+
+export type SeedProgress = {
+  from: number;
+  inserted: number;
+  unchanged: number;
+  differing: number;
+  modelPrices: number;
+};
+
+/**
+ * Loads the published rate card and AI prices (idempotent) a batch at a time: this mutation loads
+ * the AI prices and the first batch and schedules the next; the last batch records one audit
+ * event with the totals when anything was added.
+ */
+export async function startSeed(ctx: MutationCtx, user: Doc<"users">) {
+  const models = await seedModelPrices(ctx, Date.now());
+  const { done } = await seedBatch(ctx, user._id, {
+    from: 0,
+    inserted: 0,
+    unchanged: 0,
+    differing: 0,
+    modelPrices: models.inserted,
+  });
+  return { total: RATE_CARD_SEED.length, modelPricesInserted: models.inserted, done };
+}
+
+/** One batch of the seed from `progress.from`; schedules the next, or audits the totals when done. */
+export async function seedBatch(
+  ctx: MutationCtx,
+  /** Who asked (audited as them), or null for an operator's command (audited as the system). */
+  userId: Id<"users"> | null,
+  progress: SeedProgress,
+): Promise<{ progress: SeedProgress; done: boolean }> {
+  const batch = await seedRateCard(ctx, Date.now(), { from: progress.from, count: SEED_BATCH });
+  const next: SeedProgress = {
+    from: progress.from + SEED_BATCH,
+    inserted: progress.inserted + batch.inserted,
+    unchanged: progress.unchanged + batch.unchanged,
+    differing: progress.differing + batch.differing.length,
+    modelPrices: progress.modelPrices,
+  };
+  if (next.from < RATE_CARD_SEED.length) {
+    await ctx.scheduler.runAfter(0, internal.billing.continuePublishedRates, { userId, progress: next });
+    return { progress: next, done: false };
+  }
+  const user = userId ? await ctx.db.get("users", userId) : null;
+  if (next.inserted + next.modelPrices > 0) {
     await Audit.record(ctx, {
-      actor: user,
+      actor: user ?? { system: "rate-card-seed" },
       action: "billing.rates_seeded",
       targetType: "rates",
-      summary: `Loaded the published rate card: ${rates.inserted} message rates and ${models.inserted} AI model prices`,
-      after: { rates: rates.inserted, modelPrices: models.inserted, differing: rates.differing.length },
+      summary: `Loaded the published rate card: ${next.inserted} message rates and ${next.modelPrices} AI model prices`,
+      after: { rates: next.inserted, modelPrices: next.modelPrices, differing: next.differing },
     });
   }
-  return { ...rates, modelPricesInserted: models.inserted };
+  return { progress: next, done: true };
 }
 
 export type RateView = {
