@@ -140,9 +140,12 @@ function marketsIn(rates: readonly RateRow[]) {
   return [...seen].map(([value, label]) => ({ value, label })).sort((a, b) => a.label.localeCompare(b.label));
 }
 
-function RateTable({ rates, all }: { rates: RateRow[]; all: RateRow[] }) {
+function RateTable({ rates: matching, all }: { rates: RateRow[]; all: RateRow[] }) {
   const { today } = useLoaderData<typeof loader>();
   const statuses = useMemo(() => rateStatuses(all, today), [all, today]);
+  const [showReplaced, setShowReplaced] = useState(false);
+  const replaced = matching.filter((r) => statuses.get(r.rateId) === "replaced").length;
+  const rates = showReplaced ? matching : matching.filter((r) => statuses.get(r.rateId) !== "replaced");
   const columns: Column<RateRow>[] = [
     {
       header: "Market",
@@ -197,9 +200,16 @@ function RateTable({ rates, all }: { rates: RateRow[]; all: RateRow[] }) {
   ];
   return (
     <>
-      <p className="text-sm text-slate-600">
-        {rates.length} {rates.length === 1 ? "rate" : "rates"}. An estimate is not verified for its date.
-      </p>
+      <div className="flex flex-col gap-2 text-sm text-slate-600 sm:flex-row sm:items-center sm:justify-between">
+        <p>
+          {rates.length} {rates.length === 1 ? "rate" : "rates"}
+          {showReplaced ? "" : " in force or scheduled"}. An estimate is not verified for its date.
+        </p>
+        <label className="flex items-center gap-2 text-slate-800">
+          <input type="checkbox" checked={showReplaced} onChange={(e) => setShowReplaced(e.target.checked)} />
+          Show {replaced} replaced {replaced === 1 ? "version" : "versions"}
+        </label>
+      </div>
       <details className="text-sm text-slate-600">
         <summary className="cursor-pointer font-medium text-brand-700">What the source letters mean</summary>
         <dl className="mt-2 grid gap-x-4 gap-y-1 sm:grid-cols-[auto_1fr]">

@@ -127,6 +127,15 @@ it("exports every matching ledger entry as a UTF-8 CSV, and keeps the currency f
   expect(lines[1]).toMatch(/^1,[^,]+,top_up,4\.5,0,30,0,EUR,admin,/);
   expect(lines[2]).toContain("Welcome credit");
 
+  // Someone outside the workspace gets no file, and nothing of it.
+  const eve = await (await browser.newContext()).newPage();
+  pages.push(eve);
+  await signIn(eve, "eve@elsewhere.example", "Eve Outsider", { webUrl: stack.webUrl, redirectTo: "/app" });
+  await eve.waitForURL(/\/onboarding$/);
+  const refused = await eve.request.get(`${stack.webUrl}/t/${SLUG}/billing/ledger.csv`);
+  expect(refused.status()).toBe(404);
+  expect(await refused.text()).not.toContain("Welcome credit");
+
   await olga.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Settings" }).click();
   const currency = olga.getByLabel("Currency");
   await olga.getByText("The currency stays EUR: credits have been used").waitFor();
@@ -150,7 +159,10 @@ it("loads the published rate card and refuses a rate file with a bad row, writin
   // One version of Italy's marketing rate is in force; the others were replaced.
   await expect.poll(() => inForce.count(), { timeout: 10_000 }).toBe(1);
   expect(await inForce.innerText()).toContain("$0.0795");
-  expect(await rates.getByRole("row").filter({ hasText: "Italy" }).count()).toBeGreaterThan(1);
+  // Replaced versions show on request.
+  expect(await rates.getByRole("row").filter({ hasText: "Replaced" }).count()).toBe(0);
+  await rita.getByLabel(/^Show 2 replaced versions/).check();
+  await expect.poll(() => rates.getByRole("row").filter({ hasText: "Replaced" }).count()).toBe(2);
   const before = await rates.getByRole("row").count();
 
   const csv = [
