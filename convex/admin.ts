@@ -37,6 +37,39 @@ export const listTenants = platformAdminQuery({
   },
 });
 
+/**
+ * One workspace for the platform admin's page about it, by the id in the page's address; null
+ * when no workspace has that id (or it is not an id at all).
+ */
+export const tenant = platformAdminQuery({
+  args: { tenantId: v.string() },
+  returns: v.union(
+    v.null(),
+    v.object({
+      ...vTenantRow.fields,
+      currency: v.string(),
+      timeZone: v.string(),
+      defaultCountry: v.string(),
+    }),
+  ),
+  handler: async (ctx, { tenantId }) => {
+    const id = ctx.db.normalizeId("tenants", tenantId);
+    const t = id ? await ctx.db.get("tenants", id) : null;
+    if (!t) return null;
+    return {
+      tenantId: t._id,
+      name: t.name,
+      slug: t.slug,
+      createdAt: t.createdAt,
+      members: t.memberCount ?? null,
+      channels: t.channelCount ?? null,
+      currency: t.currency,
+      timeZone: t.timeZone,
+      defaultCountry: t.defaultCountry,
+    };
+  },
+});
+
 /** How many tenants one backfill run counts before scheduling the next. */
 const BACKFILL_BATCH = 50;
 

@@ -5,13 +5,16 @@ import {
   internalMutation,
   internalQuery,
   platformAdminMutation,
+  platformAdminQuery,
   tenantMutation,
   tenantQuery,
 } from "./functions";
 import * as Alerts from "./model/billing/alerts";
 import * as BillingAdmin from "./model/billing/admin";
-import { listEntries } from "./model/billing/ledger";
-import { vLedgerEntry, vLedgerKind } from "./model/billing/tables";
+import { listLedger } from "./model/billing/history";
+import * as RateEditor from "./model/billing/rateEditor";
+import * as Spend from "./model/billing/spend";
+import { vLedgerEntry, vLedgerKind, vRateCategory, vReferenceKind } from "./model/billing/tables";
 import { getWallet, walletView } from "./model/billing/wallet";
 import { seedModelPrices } from "./model/billing/aiPrices";
 import * as Invariant from "./model/billing/invariant";
@@ -21,19 +24,40 @@ import { PUBLISHED_RATES_JOB, publishedRatesFingerprint } from "./model/billing/
 import { seedRateCard } from "./model/billing/rates";
 import { jobStatus, recordJobRun } from "./model/system";
 
-/** Loads the seeded rate card and AI prices; safe to run again (rows already there are kept). */
+/**
+ * Loads the seeded rate card and AI prices; safe to run again (rows already there are kept).
+ * With `batched`, it loads the AI prices and a first batch of rates and schedules the rest a batch
+ * per mutation (as the Rates page does), so no mutation runs into its time limit:
+ * `npx convex run billing:seedRates '{"batched": true}'`.
+ */
 export const seedRates = internalMutation({
-  args: {},
+  args: { batched: v.optional(v.boolean()) },
   returns: v.object({
     inserted: v.number(),
     unchanged: v.number(),
     differing: v.array(v.string()),
     modelPricesInserted: v.number(),
   }),
-  handler: async (ctx) => {
+  handler: async (ctx, { batched }) => {
     const now = Date.now();
-    const rates = await seedRateCard(ctx, now);
     const models = await seedModelPrices(ctx, now);
+    if (batched) {
+      const { progress } = await RateEditor.seedBatch(ctx, null, {
+        from: 0,
+        inserted: 0,
+        unchanged: 0,
+        differing: 0,
+        modelPrices: models.inserted,
+      });
+      // The first batch's counts; the rest are added by the scheduled batches.
+      return {
+        inserted: progress.inserted,
+        unchanged: progress.unchanged,
+        differing: [],
+        modelPricesInserted: models.inserted,
+      };
+    }
+    const rates = await seedRateCard(ctx, now);
     return { ...rates, modelPricesInserted: models.inserted };
   },
 });
@@ -115,14 +139,69 @@ export const wallet = tenantQuery({
   handler: async (ctx) => walletView(ctx.tenant, await getWallet(ctx, ctx.tenant._id)),
 });
 
-/** The workspace's ledger, newest first, optionally of one kind. */
+/**
+ * The workspace's ledger, newest first, optionally of one kind and within a time range
+ * (`from` inclusive, `to` exclusive, in ms).
+ */
 export const ledger = tenantQuery({
   role: "admin",
-  args: { kind: v.optional(vLedgerKind), paginationOpts: paginationOptsValidator },
+  args: {
+    kind: v.optional(vLedgerKind),
+    from: v.optional(v.number()),
+    to: v.optional(v.number()),
+    paginationOpts: paginationOptsValidator,
+  },
   returns: paginationResultValidator(
     v.object({ _id: v.id("ledgerEntries"), _creationTime: v.number(), ...vLedgerEntry.fields }),
   ),
-  handler: (ctx, { kind, paginationOpts }) => listEntries(ctx, ctx.tenant._id, { kind }, paginationOpts),
+  handler: (ctx, { paginationOpts, ...filter }) => listLedger(ctx, ctx.tenant._id, filter, paginationOpts),
+});
+
+const vCategorySpend = v.object({
+  category: v.string(),
+  amount: v.number(),
+  count: v.number(),
+  refunded: v.number(),
+});
+
+/**
+ * What the workspace spent per UTC day and category over the `days` days ending with `to`
+ * ("YYYY-MM-DD"), from the daily rollups (never the ledger), in micro-units of `currency`.
+ */
+export const spend = tenantQuery({
+  role: "admin",
+  args: { to: v.string(), days: v.number() },
+  returns: v.object({
+    currency: v.string(),
+    from: v.string(),
+    to: v.string(),
+    total: v.number(),
+    days: v.array(v.object({ day: v.string(), total: v.number(), categories: v.array(vCategorySpend) })),
+    categories: v.array(vCategorySpend),
+  }),
+  handler: async (ctx, args) => {
+    const wallet = walletView(ctx.tenant, await getWallet(ctx, ctx.tenant._id));
+    return { currency: wallet.currency, ...(await Spend.spendReport(ctx, ctx.tenant._id, args)) };
+  },
+});
+
+/** What one reference (a campaign, a message, an assistant turn) cost the workspace, net of refunds. */
+export const referenceCost = tenantQuery({
+  role: "admin",
+  args: { referenceKind: vReferenceKind, referenceId: v.string() },
+  returns: v.object({
+    currency: v.string(),
+    charged: v.number(),
+    refunded: v.number(),
+    net: v.number(),
+    entries: v.number(),
+    complete: v.boolean(),
+  }),
+  handler: async (ctx, { referenceKind, referenceId }) => {
+    const wallet = walletView(ctx.tenant, await getWallet(ctx, ctx.tenant._id));
+    const cost = await Spend.referenceCost(ctx, ctx.tenant._id, { kind: referenceKind, id: referenceId });
+    return { currency: wallet.currency, ...cost };
+  },
 });
 
 const vCreditResult = v.object({
@@ -172,4 +251,127 @@ export const setLowBalanceThresholds = tenantMutation({
   args: { thresholds: v.array(v.string()) },
   returns: v.array(v.number()),
   handler: (ctx, { thresholds }) => Alerts.setLowBalanceThresholds(ctx, ctx.user, ctx.tenant, thresholds),
+});
+
+// ---------------------------------------------------------------- the rate card (platform admins)
+
+const vSeedProgress = v.object({
+  from: v.number(),
+  inserted: v.number(),
+  unchanged: v.number(),
+  differing: v.number(),
+  modelPrices: v.number(),
+});
+
+/**
+ * Loads the published rate card and AI prices from the seed, a batch per mutation (the rates
+ * appear as they are added); safe to run again. Audited once, when done, if it added anything.
+ */
+export const loadPublishedCard = platformAdminMutation({
+  args: {},
+  returns: v.object({ total: v.number(), modelPricesInserted: v.number(), done: v.boolean() }),
+  handler: (ctx) => RateEditor.startSeed(ctx, ctx.user),
+});
+
+/** The next batch of `loadPublishedCard` (or of `seedRates` run with `batched`, then without a user). */
+export const continuePublishedRates = internalMutation({
+  args: { userId: v.union(v.id("users"), v.null()), progress: vSeedProgress },
+  returns: v.null(),
+  handler: async (ctx, { userId, progress }) => {
+    await RateEditor.seedBatch(ctx, userId, progress);
+    return null;
+  },
+});
+
+/** One currency's message rates, optionally of one market and category. */
+export const rates = platformAdminQuery({
+  args: { currency: v.string(), market: v.optional(v.string()), category: v.optional(vRateCategory) },
+  returns: v.array(
+    v.object({
+      rateId: v.id("rates"),
+      currency: v.string(),
+      market: v.string(),
+      marketName: v.string(),
+      category: vRateCategory,
+      effectiveFrom: v.string(),
+      amount: v.number(),
+      source: v.string(),
+      estimate: v.boolean(),
+      note: v.union(v.string(), v.null()),
+    }),
+  ),
+  handler: (ctx, args) => RateEditor.listRates(ctx, args),
+});
+
+/** Every AI model price per million tokens. */
+export const modelPrices = platformAdminQuery({
+  args: {},
+  returns: v.array(
+    v.object({
+      priceId: v.id("modelPrices"),
+      currency: v.string(),
+      model: v.string(),
+      effectiveFrom: v.string(),
+      inputPerMillion: v.number(),
+      outputPerMillion: v.number(),
+      source: v.string(),
+      estimate: v.boolean(),
+    }),
+  ),
+  handler: (ctx) => RateEditor.listModelPrices(ctx),
+});
+
+/**
+ * Adds a rate version from a quarter start (the current one or later), or corrects a version that
+ * has not started yet. Values are typed text, checked like a CSV row; a bad one throws on its field.
+ */
+export const addRate = platformAdminMutation({
+  args: {
+    currency: v.string(),
+    market: v.string(),
+    category: v.string(),
+    rate: v.string(),
+    effectiveFrom: v.string(),
+    source: v.optional(v.string()),
+    estimate: v.optional(v.boolean()),
+    note: v.optional(v.string()),
+  },
+  returns: v.object({
+    rateId: v.id("rates"),
+    action: v.union(v.literal("insert"), v.literal("replace"), v.literal("unchanged")),
+  }),
+  handler: (ctx, { estimate, ...input }) =>
+    RateEditor.addRate(ctx, ctx.user, { ...input, estimate: estimate ? "true" : "false" }),
+});
+
+/**
+ * Checks a rate card CSV (currency, market, category, rate, effective_from[, source, estimate,
+ * note]) and, unless `dryRun`, writes it: every row or, if any row is invalid, none. The report
+ * lists each problem by spreadsheet row (the header is row 1).
+ */
+export const importRates = platformAdminMutation({
+  args: { csv: v.string(), dryRun: v.boolean(), fileName: v.optional(v.string()) },
+  returns: v.object({
+    ok: v.boolean(),
+    dryRun: v.boolean(),
+    rows: v.number(),
+    inserted: v.number(),
+    replaced: v.number(),
+    unchanged: v.number(),
+    errors: v.array(v.object({ row: v.number(), field: v.optional(v.string()), message: v.string() })),
+    errorCount: v.number(),
+    changes: v.array(
+      v.object({
+        row: v.number(),
+        action: v.union(v.literal("insert"), v.literal("replace"), v.literal("unchanged")),
+        currency: v.string(),
+        market: v.string(),
+        category: v.string(),
+        effectiveFrom: v.string(),
+        amount: v.number(),
+        previous: v.union(v.number(), v.null()),
+      }),
+    ),
+  }),
+  handler: (ctx, args) => RateEditor.importRates(ctx, ctx.user, args),
 });

@@ -23,6 +23,8 @@ export type TenantSettingsFormProps = {
   /** Saves the values; may throw a ConvexError. Returns a success message to announce, if any. */
   onSubmit: (values: TenantSettingsValues) => Promise<string | void>;
   disabled?: boolean;
+  /** Why the currency can no longer change (the ledger has entries); the field is then fixed. */
+  currencyLocked?: string | null;
   secondaryAction?: ReactNode;
 };
 
@@ -32,6 +34,7 @@ export function TenantSettingsForm({
   busyLabel,
   onSubmit,
   disabled,
+  currencyLocked,
   secondaryAction,
 }: TenantSettingsFormProps) {
   const [values, setValues] = useState(initial);
@@ -86,9 +89,12 @@ export function TenantSettingsForm({
           value={values.currency}
           onChange={set("currency")}
           options={currencies}
-          disabled={disabled}
+          disabled={disabled || Boolean(currencyLocked)}
           error={fieldError("currency")}
-          hint="Credits and prices are shown in it."
+          hint={
+            currencyLocked ??
+            "Credits and prices are in it. Only currencies with a WhatsApp rate card can be chosen."
+          }
         />
         <SelectField
           label="Default country"

@@ -16,6 +16,10 @@ export const TENANT_AUDIT_ACTIONS = {
   "channel.updated": "Channel changed",
   "channel.enabled": "Channel enabled",
   "channel.disabled": "Channel disabled",
+  "billing.credits_added": "Credits added",
+  "billing.balance_adjusted": "Balance adjusted",
+  "billing.debt_limit_changed": "Debt limit changed",
+  "billing.markup_changed": "Markup changed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -24,6 +28,8 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "platform_admin.revoked": "Platform admin revoked",
   "channel.secrets_reencrypted": "Channel secrets re-encrypted",
   "webhook.replay": "Webhook replayed",
+  "billing.rates_changed": "Rate card changed",
+  "billing.rates_seeded": "Rate card loaded",
 } as const;
 
 export function auditActionLabel(action: string): string {

@@ -2,7 +2,12 @@
 // it to the page as Convex's `Preloaded` payload (the shape `convex/nextjs`'s preloadQuery makes),
 // so the server-rendered HTML already shows it; the page then stays live (lib/use-preloaded.ts).
 import type { Preloaded } from "convex/react";
-import { getFunctionName, type FunctionArgs, type FunctionReference } from "convex/server";
+import {
+  getFunctionName,
+  type FunctionArgs,
+  type FunctionReference,
+  type FunctionReturnType,
+} from "convex/server";
 import { convexToJson, type Value } from "convex/values";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -77,6 +82,22 @@ export async function preload<Q extends Query>(
     _argsJSON: argsJSON,
     _valueJSON: convexToJson(result.value as Value),
   } as unknown as Preloaded<Q>;
+}
+
+/**
+ * `ref(args)` as a `Preloaded` payload and its value, for a loader that needs the value to choose
+ * its next reads (each query is still read once per request). Nulls when the read failed.
+ */
+export async function preloadWithValue<Q extends Query>(
+  request: Request,
+  ref: Q,
+  args: FunctionArgs<Q>,
+): Promise<{ preloaded: Preloaded<Q> | null; value: FunctionReturnType<Q> | null }> {
+  const { result } = await read(request, ref, args);
+  return {
+    preloaded: await preload(request, ref, args),
+    value: result.ok ? (result.value as FunctionReturnType<Q>) : null,
+  };
 }
 
 /** The workspace at `slug` as the request's user sees it, and its id; nulls when they cannot. */

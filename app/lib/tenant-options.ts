@@ -1,13 +1,11 @@
 // Choices for a workspace's settings (currency, time zone, default country), labelled in the
 // browser's language, with sensible first-run defaults guessed from the browser.
+import { RATE_CARD_CURRENCIES } from "../../convex/shared/currencies";
 
 export type Option = { value: string; label: string };
 
-/** Currencies most WhatsApp businesses bill in; any other valid code the workspace has is kept. */
-export const COMMON_CURRENCIES = (
-  "USD EUR GBP BRL MXN ARS CLP COP PEN CAD AUD NZD CHF SEK NOK DKK PLN TRY INR IDR " +
-  "MYR PHP SGD THB VND JPY CNY HKD AED SAR EGP ZAR NGN KES GHS MAD ILS PKR BDT"
-).split(" ");
+/** Workspaces bill only in currencies with a WhatsApp rate card (convex/shared/currencies.ts). */
+export { RATE_CARD_CURRENCIES };
 
 // ISO 3166-1 alpha-2, every officially assigned code.
 const COUNTRY_CODES = (
@@ -37,10 +35,13 @@ function withCurrent(values: readonly string[], current: string | undefined): st
   return current && !values.includes(current) ? [current, ...values] : [...values];
 }
 
-/** "US Dollar (USD)", in the list's order (most used first); `current` is added when missing. */
+/**
+ * The currencies with a rate card, "US Dollar (USD)"; a workspace's `current` currency without
+ * one (from before the rule) is kept first, so the select shows the real value.
+ */
 export function currencyOptions(current?: string, locale?: string): Option[] {
   const names = displayNames(locale, "currency");
-  return withCurrent(COMMON_CURRENCIES, current).map((code) => {
+  return withCurrent(RATE_CARD_CURRENCIES, current).map((code) => {
     const name = names?.of(code);
     return { value: code, label: name && name !== code ? `${name} (${code})` : code };
   });
@@ -92,21 +93,11 @@ export function countryFromLanguages(languages: readonly string[]): string | nul
 
 const EURO_AREA = "AT BE CY DE EE ES FI FR GR HR IE IT LT LU LV MT NL PT SI SK".split(" ");
 
-const CURRENCY_BY_COUNTRY: Record<string, string> = Object.fromEntries(
-  (
-    "US:USD GB:GBP BR:BRL MX:MXN AR:ARS CL:CLP CO:COP PE:PEN CA:CAD AU:AUD NZ:NZD CH:CHF SE:SEK " +
-    "NO:NOK DK:DKK PL:PLN TR:TRY IN:INR ID:IDR MY:MYR PH:PHP SG:SGD TH:THB VN:VND JP:JPY CN:CNY " +
-    "HK:HKD AE:AED SA:SAR EG:EGP ZA:ZAR NG:NGN KE:KES GH:GHS MA:MAD IL:ILS PK:PKR BD:BDT"
-  )
-    .split(" ")
-    .map((pair) => pair.split(":")),
-);
-
-/** A likely currency for a country among the offered ones; USD when there is no good guess. */
+/** The rate-card currency of a country: euro in the euro area, rupee in India, peso in Chile, else USD. */
 export function currencyForCountry(country: string | null): string {
   if (!country) return "USD";
   if (EURO_AREA.includes(country)) return "EUR";
-  return CURRENCY_BY_COUNTRY[country] ?? "USD";
+  return { IN: "INR", CL: "CLP" }[country] ?? "USD";
 }
 
 export type TenantSettingsValues = {

@@ -25,12 +25,24 @@ export function usePreloaded<Q extends Query>(
 ): FunctionReturnType<Q> | undefined {
   const { isAuthenticated } = useConvexAuth();
   const live = useQuery(ref, isAuthenticated ? args : "skip");
+  const initial = usePreloadedValue(ref, args, preloaded);
+  return live === undefined ? initial : live;
+}
+
+/**
+ * The value a loader preloaded for `ref(args)`, without subscribing: for a page whose live data
+ * comes from another hook (a paginated query) and shows the loader's read until that answers.
+ */
+export function usePreloadedValue<Q extends Query>(
+  ref: Q,
+  args: FunctionArgs<Q> | "skip",
+  preloaded: Preloaded<Q> | null | undefined,
+): FunctionReturnType<Q> | undefined {
   const argsKey = args === "skip" ? null : JSON.stringify(convexToJson(args as Value));
-  const initial = useMemo(() => {
+  return useMemo(() => {
     if (!preloaded || argsKey === null) return undefined;
     if (preloaded._name !== getFunctionName(ref)) return undefined;
     if (JSON.stringify(preloaded._argsJSON) !== argsKey) return undefined;
     return jsonToConvex(preloaded._valueJSON as unknown as JSONValue) as FunctionReturnType<Q>;
   }, [preloaded, ref, argsKey]);
-  return live === undefined ? initial : live;
 }

@@ -47,6 +47,20 @@ const COLUMNS: Column<Tenant>[] = [
   { header: "Members", className: "text-right tabular-nums", cell: (t) => count(t.members) },
   { header: "Channels", className: "text-right tabular-nums", cell: (t) => count(t.channels) },
   { header: "Created", className: "whitespace-nowrap", cell: (t) => formatDateTime(t.createdAt) },
+  {
+    header: <span className="sr-only">Credits</span>,
+    label: "Credits",
+    className: "text-right",
+    cell: (t) => (
+      <Link
+        to={`/admin/tenants/${encodeURIComponent(t.tenantId)}`}
+        className="font-medium whitespace-nowrap text-brand-700 underline-offset-2 hover:underline"
+        aria-label={`Credits of ${t.name}`}
+      >
+        Credits
+      </Link>
+    ),
+  },
 ];
 
 export default function AdminTenants() {

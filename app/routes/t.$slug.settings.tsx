@@ -2,6 +2,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useMutation, useQuery } from "convex/react";
 import { api } from "../../convex/_generated/api";
+import { currencyLockedMessage } from "../../convex/shared/currencies";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { NotAllowed } from "../components/not-allowed";
 import { PageHeader } from "../components/page-header";
@@ -37,6 +38,7 @@ export default function SettingsPage() {
 
 function SettingsEditor({ tenant }: { tenant: TenantContext }) {
   const current = useQuery(api.tenants.get, { tenantId: tenant.tenantId });
+  const wallet = useQuery(api.billing.wallet, { tenantId: tenant.tenantId });
   const update = useMutation(api.tenants.updateSettings);
   return (
     <div className="max-w-2xl">
@@ -44,7 +46,7 @@ function SettingsEditor({ tenant }: { tenant: TenantContext }) {
         title="Settings"
         description={`How ${tenant.name} works: its name, money, time and phone numbers.`}
       />
-      {current === undefined ? (
+      {current === undefined || wallet === undefined ? (
         <LoadingState label="Loading settings…" />
       ) : (
         <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
@@ -55,6 +57,7 @@ function SettingsEditor({ tenant }: { tenant: TenantContext }) {
               timeZone: current.timeZone,
               defaultCountry: current.defaultCountry,
             }}
+            currencyLocked={wallet.currencyLocked ? currencyLockedMessage(wallet.currency) : null}
             submitLabel="Save settings"
             busyLabel="Saving…"
             onSubmit={async (values) => {

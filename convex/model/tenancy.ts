@@ -2,6 +2,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Role, TenantSettings } from "../schema";
 import * as Audit from "./audit";
+import { currencyLocked, currencyLockedMessage, requireRateCardCurrency } from "./billing/currencies";
 import { fail } from "./errors";
 import * as TenantDirectory from "./tenantDirectory";
 import { LIMITS } from "../shared/limits";
@@ -106,6 +107,7 @@ export async function createTenant(
   input: TenantSettings,
 ): Promise<Doc<"tenants">> {
   const settings = validateSettings(input);
+  requireRateCardCurrency(settings.currency);
   const now = Date.now();
   const slug = await uniqueSlug(ctx, settings.name);
   const tenantId = await ctx.db.insert("tenants", {
@@ -145,6 +147,13 @@ export async function updateSettings(
   };
   const changes = Audit.diff(current, settings);
   if (!changes) return tenant;
+  // A workspace keeps a currency without a rate card only until it changes it; and once credits
+  // were used the ledger's amounts are all in the current one.
+  if (settings.currency !== tenant.currency) {
+    requireRateCardCurrency(settings.currency);
+    if (await currencyLocked(ctx, tenant._id))
+      fail("INVALID", currencyLockedMessage(tenant.currency), "currency");
+  }
   await ctx.db.patch("tenants", tenant._id, settings);
   await Audit.record(ctx, {
     tenantId: tenant._id,

@@ -7,7 +7,10 @@ import * as appEnv from "../../app/lib/env.server";
 import * as appRoles from "../../app/lib/roles";
 import * as convexChannels from "../../convex/model/whatsapp/channels";
 import * as convexTenancy from "../../convex/model/tenancy";
+import * as appTenantOptions from "../../app/lib/tenant-options";
+import * as convexCurrencies from "../../convex/model/billing/currencies";
 import * as sharedChannels from "../../convex/shared/channels";
+import * as sharedCurrencies from "../../convex/shared/currencies";
 import * as sharedRoles from "../../convex/shared/roles";
 import * as sharedSite from "../../convex/shared/site";
 
@@ -29,6 +32,15 @@ describe("one copy of each cross-boundary rule", () => {
     expect(appChannels.KIND_LABELS).toBe(sharedChannels.KIND_LABELS);
     for (const fields of Object.values(sharedChannels.SECRET_FIELDS))
       for (const field of fields) expect(sharedChannels.SECRET_LABELS[field]).toBeTruthy();
+  });
+
+  it("currencies: the settings form offers exactly the currencies Convex accepts", () => {
+    expect(appTenantOptions.RATE_CARD_CURRENCIES).toBe(sharedCurrencies.RATE_CARD_CURRENCIES);
+    expect(convexCurrencies.RATE_CARD_CURRENCIES).toBe(sharedCurrencies.RATE_CARD_CURRENCIES);
+    expect(convexCurrencies.hasRateCard).toBe(sharedCurrencies.hasRateCard);
+    expect(appTenantOptions.currencyOptions().map((o) => o.value)).toEqual([
+      ...sharedCurrencies.RATE_CARD_CURRENCIES,
+    ]);
   });
 
   it("site URL: the app derives it with the shared rule", () => {

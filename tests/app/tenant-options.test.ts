@@ -10,12 +10,18 @@ import {
 } from "../../app/lib/tenant-options";
 
 describe("currencyOptions", () => {
-  it("labels codes by name, keeps the common ones first, and adds a current one that is missing", () => {
-    const options = currencyOptions(undefined, "en");
-    expect(options[0]).toEqual({ value: "USD", label: "US Dollar (USD)" });
-    expect(options.find((o) => o.value === "EUR")?.label).toBe("Euro (EUR)");
-    expect(currencyOptions("ISK", "en")[0]).toEqual({ value: "ISK", label: "Icelandic Króna (ISK)" });
+  it("offers only the currencies with a rate card, labelled by name", () => {
+    expect(currencyOptions(undefined, "en")).toEqual([
+      { value: "USD", label: "US Dollar (USD)" },
+      { value: "EUR", label: "Euro (EUR)" },
+      { value: "INR", label: "Indian Rupee (INR)" },
+      { value: "CLP", label: "Chilean Peso (CLP)" },
+    ]);
     expect(currencyOptions("EUR", "en").filter((o) => o.value === "EUR")).toHaveLength(1);
+  });
+
+  it("keeps a workspace's older currency without a rate card first, so the select shows the real value", () => {
+    expect(currencyOptions("ISK", "en").map((o) => o.value)).toEqual(["ISK", "USD", "EUR", "INR", "CLP"]);
   });
 });
 
@@ -51,10 +57,12 @@ describe("first-run defaults", () => {
     expect(countryFromLanguages([])).toBeNull();
   });
 
-  it("guesses the currency from the country, euro for the euro area, USD otherwise", () => {
+  it("guesses a rate-card currency from the country: euro for the euro area, INR, CLP, USD otherwise", () => {
     expect(currencyForCountry("ES")).toBe("EUR");
-    expect(currencyForCountry("GB")).toBe("GBP");
-    expect(currencyForCountry("BR")).toBe("BRL");
+    expect(currencyForCountry("IN")).toBe("INR");
+    expect(currencyForCountry("CL")).toBe("CLP");
+    expect(currencyForCountry("GB")).toBe("USD");
+    expect(currencyForCountry("BR")).toBe("USD");
     expect(currencyForCountry("AQ")).toBe("USD");
     expect(currencyForCountry(null)).toBe("USD");
   });

@@ -46,6 +46,7 @@ const MUST_BE_INTERNAL = [
   "system:heartbeat",
   "system:health",
   "billing:seedRates",
+  "billing:continuePublishedRates",
   "billing:checkWalletInvariant",
 ];
 /** Export names that say "background work"; any function so named must be internal. */

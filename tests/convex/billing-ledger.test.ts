@@ -122,7 +122,10 @@ describe("wallet and ledger", () => {
       }),
     );
     expect(await t.run((ctx) => currencyLocked(ctx, tenantId))).toBe(true);
-    await owner.client.mutation(api.tenants.updateSettings, { tenantId, ...SETTINGS, currency: "EUR" });
+    // Settings refuse the change now, saying why; the wallet keeps its currency either way.
+    await expect(
+      owner.client.mutation(api.tenants.updateSettings, { tenantId, ...SETTINGS, currency: "EUR" }),
+    ).rejects.toThrow(/The currency stays USD: credits have been used/);
     expect((await t.run((ctx) => ensureWallet(ctx, tenantId))).currency).toBe("USD");
   });
 });

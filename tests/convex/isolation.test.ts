@@ -96,7 +96,10 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "channels:refreshStatus": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
   "channels:recentEvents": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
   "billing:wallet": { role: "admin", args: () => ({}) },
-  "billing:ledger": { role: "admin", args: () => ({ kind: "top_up", paginationOpts: page }) },
+  "billing:ledger": {
+    role: "admin",
+    args: () => ({ kind: "top_up", from: 0, to: 4_102_444_800_000, paginationOpts: page }),
+  },
   "billing:setLowBalanceThresholds": { role: "admin", args: () => ({ thresholds: ["20.00"] }) },
   "conversations:list": { role: "agent", args: () => ({ paginationOpts: page }) },
   "conversations:counts": { role: "agent", args: () => ({}) },
@@ -129,11 +132,17 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
     role: "agent",
     args: (w) => ({ conversationId: w.conversationA, kind: "opt_out" }),
   },
+  "billing:spend": { role: "admin", args: () => ({ to: "2026-11-30", days: 30 }) },
+  "billing:referenceCost": {
+    role: "admin",
+    args: () => ({ referenceKind: "campaign", referenceId: "spring-sale" }),
+  },
 };
 
 /** Valid arguments for every platform-admin function. */
 const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "admin:listTenants": () => ({ paginationOpts: page }),
+  "admin:tenant": (w) => ({ tenantId: w.tenantA }),
   "emails:listAll": () => ({}),
   "audit:listAll": () => ({ paginationOpts: page }),
   "deadLetters:list": () => ({ paginationOpts: page }),
@@ -147,6 +156,20 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "billing:adjust": (w) => ({ tenantId: w.tenantA, amount: "-1.50", reason: "Correction" }),
   "billing:setDebtLimit": (w) => ({ tenantId: w.tenantA, debtLimit: "20.00", reason: "Trusted customer" }),
   "billing:setMarkup": (w) => ({ tenantId: w.tenantA, markupBps: 1500, reason: "Reseller terms" }),
+  "billing:loadPublishedCard": () => ({}),
+  "billing:rates": () => ({ currency: "USD", market: "IT", category: "marketing" }),
+  "billing:modelPrices": () => ({}),
+  "billing:addRate": () => ({
+    currency: "USD",
+    market: "IT",
+    category: "marketing",
+    rate: "0.0810",
+    effectiveFrom: "2100-01-01",
+  }),
+  "billing:importRates": () => ({
+    csv: "currency,market,category,rate,effective_from\nUSD,IT,marketing,0.0810,2100-01-01\n",
+    dryRun: true,
+  }),
 };
 
 /** Valid arguments for every function that needs sign-in but no tenant role. */

@@ -680,6 +680,77 @@ describe("workspace settings", () => {
     expect(await snapshot(t)).toEqual(before);
   });
 
+  it("accepts only currencies with a WhatsApp rate card, naming them", async () => {
+    const { t, w } = await world();
+    const before = await snapshot(t);
+    for (const currency of ["GBP", "BRL", "jpy"]) {
+      const created = await expectCode(
+        w.ownerB.client.mutation(api.tenants.create, { ...SETTINGS, currency }),
+        "INVALID",
+        "currency",
+      );
+      expect(created.message).toBe("Billing needs a currency with a WhatsApp rate card: USD, EUR, INR, CLP");
+      await expectCode(
+        w.adminA.client.mutation(api.tenants.updateSettings, { tenantId: w.tenantA, ...SETTINGS, currency }),
+        "INVALID",
+        "currency",
+      );
+    }
+    expect(await snapshot(t)).toEqual(before);
+  });
+
+  it("keeps a currency without a rate card from before the rule while other settings change", async () => {
+    const { t, w } = await world();
+    await t.run((ctx) => ctx.db.patch("tenants", w.tenantA, { currency: "GBP" }));
+    await w.adminA.client.mutation(api.tenants.updateSettings, {
+      tenantId: w.tenantA,
+      ...SETTINGS,
+      currency: "GBP",
+      name: "Acme Boots",
+    });
+    expect(await w.viewerA.client.query(api.tenants.get, { tenantId: w.tenantA })).toMatchObject({
+      name: "Acme Boots",
+      currency: "GBP",
+    });
+  });
+
+  it("refuses to change the currency once the ledger has an entry, and says why", async () => {
+    const { t, as, w } = await world();
+    // Before any credits the currency may change, and the wallet follows it.
+    await w.adminA.client.mutation(api.tenants.updateSettings, {
+      tenantId: w.tenantA,
+      ...SETTINGS,
+      currency: "USD",
+    });
+    const root = await signUp(as, "root@platform.test");
+    await root.client.mutation(api.billing.topUp, { tenantId: w.tenantA, amount: "1", reason: "Trial" });
+    expect(await w.adminA.client.query(api.billing.wallet, { tenantId: w.tenantA })).toMatchObject({
+      currency: "USD",
+      currencyLocked: true,
+    });
+    const before = await snapshot(t);
+    const refused = await expectCode(
+      w.adminA.client.mutation(api.tenants.updateSettings, {
+        tenantId: w.tenantA,
+        ...SETTINGS,
+        currency: "EUR",
+      }),
+      "INVALID",
+      "currency",
+    );
+    expect(refused.message).toBe(
+      "The currency stays USD: credits have been used, and every amount in the ledger is in USD.",
+    );
+    expect(await snapshot(t)).toEqual(before);
+    // Other settings still save.
+    await w.adminA.client.mutation(api.tenants.updateSettings, {
+      tenantId: w.tenantA,
+      ...SETTINGS,
+      currency: "USD",
+      name: "Acme Boots",
+    });
+  });
+
   it("normalises what people type and records only what changed", async () => {
     const { t, w } = await world();
     const tenantId = w.tenantA;

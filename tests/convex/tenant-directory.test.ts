@@ -216,3 +216,26 @@ describe("tenant names joined on the server", () => {
     expect(letters.page.find((d) => d.eventId === unrouted)).toMatchObject({ tenantId: null, tenant: null });
   });
 });
+
+describe("admin.tenant", () => {
+  it("returns one workspace by id for its admin page, and null for an id that is not one", async () => {
+    const { t, as } = setup();
+    const root = await signUp(as, "root@platform.test");
+    const owner = await signUp(as, "olivia@acme.test");
+    const { tenantId } = await owner.client.mutation(api.tenants.create, SETTINGS);
+    expect(await root.client.query(api.admin.tenant, { tenantId })).toEqual({
+      tenantId,
+      name: SETTINGS.name,
+      slug: "acme-shoes",
+      createdAt: expect.any(Number),
+      members: 1,
+      channels: 0,
+      currency: SETTINGS.currency,
+      timeZone: SETTINGS.timeZone,
+      defaultCountry: SETTINGS.defaultCountry,
+    });
+    expect(await root.client.query(api.admin.tenant, { tenantId: "not-an-id" })).toBeNull();
+    await t.run((ctx) => ctx.db.delete("tenants", tenantId));
+    expect(await root.client.query(api.admin.tenant, { tenantId })).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 // The tenant pages against the production build, two ways. Without JavaScript: the first HTML
-// response of the overview, channels, channel and members pages already holds their data (the
+// response of the overview, channels, channel, members and billing pages already holds their data (the
 // loaders read it from Convex as the signed-in user), and a signed-in stranger's HTML holds none
 // of it. At phone width (390 × 844 in Chromium): no tenant page, and not the simulator's
 // phone page, is wider than the screen. And a name pasted over its limit is never cut.
@@ -129,6 +129,14 @@ describe("first paint without JavaScript", () => {
     expect(html).toContain(INVITEE);
   });
 
+  it("the billing page's first HTML shows the credits and the empty ledger's explanation", async () => {
+    const html = await firstHtml(ana, `/t/${SLUG}/billing`);
+    expect(html).toMatch(/<h1[^>]*>Billing<\/h1>/);
+    expect(html).toContain("€5.00");
+    expect(html).toContain("No credits yet");
+    expect(html).not.toContain("Loading credits…");
+  });
+
   it("a signed-in stranger's first HTML holds none of the workspace's data", async () => {
     const bob = await browser.newContext();
     const page = await bob.newPage();
@@ -136,7 +144,13 @@ describe("first paint without JavaScript", () => {
     await page.goto(`${stack.webUrl}/app`);
     await signIn(page, "eve@example.com", "Eve Outsider");
     await page.waitForURL(/\/onboarding$/);
-    for (const pathname of [`/t/${SLUG}`, `/t/${SLUG}/channels`, channelPath, `/t/${SLUG}/members`]) {
+    for (const pathname of [
+      `/t/${SLUG}`,
+      `/t/${SLUG}/channels`,
+      channelPath,
+      `/t/${SLUG}/members`,
+      `/t/${SLUG}/billing`,
+    ]) {
       const html = await firstHtml(bob, pathname);
       for (const secret of [WORKSPACE, CHANNEL, "+34600111222", "ana@example.com", INVITEE, "Zk7q"])
         expect(html, `${pathname} leaks ${secret}`).not.toContain(secret);
@@ -206,6 +220,7 @@ describe("phone width", () => {
       ["members", `/t/${SLUG}/members`, "Members"],
       ["audit", `/t/${SLUG}/audit`, "Audit log"],
       ["outbox", `/t/${SLUG}/outbox`, "Outbox"],
+      ["billing", `/t/${SLUG}/billing`, "Billing"],
       ["settings", `/t/${SLUG}/settings`, "Settings"],
       ["new-channel", `/t/${SLUG}/channels/new`, "Add a channel"],
     ];

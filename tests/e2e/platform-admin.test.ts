@@ -46,7 +46,7 @@ it("shows platform admins every workspace and the platform audit log, and refuse
   await verifyEmail(admin, stack, "root@platform.example");
   await admin.goto(`${stack.webUrl}/admin`);
   const workspaces = admin.getByRole("table", { name: "Workspaces" });
-  await workspaces.getByRole("link", { name: "Olga's Shop" }).waitFor();
+  await workspaces.getByRole("link", { name: "Olga's Shop", exact: true }).waitFor();
 
   await admin
     .getByRole("navigation", { name: "Platform admin" })

@@ -1,17 +1,13 @@
 /**
- * Which currencies a workspace may bill in: those with a Meta rate card in the seed
- * (../shared/design/rates.md). A workspace in any other currency could not price a message.
+ * Which currencies a workspace may bill in (the rule itself is in convex/shared/currencies.ts),
+ * and whether its currency may still change.
  */
 import { ConvexError } from "convex/values";
 import type { Id } from "../../_generated/dataModel";
 import type { QueryCtx } from "../../_generated/server";
+import { hasRateCard, RATE_CARD_CURRENCIES } from "../../shared/currencies";
 
-/** Currencies with a seeded rate card. INR and CLP cover only India and Chile (rates.md). */
-export const RATE_CARD_CURRENCIES = ["USD", "EUR", "INR", "CLP"] as const;
-
-export function hasRateCard(currency: string): boolean {
-  return (RATE_CARD_CURRENCIES as readonly string[]).includes(currency.trim().toUpperCase());
-}
+export { currencyLockedMessage, hasRateCard, RATE_CARD_CURRENCIES } from "../../shared/currencies";
 
 /** For forms and settings: throws `INVALID` on `field` unless the currency has a rate card. */
 export function requireRateCardCurrency(currency: string, field = "currency"): string {

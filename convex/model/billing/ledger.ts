@@ -9,6 +9,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { lowBalanceAfterEntry } from "./alerts";
 import { add, assertMicros, type Micros } from "./money";
+import { recordSpend } from "./spend";
 import type { Actor, ChargeDetail, LedgerKind, Reference } from "./tables";
 
 export type NewEntry = {
@@ -105,7 +106,10 @@ export async function appendEntry(
     ...(await lowBalanceAfterEntry(ctx, wallet, balance)),
   };
   await ctx.db.patch("wallets", wallet._id, next);
-  return { entry: (await ctx.db.get("ledgerEntries", id))!, wallet: { ...wallet, ...next } };
+  const stored = (await ctx.db.get("ledgerEntries", id))!;
+  // Charges and refunds also count in the day's spend rollup, in this same mutation.
+  await recordSpend(ctx, stored);
+  return { entry: stored, wallet: { ...wallet, ...next } };
 }
 
 /** A tenant's entries, newest first, optionally of one kind. */

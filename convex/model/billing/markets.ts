@@ -106,3 +106,27 @@ export function marketName(market: MarketId): string {
 export function mappedCountries(): string[] {
   return [...STANDALONE, ...Object.keys(STANDALONE_FROM), ...Object.keys(REGION_FROM), ...REGION_OF.keys()];
 }
+
+/** Every market a rate can be for: standalone countries (some only from a date) and regions. */
+export function marketIds(): MarketId[] {
+  return [...STANDALONE, ...Object.keys(STANDALONE_FROM), ...Object.keys(REGIONS)];
+}
+
+/**
+ * Why a rate cannot be for `market` from `from` (ms), or null when it can: the id must be a
+ * region or a country priced on its own by then, not a country inside a region.
+ */
+export function marketProblem(market: MarketId, from: number): string | null {
+  if (market in REGIONS || STANDALONE.includes(market)) return null;
+  const moved = STANDALONE_FROM[market];
+  if (moved) {
+    return from >= day(moved.from)
+      ? null
+      : `${market} is a market of its own only from ${moved.from}; before that it is priced as ${REGIONS[moved.region]} (${moved.region})`;
+  }
+  const region = REGION_OF.get(market) ?? REGION_FROM[market]?.region;
+  if (region) return `${market} is priced as ${REGIONS[region]}: use the region id ${region}`;
+  if (/^[A-Z]{2}$/.test(market))
+    return `${market} has no market of its own: countries outside every region are priced as Other (other)`;
+  return `"${market}" is not a market: use an ISO country with its own market (like IT) or a region id (like rest_of_western_europe)`;
+}

@@ -131,10 +131,15 @@ export async function priceFor(
 }
 
 /**
- * Loads the seed into the `rates` table. Idempotent: a rate already there (same currency,
- * market, category and date) is left as it is, and counted as differing if its values do.
+ * Loads the seed into the `rates` table, all of it or `count` rows from `from` (so a caller can
+ * spread it over several mutations). Idempotent: a rate already there (same currency, market,
+ * category and date) is left as it is, and counted as differing if its values do.
  */
-export async function seedRateCard(ctx: MutationCtx, now: number) {
+export async function seedRateCard(
+  ctx: MutationCtx,
+  now: number,
+  { from = 0, count = RATE_CARD_SEED.length }: { from?: number; count?: number } = {},
+) {
   let inserted = 0;
   let unchanged = 0;
   const differing: string[] = [];
@@ -149,7 +154,7 @@ export async function seedRateCard(ctx: MutationCtx, now: number) {
     for (const row of rows)
       stored.set(`${row.currency}|${row.market}|${row.category}|${row.effectiveFrom}`, row);
   }
-  for (const seed of RATE_CARD_SEED) {
+  for (const seed of RATE_CARD_SEED.slice(from, from + count)) {
     const effectiveFrom = dayStart(seed.effectiveFrom);
     const amount = parseDecimal(seed.rate);
     const existing = stored.get(`${seed.currency}|${seed.market}|${seed.category}|${effectiveFrom}`);

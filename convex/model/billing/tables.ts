@@ -136,7 +136,29 @@ export const billingTables = {
     .index("by_tenant_seq", ["tenantId", "seq"])
     .index("by_tenant_key", ["tenantId", "key"])
     .index("by_tenant_kind_seq", ["tenantId", "kind", "seq"])
-    .index("by_tenant_reference_seq", ["tenantId", "referenceKind", "referenceId", "seq"]),
+    .index("by_tenant_reference_seq", ["tenantId", "referenceKind", "referenceId", "seq"])
+    // The ledger page's date filter (with and without a kind).
+    .index("by_tenant_at", ["tenantId", "at"])
+    .index("by_tenant_kind_at", ["tenantId", "kind", "at"]),
+
+  /**
+   * What a tenant spent per UTC day and spend category, kept up to date by every charge and
+   * refund entry in the same mutation (model/billing/spend.ts), so charges read a few rows per
+   * day instead of the ledger.
+   */
+  spendDaily: defineTable({
+    tenantId: v.id("tenants"),
+    /** "YYYY-MM-DD" in UTC, of the entry's time. */
+    day: v.string(),
+    /** A message category (vRateCategory), "ai" for model tokens, or "other". */
+    category: v.string(),
+    /** Charges minus refunds, in micro-units (a day with only refunds is negative). */
+    amount: v.number(),
+    /** Charge entries counted. */
+    count: v.number(),
+    /** Refunds included in `amount` (a positive total, micro-units). */
+    refunded: v.number(),
+  }).index("by_tenant_day_category", ["tenantId", "day", "category"]),
 
   /**
    * Meta's per-message rates, one row per currency × market × category × effective date, in
