@@ -44,6 +44,24 @@ export async function recordConsent(
   return true;
 }
 
+/**
+ * Whether the contact's consent changed after `at` (its latest consent event is newer). Facts
+ * reported late, such as a marketing stop or an error 131050 from before the person opted back
+ * in, must not undo a newer change: callers skip them when this is true.
+ */
+export async function consentChangedAfter(
+  ctx: QueryCtx,
+  contactId: Id<"contacts">,
+  at: number,
+): Promise<boolean> {
+  const latest = await ctx.db
+    .query("consentEvents")
+    .withIndex("by_contact_at", (q) => q.eq("contactId", contactId))
+    .order("desc")
+    .first();
+  return latest !== null && latest.at > at;
+}
+
 /** A contact's consent history, newest first. */
 export async function consentHistory(ctx: QueryCtx, contactId: Id<"contacts">, limit = 50) {
   return await ctx.db

@@ -50,6 +50,12 @@ export const CLOUD_ERRORS: Record<number, { message: string; details?: string; h
     details: "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
     httpStatus: 400,
   },
+  131050: {
+    message: "User has stopped marketing messages",
+    details:
+      "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
+    httpStatus: 400,
+  },
   131051: {
     message: "Unsupported message type",
     details: "Message type is not currently supported.",

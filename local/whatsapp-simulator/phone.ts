@@ -71,6 +71,10 @@ export const PHONE_PAGE = /* html */ `<!doctype html>
     <label for="business">Chatting with (business number)</label>
     <select id="business"></select>
     <p id="window" class="empty"></p>
+    <div id="marketing-box" hidden>
+      <button id="marketing" type="button"></button>
+      <p id="marketing-state" class="empty"></p>
+    </div>
     <h2 style="margin-top:16px">Numbers</h2>
     <div id="numbers"></div>
   </section>
@@ -147,6 +151,13 @@ export const PHONE_PAGE = /* html */ `<!doctype html>
     const open = wrote && wrote > Date.now() - state.knobs.windowHours * 3600000;
     $("window").textContent = !chosenUser ? "" : open ? "Customer-service window open until " + new Date(wrote + state.knobs.windowHours * 3600000).toLocaleString() : "Window closed: the business can only send templates.";
 
+    // WhatsApp's own "stop marketing messages" control, per business number (Cloud API only).
+    const cloudNumber = state.config.cloud.some((n) => n.phoneNumberId === chosenBusiness);
+    const stoppedAt = user && user.marketingStopped && user.marketingStopped[chosenBusiness];
+    $("marketing-box").hidden = !chosenUser || !cloudNumber;
+    $("marketing").textContent = stoppedAt ? "Resume marketing messages" : "Stop marketing messages";
+    $("marketing-state").textContent = stoppedAt ? "Marketing messages stopped since " + new Date(stoppedAt).toLocaleString() + ": marketing templates fail with 131050." : "";
+
     const list = state.messages.filter((m) => m.user === chosenUser && m.business === chosenBusiness);
     const box = $("messages");
     const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 20;
@@ -200,6 +211,12 @@ export const PHONE_PAGE = /* html */ `<!doctype html>
     if (type === "button") { body.title = text || "Yes"; body.payload = text || "Yes"; }
     await post("/_sim/users/" + chosenUser + "/messages", body);
     $("text").value = "";
+  });
+  $("marketing").addEventListener("click", async () => {
+    if (!chosenUser || !chosenBusiness) return;
+    const user = state.users.find((u) => u.number === chosenUser);
+    const stopped = user && user.marketingStopped && user.marketingStopped[chosenBusiness];
+    await post("/_sim/users/" + chosenUser + "/marketing", { to: chosenBusiness, value: stopped ? "resume" : "stop", name: sessionStorage.getItem("sim.name." + chosenUser) || undefined });
   });
   document.body.addEventListener("click", async (e) => {
     const approve = e.target.getAttribute && e.target.getAttribute("data-approve");

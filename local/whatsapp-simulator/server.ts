@@ -9,10 +9,16 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fbtraceId } from "./meta";
 import { PHONE_PAGE } from "./phone";
-import { Simulator, type Answer, type SimulatorOptions, type UserMessageInput } from "./simulator";
+import {
+  Simulator,
+  type Answer,
+  type MarketingPreferenceInput,
+  type SimulatorOptions,
+  type UserMessageInput,
+} from "./simulator";
 import type { InjectedError, Knobs, SimConfig } from "./types";
 
-export type { Knobs, SimConfig, InjectedError, UserMessageInput };
+export type { Knobs, SimConfig, InjectedError, MarketingPreferenceInput, UserMessageInput };
 export { Simulator };
 
 export type WhatsAppSimulatorOptions = SimulatorOptions & {
@@ -216,6 +222,10 @@ export async function startWhatsAppSimulator(
     }
     const userMessage = /^\/_sim\/users\/([^/]+)\/messages$/.exec(path);
     if (userMessage) return sim.userWrites(decodeURIComponent(userMessage[1]), body as UserMessageInput);
+    const marketing = /^\/_sim\/users\/([^/]+)\/marketing$/.exec(path);
+    if (marketing) {
+      return sim.setMarketingPreference(decodeURIComponent(marketing[1]), body as MarketingPreferenceInput);
+    }
     const templateStatus = /^\/_sim\/templates\/([^/]+)\/status$/.exec(path);
     if (templateStatus) {
       if (typeof body.event !== "string") return bad("event is required (APPROVED, REJECTED, PAUSED, …)");

@@ -85,6 +85,17 @@ export type UserMessageInput = {
   raw?: Record<string, unknown>;
 };
 
+/** A simulated user stops or resumes marketing messages (POST /_sim/users/:number/marketing). */
+export type MarketingPreferenceInput = {
+  /** The business: a Cloud phone_number_id or display number. */
+  to: string;
+  value: "stop" | "resume";
+  /** The user's profile name, sent in the webhook's `contacts`. */
+  name?: string;
+  /** When the user changed it (ms; default now): an old value makes a late webhook. */
+  timestamp?: number;
+};
+
 type Business =
   | { provider: "cloud"; key: string; number: CloudNumberConfig }
   | { provider: "waha"; key: string; session: WahaSessionConfig };
@@ -553,6 +564,9 @@ export class Simulator {
 
     const user = this.user(to);
     const windowOpen = (user.lastWrote[phoneNumberId] ?? 0) > now - this.knobs.windowHours * 3_600_000;
+    // Meta accepts the send and reports 131050 by status webhook.
+    const marketingStopped =
+      template?.category === "MARKETING" && user.marketingStopped?.[phoneNumberId] !== undefined;
     if (!template && !windowOpen && this.knobs.windowClosedAs === "error") {
       return this.graph(graphError(131047));
     }
@@ -600,11 +614,13 @@ export class Simulator {
     const failure =
       injected?.on === "status"
         ? { code: injected.code, details: injected.details, afterSent: true }
-        : !template && !windowOpen
-          ? { code: 131047, afterSent: false }
-          : this.random() < this.knobs.failShare
-            ? { code: this.knobs.failCode, afterSent: true }
-            : null;
+        : marketingStopped
+          ? { code: 131050, afterSent: false }
+          : !template && !windowOpen
+            ? { code: 131047, afterSent: false }
+            : this.random() < this.knobs.failShare
+              ? { code: this.knobs.failCode, afterSent: true }
+              : null;
     this.cloudLifecycle(number, message, version, failure);
 
     return {
@@ -922,7 +938,10 @@ export class Simulator {
     }
   }
 
-  /** A `field: "messages"` webhook for one business number (inbound messages or statuses). */
+  /**
+   * A webhook about one business number: `field: "messages"` (inbound messages or statuses) or
+   * `field: "user_preferences"`, its value starting with the number's metadata.
+   */
   private sendCloudMessagesWebhook(
     number: {
       webhookUrl?: string;
@@ -931,8 +950,9 @@ export class Simulator {
       displayNumber: string;
       phoneNumberId: string;
     },
-    kind: "status" | "message",
+    kind: "status" | "message" | "user_preferences",
     body: Record<string, unknown>,
+    field: "messages" | "user_preferences" = "messages",
   ): void {
     if (!number.webhookUrl) return;
     this.webhooks.send({
@@ -947,7 +967,7 @@ export class Simulator {
             id: number.wabaId,
             changes: [
               {
-                field: "messages",
+                field,
                 value: {
                   messaging_product: "whatsapp",
                   metadata: {
@@ -1448,6 +1468,61 @@ export class Simulator {
     this.wahaWebhook(session, "message", payload);
     this.wahaWebhook(session, "message.any", payload);
     return { id, text: text || `[${type}]`, content: payload };
+  }
+
+  /**
+   * A simulated user stops or resumes marketing messages from a Cloud number (WhatsApp's own
+   * control): the signed `user_preferences` webhook goes to the number's webhook URL, and while
+   * stopped, marketing templates to the user are accepted and then fail with 131050.
+   */
+  setMarketingPreference(number: string, input: MarketingPreferenceInput): Answer {
+    const digits = digitsOf(number);
+    if (digits.length < 7 || digits.length > 15)
+      return { status: 400, body: { error: "The user's number must have 7–15 digits" } };
+    const value = typeof input.value === "string" ? input.value.toLowerCase() : "";
+    if (value !== "stop" && value !== "resume")
+      return { status: 400, body: { error: 'value must be "stop" or "resume"' } };
+    if (input.timestamp !== undefined && !(typeof input.timestamp === "number" && input.timestamp > 0))
+      return { status: 400, body: { error: "timestamp must be milliseconds since the epoch" } };
+    const business = this.business(String(input.to ?? ""));
+    if (!business)
+      return { status: 404, body: { error: `No Cloud number or WAHA session matches "${input.to}"` } };
+    if (business.provider !== "cloud") {
+      return {
+        status: 400,
+        body: {
+          error: `"${input.to}" is a WAHA session: stopping marketing messages is a Cloud API feature`,
+        },
+      };
+    }
+    const user = this.user(digits, input.name);
+    const at = input.timestamp ?? Date.now();
+    const stopped = { ...user.marketingStopped };
+    if (value === "stop") stopped[business.key] = at;
+    else delete stopped[business.key];
+    user.marketingStopped = stopped;
+    this.changed();
+    this.sendCloudMessagesWebhook(
+      business.number,
+      "user_preferences",
+      {
+        contacts: [{ profile: { name: user.name }, wa_id: user.number }],
+        user_preferences: [
+          {
+            wa_id: user.number,
+            detail: `User requested to ${value} marketing messages`,
+            category: "marketing_messages",
+            value,
+            timestamp: Math.floor(at / 1000),
+          },
+        ],
+      },
+      "user_preferences",
+    );
+    return {
+      status: 200,
+      body: { user: user.number, business: business.key, value, stopped: value === "stop" },
+    };
   }
 
   /** The phone page marks a business message read (when statuses are not automatic). */

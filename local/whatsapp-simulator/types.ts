@@ -177,13 +177,18 @@ export type SimUser = {
   lid: string;
   /** Business (phone_number_id or session) → when the user last wrote to it (ms). */
   lastWrote: Record<string, number>;
+  /**
+   * Cloud phone_number_id → when the user stopped marketing messages from it (ms), while
+   * stopped: marketing templates to the user fail with 131050.
+   */
+  marketingStopped?: Record<string, number>;
 };
 
 export type WebhookDelivery = {
   id: string;
   provider: "cloud" | "waha";
   url: string;
-  /** status, message, template_status, quality, session_status (Cloud field or WAHA event). */
+  /** status, message, template_status, quality, user_preferences, session_status (Cloud field or WAHA event). */
   kind: string;
   /** The exact bytes sent. */
   body: string;

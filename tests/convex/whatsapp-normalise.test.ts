@@ -230,6 +230,35 @@ const cloudExpectations: Record<string, () => void> = {
       status: "failed",
       errors: [{ code: 131047 }],
     }),
+  "status-failed-marketing-stopped": () =>
+    expect(only("status-failed-marketing-stopped")).toMatchObject({
+      dedupeKey: "cloud:status:wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI4QjJGRDZDNEU1RDdGODlBMEIA:failed",
+      event: {
+        status: "failed",
+        timestamp: 1717431300000,
+        recipient: { waId: USER_WA_ID },
+        errors: [{ code: 131050, title: "User has stopped marketing messages" }],
+      },
+    }),
+  "user-preferences-stop": () =>
+    expect(only("user-preferences-stop")).toEqual({
+      dedupeKey: `cloud:pref:${USER_WA_ID}:marketing_messages:stop:1717431000000`,
+      event: {
+        kind: "user_preference",
+        provider: "cloud",
+        phoneNumberId: PHONE_NUMBER_ID,
+        from: kerry,
+        category: "marketing_messages",
+        value: "stop",
+        detail: "User requested to stop marketing messages",
+        timestamp: 1717431000000,
+      },
+    }),
+  "user-preferences-resume": () =>
+    expect(only("user-preferences-resume")).toMatchObject({
+      dedupeKey: `cloud:pref:${USER_WA_ID}:marketing_messages:resume:1717434600000`,
+      event: { kind: "user_preference", value: "resume", from: kerry, timestamp: 1717434600000 },
+    }),
   "template-approved": () =>
     expect(only("template-approved")).toEqual({
       dedupeKey: "cloud:tpl:594425479261596:APPROVED:1717430600",
@@ -363,6 +392,35 @@ describe("Cloud API normaliser", () => {
     });
   });
 
+  it("reads every user preference of a change, numbers or strings, and keeps an unknown value as unhandled", () => {
+    const body = JSON.parse(cloudFixtures["user-preferences-stop"]);
+    const value = body.entry[0].changes[0].value;
+    value.user_preferences.push(
+      { wa_id: "34600111222", category: "marketing_messages", value: "RESUME", timestamp: "1717431060" },
+      { wa_id: "34600111222", category: "marketing_messages", value: "snooze", timestamp: 1717431120 },
+    );
+    const events = normaliseCloudWebhook(body, NOW);
+    expect(events.map((e) => e.dedupeKey)).toEqual([
+      `cloud:pref:${USER_WA_ID}:marketing_messages:stop:1717431000000`,
+      "cloud:pref:34600111222:marketing_messages:resume:1717431060000",
+      "cloud:pref:34600111222:marketing_messages:snooze:1717431120000",
+    ]);
+    expect(events[1].event).toEqual({
+      kind: "user_preference",
+      provider: "cloud",
+      phoneNumberId: PHONE_NUMBER_ID,
+      from: { waId: "34600111222", phone: "+34600111222" },
+      category: "marketing_messages",
+      value: "resume",
+      timestamp: 1717431060000,
+    });
+    expect(events[2].event).toMatchObject({
+      kind: "unhandled",
+      field: "user_preferences",
+      phoneNumberId: PHONE_NUMBER_ID,
+    });
+  });
+
   it("keeps an unknown status and unknown keys of a messages change as unhandled", () => {
     const body = JSON.parse(cloudFixtures["status-read"]);
     body.entry[0].changes[0].value.statuses[0].status = "deleted";
@@ -435,6 +493,24 @@ describe("Cloud API normaliser", () => {
       /statuses must be an array/,
     ],
     [
+      "a user preference without wa_id",
+      mutate("user-preferences-stop", (b) => delete b.entry[0].changes[0].value.user_preferences[0].wa_id),
+      /user_preferences\[0\]\.wa_id must be a non-empty string/,
+    ],
+    [
+      "a user preference without timestamp",
+      mutate(
+        "user-preferences-stop",
+        (b) => delete b.entry[0].changes[0].value.user_preferences[0].timestamp,
+      ),
+      /user_preferences\[0\]\.timestamp must be a number/,
+    ],
+    [
+      "user preferences without metadata",
+      mutate("user-preferences-stop", (b) => delete b.entry[0].changes[0].value.metadata),
+      /value\.metadata must be an object/,
+    ],
+    [
       "a template update without id",
       mutate("template-approved", (b) => delete b.entry[0].changes[0].value.message_template_id),
       /message_template_id/,
@@ -455,6 +531,8 @@ type CloudFixture = {
       value: {
         messages: { id?: string; timestamp: unknown; location: { latitude: unknown } }[];
         statuses: { recipient_id?: string }[];
+        user_preferences: { wa_id?: string; timestamp?: unknown }[];
+        metadata?: unknown;
         message_template_id?: string;
       };
     }[];

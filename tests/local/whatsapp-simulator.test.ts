@@ -10,6 +10,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { chromium } from "playwright-core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
+import { normaliseCloudWebhook } from "../../convex/model/whatsapp/cloudWebhook";
 import { localWhatsAppSettings } from "../../local/stack";
 import { DEMO, demoIdentity, seedDemo } from "../../local/whatsapp-simulator/demo";
 import {
@@ -551,6 +552,184 @@ describe("Cloud API: statuses come back as signed webhooks", () => {
   });
 });
 
+describe("Cloud API: a user stops and resumes marketing messages", () => {
+  /** spring_sale (MARKETING) with the parameters it needs. */
+  const springSale = (to: string) =>
+    template(
+      "spring_sale",
+      "es_ES",
+      [
+        { type: "header", parameters: [{ type: "image", image: { link: "https://x.test/a.jpg" } }] },
+        {
+          type: "body",
+          parameters: [
+            { type: "text", parameter_name: "first_name", text: "Ana" },
+            { type: "text", parameter_name: "discount", text: "20%" },
+          ],
+        },
+        { type: "button", sub_type: "url", index: 0, parameters: [{ type: "text", text: "A1" }] },
+      ],
+      to,
+    );
+  const marketing = (body: Record<string, unknown>, number = USER) =>
+    call<{ error: string; user: string; business: string; value: string; stopped: boolean }>(
+      `/_sim/users/${number}/marketing`,
+      { body: { to: CLOUD.phoneNumberId, ...body } },
+    );
+  const preferences = (w: ReceivedWebhook) =>
+    w.json?.entry?.[0]?.changes?.[0]?.field === "user_preferences"
+      ? (w.json.entry[0].changes[0].value.user_preferences as { value: string; timestamp: number }[])
+      : [];
+  const isPreference = (value?: string) => (w: ReceivedWebhook) =>
+    preferences(w).some((p) => !value || p.value === value);
+
+  it("sends the signed user_preferences webhook, and fails marketing templates with 131050 until resumed", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const stop = await marketing({ value: "stop", name: "Ana" });
+    expect(stop.status).toBe(200);
+    expect(stop.json).toMatchObject({
+      user: USER,
+      business: CLOUD.phoneNumberId,
+      value: "stop",
+      stopped: true,
+    });
+    const [hook] = await hooks.waitFor(1, isPreference("stop"));
+    expect(hook.path).toBe("/whatsapp/cloud");
+    const expected = "sha256=" + createHmac("sha256", CLOUD.appSecret).update(hook.raw).digest("hex");
+    expect(hook.headers["x-hub-signature-256"]).toBe(expected);
+    expect(hook.json).toMatchObject({
+      object: "whatsapp_business_account",
+      entry: [
+        {
+          id: CLOUD.wabaId,
+          changes: [
+            {
+              field: "user_preferences",
+              value: {
+                messaging_product: "whatsapp",
+                metadata: { display_phone_number: CLOUD.displayNumber, phone_number_id: CLOUD.phoneNumberId },
+                contacts: [{ profile: { name: "Ana" }, wa_id: USER }],
+                user_preferences: [
+                  {
+                    wa_id: USER,
+                    detail: "User requested to stop marketing messages",
+                    category: "marketing_messages",
+                    value: "stop",
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const [{ timestamp }] = preferences(hook);
+    expect(timestamp).toBeGreaterThanOrEqual(before);
+    expect(timestamp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    // Switchboard reads it as a marketing stop by that user on that number.
+    expect(normaliseCloudWebhook(hook.json).map((e) => e.event)).toMatchObject([
+      {
+        kind: "user_preference",
+        phoneNumberId: CLOUD.phoneNumberId,
+        from: { waId: USER, name: "Ana" },
+        category: "marketing_messages",
+        value: "stop",
+        timestamp: timestamp * 1000,
+      },
+    ]);
+
+    // Marketing templates to the user are accepted, then fail with 131050; nothing is charged.
+    const sale = await sendCloud(springSale(USER));
+    expect(sale.status).toBe(200);
+    const saleId = sale.json.messages[0].id;
+    const [failed] = await hooks.waitFor(1, isStatus(saleId, "failed"));
+    expect(cloudStatuses(failed)[0].errors[0]).toMatchObject({
+      code: 131050,
+      title: "User has stopped marketing messages",
+    });
+    // Utility templates, and marketing to other users, go through.
+    const update = await sendCloud(template("order_update", "en_US", bodyParams("Ana", "A-1")));
+    const other = await sendCloud(springSale("34600999888"));
+    await hooks.waitFor(1, isStatus(update.json.messages[0].id, "delivered"));
+    await hooks.waitFor(1, isStatus(other.json.messages[0].id, "delivered"));
+    await sim.state.idle();
+    expect(hooks.received.filter(isStatus(saleId)).map((w) => cloudStatuses(w)[0].status)).toEqual([
+      "failed",
+    ]);
+    expect(sim.state.charges.map((c) => c.messageId)).not.toContain(saleId);
+    expect(sim.state.messages.find((m) => m.id === saleId)).toMatchObject({
+      status: "failed",
+      error: { code: 131050 },
+    });
+
+    const resume = await marketing({ value: "resume" });
+    expect(resume.json).toMatchObject({ value: "resume", stopped: false });
+    const [resumed] = await hooks.waitFor(1, isPreference("resume"));
+    expect(preferences(resumed)[0]).toMatchObject({ detail: "User requested to resume marketing messages" });
+    const again = await sendCloud(springSale(USER));
+    await hooks.waitFor(1, isStatus(again.json.messages[0].id, "delivered"));
+    expect(sim.state.users.get(USER)?.marketingStopped).toEqual({});
+  });
+
+  it("takes a display number and a time of change, and refuses what it cannot do", async () => {
+    const at = Date.parse("2024-06-03T16:00:00Z");
+    expect((await marketing({ to: CLOUD.displayNumber, value: "STOP", timestamp: at })).status).toBe(200);
+    const [hook] = await hooks.waitFor(1, isPreference("stop"));
+    expect(preferences(hook)[0].timestamp).toBe(at / 1000);
+    expect(sim.state.users.get(USER)?.marketingStopped).toEqual({ [CLOUD.phoneNumberId]: at });
+
+    const refused: [Record<string, unknown>, string, number, RegExp][] = [
+      [{ value: "maybe" }, USER, 400, /value must be "stop" or "resume"/],
+      [{ value: "stop" }, "123", 400, /7–15 digits/],
+      [{ value: "stop", to: "nobody" }, USER, 404, /No Cloud number or WAHA session matches "nobody"/],
+      [{ value: "stop", to: WAHA.session }, USER, 400, /WAHA session: .*Cloud API feature/],
+      [{ value: "stop", timestamp: "yesterday" }, USER, 400, /timestamp/],
+    ];
+    for (const [body, number, status, error] of refused) {
+      const answer = await marketing(body, number);
+      expect(answer.status, JSON.stringify(body)).toBe(status);
+      expect(answer.json.error).toMatch(error);
+    }
+    await sim.state.idle();
+    expect(hooks.received.filter(isPreference())).toHaveLength(1);
+  });
+
+  it("keeps a stop in the state file: after a restart marketing still fails with 131050", async () => {
+    const dir = tempDir("whatsapp-sim-");
+    const stateFile = path.join(dir, "state.json");
+    const config = {
+      cloud: [{ ...CLOUD, webhookUrl: `${hooks.url}/whatsapp/cloud` }],
+      templates: [...sim.state.templates.values()],
+    };
+    let saved: WhatsAppSimulator | null = null;
+    try {
+      saved = await startWhatsAppSimulator({ stateFile, config, knobs: { statusDelaysMs: FAST } });
+      const res = await fetch(`${saved.url}/_sim/users/${USER}/marketing`, {
+        method: "POST",
+        body: JSON.stringify({ to: CLOUD.phoneNumberId, value: "stop" }),
+      });
+      expect(res.status).toBe(200);
+      await saved.state.idle();
+      const first = saved;
+      saved = null;
+      await first.close();
+      saved = await startWhatsAppSimulator({ stateFile });
+      expect(saved.state.users.get(USER)?.marketingStopped?.[CLOUD.phoneNumberId]).toBeGreaterThan(0);
+      const send = await fetch(`${saved.url}/v23.0/${CLOUD.phoneNumberId}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer() },
+        body: JSON.stringify(springSale(USER)),
+      });
+      const id = ((await send.json()) as CloudJson).messages[0].id;
+      const [failed] = await hooks.waitFor(1, isStatus(id, "failed"));
+      expect(cloudStatuses(failed)[0].errors[0].code).toBe(131050);
+    } finally {
+      await saved?.close();
+      removeDir(dir);
+    }
+  });
+});
+
 describe("WAHA", () => {
   const wahaHeaders = (key = WAHA.apiKey) => ({ "x-api-key": key });
   const sendText = (body: Record<string, unknown>, key?: string) =>
@@ -810,6 +989,40 @@ describe("the phone page", () => {
   });
 });
 
+describe("the phone page: marketing messages", () => {
+  it("has a button to stop and resume marketing messages from the chosen Cloud number", async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu"],
+    });
+    const field = (w: ReceivedWebhook, value: string) =>
+      w.json?.entry?.[0]?.changes?.[0]?.field === "user_preferences" &&
+      w.json.entry[0].changes[0].value.user_preferences[0].value === value;
+    try {
+      await userWrites(USER, CLOUD.phoneNumberId, { name: "Ana" });
+      const page = await browser.newPage();
+      await page.goto(sim.url + "/");
+      await page.getByLabel("You are (simulated user)").selectOption(USER);
+      await page.getByLabel("Chatting with (business number)").selectOption(CLOUD.phoneNumberId);
+      await page.getByRole("button", { name: "Stop marketing messages" }).click();
+      await hooks.waitFor(1, (w) => field(w, "stop"));
+      await page.getByText(/Marketing messages stopped since .*131050/).waitFor();
+      expect(sim.state.users.get(USER)?.marketingStopped?.[CLOUD.phoneNumberId]).toBeGreaterThan(0);
+
+      await page.getByRole("button", { name: "Resume marketing messages" }).click();
+      await hooks.waitFor(1, (w) => field(w, "resume"));
+      await page.getByRole("button", { name: "Stop marketing messages" }).waitFor();
+      expect(sim.state.users.get(USER)?.marketingStopped).toEqual({});
+
+      // WAHA sessions have no such control.
+      await page.getByLabel("Chatting with (business number)").selectOption(WAHA.session);
+      await page.getByRole("button", { name: "Stop marketing messages" }).waitFor({ state: "hidden" });
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
 describe("the demo workspace and the stack's settings", () => {
   it("makes the dev WhatsApp secrets once per data directory, private, and reuses them", () => {
     const dir = tempDir("whatsapp-dev-");
@@ -886,6 +1099,28 @@ describe("the demo workspace and the stack's settings", () => {
       expect(sim.state.webhooks.log.filter((w) => w.kind === "message").map((w) => w.responseStatus)).toEqual(
         [200, 200],
       );
+
+      // The customer stops marketing messages from the Cloud number in WhatsApp: the workspace
+      // sees the contact opted out, by WhatsApp's own preference.
+      const stop = await call(`/_sim/users/${USER}/marketing`, {
+        body: { to: DEMO.cloud.phoneNumberId, value: "stop" },
+      });
+      expect(stop.status).toBe(200);
+      const inbox = await until(
+        () =>
+          owner.query(api.conversations.list, {
+            tenantId: seed.tenantId,
+            paginationOpts: { numItems: 10, cursor: null },
+          }),
+        (page) => page.page.some((row) => row.channelId === seed.cloudChannelId && row.optedOut),
+      );
+      const row = inbox.page.find((r) => r.channelId === seed.cloudChannelId)!;
+      const conversation = await owner.query(api.conversations.get, {
+        tenantId: seed.tenantId,
+        conversationId: row.conversationId,
+      });
+      expect(conversation.consent).toMatchObject([{ kind: "opt_out", source: "user_preferences" }]);
+      expect(sim.state.webhooks.log.find((w) => w.kind === "user_preferences")?.responseStatus).toBe(200);
     } finally {
       await server.stop();
       removeDir(dir);

@@ -13,6 +13,7 @@ import type {
   KeyedEvent,
   StatusEvent,
   UnhandledEvent,
+  UserPreferenceEvent,
   WhatsAppParty,
 } from "./events";
 import {
@@ -84,6 +85,9 @@ export function normaliseCloudWebhook(body: unknown, now: number = Date.now()): 
         case "phone_number_quality_update":
           out.push(quality(entry, object(change.value, `${at}.value`), `${at}.value`, now));
           break;
+        case "user_preferences":
+          out.push(...userPreferences(entry, object(change.value, `${at}.value`), `${at}.value`, now));
+          break;
         default:
           out.push(unhandled(entry, field, change.value, now));
       }
@@ -94,9 +98,14 @@ export function normaliseCloudWebhook(body: unknown, now: number = Date.now()): 
 
 // ---------------------------------------------------------------- messages and statuses
 
-function messagesChange(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent[] {
+/** The business number a change is about (`metadata.phone_number_id`). */
+function phoneNumberIdOf(value: JsonObject, where: string): string {
   const metadata = object(value.metadata, `${where}.metadata`);
-  const phoneNumberId = string(metadata.phone_number_id, `${where}.metadata.phone_number_id`);
+  return string(metadata.phone_number_id, `${where}.metadata.phone_number_id`);
+}
+
+/** wa_id → profile name, from a change's `contacts`. */
+function profileNames(value: JsonObject, where: string): Map<string, string> {
   const names = new Map<string, string>();
   optionalArray(value.contacts, `${where}.contacts`).forEach((c) => {
     if (!isObject(c)) return;
@@ -104,6 +113,12 @@ function messagesChange(entry: Entry, value: JsonObject, where: string, now: num
     const name = isObject(c.profile) ? optionalString(c.profile.name) : undefined;
     if (waId && name) names.set(waId, name);
   });
+  return names;
+}
+
+function messagesChange(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent[] {
+  const phoneNumberId = phoneNumberIdOf(value, where);
+  const names = profileNames(value, where);
   const out: KeyedEvent[] = [];
   optionalArray(value.messages, `${where}.messages`).forEach((m, i) => {
     out.push(message(object(m, `${where}.messages[${i}]`), `${where}.messages[${i}]`, phoneNumberId, names));
@@ -328,6 +343,44 @@ function statusErrors(value: unknown): NonNullable<StatusEvent["errors"]> {
       details: isObject(e.error_data) ? optionalString(e.error_data.details) : optionalString(e.details),
     }),
   );
+}
+
+// ---------------------------------------------------------------- user preferences
+
+/**
+ * `user_preferences`: users who stopped or resumed marketing messages from the number. Each is
+ * keyed by user, category, value and time, so a redelivery dedupes and a later change does not.
+ * A value other than stop/resume is kept as unhandled.
+ */
+function userPreferences(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent[] {
+  const phoneNumberId = phoneNumberIdOf(value, where);
+  const names = profileNames(value, where);
+  return array(value.user_preferences, `${where}.user_preferences`).map((raw, i) => {
+    const at = `${where}.user_preferences[${i}]`;
+    const preference = object(raw, at);
+    const waId = string(preference.wa_id, `${at}.wa_id`);
+    const category = string(preference.category, `${at}.category`);
+    const choice = string(preference.value, `${at}.value`).toLowerCase();
+    const timestamp = secondsToMs(preference.timestamp, `${at}.timestamp`);
+    const dedupeKey = `cloud:pref:${waId}:${category}:${choice}:${timestamp}`;
+    if (choice !== "stop" && choice !== "resume") {
+      return {
+        dedupeKey,
+        event: unhandledEvent(entry, "user_preferences", preference, now, phoneNumberId),
+      };
+    }
+    const event: UserPreferenceEvent = compact({
+      kind: "user_preference" as const,
+      provider: "cloud" as const,
+      phoneNumberId,
+      from: compact({ waId, phone: e164(waId), name: names.get(waId) }),
+      category,
+      value: choice,
+      detail: optionalString(preference.detail) || undefined,
+      timestamp,
+    });
+    return { dedupeKey, event };
+  });
 }
 
 // ---------------------------------------------------------------- account-level changes

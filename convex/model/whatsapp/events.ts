@@ -152,6 +152,27 @@ export const vSessionStatusEvent = v.object({
 });
 export type SessionStatusEvent = Infer<typeof vSessionStatusEvent>;
 
+/** The marketing-messages preference category, the only one Meta reports today. */
+export const MARKETING_MESSAGES = "marketing_messages";
+
+/**
+ * WhatsApp's own control: the user stopped or resumed marketing messages from one business
+ * number (Cloud API `user_preferences` webhook).
+ */
+export const vUserPreferenceEvent = v.object({
+  kind: v.literal("user_preference"),
+  provider: v.literal("cloud"),
+  phoneNumberId: v.string(),
+  from: vWhatsAppParty,
+  /** "marketing_messages"; another category is stored and not acted on. */
+  category: v.string(),
+  value: v.union(v.literal("stop"), v.literal("resume")),
+  /** Meta's description of the change, e.g. "User requested to stop marketing messages". */
+  detail: v.optional(v.string()),
+  timestamp: v.number(),
+});
+export type UserPreferenceEvent = Infer<typeof vUserPreferenceEvent>;
+
 /** Anything else a provider sent inside a valid, signed payload: kept, not dropped. */
 export const vUnhandledEvent = v.object({
   kind: v.literal("unhandled"),
@@ -171,6 +192,7 @@ export const vWhatsAppEvent = v.union(
   vTemplateStatusEvent,
   vQualityEvent,
   vSessionStatusEvent,
+  vUserPreferenceEvent,
   vUnhandledEvent,
 );
 export type WhatsAppEvent = Infer<typeof vWhatsAppEvent>;

@@ -33,8 +33,8 @@ export async function wahaChannel(
 type ChannelCache = Map<string, Doc<"channels"> | null>;
 
 /**
- * The channel a Cloud API event belongs to: messages, statuses and their unhandled neighbours
- * by phone_number_id; template updates by WABA; quality updates by WABA and display number.
+ * The channel a Cloud API event belongs to: messages, statuses, user preferences and their
+ * unhandled neighbours by phone_number_id; template updates by WABA; quality updates by WABA and display number.
  * An enabled channel is preferred when (unusually) several share the identifier.
  */
 export async function routeEvent(
@@ -56,6 +56,7 @@ export async function routeEvent(
   switch (event.kind) {
     case "message":
     case "status":
+    case "user_preference":
     case "unhandled": {
       const phoneNumberId = event.phoneNumberId;
       if (!phoneNumberId) return null;

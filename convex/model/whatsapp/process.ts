@@ -19,19 +19,22 @@ import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { CATEGORY_UPDATE } from "./cloudWebhook";
-import { upsertContact, upsertConversation } from "./contacts";
-import type {
-  InboundMessageEvent,
-  QualityEvent,
-  SessionStatusEvent,
-  StatusEvent,
-  TemplateStatusEvent,
-  WhatsAppEvent,
+import { resolveContact, upsertContact, upsertConversation } from "./contacts";
+import {
+  MARKETING_MESSAGES,
+  type InboundMessageEvent,
+  type QualityEvent,
+  type SessionStatusEvent,
+  type StatusEvent,
+  type TemplateStatusEvent,
+  type UserPreferenceEvent,
+  type WhatsAppEvent,
 } from "./events";
 import { routeEvent, unroutedReason } from "./ingest";
 import { PermanentEventError } from "./payload";
 import { settlementPatch } from "../billing/settlement";
 import { afterInbound } from "../assistant/turns";
+import { consentChangedAfter, recordConsent } from "../contactConsent";
 import { onInbound } from "../conversations";
 import { applyStatus } from "./status";
 
@@ -82,6 +85,9 @@ export async function apply(ctx: MutationCtx, eventId: Id<"webhookEvents">): Pro
       break;
     case "session_status":
       await applySession(ctx, channel, row, event);
+      break;
+    case "user_preference":
+      await applyUserPreference(ctx, channel, row, event);
       break;
     case "unhandled":
       break;
@@ -304,6 +310,101 @@ async function applyStatusEvent(ctx: MutationCtx, channel: Doc<"channels"> | nul
       ...settlementPatch(message, patch, event.timestamp),
     });
   }
+  if (event.status === "failed" && event.errors?.some((e) => e.code === ERROR_MARKETING_STOPPED)) {
+    await optOutAfterError(ctx, channel, message, event);
+  }
+}
+
+/** Meta's error for a marketing message to a person who stopped marketing messages from the business. */
+const ERROR_MARKETING_STOPPED = 131050;
+
+/**
+ * A failed status with error 131050: WhatsApp says the person had stopped marketing messages
+ * when the message was sent, so it counts as their opt-out (source "error_131050"), at the
+ * status's time. The send pipeline does the same when the send itself answers 131050
+ * (model/outbound.ts). A failure reported after the person's consent changed again, or after a
+ * later marketing preference of theirs was applied, changes nothing.
+ */
+async function optOutAfterError(
+  ctx: MutationCtx,
+  channel: Doc<"channels">,
+  message: Doc<"messages">,
+  event: StatusEvent,
+) {
+  const contact = await resolveContact(ctx, message.contactId);
+  if (!contact || contact.tenantId !== channel.tenantId) return;
+  if (await consentChangedAfter(ctx, contact._id, event.timestamp)) return;
+  const waId = event.recipient.waId;
+  if (waId && (await preferenceAppliedAfter(ctx, channel._id, waId, event.timestamp))) return;
+  await recordConsent(ctx, {
+    tenantId: channel.tenantId,
+    contactId: contact._id,
+    kind: "opt_out",
+    source: "error_131050",
+    messageId: message._id,
+    at: event.timestamp,
+  });
+}
+
+// ---------------------------------------------------------------- user preferences
+
+/**
+ * WhatsApp's own marketing stop/resume: an opt-out or opt-in (source "user_preferences") of the
+ * contact with that wa_id in the channel's tenant, created when new, at the event's time. Other
+ * categories are stored and not acted on. Events arrive unordered, so an older one changes
+ * nothing once a newer preference of the same person was applied on this channel, or once the
+ * contact's consent changed after it (a keyword, a button, an agent).
+ */
+async function applyUserPreference(
+  ctx: MutationCtx,
+  channel: Doc<"channels"> | null,
+  row: Doc<"webhookEvents">,
+  event: UserPreferenceEvent,
+) {
+  if (!channel) throw new UnroutedEventError(unroutedReason(event));
+  if (event.category !== MARKETING_MESSAGES) return;
+  const samePerson = (other: WhatsAppEvent) =>
+    other.kind === "user_preference" &&
+    other.category === event.category &&
+    other.from.waId === event.from.waId;
+  if (await superseded(ctx, channel._id, row, event.timestamp, samePerson)) return;
+  const contactId = await upsertContact(ctx, channel.tenantId, event.from, event.timestamp, {
+    inbound: false,
+  });
+  if (await consentChangedAfter(ctx, contactId, event.timestamp)) return;
+  await recordConsent(ctx, {
+    tenantId: channel.tenantId,
+    contactId,
+    kind: event.value === "stop" ? "opt_out" : "opt_in",
+    source: "user_preferences",
+    text: event.detail,
+    at: event.timestamp,
+  });
+}
+
+/**
+ * True when a marketing preference of the person with this wa_id, newer than `timestamp`, was
+ * already applied on the channel (among its latest 500 preference events).
+ */
+async function preferenceAppliedAfter(
+  ctx: MutationCtx,
+  channelId: Id<"channels">,
+  waId: string,
+  timestamp: number,
+): Promise<boolean> {
+  const events = await ctx.db
+    .query("webhookEvents")
+    .withIndex("by_channel_kind_received", (q) => q.eq("channelId", channelId).eq("kind", "user_preference"))
+    .order("desc")
+    .take(500);
+  return events.some(
+    (row) =>
+      row.state === "done" &&
+      row.event.kind === "user_preference" &&
+      row.event.category === MARKETING_MESSAGES &&
+      row.event.from.waId === waId &&
+      row.event.timestamp > timestamp,
+  );
 }
 
 // ---------------------------------------------------------------- account-level events
