@@ -16,6 +16,9 @@ export const TENANT_AUDIT_ACTIONS = {
   "channel.updated": "Channel changed",
   "channel.enabled": "Channel enabled",
   "channel.disabled": "Channel disabled",
+  "assistant.settings_changed": "Assistant settings changed",
+  "knowledge.saved": "Knowledge entry saved",
+  "knowledge.removed": "Knowledge entry deleted",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
