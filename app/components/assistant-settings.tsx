@@ -151,8 +151,10 @@ export function EngineNotice({ settings }: { settings: AssistantSettingsView }) 
     >
       <p>
         <span className="font-semibold text-slate-900">Model in use: {settings.model}</span>
-        {settings.fallbackModel ? <>, then {settings.fallbackModel} when it fails</> : null}. When both fail,
-        or the workspace&apos;s credits cannot pay for a turn, the assistant answers offline from the
+        {settings.fallbackModel
+          ? `, then ${settings.fallbackModel} when ${settings.model} fails. When both fail`
+          : " (no fallback model). When it fails"}
+        , or the workspace&apos;s credits cannot pay for a turn, the assistant answers offline from the
         knowledge base or hands the conversation to your team.
       </p>
       {settings.models ? (
@@ -203,12 +205,11 @@ export function BreakerPanel({ settings, timeZone }: { settings: AssistantSettin
             </dd>
           </div>
         </dl>
-        <p className="mt-4 text-sm text-slate-600">{summary.meaning}</p>
-        {!settings.modelConfigured ? (
-          <p className="mt-1 text-sm text-slate-500">
-            No model is configured, so the breaker has nothing to guard.
-          </p>
-        ) : null}
+        <p className="mt-4 text-sm text-slate-600">
+          {settings.modelConfigured
+            ? summary.meaning
+            : "No model is configured, so the breaker has nothing to guard: the assistant answers offline."}
+        </p>
       </div>
     </Section>
   );

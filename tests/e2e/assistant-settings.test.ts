@@ -4,10 +4,12 @@
 // deletes an entry through a confirmation; turns the assistant off and changes its settings, which
 // hold after a reload and are in the first HTML. Bob, an agent, reads both pages and can change
 // nothing. Both pages fit a phone.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { dumpOnFailure, signIn, simulatorHas } from "./helpers";
-import { launchChromium, startTestStack, verifyEmail } from "./stack";
+import { freePort, launchChromium, startTestStack, verifyEmail } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
@@ -32,6 +34,14 @@ function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   return errors;
+}
+
+/** A full-page screenshot into SCREENSHOT_DIR, when it is set. */
+async function shot(page: Page, name: string) {
+  const dir = process.env.SCREENSHOT_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
 
 /** The first HTML response for `pathname`, fetched without a browser (so without JavaScript). */
@@ -157,6 +167,8 @@ it("Ana writes, searches, edits and deletes knowledge entries", async () => {
   await shipping.waitFor({ state: "detached" });
   await expect.poll(() => list.getByRole("article").count()).toBe(1);
 
+  await shot(page, "knowledge-desktop");
+
   // The first HTML already holds the list.
   const html = await firstHtml(ana, `/t/${SLUG}/assistant/knowledge`);
   expect(html).toContain("We are open every day from 10:00 to 20:00.");
@@ -223,6 +235,8 @@ it("Ana turns the assistant off and changes its settings; both hold after a relo
   expect(await form.getByLabel("Hand back after idle minutes").inputValue()).toBe("0");
   expect(await form.getByRole("checkbox", { name: new RegExp(CHANNEL) }).isChecked()).toBe(false);
 
+  await shot(page, "assistant-desktop");
+
   // The first HTML already holds the settings.
   const html = await firstHtml(ana, `/t/${SLUG}/assistant`);
   expect(html).toContain('value="Luz"');
@@ -249,12 +263,26 @@ it("both pages fit a phone", async () => {
   });
   const page = await phone.newPage();
   dumpOnFailure(stack, page);
-  for (const pathname of [`/t/${SLUG}/assistant`, `/t/${SLUG}/assistant/knowledge`]) {
+  for (const [name, pathname] of [
+    ["assistant-phone", `/t/${SLUG}/assistant`],
+    ["knowledge-phone", `/t/${SLUG}/assistant/knowledge`],
+  ]) {
     await page.goto(`${stack.webUrl}${pathname}`);
     await page.getByRole("heading", { level: 1, name: "Assistant" }).waitFor();
     await page.waitForLoadState("networkidle");
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    expect(width, pathname).toBeLessThanOrEqual(390);
+    await shot(page, name!);
+    const widths = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      // Nothing sits off-screen in a sideways scroller (form fields scrolling their text aside).
+      hidden: [...document.querySelectorAll<HTMLElement>("body *")]
+        .filter((el) => !["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName))
+        .filter((el) => el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 1)
+        .filter((el) => ["auto", "scroll", "hidden"].includes(getComputedStyle(el).overflowX))
+        .filter((el) => el.getClientRects().length > 0 && !el.closest(".sr-only"))
+        .map((el) => el.tagName.toLowerCase()),
+    }));
+    expect(widths.scroll, pathname).toBeLessThanOrEqual(390);
+    expect(widths.hidden, pathname).toEqual([]);
   }
   await phone.close();
 });
@@ -320,4 +348,65 @@ it("Bob, an agent, reads the settings and the knowledge base and can change neit
 
   expect(errors).toEqual([]);
   await bob.close();
+});
+
+describe("on a deployment with a model", () => {
+  let modelStack: Awaited<ReturnType<typeof startTestStack>>;
+
+  beforeAll(async () => {
+    modelStack = await startTestStack({
+      OPENAI_LOCAL: "1",
+      OPENAI_LOCAL_PORT: String(await freePort()),
+      OPENAI_MODELS: "gpt-4o-mini, gpt-4.1-mini",
+    });
+  });
+
+  afterAll(async () => {
+    await modelStack?.stop();
+  });
+
+  it("offers the allowed models in a list and saves a change of fallback", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    dumpOnFailure(modelStack, page);
+    await page.goto(`${modelStack.webUrl}/app`);
+    await signIn(page, "carla@example.com", "Carla Costa");
+    await page.waitForURL(/\/onboarding$/);
+    await page.getByLabel("Workspace name").fill("Porto Prints");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.waitForURL(/\/t\/porto-prints$/);
+    await page.goto(`${modelStack.webUrl}/t/porto-prints/assistant`);
+    await page.getByRole("heading", { level: 1, name: "Assistant" }).waitFor();
+
+    const engine = page.getByRole("note").filter({ hasText: "Model in use: gpt-4o-mini" });
+    await engine.getByText(", then gpt-4.1-mini when gpt-4o-mini fails.").waitFor();
+    await page.getByText("This deployment allows these models: gpt-4o-mini, gpt-4.1-mini.").waitFor();
+    expect(await page.getByText("No model configured").count()).toBe(0);
+    await page
+      .getByRole("region", { name: "Circuit breaker" })
+      .getByText("Closed", { exact: true })
+      .waitFor();
+
+    const form = page.getByRole("form", { name: "Assistant settings" });
+    const model = form.getByRole("combobox", { name: "Model", exact: true });
+    const fallback = form.getByRole("combobox", { name: "Fallback model" });
+    expect(await model.locator("option").allTextContents()).toEqual(["gpt-4o-mini", "gpt-4.1-mini"]);
+    expect(await fallback.locator("option").allTextContents()).toEqual([
+      "None",
+      "gpt-4o-mini",
+      "gpt-4.1-mini",
+    ]);
+    expect(await fallback.inputValue()).toBe("gpt-4.1-mini");
+    await fallback.selectOption("");
+    await form.getByRole("button", { name: "Save assistant settings" }).click();
+    await form.getByRole("status").filter({ hasText: "Assistant settings saved" }).waitFor();
+    await engine.getByText("(no fallback model). When it fails").waitFor();
+
+    await page.reload();
+    expect(await form.getByRole("combobox", { name: "Fallback model" }).inputValue()).toBe("");
+    await shot(page, "assistant-model-desktop");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
