@@ -105,6 +105,8 @@ export function KnowledgeList({
   /** The entries are the previous search's, while the new one loads. */
   stale: boolean;
 }) {
+  // Closing an entry's form puts focus back on its Edit button, where the keyboard left off.
+  const [returnTo, setReturnTo] = useState<Id<"knowledgeEntries"> | null>(null);
   return (
     <ul
       aria-label="Knowledge entries"
@@ -114,11 +116,23 @@ export function KnowledgeList({
       {entries.map((entry) => (
         <li key={entry.entryId}>
           {editingId === entry.entryId ? (
-            <EntryForm tenant={tenant} entry={entry} onDone={onDone} onCancel={() => onEdit(null)} />
+            <EntryForm
+              tenant={tenant}
+              entry={entry}
+              onDone={(message) => {
+                setReturnTo(entry.entryId);
+                onDone(message);
+              }}
+              onCancel={() => {
+                setReturnTo(entry.entryId);
+                onEdit(null);
+              }}
+            />
           ) : (
             <EntryCard
               tenant={tenant}
               entry={entry}
+              focusEdit={returnTo === entry.entryId}
               onEdit={() => onEdit(entry.entryId)}
               onStatus={onStatus}
             />
@@ -132,15 +146,24 @@ export function KnowledgeList({
 function EntryCard({
   tenant,
   entry,
+  focusEdit,
   onEdit,
   onStatus,
 }: {
   tenant: TenantContext;
   entry: KnowledgeEntryView;
+  /** Focus the Edit button when the card appears (its form was just closed). */
+  focusEdit: boolean;
   onEdit: () => void;
   onStatus: (message: string) => void;
 }) {
   const remove = useMutation(api.assistant.removeEntry);
+  const editButton = useRef<HTMLButtonElement>(null);
+  // Only when the card appears: later renders leave focus where it is.
+  const focusOnMount = useRef(focusEdit);
+  useEffect(() => {
+    if (focusOnMount.current) editButton.current?.focus();
+  }, []);
   const titleId = useId();
   const now = useNow(30_000);
   const [open, setOpen] = useState(false);
@@ -157,7 +180,7 @@ function EntryCard({
         </h3>
         {tenant.canAdminWrite ? (
           <div className="flex shrink-0 gap-2">
-            <Button size="sm" onClick={onEdit} aria-label={`Edit ${entry.title}`}>
+            <Button ref={editButton} size="sm" onClick={onEdit} aria-label={`Edit ${entry.title}`}>
               Edit
             </Button>
             <ConfirmButton

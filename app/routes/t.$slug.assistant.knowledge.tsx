@@ -63,13 +63,26 @@ export default function KnowledgePage() {
   const stale = loading && entries !== null;
   const searching = (loading ? (shown.current?.search ?? "") : search) !== "";
 
+  // Closing the new-entry form puts focus back on "New entry".
+  const focusNew = useRef(false);
+  const closeNew = () => {
+    focusNew.current = true;
+    setEditing(null);
+  };
   const done = (text: string) => {
+    if (editing === "new") focusNew.current = true;
     setEditing(null);
     setMessage(text);
   };
   const newButton =
     tenant.canAdminWrite && editing !== "new" ? (
       <Button
+        ref={(element) => {
+          if (element && focusNew.current) {
+            focusNew.current = false;
+            element.focus();
+          }
+        }}
         variant="primary"
         onClick={() => {
           setEditing("new");
@@ -89,9 +102,7 @@ export default function KnowledgePage() {
       actions={isEmpty ? null : newButton}
     >
       <FormStatus message={message} />
-      {editing === "new" ? (
-        <EntryForm tenant={tenant} onDone={done} onCancel={() => setEditing(null)} />
-      ) : null}
+      {editing === "new" ? <EntryForm tenant={tenant} onDone={done} onCancel={closeNew} /> : null}
       {entries === null ? (
         <LoadingState label="Loading the knowledge base…" />
       ) : isEmpty ? (

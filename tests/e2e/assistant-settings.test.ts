@@ -133,6 +133,15 @@ it("Ana writes, searches, edits and deletes knowledge entries", async () => {
   await shipping.waitFor();
   await expect.poll(() => list.getByRole("article").count()).toBe(2);
 
+  // Escape closes a form without saving, and focus returns to the button that opened it.
+  const newEntry = page.getByRole("button", { name: "New entry" });
+  await newEntry.click();
+  await form.getByLabel("Title").fill("Half-written");
+  await form.getByLabel("Title").press("Escape");
+  await form.waitFor({ state: "detached" });
+  await expect.poll(() => newEntry.evaluate((el) => el === document.activeElement)).toBe(true);
+  expect(await list.getByRole("article").count()).toBe(2);
+
   // Search follows the typing: one match, then none, then all again.
   const search = page.getByRole("searchbox", { name: "Search the knowledge base" });
   await search.fill("madeira");
@@ -153,6 +162,8 @@ it("Ana writes, searches, edits and deletes knowledge entries", async () => {
   await page.getByRole("status").filter({ hasText: "Saved “Opening hours”" }).waitFor();
   await hours.getByText("We are open every day from 10:00 to 20:00.").waitFor();
   expect(await edit.count()).toBe(0);
+  const editButton = hours.getByRole("button", { name: "Edit Opening hours" });
+  await expect.poll(() => editButton.evaluate((el) => el === document.activeElement)).toBe(true);
 
   // Delete asks first; Cancel keeps the entry, confirming removes it.
   await shipping.getByRole("button", { name: "Delete Shipping to the islands" }).click();
