@@ -16,6 +16,7 @@ import { modelTurn } from "./model/assistant/model";
 import { handoffSummary, offlineTurn, type KnowledgeEntry } from "./model/assistant/offline";
 import * as Settings from "./model/assistant/settings";
 import * as Turns from "./model/assistant/turns";
+import { KNOWLEDGE_LIMITS } from "./shared/assistant";
 
 // ---------------------------------------------------------------- the turn
 
@@ -291,20 +292,18 @@ const vEntry = v.object({
   updatedAt: v.number(),
 });
 
-const KNOWLEDGE_LIMITS = { title: 200, body: 4_000, tags: 20 };
-
 function checkEntry(input: { title: string; body: string; tags: string[] }) {
   const title = input.title.trim();
   const body = input.body.trim();
   const tags = [...new Set(input.tags.map((t) => t.trim().toLowerCase()).filter(Boolean))];
   if (!title) fail("INVALID", "Give the entry a title", "title");
-  if (title.length > KNOWLEDGE_LIMITS.title)
-    fail("INVALID", `A title can be at most ${KNOWLEDGE_LIMITS.title} characters`, "title");
+  if (title.length > KNOWLEDGE_LIMITS.title.max)
+    fail("INVALID", `A title can be at most ${KNOWLEDGE_LIMITS.title.max} characters`, "title");
   if (!body) fail("INVALID", "Write the answer", "body");
-  if (body.length > KNOWLEDGE_LIMITS.body)
+  if (body.length > KNOWLEDGE_LIMITS.body.max)
     fail(
       "INVALID",
-      `An answer can be at most ${KNOWLEDGE_LIMITS.body} characters (${body.length} now)`,
+      `An answer can be at most ${KNOWLEDGE_LIMITS.body.max} characters (${body.length} now)`,
       "body",
     );
   if (tags.length > KNOWLEDGE_LIMITS.tags) fail("INVALID", `At most ${KNOWLEDGE_LIMITS.tags} tags`, "tags");

@@ -12,7 +12,7 @@ import {
 import type { Option } from "../lib/tenant-options";
 import { charCount, type Limit } from "../lib/text-limits";
 
-type FieldFrameProps = {
+export type FieldFrameProps = {
   id: string;
   label: ReactNode;
   hint?: ReactNode;
@@ -21,7 +21,7 @@ type FieldFrameProps = {
   className?: string;
 };
 
-function FieldFrame({ id, label, hint, error, children, className }: FieldFrameProps) {
+export function FieldFrame({ id, label, hint, error, children, className }: FieldFrameProps) {
   return (
     <div className={className}>
       <label htmlFor={id} className="block text-sm font-medium text-slate-900">
@@ -42,11 +42,11 @@ function FieldFrame({ id, label, hint, error, children, className }: FieldFrameP
   );
 }
 
-function describedBy(id: string, error?: string | null, hint?: ReactNode): string | undefined {
+export function describedBy(id: string, error?: string | null, hint?: ReactNode): string | undefined {
   return [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(" ") || undefined;
 }
 
-const controlClass = (error?: string | null) =>
+export const controlClass = (error?: string | null) =>
   `mt-1.5 block w-full rounded-lg border bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-brand-600 ${
     error ? "border-red-600" : "border-slate-300"
   }`;

@@ -20,6 +20,16 @@ export const TENANT_AUDIT_ACTIONS = {
   "billing.balance_adjusted": "Balance adjusted",
   "billing.debt_limit_changed": "Debt limit changed",
   "billing.markup_changed": "Markup changed",
+  "assistant.settings_changed": "Assistant settings changed",
+  "knowledge.saved": "Knowledge entry saved",
+  "knowledge.removed": "Knowledge entry deleted",
+  "billing.low_balance_thresholds_changed": "Low-balance alerts changed",
+  "conversation.taken_over": "Conversation taken over",
+  "conversation.handed_back": "Conversation handed back",
+  "conversation.assigned": "Conversation assigned",
+  "conversation.closed": "Conversation closed",
+  "contact.opted_out": "Contact opted out",
+  "contact.opted_in": "Contact opted in",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {

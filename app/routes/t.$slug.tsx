@@ -14,6 +14,7 @@ import { SectionNav } from "../components/section-nav";
 import { SignedInGate, useMe } from "../components/signed-in-gate";
 import { LoadingState } from "../components/spinner";
 import { TenantSwitcherMenu } from "../components/tenant-switcher";
+import { canViewAssistant } from "../lib/assistant";
 import { requireUser } from "../lib/auth.server";
 import { preload, preloadTenant } from "../lib/preload.server";
 import { tenantAccess, type TenantContext } from "../lib/tenant-context";
@@ -102,6 +103,7 @@ function TenantShell({
     { to: `${base}/channels`, label: "Channels", end: false, show: true },
     { to: `${base}/members`, label: "Members", end: false, show: true },
     { to: `${base}/billing`, label: "Billing", end: false, show: context.canAdminRead },
+    { to: `${base}/assistant`, label: "Assistant", end: false, show: canViewAssistant(context) },
     { to: `${base}/settings`, label: "Settings", end: false, show: context.canAdminWrite },
     { to: `${base}/audit`, label: "Audit log", end: false, show: context.canAdminRead },
     { to: `${base}/outbox`, label: "Outbox", end: false, show: context.canAdminRead },

@@ -4,13 +4,19 @@
  */
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import {
+  ASSISTANT_LIMITS,
+  BREAKER_OPEN_MS,
+  BREAKER_THRESHOLD,
+  IDLE_HAND_BACK_MINUTES,
+  LANGUAGE_CODE,
+  TURNS_PER_MINUTE,
+} from "../../shared/assistant";
 import { fail } from "../errors";
 
-export type AssistantSettings = Omit<Doc<"assistants">, "_id" | "_creationTime" | "tenantId" | "updatedAt">;
+export { BREAKER_OPEN_MS, BREAKER_THRESHOLD };
 
-/** Failures in a row that open the breaker, and how long it stays open before one probe. */
-export const BREAKER_THRESHOLD = 3;
-export const BREAKER_OPEN_MS = 60_000;
+export type AssistantSettings = Omit<Doc<"assistants">, "_id" | "_creationTime" | "tenantId" | "updatedAt">;
 
 export const DEFAULTS: AssistantSettings = {
   enabled: true,
@@ -50,31 +56,29 @@ export async function settingsOf(ctx: QueryCtx, tenantId: Id<"tenants">): Promis
 
 export type SettingsChanges = Partial<Omit<AssistantSettings, "breaker">>;
 
-const LIMITS = {
-  name: 60,
-  persona: 1_000,
-  instructions: 4_000,
-  businessHours: 500,
-  handoffRules: 1_000,
-  model: 100,
-};
-
 /** Checks what a tenant admin entered; returns the settings to store. */
 export function validateChanges(current: AssistantSettings, changes: SettingsChanges): AssistantSettings {
   const next: AssistantSettings = { ...current, ...changes };
-  for (const [field, max] of Object.entries(LIMITS) as [keyof typeof LIMITS, number][]) {
+  for (const [field, { max }] of Object.entries(ASSISTANT_LIMITS) as [
+    keyof typeof ASSISTANT_LIMITS,
+    { max: number },
+  ][]) {
     const value = next[field].trim();
     if (value.length > max) fail("INVALID", `At most ${max} characters (${value.length} now)`, field);
     next[field] = value;
   }
   if (!next.name) fail("INVALID", "Give the assistant a name", "name");
   if (!next.model) fail("INVALID", "Name the model to use", "model");
-  if (!Number.isInteger(next.turnsPerMinute) || next.turnsPerMinute < 1 || next.turnsPerMinute > 60)
+  if (
+    !Number.isInteger(next.turnsPerMinute) ||
+    next.turnsPerMinute < TURNS_PER_MINUTE.min ||
+    next.turnsPerMinute > TURNS_PER_MINUTE.max
+  )
     fail("INVALID", "Between 1 and 60 answers per minute per customer", "turnsPerMinute");
   if (
     !Number.isInteger(next.idleHandBackMinutes) ||
-    next.idleHandBackMinutes < 0 ||
-    next.idleHandBackMinutes > 7 * 24 * 60
+    next.idleHandBackMinutes < IDLE_HAND_BACK_MINUTES.min ||
+    next.idleHandBackMinutes > IDLE_HAND_BACK_MINUTES.max
   )
     fail("INVALID", "Between 0 (never) and 10080 minutes (a week)", "idleHandBackMinutes");
   const delay = next.replyDelayMs ?? DEFAULTS.replyDelayMs!;
@@ -82,7 +86,7 @@ export function validateChanges(current: AssistantSettings, changes: SettingsCha
     fail("INVALID", "Between 0 and 10000 ms of quiet before answering", "replyDelayMs");
   next.replyDelayMs = delay;
   next.languages = [...new Set(next.languages.map((l) => l.trim().toLowerCase()).filter(Boolean))];
-  if (next.languages.some((l) => !/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/.test(l)))
+  if (next.languages.some((l) => !LANGUAGE_CODE.test(l)))
     fail("INVALID", "Languages are codes like en, es or pt-br", "languages");
   return next;
 }
