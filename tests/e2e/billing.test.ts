@@ -2,8 +2,9 @@
 // her billing page says a platform admin adds them. Rita, a platform admin, grants credits from
 // the workspace's admin page (a double click adds them once), and Olga's page, open in another
 // browser, shows the new balance and the ledger entry without a reload. Olga exports the ledger
-// as CSV and finds her currency fixed in the settings. Rita loads the published rate card and
-// uploads a rate file with a bad row: the report names the row and nothing is written.
+// as CSV and finds her currency fixed in the settings. Rita
+// finds the published rate card loaded, and uploads a rate file with a bad row: the report names
+// the row and nothing is written. Two drops of the balance below the €10.00 alert send one email.
 import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -146,10 +147,10 @@ it("loads the published rate card and refuses a rate file with a bad row, writin
   dumpOnFailure(stack, pages);
   await rita.getByRole("navigation", { name: "Platform admin" }).getByRole("link", { name: "Rates" }).click();
   await rita.getByRole("heading", { level: 1, name: "Rate card" }).waitFor();
-  await rita.getByRole("button", { name: "Load the published rate card" }).click();
-  await rita.getByRole("dialog").getByRole("button", { name: "Load rate card" }).click();
+  // The stack loaded the published card when it started: no "Load" button on a full card.
   const rates = rita.getByRole("table", { name: "Message rates" });
   await rates.waitFor();
+  expect(await rita.getByRole("button", { name: "Load the published rate card" }).count()).toBe(0);
   const filters = rita.getByRole("group", { name: "Filter the rates" });
   await filters.getByLabel("Market").selectOption("IT");
   await rita.waitForURL(/market=IT/);
@@ -181,4 +182,28 @@ it("loads the published rate card and refuses a rate file with a bad row, writin
   await row.getByText(/2099-02-01 is not a quarter start/).waitFor();
   expect(await rates.getByRole("row").count()).toBe(before);
   await shot(rita, "rates");
+});
+
+it("emails the owner once when the balance falls below the low-balance alert, through the outbox", async () => {
+  dumpOnFailure(stack, pages);
+  await rita.goto(`${stack.webUrl}/admin`);
+  await rita.getByRole("link", { name: `Credits of ${WORKSPACE}` }).click();
+  await rita.getByRole("heading", { level: 1, name: WORKSPACE }).waitFor();
+  const adjust = rita.getByRole("form", { name: "Adjust the balance" });
+  const takeOff = async (amount: string, reason: string, balanceAfter: string) => {
+    await adjust.getByLabel("Change (EUR, + or −)").fill(`-${amount}`);
+    await adjust.getByLabel("Reason").fill(reason);
+    await adjust.getByRole("button", { name: "Adjust" }).click();
+    await rita.getByRole("dialog").getByRole("button", { name: "Adjust the balance" }).click();
+    await rita.getByText(`The balance is now ${balanceAfter}.`).waitFor();
+  };
+  // €30.00 → €5.00 crosses the default alert at €10.00; €5.00 → €4.00 crosses nothing new.
+  await takeOff("25.00", "Spent on a test campaign", "€5.00");
+  await takeOff("1.00", "More test spending", "€4.00");
+  await olga.goto(`${stack.webUrl}/t/${SLUG}/outbox`);
+  const alert = olga.getByText("Olga's Shop: credit balance below €10.00");
+  await alert.first().waitFor();
+  // The second drop below the threshold sent nothing more.
+  await olga.waitForTimeout(1_500);
+  expect(await alert.count()).toBe(1);
 });
