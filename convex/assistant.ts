@@ -117,7 +117,7 @@ export const runTurn = internalAction({
     if (!turn) return null;
     const search = (query: string): Promise<KnowledgeEntry[]> =>
       ctx.runQuery(internal.assistant.searchKnowledge, { tenantId: turn.tenantId, query });
-    const customer = turn.messages.filter((m) => m.role === "customer").map((m) => m.text);
+    const customer = turn.customerSinceBot;
     const config = openAIConfig();
     const settings = turn.settings;
     if (config && Settings.breakerAllows(settings.breaker, Date.now())) {

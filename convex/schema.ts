@@ -323,6 +323,11 @@ export default defineSchema({
     handoff: v.optional(v.object({ reason: v.string(), summary: v.string(), at: v.number() })),
     /** When a person last wrote or took over: the bot stays quiet until hand-back or idle timeout. */
     humanAt: v.optional(v.number()),
+    /**
+     * When the assistant last got the conversation back (hand-back, idle timeout, close): what
+     * the customer wrote before it (e.g. an answered request for a person) does not count again.
+     */
+    botSince: v.optional(v.number()),
     /** The assistant's rolling summary of the conversation before its recent turns. */
     summary: v.optional(v.string()),
     /** The next assistant turn: due after a short quiet period, so a burst gets one answer. */

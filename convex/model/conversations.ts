@@ -136,7 +136,12 @@ export async function takeOver(ctx: MutationCtx, actor: Actor, conversationId: I
 export async function handBack(ctx: MutationCtx, actor: Actor, conversationId: Id<"conversations">) {
   const c = await conversationOf(ctx, actor.tenant._id, conversationId);
   if (stateOf(c) === "bot") return;
-  await ctx.db.patch("conversations", c._id, { state: "bot", humanAt: undefined, handoff: undefined });
+  await ctx.db.patch("conversations", c._id, {
+    state: "bot",
+    humanAt: undefined,
+    handoff: undefined,
+    botSince: Date.now(),
+  });
   await audit(
     ctx,
     actor,
@@ -149,7 +154,12 @@ export async function handBack(ctx: MutationCtx, actor: Actor, conversationId: I
 export async function close(ctx: MutationCtx, actor: Actor, conversationId: Id<"conversations">) {
   const c = await conversationOf(ctx, actor.tenant._id, conversationId);
   if (stateOf(c) === "closed") return;
-  await ctx.db.patch("conversations", c._id, { state: "closed", unread: 0, turnDueAt: undefined });
+  await ctx.db.patch("conversations", c._id, {
+    state: "closed",
+    unread: 0,
+    turnDueAt: undefined,
+    botSince: Date.now(),
+  });
   await audit(ctx, actor, c, "conversation.closed", `${actor.user.name} closed a conversation`);
 }
 

@@ -181,6 +181,36 @@ describe("the assistant answers from the knowledge base", () => {
     expect(counts).toMatchObject({ waiting: 1, unreadWaiting: 2 });
   });
 
+  it("does not hand off again for a request a person already answered, after hand-back or close", async () => {
+    const { t, w, agent } = await shop();
+    await customerSays(t, "I want to talk to a human please");
+    await drain(t);
+    const c = await conversation(t);
+    await agent.mutation(api.conversations.takeOver, { tenantId: w.tenantId, conversationId: c._id });
+    await agent.mutation(api.conversations.reply, {
+      tenantId: w.tenantId,
+      conversationId: c._id,
+      text: "Hi, Owner here: all sorted.",
+    });
+    await agent.mutation(api.conversations.handBack, { tenantId: w.tenantId, conversationId: c._id });
+    await wait(1_000);
+    await customerSays(t, "what are your opening hours?");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: KNOWLEDGE[0].body });
+    expect(await conversation(t)).toMatchObject({ state: "bot" });
+
+    // Closed and reopened by the customer: the same.
+    await agent.mutation(api.conversations.close, { tenantId: w.tenantId, conversationId: c._id });
+    await wait(1_000);
+    await customerSays(t, "how much is shipping?");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: KNOWLEDGE[1].body });
+    // A new request for a person still hands off.
+    await customerSays(t, "let me speak to an agent");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: HANDOFF_MESSAGE });
+  });
+
   it("hands off instead of guessing when the knowledge base has no answer", async () => {
     const { t } = await shop();
     await customerSays(t, "what is the weather on mars tomorrow");

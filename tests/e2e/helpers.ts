@@ -58,3 +58,30 @@ export function dumpOnFailure(stack: { logs: string[] }, pages: Page | Page[]): 
     console.log(await failureReport(stack, Array.isArray(pages) ? pages : [pages]));
   });
 }
+
+/** Creates a workspace from the onboarding page (where a first sign-in lands) and waits for it. */
+export async function createWorkspace(page: Page, name: string, slug: string): Promise<void> {
+  await page.waitForURL(/\/onboarding$/);
+  await page.getByLabel("Workspace name").fill(name);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.waitForURL(new RegExp(`/t/${slug}$`));
+}
+
+/** Connects a Cloud API number the simulator knows (see `simulatorHas`) and waits for its page. */
+export async function connectCloudChannel(
+  page: Page,
+  webUrl: string,
+  slug: string,
+  channel: { name: string; phoneNumberId: string; wabaId: string; displayNumber: string; token: string },
+): Promise<void> {
+  await page.goto(`${webUrl}/t/${slug}/channels/new`);
+  await page.getByRole("radio", { name: /Cloud API/ }).check();
+  const form = page.getByRole("form", { name: "Connect a Cloud API channel" });
+  await form.getByLabel("Channel name").fill(channel.name);
+  await form.getByLabel("Phone number ID", { exact: true }).fill(channel.phoneNumberId);
+  await form.getByLabel("WhatsApp Business Account ID").fill(channel.wabaId);
+  await form.getByLabel("Display number").fill(channel.displayNumber);
+  await form.getByLabel("Access token").fill(channel.token);
+  await form.getByRole("button", { name: "Connect channel" }).click();
+  await page.waitForURL(new RegExp(`/t/${slug}/channels/(?!new$)[a-z0-9]+$`));
+}

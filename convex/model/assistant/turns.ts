@@ -114,6 +114,8 @@ export type TurnContext = {
   messages: { role: "customer" | "assistant" | "agent" | "system"; text: string }[];
   /** What the customer wrote since the business last answered. */
   pending: string[];
+  /** What the customer wrote (of `messages`) since the assistant last got the conversation back. */
+  customerSinceBot: string[];
   summary: string | null;
   contact: { name: string | null; phone: string | null };
   currency: string;
@@ -140,7 +142,9 @@ export async function startTurn(
     turnStartedAt: now,
     recentTurns,
     // A person left it idle long enough: the assistant takes it back.
-    ...(stateOf(conversation) === "human" ? { state: "bot" as const, humanAt: undefined } : {}),
+    ...(stateOf(conversation) === "human"
+      ? { state: "bot" as const, humanAt: undefined, botSince: conversation.humanAt ?? now }
+      : {}),
   });
   const turnId = await ctx.db.insert("assistantTurns", {
     tenantId: conversation.tenantId,
@@ -154,17 +158,21 @@ export async function startTurn(
     .take(CONTEXT_MESSAGES);
   // In the order they reached us: inbound times are the provider's (whole seconds), so a reply
   // sent within the same second as a customer's message could otherwise sort after it.
-  const messages = recent
-    .sort((a, b) => a._creationTime - b._creationTime)
-    .filter((m) => m.text)
-    .map((m) => ({
-      role:
-        m.direction === "in"
-          ? ("customer" as const)
-          : ((m.origin === "agent" ? "agent" : m.origin === "system" ? "system" : "assistant") as
-              "agent" | "system" | "assistant"),
-      text: m.text!,
-    }));
+  const ordered = recent.sort((a, b) => a._creationTime - b._creationTime).filter((m) => m.text);
+  const botSince = conversation.botSince ?? 0;
+  const messages = ordered.map((m) => ({
+    role:
+      m.direction === "in"
+        ? ("customer" as const)
+        : ((m.origin === "agent" ? "agent" : m.origin === "system" ? "system" : "assistant") as
+            "agent" | "system" | "assistant"),
+    text: m.text!,
+  }));
+  // What the customer said since the assistant last got the conversation: a request for a person
+  // that a person already answered must not hand off again.
+  const customerSinceBot = ordered
+    .filter((m) => m.direction === "in" && m._creationTime >= botSince)
+    .map((m) => m.text!);
   const pending: string[] = [];
   for (let i = messages.length - 1; i >= 0 && messages[i].role === "customer"; i--)
     pending.unshift(messages[i].text);
@@ -179,6 +187,7 @@ export async function startTurn(
     settings,
     messages,
     pending,
+    customerSinceBot,
     summary: conversation.summary ?? null,
     contact: { name: contact?.name ?? null, phone: contact?.phone ?? null },
     currency: tenant?.currency ?? "USD",
