@@ -82,6 +82,8 @@ export const get = tenantQuery({
   returns: v.object({
     ...vRow.fields,
     consent: v.array(v.object({ kind: v.string(), source: v.string(), at: v.number() })),
+    /** The assistant's rolling summary (model/assistant/summary.ts), one line per turn. */
+    summary: v.union(v.string(), v.null()),
   }),
   handler: async (ctx, { conversationId }) => {
     const id = ctx.db.normalizeId("conversations", conversationId);
@@ -93,7 +95,7 @@ export const get = tenantQuery({
       source: e.source,
       at: e.at,
     }));
-    return { ...row, consent };
+    return { ...row, consent, summary: c.summary ?? null };
   },
 });
 

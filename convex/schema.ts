@@ -467,6 +467,8 @@ export default defineSchema({
     inputTokens: v.optional(v.number()),
     outputTokens: v.optional(v.number()),
     knowledgeIds: v.optional(v.array(v.string())),
+    /** What the customer asked in this turn (their messages since the business last answered). */
+    asked: v.optional(v.string()),
     replyMessageId: v.optional(v.id("messages")),
   })
     .index("by_conversation", ["conversationId", "startedAt"])

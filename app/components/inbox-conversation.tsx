@@ -164,6 +164,18 @@ export function ConversationHeader({
           </p>
         </section>
       ) : null}
+      {c.summary ? (
+        <details className="rounded-xl border border-slate-200 bg-white px-4 py-2 text-sm text-slate-700">
+          <summary className="cursor-pointer font-medium text-slate-900">What the assistant handled</summary>
+          <ul aria-label="What the assistant handled, oldest first" className="mt-2 list-disc space-y-1 pl-5">
+            {c.summary.split("\n").map((line, i) => (
+              <li key={i} className="break-words">
+                {line}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
     </header>
   );
 }

@@ -32,6 +32,7 @@ import type * as members from "../members.js";
 import type * as model_assistant_model from "../model/assistant/model.js";
 import type * as model_assistant_offline from "../model/assistant/offline.js";
 import type * as model_assistant_settings from "../model/assistant/settings.js";
+import type * as model_assistant_summary from "../model/assistant/summary.js";
 import type * as model_assistant_turns from "../model/assistant/turns.js";
 import type * as model_audit from "../model/audit.js";
 import type * as model_billing_admin from "../model/billing/admin.js";
@@ -129,6 +130,7 @@ declare const fullApi: ApiFromModules<{
   "model/assistant/model": typeof model_assistant_model;
   "model/assistant/offline": typeof model_assistant_offline;
   "model/assistant/settings": typeof model_assistant_settings;
+  "model/assistant/summary": typeof model_assistant_summary;
   "model/assistant/turns": typeof model_assistant_turns;
   "model/audit": typeof model_audit;
   "model/billing/admin": typeof model_billing_admin;

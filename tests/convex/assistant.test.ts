@@ -163,6 +163,23 @@ describe("the assistant answers from the knowledge base", () => {
     ]);
   });
 
+  it("keeps a rolling summary of its turns that the agent sees", async () => {
+    const { t, w, agent } = await shop();
+    await customerSays(t, "what are your opening hours?");
+    await drain(t);
+    await customerSays(t, "and can I return shoes?");
+    await drain(t);
+    await customerSays(t, "I want to talk to a human please");
+    await drain(t);
+    const c = await conversation(t);
+    const view = await agent.query(api.conversations.get, { tenantId: w.tenantId, conversationId: c._id });
+    expect(view.summary?.split("\n")).toEqual([
+      "Asked “what are your opening hours?” → answered from “Opening hours”.",
+      "Asked “and can I return shoes?” → answered from “Returns”.",
+      "Asked “I want to talk to a human please” → handed to a person (asked for a person).",
+    ]);
+  });
+
   it("hands off when asked for a person, and waits for one", async () => {
     const { t, w, agent } = await shop();
     await customerSays(t, "I want to talk to a human please");

@@ -22,6 +22,7 @@ import { recordConsent } from "../contactConsent";
 import { botMayAnswer, stateOf } from "../conversations";
 import { queueMessage } from "../outbound";
 import { settingsOf, type AssistantSettings } from "./settings";
+import { rollSummary, summaryLine } from "./summary";
 
 /** Default quiet period after the last message of a burst before the assistant answers (`replyDelayMs`). */
 export const BURST_MS = 1_500;
@@ -176,6 +177,8 @@ export async function startTurn(
   const pending: string[] = [];
   for (let i = messages.length - 1; i >= 0 && messages[i].role === "customer"; i--)
     pending.unshift(messages[i].text);
+  if (pending.length)
+    await ctx.db.patch("assistantTurns", turnId, { asked: pending.join("\n").slice(0, 500) });
   const [contact, tenant] = await Promise.all([
     ctx.db.get("contacts", conversation.contactId),
     ctx.db.get("tenants", conversation.tenantId),
@@ -269,7 +272,11 @@ export async function finishTurn(
   });
   if (!conversation) return;
   const fresh = (await ctx.db.get("conversations", conversation._id))!;
-  await ctx.db.patch("conversations", fresh._id, { turnStartedAt: undefined });
+  const summary =
+    outcome.kind === "nothing"
+      ? fresh.summary
+      : rollSummary(fresh.summary, await turnLine(ctx, turn, outcome, final, reason));
+  await ctx.db.patch("conversations", fresh._id, { turnStartedAt: undefined, summary });
   // Messages that arrived during the turn get the next one.
   if (fresh.turnDueAt !== undefined && stateOf(fresh) === "bot" && settings.enabled) {
     await ctx.scheduler.runAt(Math.max(now, fresh.turnDueAt), internal.assistant.runTurn, {
@@ -277,6 +284,31 @@ export async function finishTurn(
       dueAt: fresh.turnDueAt,
     });
   }
+}
+
+/** The turn's line in the conversation's rolling summary. */
+async function turnLine(
+  ctx: MutationCtx,
+  turn: Doc<"assistantTurns">,
+  outcome: Exclude<TurnOutcome, { kind: "nothing" }>,
+  final: Doc<"assistantTurns">["outcome"],
+  reason: string | undefined,
+): Promise<string> {
+  const asked = turn.asked ?? "";
+  if (final === "handoff" && outcome.kind === "handoff")
+    return summaryLine({ kind: "handoff", asked, reason: outcome.reason });
+  if (final === "answered" && outcome.kind === "answer") {
+    const entryId =
+      outcome.knowledgeIds[0] && ctx.db.normalizeId("knowledgeEntries", outcome.knowledgeIds[0]);
+    const entry = entryId ? await ctx.db.get("knowledgeEntries", entryId) : null;
+    return summaryLine({
+      kind: "answered",
+      asked,
+      answer: outcome.text,
+      ...(entry && entry.tenantId === turn.tenantId ? { from: entry.title } : {}),
+    });
+  }
+  return summaryLine({ kind: "skipped", asked, reason: reason ?? "not answered" });
 }
 
 async function queueOrSkip(ctx: MutationCtx, conversation: Doc<"conversations">, text: string) {
