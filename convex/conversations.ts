@@ -29,6 +29,7 @@ const vRow = v.object({
   assigneeName: v.union(v.string(), v.null()),
   handoff: v.union(v.null(), v.object({ reason: v.string(), summary: v.string(), at: v.number() })),
   optedOut: v.boolean(),
+  marketingOptedOut: v.boolean(),
 });
 
 /** Conversations newest first, optionally in one state. */
@@ -81,7 +82,7 @@ export const get = tenantQuery({
   args: { conversationId: v.string() },
   returns: v.object({
     ...vRow.fields,
-    consent: v.array(v.object({ kind: v.string(), source: v.string(), at: v.number() })),
+    consent: v.array(v.object({ kind: v.string(), source: v.string(), scope: v.string(), at: v.number() })),
     /** The assistant's rolling summary (model/assistant/summary.ts), one line per turn. */
     summary: v.union(v.string(), v.null()),
   }),
@@ -93,6 +94,7 @@ export const get = tenantQuery({
     const consent = (await consentHistory(ctx, c.contactId, 10)).map((e) => ({
       kind: e.kind,
       source: e.source,
+      scope: e.scope ?? "all",
       at: e.at,
     }));
     return { ...row, consent, summary: c.summary ?? null };

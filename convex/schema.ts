@@ -275,6 +275,11 @@ export default defineSchema({
     mergedInto: v.optional(v.id("contacts")),
     /** Set while the contact has opted out of messages (model/consent.ts keeps the history). */
     optedOutAt: v.optional(v.number()),
+    /**
+     * Set while the person has stopped marketing messages in WhatsApp itself (user_preferences,
+     * error 131050): marketing templates are not sent; replies and utility templates still are.
+     */
+    marketingOptedOutAt: v.optional(v.number()),
   }).index("by_tenant_phone", ["tenantId", "phone"]),
 
   /** Every opt-out and opt-in of a contact: what, how, when, and the message or person behind it. */
@@ -289,6 +294,8 @@ export default defineSchema({
       v.literal("error_131050"),
       v.literal("agent"),
     ),
+    /** What it covers: every message (absent means this too), or marketing messages only. */
+    scope: v.optional(v.union(v.literal("all"), v.literal("marketing"))),
     messageId: v.optional(v.id("messages")),
     userId: v.optional(v.id("users")),
     text: v.optional(v.string()),

@@ -57,6 +57,8 @@ export type ConversationRow = {
   assigneeName: string | null;
   handoff: { reason: string; summary: string; at: number } | null;
   optedOut: boolean;
+  /** Stopped marketing messages in WhatsApp (replies and utility templates still go). */
+  marketingOptedOut: boolean;
 };
 
 /** A message's text as the list shows it. */
@@ -96,6 +98,7 @@ export async function rowOf(ctx: QueryCtx, c: Doc<"conversations">, now: number)
     assigneeName: assignee?.name ?? null,
     handoff: c.handoff ?? null,
     optedOut: contact?.optedOutAt !== undefined,
+    marketingOptedOut: contact?.marketingOptedOutAt !== undefined,
   };
 }
 

@@ -50,17 +50,22 @@ export const MAX_TEXT_LENGTH = 4096;
 /**
  * Whether the contact may be sent this message now. An opted-out contact gets nothing, except
  * replies to a message they wrote after opting out (they started that conversation) and never
- * marketing templates.
+ * marketing templates. One who stopped marketing messages in WhatsApp gets no marketing
+ * templates, and everything else.
  */
 export function consentRefusal(
-  contact: Pick<Doc<"contacts">, "optedOutAt">,
+  contact: Pick<Doc<"contacts">, "optedOutAt" | "marketingOptedOutAt">,
   conversation: Pick<Doc<"conversations">, "lastInboundAt">,
   body: OutboundBody,
 ): string | null {
-  if (contact.optedOutAt === undefined) return null;
+  const marketing = body.type === "template" && body.template.category?.toLowerCase() === "marketing";
+  if (contact.optedOutAt === undefined) {
+    if (marketing && contact.marketingOptedOutAt !== undefined)
+      return `This contact stopped marketing messages on ${new Date(contact.marketingOptedOutAt).toISOString().slice(0, 10)} (in WhatsApp): marketing templates are not sent to them, replies and utility templates still are`;
+    return null;
+  }
   const wroteSince =
     conversation.lastInboundAt !== undefined && conversation.lastInboundAt > contact.optedOutAt;
-  const marketing = body.type === "template" && body.template.category?.toLowerCase() === "marketing";
   if (wroteSince && !marketing) return null;
   return `This contact opted out on ${new Date(contact.optedOutAt).toISOString().slice(0, 10)}: they get no messages until they opt in again (for example by sending START)`;
 }
@@ -255,6 +260,7 @@ export async function recordResult(
       contactId: message.contactId,
       kind: "opt_out",
       source: "error_131050",
+      scope: "marketing",
       messageId: message._id,
     });
   }
