@@ -8,6 +8,7 @@ import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import {
   HANDOFF_MESSAGE,
+  handoffAwayMessage,
   OPT_IN_CONFIRMATION,
   OPT_OUT_CONFIRMATION,
 } from "../../convex/model/assistant/turns";
@@ -224,6 +225,33 @@ describe("the assistant answers from the knowledge base", () => {
     expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: KNOWLEDGE[1].body });
     // A new request for a person still hands off.
     await customerSays(t, "let me speak to an agent");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: HANDOFF_MESSAGE });
+  });
+
+  it("outside business hours, a handoff tells the customer when the team is back", async () => {
+    const { t, w, agent } = await shop();
+    // START is Monday 2024-06-03 16:00 UTC: 18:00 in Madrid, after hours.
+    await t.run((ctx) => ctx.db.patch("tenants", w.tenantId, { timeZone: "Europe/Madrid" }));
+    await agent.mutation(api.assistant.updateSettings, {
+      tenantId: w.tenantId,
+      changes: { businessHours: "Mon–Fri 9:00–17:30; Sat 10:00–14:00" },
+    });
+    await customerSays(t, "I want to talk to a human please");
+    await drain(t);
+    expect(await outbound(t)).toEqual([
+      { origin: "assistant", text: handoffAwayMessage("tomorrow at 09:00") },
+    ]);
+    expect(await conversation(t)).toMatchObject({ state: "waiting" });
+    // In hours, the usual message.
+    await agent.mutation(api.assistant.updateSettings, {
+      tenantId: w.tenantId,
+      changes: { businessHours: "Mon–Fri 9:00–19:00" },
+    });
+    const c = await conversation(t);
+    await agent.mutation(api.conversations.close, { tenantId: w.tenantId, conversationId: c._id });
+    await wait(1_000);
+    await customerSays(t, "can I speak to an agent?");
     await drain(t);
     expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: HANDOFF_MESSAGE });
   });

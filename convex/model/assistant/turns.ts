@@ -22,6 +22,7 @@ import { recordConsent } from "../contactConsent";
 import { botMayAnswer, stateOf } from "../conversations";
 import { queueMessage } from "../outbound";
 import { settingsOf, type AssistantSettings } from "./settings";
+import { nextOpening, parseBusinessHours } from "../../shared/businessHours";
 import { rollSummary, summaryLine } from "./summary";
 
 /** Default quiet period after the last message of a burst before the assistant answers (`replyDelayMs`). */
@@ -37,6 +38,22 @@ export const OPT_IN_CONFIRMATION =
   "Welcome back: you will get our messages on WhatsApp again. Send STOP at any time to stop them.";
 export const HANDOFF_MESSAGE =
   "I'm passing you to a member of our team; they will reply here as soon as they can.";
+/** The handoff message outside the tenant's business hours: `when` is e.g. "Monday at 09:00". */
+export function handoffAwayMessage(when: string): string {
+  return `I'm passing you to a member of our team. They are away right now and back ${when}; they will reply here then.`;
+}
+
+/** The handoff message for now: says when the team is back when it is outside business hours. */
+export async function handoffMessage(
+  ctx: QueryCtx,
+  tenantId: Id<"tenants">,
+  settings: AssistantSettings,
+  now: number,
+): Promise<string> {
+  const tenant = await ctx.db.get("tenants", tenantId);
+  const when = nextOpening(parseBusinessHours(settings.businessHours), now, tenant?.timeZone ?? "UTC");
+  return when ? handoffAwayMessage(when) : HANDOFF_MESSAGE;
+}
 
 function idleMs(settings: AssistantSettings): number | null {
   return settings.idleHandBackMinutes > 0 ? settings.idleHandBackMinutes * 60_000 : null;
@@ -118,6 +135,8 @@ export type TurnContext = {
   /** What the customer wrote (of `messages`) since the assistant last got the conversation back. */
   customerSinceBot: string[];
   summary: string | null;
+  /** Outside business hours: when the team is back ("Monday at 09:00"); null while they are in. */
+  teamBack: string | null;
   contact: { name: string | null; phone: string | null };
   currency: string;
 };
@@ -192,6 +211,7 @@ export async function startTurn(
     pending,
     customerSinceBot,
     summary: conversation.summary ?? null,
+    teamBack: nextOpening(parseBusinessHours(settings.businessHours), now, tenant?.timeZone ?? "UTC"),
     contact: { name: contact?.name ?? null, phone: contact?.phone ?? null },
     currency: tenant?.currency ?? "USD",
   };
@@ -251,7 +271,11 @@ export async function finishTurn(
         reason = "the reply could not be sent (window closed or opted out)";
       }
     } else {
-      replyMessageId = await queueOrSkip(ctx, conversation, HANDOFF_MESSAGE);
+      replyMessageId = await queueOrSkip(
+        ctx,
+        conversation,
+        await handoffMessage(ctx, turn.tenantId, settings, now),
+      );
       await ctx.db.patch("conversations", conversation._id, {
         state: "waiting",
         handoff: { reason: outcome.reason, summary: outcome.summary, at: now },
