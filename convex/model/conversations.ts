@@ -12,7 +12,8 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { ConversationState } from "../schema";
 import * as Audit from "./audit";
 import { fail } from "./errors";
-import { windowClosesAt, windowOpen } from "./outbound";
+import { recordConsent } from "./contactConsent";
+import { queueMessage, windowClosesAt, windowOpen, type OutboundBody } from "./outbound";
 
 export function stateOf(conversation: Pick<Doc<"conversations">, "state">): ConversationState {
   return conversation.state ?? "bot";
@@ -119,6 +120,63 @@ async function audit(
     targetId: c._id,
     summary,
   });
+}
+
+/**
+ * An agent sends a reply or a template: it goes through the send pipeline (which refuses what the
+ * window or consent does not allow, before anything is written), and the conversation becomes
+ * theirs: the assistant goes quiet, unread is cleared, and it is assigned to them if nobody had it.
+ */
+export async function agentSends(
+  ctx: MutationCtx,
+  actor: Actor,
+  conversationId: Id<"conversations">,
+  body: OutboundBody,
+): Promise<Id<"messages">> {
+  const c = await conversationOf(ctx, actor.tenant._id, conversationId);
+  const messageId = await queueMessage(ctx, {
+    tenantId: actor.tenant._id,
+    conversationId,
+    origin: "agent",
+    authorId: actor.user._id,
+    body,
+  });
+  await ctx.db.patch("conversations", c._id, {
+    state: "human",
+    humanAt: Date.now(),
+    unread: 0,
+    assigneeId: c.assigneeId ?? actor.user._id,
+    turnDueAt: undefined,
+  });
+  return messageId;
+}
+
+/** An agent records the customer's opt-out or opt-in (asked for outside WhatsApp); audited. */
+export async function agentSetsConsent(
+  ctx: MutationCtx,
+  actor: Actor,
+  conversationId: Id<"conversations">,
+  kind: "opt_out" | "opt_in",
+): Promise<boolean> {
+  const c = await conversationOf(ctx, actor.tenant._id, conversationId);
+  const changed = await recordConsent(ctx, {
+    tenantId: actor.tenant._id,
+    contactId: c.contactId,
+    kind,
+    source: "agent",
+    userId: actor.user._id,
+  });
+  if (changed) {
+    await Audit.record(ctx, {
+      tenantId: actor.tenant._id,
+      actor: actor.user,
+      action: kind === "opt_out" ? "contact.opted_out" : "contact.opted_in",
+      targetType: "contact",
+      targetId: c.contactId,
+      summary: `${actor.user.name} recorded an ${kind === "opt_out" ? "opt-out" : "opt-in"} for a contact`,
+    });
+  }
+  return changed;
 }
 
 /** A person takes the conversation: the assistant goes quiet until hand-back. */

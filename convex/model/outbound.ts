@@ -22,6 +22,7 @@ import type { MessageOrigin } from "../schema";
 import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
 import { fail } from "./errors";
+import { addressesOf } from "./whatsapp/contacts";
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 export const MAX_ATTEMPTS = 5;
@@ -154,14 +155,8 @@ async function addressOf(
   channel: Doc<"channels">,
   contactId: Id<"contacts">,
 ): Promise<string | null> {
-  const aliases = await ctx.db
-    .query("contactAliases")
-    .withIndex("by_contact", (q) => q.eq("contactId", contactId))
-    .take(20);
-  const of = (kind: Doc<"contactAliases">["kind"]) => aliases.find((a) => a.kind === kind)?.value;
-  const contact = await ctx.db.get("contacts", contactId);
-  if (channel.kind === "waha") return of("waha_chat") ?? contact?.phone ?? of("lid") ?? null;
-  return contact?.phone ?? of("wa_id") ?? null;
+  const a = await addressesOf(ctx, contactId);
+  return channel.kind === "waha" ? (a.wahaChat ?? a.phone ?? a.lid) : (a.phone ?? a.waId);
 }
 
 /** Moves a queued message to `sending`; null when it is not queued (already claimed, or gone). */

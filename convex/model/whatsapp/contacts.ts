@@ -95,6 +95,22 @@ export async function upsertContact(
   return contact._id;
 }
 
+/** A contact's number (E.164) and WhatsApp identifiers, as stored: what sends and billing use. */
+export async function addressesOf(
+  ctx: QueryCtx,
+  contactId: Id<"contacts">,
+): Promise<{ phone: string | null; waId: string | null; wahaChat: string | null; lid: string | null }> {
+  const [contact, aliases] = await Promise.all([
+    ctx.db.get("contacts", contactId),
+    ctx.db
+      .query("contactAliases")
+      .withIndex("by_contact", (q) => q.eq("contactId", contactId))
+      .take(20),
+  ]);
+  const of = (kind: AliasKind) => aliases.find((a) => a.kind === kind)?.value ?? null;
+  return { phone: contact?.phone ?? null, waId: of("wa_id"), wahaChat: of("waha_chat"), lid: of("lid") };
+}
+
 /** The contact, following `mergedInto` to the one it was merged into; null when gone. */
 export async function resolveContact(ctx: QueryCtx, id: Id<"contacts">): Promise<Doc<"contacts"> | null> {
   let contact = await ctx.db.get("contacts", id);
