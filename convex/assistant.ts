@@ -55,6 +55,16 @@ export const finishTurn = internalMutation({
   },
 });
 
+/** A turn answered offline (no model configured, or its breaker is open), in one transaction. */
+export const runOfflineTurn = internalMutation({
+  args: { conversationId: v.id("conversations"), dueAt: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { conversationId, dueAt }) => {
+    await Turns.runOfflineTurn(ctx, conversationId, dueAt);
+    return null;
+  },
+});
+
 export const searchKnowledge = internalQuery({
   args: { tenantId: v.id("tenants"), query: v.string() },
   returns: v.array(

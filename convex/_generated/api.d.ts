@@ -88,6 +88,7 @@ import type * as providers_waha from "../providers/waha.js";
 import type * as providers_whatsappCloud from "../providers/whatsappCloud.js";
 import type * as providers_whatsappErrors from "../providers/whatsappErrors.js";
 import type * as shared_assistant from "../shared/assistant.js";
+import type * as shared_businessHours from "../shared/businessHours.js";
 import type * as shared_channels from "../shared/channels.js";
 import type * as shared_csv from "../shared/csv.js";
 import type * as shared_currencies from "../shared/currencies.js";
@@ -186,6 +187,7 @@ declare const fullApi: ApiFromModules<{
   "providers/whatsappCloud": typeof providers_whatsappCloud;
   "providers/whatsappErrors": typeof providers_whatsappErrors;
   "shared/assistant": typeof shared_assistant;
+  "shared/businessHours": typeof shared_businessHours;
   "shared/channels": typeof shared_channels;
   "shared/csv": typeof shared_csv;
   "shared/currencies": typeof shared_currencies;

@@ -21,7 +21,9 @@ import { classifyConsent } from "../consent";
 import { recordConsent } from "../contactConsent";
 import { botMayAnswer, stateOf } from "../conversations";
 import { queueMessage } from "../outbound";
-import { settingsOf, type AssistantSettings } from "./settings";
+import { openAIConfig } from "../../env";
+import { offlineTurn } from "./offline";
+import { breakerAllows, settingsOf, type AssistantSettings } from "./settings";
 import { nextOpening, parseBusinessHours } from "../../shared/businessHours";
 import { rollSummary, summaryLine } from "./summary";
 
@@ -111,12 +113,41 @@ export async function afterInbound(
   const dueAt = now + delay;
   await ctx.db.patch("conversations", conversation._id, { turnDueAt: dueAt });
   // A turn still running picks the new due time up when it finishes.
-  if (!running(conversation, now)) {
-    await ctx.scheduler.runAfter(delay, internal.assistant.runTurn, {
-      conversationId: conversation._id,
-      dueAt,
-    });
-  }
+  if (!running(conversation, now)) await scheduleTurn(ctx, settings, conversation._id, dueAt, now);
+}
+
+/**
+ * Schedules the turn due at `dueAt`: as an action when a model may run (it calls out), and
+ * otherwise as one mutation that answers offline (no action, one commit for the whole turn).
+ */
+async function scheduleTurn(
+  ctx: MutationCtx,
+  settings: AssistantSettings,
+  conversationId: Id<"conversations">,
+  dueAt: number,
+  now: number,
+): Promise<void> {
+  const args = { conversationId, dueAt };
+  const at = Math.max(now, dueAt);
+  if (openAIConfig() && breakerAllows(settings.breaker, now))
+    await ctx.scheduler.runAt(at, internal.assistant.runTurn, args);
+  else await ctx.scheduler.runAt(at, internal.assistant.runOfflineTurn, args);
+}
+
+/** A whole offline turn in one mutation: start, knowledge search, answer or handoff, finish. */
+export async function runOfflineTurn(
+  ctx: MutationCtx,
+  conversationId: Id<"conversations">,
+  dueAt: number,
+): Promise<void> {
+  const turn = await startTurn(ctx, conversationId, dueAt);
+  if (!turn) return;
+  const entries = await knowledgeFor(ctx, turn.tenantId, turn.pending.join(" "));
+  await finishTurn(ctx, {
+    turnId: turn.turnId,
+    outcome: offlineTurn(turn.customerSinceBot, turn.pending, entries),
+    usage: { engine: "offline" },
+  });
 }
 
 function running(conversation: Doc<"conversations">, now: number): boolean {
@@ -302,12 +333,8 @@ export async function finishTurn(
       : rollSummary(fresh.summary, await turnLine(ctx, turn, outcome, final, reason));
   await ctx.db.patch("conversations", fresh._id, { turnStartedAt: undefined, summary });
   // Messages that arrived during the turn get the next one.
-  if (fresh.turnDueAt !== undefined && stateOf(fresh) === "bot" && settings.enabled) {
-    await ctx.scheduler.runAt(Math.max(now, fresh.turnDueAt), internal.assistant.runTurn, {
-      conversationId: fresh._id,
-      dueAt: fresh.turnDueAt,
-    });
-  }
+  if (fresh.turnDueAt !== undefined && stateOf(fresh) === "bot" && settings.enabled)
+    await scheduleTurn(ctx, settings, fresh._id, fresh.turnDueAt, now);
 }
 
 /** The turn's line in the conversation's rolling summary. */
