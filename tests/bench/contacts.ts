@@ -11,7 +11,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { CHUNK_SIZE } from "../../convex/model/contactImport";
 import type { MetricsSnapshot } from "../../local/convex-server/metrics";
-import { adminClient, ROOT, removeDir, spawnServer, tempDir } from "../local/harness";
+import { adminClient, ROOT, removeDir, spawnServer, tempDir, type SpawnedServer } from "../local/harness";
 import { readMetrics } from "./conflicts";
 
 const FUNCTIONS = path.join(ROOT, "tests/fixtures/contacts-bench/convex");
@@ -93,7 +93,7 @@ function writesBetween(before: MetricsSnapshot, after: MetricsSnapshot): Record<
 }
 
 async function waitFor(
-  server: { url: string; adminKey: string },
+  server: SpawnedServer,
   importId: string,
   done: (p: Progress) => boolean,
   onSample?: (p: Progress) => void,
@@ -102,7 +102,16 @@ async function waitFor(
   const started = Date.now();
   for (;;) {
     // A fresh client each time, as a page reloaded mid-import would be.
-    const p = await adminClient(server).query(ref.progress, { importId });
+    let p: Progress;
+    try {
+      p = await adminClient(server).query(ref.progress, { importId });
+    } catch (error) {
+      // A busy server may drop a poll; a dead one ends the run with its last words.
+      if (server.process.exitCode !== null) throw new Error(`The server exited:\n${server.output().slice(-3000)}`);
+      if (Date.now() - started > timeoutMs) throw error;
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
     onSample?.(p);
     if (done(p)) return p;
     if (Date.now() - started > timeoutMs) throw new Error(`Import did not finish: ${JSON.stringify(p)}`);
