@@ -5,6 +5,8 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+import type { MutationCtx } from "./_generated/server";
 import { internalAction, internalMutation, internalQuery, tenantMutation, tenantQuery } from "./functions";
 import * as Audit from "./model/audit";
 import * as Import from "./model/contactImport";
@@ -347,7 +349,7 @@ export const startWriting = internalMutation({
       status: done ? "done" : "importing",
       ...(done ? { finishedAt: Date.now() } : {}),
     });
-    if (!done) await ctx.scheduler.runAfter(0, internal.contactImports.writeChunk, { importId, index: 0 });
+    if (!done) await scheduleChunk(ctx, importId, 0);
     return null;
   },
 });
@@ -376,8 +378,44 @@ export const writeChunk = internalMutation({
       merged: row.merged + outcome.merged,
       ...(done ? { status: "done" as const, finishedAt: Date.now() } : {}),
     });
-    if (!done)
-      await ctx.scheduler.runAfter(0, internal.contactImports.writeChunk, { importId, index: chunksDone });
+    if (!done) await scheduleChunk(ctx, importId, chunksDone);
+    return null;
+  },
+});
+
+/** How long a chunk may go unwritten before it is tried again, and how often. */
+const RETRY_AFTER_MS = 30_000;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Schedules a chunk, and a check that tries it again if it has not been written by then: a
+ * mutation that fails (one that ran out of time on a busy server) rolls back, and with it the
+ * scheduling of the next chunk, so the check comes from this transaction, which succeeded.
+ */
+async function scheduleChunk(ctx: MutationCtx, importId: Id<"contactImports">, index: number, attempt = 1) {
+  await ctx.scheduler.runAfter(0, internal.contactImports.writeChunk, { importId, index });
+  await ctx.scheduler.runAfter(RETRY_AFTER_MS, internal.contactImports.checkChunk, {
+    importId,
+    index,
+    attempt,
+  });
+}
+
+export const checkChunk = internalMutation({
+  args: { importId: v.id("contactImports"), index: v.number(), attempt: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { importId, index, attempt }) => {
+    const row = await ctx.db.get("contactImports", importId);
+    if (!row || row.status !== "importing" || row.chunksDone > index) return null;
+    if (attempt >= MAX_ATTEMPTS) {
+      await ctx.db.patch("contactImports", importId, {
+        status: "failed",
+        failure: `Contacts ${index * Import.CHUNK_SIZE + 1}–${(index + 1) * Import.CHUNK_SIZE} could not be written after ${MAX_ATTEMPTS} tries; the ones before them were imported. Import the file again to finish: numbers already imported are merged, not repeated.`,
+        finishedAt: Date.now(),
+      });
+      return null;
+    }
+    await scheduleChunk(ctx, importId, index, attempt + 1);
     return null;
   },
 });

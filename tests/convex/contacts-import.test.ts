@@ -211,11 +211,11 @@ describe("importing a CSV", () => {
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     const row = await admin.query(api.contactImports.get, { tenantId: w.tenantA, importId });
     expect(row.status).toBe("cancelled");
-    expect(row.contactsDone).toBe(200);
+    expect(row.contactsDone).toBe(100);
     const left = await t.run(async (ctx) => (await ctx.db.query("contactImportChunks").collect()).length);
     expect(left).toBe(0);
     const contacts = await t.run(async (ctx) => (await ctx.db.query("contacts").collect()).length);
-    expect(contacts).toBe(200);
+    expect(contacts).toBe(100);
     // A finished or cancelled import cannot be started again.
     await expectCode(
       admin.mutation(api.contactImports.start, { tenantId: w.tenantA, importId, columns: row.columns }),
