@@ -107,7 +107,8 @@ async function waitFor(
       p = await adminClient(server).query(ref.progress, { importId });
     } catch (error) {
       // A busy server may drop a poll; a dead one ends the run with its last words.
-      if (server.process.exitCode !== null) throw new Error(`The server exited:\n${server.output().slice(-3000)}`);
+      if (server.process.exitCode !== null)
+        throw new Error(`The server exited:\n${server.output().slice(-3000)}`);
       if (Date.now() - started > timeoutMs) throw error;
       await new Promise((r) => setTimeout(r, 1000));
       continue;
