@@ -30,6 +30,14 @@ export const TENANT_AUDIT_ACTIONS = {
   "conversation.closed": "Conversation closed",
   "contact.opted_out": "Contact opted out",
   "contact.opted_in": "Contact opted in",
+  "contact.updated": "Contact edited",
+  "contact.merged": "Contacts merged",
+  "contact.deleted": "Contact deleted",
+  "contact.field_defined": "Contact field defined",
+  "segment.saved": "Segment saved",
+  "segment.removed": "Segment removed",
+  "contacts.import_started": "Contact import started",
+  "contacts.import_cancelled": "Contact import cancelled",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
