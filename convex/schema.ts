@@ -2,6 +2,8 @@ import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
 import { billingTables } from "./model/billing/tables";
+import { campaignTables } from "./model/campaigns/tables";
+import { vContactFilter } from "./model/contactFilter";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -117,22 +119,7 @@ export type MessageOrigin = Infer<typeof vMessageOrigin>;
 
 // ---------------------------------------------------------------- contacts
 
-/** A saved or current contact filter (model/contacts.ts). */
-export const vContactFilter = v.object({
-  search: v.optional(v.string()),
-  tag: v.optional(v.string()),
-  consent: v.optional(v.union(v.literal("subscribed"), v.literal("opted_out"))),
-  /** Last inbound message: within the last N days, more than N days ago, or never. */
-  lastSeen: v.optional(
-    v.union(
-      v.object({ within: v.number() }),
-      v.object({ before: v.number() }),
-      v.object({ never: v.literal(true) }),
-    ),
-  ),
-  field: v.optional(v.object({ key: v.string(), value: v.string() })),
-});
-export type ContactFilter = Infer<typeof vContactFilter>;
+export { vContactFilter, type ContactFilter } from "./model/contactFilter";
 
 export const vImportedContact = v.object({
   name: v.optional(v.string()),
@@ -613,4 +600,7 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- billing
   ...billingTables,
+
+  // ---------------------------------------------------------------- campaigns
+  ...campaignTables,
 });

@@ -21,6 +21,7 @@ import type { ProviderError, SendResult } from "../providers/whatsappErrors";
 import type { MessageOrigin } from "../schema";
 import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
+import { messageChanged, sendThrottled } from "./campaigns/progress";
 import { fail } from "./errors";
 import { addressesOf } from "./whatsapp/contacts";
 
@@ -206,6 +207,7 @@ async function failMessage(ctx: MutationCtx, message: Doc<"messages">, error: Pr
     ...patch,
     ...settlementPatch(message, patch, patch.statusAt),
   });
+  await messageChanged(ctx, (await ctx.db.get("messages", message._id))!);
 }
 
 /** Ties the provider's answer to the message: its id, a retry later, or a failure for good. */
@@ -232,6 +234,7 @@ export async function recordResult(
   const attempts = message.attempts ?? 1;
   const transient =
     error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited";
+  if (error.class === "throttled") await sendThrottled(ctx, message);
   if (transient && attempts < MAX_ATTEMPTS) {
     const delay = retryDelay(attempts, error.retryAfterMs);
     await ctx.db.patch("messages", message._id, {

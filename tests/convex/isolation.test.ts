@@ -39,6 +39,10 @@ type World = TenantsWorld & {
   conversationA: Id<"conversations">;
   templateA: Id<"templates">;
   knowledgeA: Id<"knowledgeEntries">;
+  /** A draft campaign of tenant A, and a running one (pause, cancel). */
+  campaignA: Id<"campaigns">;
+  runningCampaignA: Id<"campaigns">;
+  pausedCampaignA: Id<"campaigns">;
   /** Contacts of A (the conversation's, and one without conversations), a segment and an import. */
   contactA: Id<"contacts">;
   contactA2: Id<"contacts">;
@@ -136,6 +140,26 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
     args: (w) => ({ entryId: w.knowledgeA, title: "Hours", body: "Always open", tags: ["hours"] }),
   },
   "assistant:removeEntry": { role: "admin", args: (w) => ({ entryId: w.knowledgeA }) },
+  "campaigns:list": { role: "viewer", args: () => ({ paginationOpts: page }) },
+  "campaigns:get": { role: "viewer", args: (w) => ({ campaignId: w.campaignA }) },
+  "campaigns:recipients": {
+    role: "viewer",
+    args: (w) => ({ campaignId: w.campaignA, state: "pending", paginationOpts: page }),
+  },
+  "campaigns:create": {
+    role: "admin",
+    args: (w) => ({
+      name: "Winter sale",
+      channelId: w.channelA,
+      templateId: w.templateA,
+      variables: [],
+      audience: { kind: "filter", filter: {} },
+    }),
+  },
+  "campaigns:launch": { role: "admin", args: (w) => ({ campaignId: w.campaignA }) },
+  "campaigns:pause": { role: "admin", args: (w) => ({ campaignId: w.runningCampaignA }) },
+  "campaigns:resume": { role: "admin", args: (w) => ({ campaignId: w.pausedCampaignA }) },
+  "campaigns:cancel": { role: "admin", args: (w) => ({ campaignId: w.runningCampaignA }) },
   "assistant:turns": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
   "conversations:setConsent": {
     role: "agent",
@@ -275,40 +299,68 @@ async function world() {
       receivedAt: 1,
     }),
   );
-  const { conversationA, templateA, knowledgeA, contactA } = await t.run(async (ctx) => {
-    const now = Date.now();
-    const contactId = await ctx.db.insert("contacts", {
-      tenantId: tenants.tenantA,
-      phone: "+34600111333",
-      createdAt: now,
+  const { conversationA, templateA, knowledgeA, contactA, campaignA, runningCampaignA, pausedCampaignA } =
+    await t.run(async (ctx) => {
+      const now = Date.now();
+      const contactId = await ctx.db.insert("contacts", {
+        tenantId: tenants.tenantA,
+        phone: "+34600111333",
+        createdAt: now,
+      });
+      const conversationA = await ctx.db.insert("conversations", {
+        tenantId: tenants.tenantA,
+        channelId: channelA,
+        contactId,
+        lastMessageAt: now,
+        lastInboundAt: now,
+        state: "bot",
+      });
+      const templateA = await ctx.db.insert("templates", {
+        tenantId: tenants.tenantA,
+        channelId: channelA,
+        name: "order_shipped",
+        language: "en_US",
+        category: "UTILITY",
+        status: "APPROVED",
+        updatedAt: now,
+      });
+      const knowledgeA = await ctx.db.insert("knowledgeEntries", {
+        tenantId: tenants.tenantA,
+        title: "Opening hours",
+        body: "Monday to Saturday, 10:00 to 20:00",
+        tags: [],
+        searchText: "Opening hours Monday to Saturday, 10:00 to 20:00",
+        updatedAt: now,
+      });
+      const campaign = (state: "draft" | "running" | "paused") =>
+        ctx.db.insert("campaigns", {
+          tenantId: tenants.tenantA,
+          channelId: channelA,
+          name: `Spring ${state}`,
+          templateId: templateA,
+          template: { name: "order_shipped", language: "en_US", category: "utility" },
+          variables: [],
+          audience: { kind: "filter", filter: {} },
+          state,
+          createdBy: tenants.ownerA.userId,
+          createdAt: now,
+          frozen: 0,
+          batches: 0,
+          audienceFrozen: state !== "draft",
+        });
+      const campaignA = await campaign("draft");
+      const runningCampaignA = await campaign("running");
+      const pausedCampaignA = await campaign("paused");
+      return {
+        conversationA,
+        templateA,
+        knowledgeA,
+        contactA: contactId,
+        campaignA,
+        runningCampaignA,
+        pausedCampaignA,
+      };
     });
-    const conversationA = await ctx.db.insert("conversations", {
-      tenantId: tenants.tenantA,
-      channelId: channelA,
-      contactId,
-      lastMessageAt: now,
-      lastInboundAt: now,
-      state: "bot",
-    });
-    const templateA = await ctx.db.insert("templates", {
-      tenantId: tenants.tenantA,
-      channelId: channelA,
-      name: "order_shipped",
-      language: "en_US",
-      category: "UTILITY",
-      status: "APPROVED",
-      updatedAt: now,
-    });
-    const knowledgeA = await ctx.db.insert("knowledgeEntries", {
-      tenantId: tenants.tenantA,
-      title: "Opening hours",
-      body: "Monday to Saturday, 10:00 to 20:00",
-      tags: [],
-      searchText: "Opening hours Monday to Saturday, 10:00 to 20:00",
-      updatedAt: now,
-    });
-    return { conversationA, templateA, knowledgeA, contactA: contactId };
-  });
   const contacts = await t.run(async (ctx) => {
     const now = Date.now();
     const contactA2 = await ctx.db.insert("contacts", {
@@ -369,6 +421,9 @@ async function world() {
     templateA,
     knowledgeA,
     contactA,
+    campaignA,
+    runningCampaignA,
+    pausedCampaignA,
     ...contacts,
     secretsOfA: () => [...tenants.secretsOfA(), channelA, "Acme main line", "100200300400500"],
   };

@@ -36,6 +36,7 @@ import { settlementPatch } from "../billing/settlement";
 import { afterInbound } from "../assistant/turns";
 import { consentChangedAfter, recordConsent } from "../contactConsent";
 import { onInbound } from "../conversations";
+import { messageChanged } from "../campaigns/progress";
 import { applyStatus } from "./status";
 
 export { PermanentEventError };
@@ -309,6 +310,7 @@ async function applyStatusEvent(ctx: MutationCtx, channel: Doc<"channels"> | nul
       ...patch,
       ...settlementPatch(message, patch, event.timestamp),
     });
+    await messageChanged(ctx, (await ctx.db.get("messages", message._id))!);
   }
   if (event.status === "failed" && event.errors?.some((e) => e.code === ERROR_MARKETING_STOPPED)) {
     await optOutAfterError(ctx, channel, message, event);
