@@ -38,7 +38,23 @@ type World = TenantsWorld & {
   /** A conversation of tenant A whose customer wrote just now, and an approved template. */
   conversationA: Id<"conversations">;
   templateA: Id<"templates">;
+  /** A draft template of tenant A that passes lint, and an approved template of tenant B. */
+  draftA: Id<"templates">;
+  templateB: Id<"templates">;
   knowledgeA: Id<"knowledgeEntries">;
+};
+
+const DRAFT = {
+  name: "welcome_note",
+  language: "en_US",
+  category: "UTILITY",
+  components: [
+    {
+      type: "BODY",
+      text: "Hello {{1}}, thank you for writing to us. We will answer within the hour.",
+      example: { body_text: [["Ana"]] },
+    },
+  ],
 };
 
 type TenantRow = { role: Role; args: (w: World) => Record<string, unknown> };
@@ -132,6 +148,16 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
     role: "agent",
     args: (w) => ({ conversationId: w.conversationA, kind: "opt_out" }),
   },
+  "templates:list": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
+  "templates:get": { role: "viewer", args: (w) => ({ templateId: w.templateA }) },
+  "templates:saveDraft": {
+    role: "admin",
+    args: (w) => ({ channelId: w.channelA, draft: { ...DRAFT, name: "another_note" } }),
+  },
+  "templates:submit": { role: "admin", args: (w) => ({ templateId: w.draftA }) },
+  "templates:remove": { role: "admin", args: (w) => ({ templateId: w.draftA }) },
+  "templates:sync": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
+  "templates:acknowledgeCategoryChange": { role: "admin", args: (w) => ({ templateId: w.templateA }) },
   "billing:spend": { role: "admin", args: () => ({ to: "2026-11-30", days: 30 }) },
   "billing:referenceCost": {
     role: "admin",
@@ -238,7 +264,7 @@ async function world() {
       receivedAt: 1,
     }),
   );
-  const { conversationA, templateA, knowledgeA } = await t.run(async (ctx) => {
+  const { conversationA, templateA, knowledgeA, draftA, templateB } = await t.run(async (ctx) => {
     const now = Date.now();
     const contactId = await ctx.db.insert("contacts", {
       tenantId: tenants.tenantA,
@@ -270,7 +296,23 @@ async function world() {
       searchText: "Opening hours Monday to Saturday, 10:00 to 20:00",
       updatedAt: now,
     });
-    return { conversationA, templateA, knowledgeA };
+    const draftA = await ctx.db.insert("templates", {
+      tenantId: tenants.tenantA,
+      channelId: channelA,
+      ...DRAFT,
+      status: "DRAFT",
+      updatedAt: now,
+    });
+    const templateB = await ctx.db.insert("templates", {
+      tenantId: tenants.tenantB,
+      channelId: channelB,
+      name: "beta_welcome",
+      language: "en_US",
+      category: "UTILITY",
+      status: "APPROVED",
+      updatedAt: now,
+    });
+    return { conversationA, templateA, knowledgeA, draftA, templateB };
   });
   const w: World = {
     ...tenants,
@@ -279,6 +321,8 @@ async function world() {
     deadLetter,
     conversationA,
     templateA,
+    draftA,
+    templateB,
     knowledgeA,
     secretsOfA: () => [...tenants.secretsOfA(), channelA, "Acme main line", "100200300400500"],
   };
@@ -508,6 +552,53 @@ describe("cross-tenant id smuggling", () => {
     [
       "channels.recentEvents with B's channel",
       (w) => w.adminA.client.query(api.channels.recentEvents, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "templates.list with B's channel",
+      (w) => w.adminA.client.query(api.templates.list, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "templates.get with B's template",
+      (w) => w.adminA.client.query(api.templates.get, { tenantId: w.tenantA, templateId: w.templateB }),
+    ],
+    [
+      "templates.saveDraft on B's channel",
+      (w) =>
+        w.adminA.client.mutation(api.templates.saveDraft, {
+          tenantId: w.tenantA,
+          channelId: w.channelB,
+          draft: DRAFT,
+        }),
+    ],
+    [
+      "templates.saveDraft over B's template",
+      (w) =>
+        w.adminA.client.mutation(api.templates.saveDraft, {
+          tenantId: w.tenantA,
+          channelId: w.channelA,
+          templateId: w.templateB,
+          draft: DRAFT,
+        }),
+    ],
+    [
+      "templates.submit with B's template",
+      (w) => w.adminA.client.action(api.templates.submit, { tenantId: w.tenantA, templateId: w.templateB }),
+    ],
+    [
+      "templates.remove with B's template",
+      (w) => w.adminA.client.action(api.templates.remove, { tenantId: w.tenantA, templateId: w.templateB }),
+    ],
+    [
+      "templates.sync with B's channel",
+      (w) => w.adminA.client.action(api.templates.sync, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "templates.acknowledgeCategoryChange with B's template",
+      (w) =>
+        w.adminA.client.mutation(api.templates.acknowledgeCategoryChange, {
+          tenantId: w.tenantA,
+          templateId: w.templateB,
+        }),
     ],
     [
       "invitations.resend with B's invitation",
