@@ -30,6 +30,13 @@ export const TENANT_AUDIT_ACTIONS = {
   "conversation.closed": "Conversation closed",
   "contact.opted_out": "Contact opted out",
   "contact.opted_in": "Contact opted in",
+  "template.submitted": "Template submitted",
+  "template.status_changed": "Template status changed",
+  "template.recategorised": "Template re-categorised",
+  "template.recategorisation_announced": "Template re-categorisation announced",
+  "template.recategorisation_acknowledged": "Template re-categorisation acknowledged",
+  "template.synced": "Templates read from Meta",
+  "template.deleted": "Template deleted",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
