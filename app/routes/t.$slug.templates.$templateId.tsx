@@ -264,7 +264,6 @@ function Editor({
           />
           {canEdit ? (
             <>
-              <LintResults issues={issues} />
               <FormError message={error} />
               <FormStatus message={message} />
               <div className="flex flex-wrap gap-2">
@@ -289,7 +288,7 @@ function Editor({
                 </Button>
               </div>
               {errors > 0 ? (
-                <p className="text-xs text-slate-500">Fix the problems above to submit.</p>
+                <p className="text-xs text-slate-500">Fix the problems listed with the preview to submit.</p>
               ) : null}
             </>
           ) : (
@@ -300,7 +299,11 @@ function Editor({
           )}
         </form>
         <div className="lg:sticky lg:top-4 lg:self-start">
-          <TemplatePreview state={state} />
+          <div className="space-y-4">
+            <TemplatePreview state={state} />
+            {/* Beside the preview, so the findings stay in sight while typing. */}
+            {canEdit ? <LintResults issues={issues} /> : null}
+          </div>
         </div>
       </div>
     </div>
