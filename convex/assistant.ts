@@ -55,6 +55,16 @@ export const finishTurn = internalMutation({
   },
 });
 
+/** A turn answered offline (no model configured, or its breaker is open), in one transaction. */
+export const runOfflineTurn = internalMutation({
+  args: { conversationId: v.id("conversations"), dueAt: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { conversationId, dueAt }) => {
+    await Turns.runOfflineTurn(ctx, conversationId, dueAt);
+    return null;
+  },
+});
+
 export const searchKnowledge = internalQuery({
   args: { tenantId: v.id("tenants"), query: v.string() },
   returns: v.array(
@@ -117,7 +127,7 @@ export const runTurn = internalAction({
     if (!turn) return null;
     const search = (query: string): Promise<KnowledgeEntry[]> =>
       ctx.runQuery(internal.assistant.searchKnowledge, { tenantId: turn.tenantId, query });
-    const customer = turn.messages.filter((m) => m.role === "customer").map((m) => m.text);
+    const customer = turn.customerSinceBot;
     const config = openAIConfig();
     const settings = turn.settings;
     if (config && Settings.breakerAllows(settings.breaker, Date.now())) {

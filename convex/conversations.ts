@@ -2,11 +2,9 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { tenantMutation, tenantQuery } from "./functions";
-import * as Audit from "./model/audit";
-import { consentHistory, recordConsent } from "./model/contactConsent";
+import { consentHistory } from "./model/contactConsent";
 import * as Conversations from "./model/conversations";
 import { fail } from "./model/errors";
-import { queueMessage } from "./model/outbound";
 import { vConversationState, vMessageStatus } from "./schema";
 
 const vRow = v.object({
@@ -29,6 +27,7 @@ const vRow = v.object({
   assigneeName: v.union(v.string(), v.null()),
   handoff: v.union(v.null(), v.object({ reason: v.string(), summary: v.string(), at: v.number() })),
   optedOut: v.boolean(),
+  marketingOptedOut: v.boolean(),
 });
 
 /** Conversations newest first, optionally in one state. */
@@ -81,7 +80,9 @@ export const get = tenantQuery({
   args: { conversationId: v.string() },
   returns: v.object({
     ...vRow.fields,
-    consent: v.array(v.object({ kind: v.string(), source: v.string(), at: v.number() })),
+    consent: v.array(v.object({ kind: v.string(), source: v.string(), scope: v.string(), at: v.number() })),
+    /** The assistant's rolling summary (model/assistant/summary.ts), one line per turn. */
+    summary: v.union(v.string(), v.null()),
   }),
   handler: async (ctx, { conversationId }) => {
     const id = ctx.db.normalizeId("conversations", conversationId);
@@ -91,9 +92,10 @@ export const get = tenantQuery({
     const consent = (await consentHistory(ctx, c.contactId, 10)).map((e) => ({
       kind: e.kind,
       source: e.source,
+      scope: e.scope ?? "all",
       at: e.at,
     }));
-    return { ...row, consent };
+    return { ...row, consent, summary: c.summary ?? null };
   },
 });
 
@@ -149,24 +151,8 @@ export const reply = tenantMutation({
   role: "agent",
   args: { conversationId: v.id("conversations"), text: v.string() },
   returns: v.id("messages"),
-  handler: async (ctx, { conversationId, text }) => {
-    const messageId = await queueMessage(ctx, {
-      tenantId: ctx.tenant._id,
-      conversationId,
-      origin: "agent",
-      authorId: ctx.user._id,
-      body: { type: "text", text },
-    });
-    const c = await Conversations.conversationOf(ctx, ctx.tenant._id, conversationId);
-    await ctx.db.patch("conversations", c._id, {
-      state: "human",
-      humanAt: Date.now(),
-      unread: 0,
-      assigneeId: c.assigneeId ?? ctx.user._id,
-      turnDueAt: undefined,
-    });
-    return messageId;
-  },
+  handler: (ctx, { conversationId, text }) =>
+    Conversations.agentSends(ctx, ctx, conversationId, { type: "text", text }),
 });
 
 /** An approved template, the only thing WhatsApp allows outside the 24-hour window. */
@@ -185,23 +171,15 @@ export const sendTemplate = tenantMutation({
       fail("NOT_FOUND", "No such template on this conversation's number");
     if (template.status.toUpperCase() !== "APPROVED")
       fail("INVALID", `Template ${template.name} is ${template.status.toLowerCase()}, not approved`);
-    const messageId = await queueMessage(ctx, {
-      tenantId: ctx.tenant._id,
-      conversationId,
-      origin: "agent",
-      authorId: ctx.user._id,
-      body: {
-        type: "template",
-        template: {
-          name: template.name,
-          language: template.language,
-          ...(template.category ? { category: template.category } : {}),
-          ...(parameters?.length ? { parameters } : {}),
-        },
+    return await Conversations.agentSends(ctx, ctx, c._id, {
+      type: "template",
+      template: {
+        name: template.name,
+        language: template.language,
+        ...(template.category ? { category: template.category } : {}),
+        ...(parameters?.length ? { parameters } : {}),
       },
     });
-    await ctx.db.patch("conversations", c._id, { state: "human", humanAt: Date.now(), turnDueAt: undefined });
-    return messageId;
   },
 });
 
@@ -284,25 +262,5 @@ export const setConsent = tenantMutation({
   role: "agent",
   args: { conversationId: v.id("conversations"), kind: v.union(v.literal("opt_out"), v.literal("opt_in")) },
   returns: v.boolean(),
-  handler: async (ctx, { conversationId, kind }) => {
-    const c = await Conversations.conversationOf(ctx, ctx.tenant._id, conversationId);
-    const changed = await recordConsent(ctx, {
-      tenantId: ctx.tenant._id,
-      contactId: c.contactId,
-      kind,
-      source: "agent",
-      userId: ctx.user._id,
-    });
-    if (changed) {
-      await Audit.record(ctx, {
-        tenantId: ctx.tenant._id,
-        actor: ctx.user,
-        action: kind === "opt_out" ? "contact.opted_out" : "contact.opted_in",
-        targetType: "contact",
-        targetId: c.contactId,
-        summary: `${ctx.user.name} recorded an ${kind === "opt_out" ? "opt-out" : "opt-in"} for a contact`,
-      });
-    }
-    return changed;
-  },
+  handler: (ctx, { conversationId, kind }) => Conversations.agentSetsConsent(ctx, ctx, conversationId, kind),
 });

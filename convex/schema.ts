@@ -115,6 +115,44 @@ export const vMessageOrigin = v.union(
 );
 export type MessageOrigin = Infer<typeof vMessageOrigin>;
 
+// ---------------------------------------------------------------- contacts
+
+/** A saved or current contact filter (model/contacts.ts). */
+export const vContactFilter = v.object({
+  search: v.optional(v.string()),
+  tag: v.optional(v.string()),
+  consent: v.optional(v.union(v.literal("subscribed"), v.literal("opted_out"))),
+  /** Last inbound message: within the last N days, more than N days ago, or never. */
+  lastSeen: v.optional(
+    v.union(
+      v.object({ within: v.number() }),
+      v.object({ before: v.number() }),
+      v.object({ never: v.literal(true) }),
+    ),
+  ),
+  field: v.optional(v.object({ key: v.string(), value: v.string() })),
+});
+export type ContactFilter = Infer<typeof vContactFilter>;
+
+export const vImportedContact = v.object({
+  name: v.optional(v.string()),
+  phone: v.string(),
+  tags: v.optional(v.array(v.string())),
+  fields: v.optional(v.array(v.object({ key: v.string(), value: v.string() }))),
+});
+export type ImportedContact = Infer<typeof vImportedContact>;
+
+export const vContactImportStatus = v.union(
+  v.literal("analyzing"),
+  v.literal("mapping"),
+  v.literal("parsing"),
+  v.literal("importing"),
+  v.literal("done"),
+  v.literal("cancelled"),
+  v.literal("failed"),
+);
+export type ContactImportStatus = Infer<typeof vContactImportStatus>;
+
 export default defineSchema({
   jobStatus: defineTable(vJobStatus.fields).index("by_job", ["job"]),
 
@@ -275,7 +313,104 @@ export default defineSchema({
     mergedInto: v.optional(v.id("contacts")),
     /** Set while the contact has opted out of messages (model/consent.ts keeps the history). */
     optedOutAt: v.optional(v.number()),
-  }).index("by_tenant_phone", ["tenantId", "phone"]),
+    /**
+     * Set while the person has stopped marketing messages in WhatsApp itself (user_preferences,
+     * error 131050): marketing templates are not sent; replies and utility templates still are.
+     */
+    marketingOptedOutAt: v.optional(v.number()),
+    /** Tags as people wrote them; `contactTags` indexes them (model/contacts.ts). */
+    tags: v.optional(v.array(v.string())),
+    /** Custom field values, keyed by the tenant's field definitions (`contactFields`). */
+    fields: v.optional(v.array(v.object({ key: v.string(), value: v.string() }))),
+    /** Name and phone digits, lowercased, for the search index (model/contacts.ts). */
+    searchText: v.optional(v.string()),
+  })
+    .index("by_tenant_phone", ["tenantId", "phone"])
+    .index("by_tenant_created", ["tenantId", "createdAt"])
+    .index("by_tenant_last_inbound", ["tenantId", "lastInboundAt"])
+    .index("by_tenant_opted_out", ["tenantId", "optedOutAt"])
+    .searchIndex("search_contacts", { searchField: "searchText", filterFields: ["tenantId"] }),
+
+  /** One row per tag of a contact, so a tag filter reads only its contacts. `tag` is lowercased. */
+  contactTags: defineTable({
+    tenantId: v.id("tenants"),
+    tag: v.string(),
+    contactId: v.id("contacts"),
+  })
+    .index("by_tenant_tag", ["tenantId", "tag", "contactId"])
+    .index("by_contact", ["contactId"]),
+
+  /** A tenant's tags with how many contacts carry each: the tag chips and exact tag counts. */
+  contactTagCounts: defineTable({
+    tenantId: v.id("tenants"),
+    tag: v.string(),
+    label: v.string(),
+    count: v.number(),
+  }).index("by_tenant_tag", ["tenantId", "tag"]),
+
+  /** A tenant's custom contact fields and their types. */
+  contactFields: defineTable({
+    tenantId: v.id("tenants"),
+    key: v.string(),
+    type: v.union(v.literal("text"), v.literal("number"), v.literal("date")),
+    createdAt: v.number(),
+  }).index("by_tenant_key", ["tenantId", "key"]),
+
+  /** A saved contact filter; its count is computed live (model/contacts.ts). */
+  contactSegments: defineTable({
+    tenantId: v.id("tenants"),
+    name: v.string(),
+    filter: vContactFilter,
+    createdBy: v.id("users"),
+    createdAt: v.number(),
+  }).index("by_tenant_name", ["tenantId", "name"]),
+
+  /**
+   * A CSV import (model/contactImport.ts): the uploaded file, the column mapping, and progress,
+   * which the page reads live so it survives a reload. Its contacts wait in
+   * `contactImportChunks` and are written a chunk per scheduled mutation.
+   */
+  contactImports: defineTable({
+    tenantId: v.id("tenants"),
+    createdBy: v.id("users"),
+    fileName: v.string(),
+    storageId: v.optional(v.id("_storage")),
+    status: vContactImportStatus,
+    encoding: v.optional(v.string()),
+    delimiter: v.optional(v.string()),
+    headers: v.optional(v.array(v.string())),
+    columns: v.optional(v.array(v.string())),
+    sample: v.optional(v.array(v.array(v.string()))),
+    /** Records after the header (blank lines aside). */
+    totalRows: v.optional(v.number()),
+    chunksTotal: v.optional(v.number()),
+    chunksDone: v.number(),
+    /** Contacts in the file after in-file duplicates were merged. */
+    contactsTotal: v.optional(v.number()),
+    contactsDone: v.number(),
+    created: v.number(),
+    /** Contacts of the file that matched an existing contact by phone. */
+    merged: v.number(),
+    /** Rows merged into an earlier row of the same file. */
+    duplicatesInFile: v.number(),
+    errorCount: v.number(),
+    failure: v.optional(v.string()),
+    createdAt: v.number(),
+    finishedAt: v.optional(v.number()),
+  }).index("by_tenant_created", ["tenantId", "createdAt"]),
+
+  contactImportChunks: defineTable({
+    importId: v.id("contactImports"),
+    index: v.number(),
+    contacts: v.array(vImportedContact),
+  }).index("by_import_index", ["importId", "index"]),
+
+  /** Rows of an import that could not be read: row number (header = 1) and why. */
+  contactImportErrors: defineTable({
+    importId: v.id("contactImports"),
+    row: v.number(),
+    reason: v.string(),
+  }).index("by_import_row", ["importId", "row"]),
 
   /** Every opt-out and opt-in of a contact: what, how, when, and the message or person behind it. */
   consentEvents: defineTable({
@@ -289,6 +424,8 @@ export default defineSchema({
       v.literal("error_131050"),
       v.literal("agent"),
     ),
+    /** What it covers: every message (absent means this too), or marketing messages only. */
+    scope: v.optional(v.union(v.literal("all"), v.literal("marketing"))),
     messageId: v.optional(v.id("messages")),
     userId: v.optional(v.id("users")),
     text: v.optional(v.string()),
@@ -323,6 +460,11 @@ export default defineSchema({
     handoff: v.optional(v.object({ reason: v.string(), summary: v.string(), at: v.number() })),
     /** When a person last wrote or took over: the bot stays quiet until hand-back or idle timeout. */
     humanAt: v.optional(v.number()),
+    /**
+     * When the assistant last got the conversation back (hand-back, idle timeout, close): what
+     * the customer wrote before it (e.g. an answered request for a person) does not count again.
+     */
+    botSince: v.optional(v.number()),
     /** The assistant's rolling summary of the conversation before its recent turns. */
     summary: v.optional(v.string()),
     /** The next assistant turn: due after a short quiet period, so a burst gets one answer. */
@@ -514,6 +656,8 @@ export default defineSchema({
     inputTokens: v.optional(v.number()),
     outputTokens: v.optional(v.number()),
     knowledgeIds: v.optional(v.array(v.string())),
+    /** What the customer asked in this turn (their messages since the business last answered). */
+    asked: v.optional(v.string()),
     replyMessageId: v.optional(v.id("messages")),
   })
     .index("by_conversation", ["conversationId", "startedAt"])

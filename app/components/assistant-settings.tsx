@@ -2,6 +2,7 @@
 // offline answerer), the model's circuit breaker, the settings form for admins and the same
 // settings read-only for everyone else.
 import { useMutation } from "convex/react";
+import { describeBusinessHours, parseBusinessHours } from "../../convex/shared/businessHours";
 import { useId, useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -425,7 +426,11 @@ export function AssistantSettingsForm({
             limit={ASSISTANT_LIMITS.businessHours}
             rows={2}
             error={fieldError("businessHours")}
-            hint="When your team is around to take over, e.g. “Mon–Fri 9:00–18:00, Sat 10:00–14:00”."
+            hint={
+              values.businessHours.trim()
+                ? `Understood as: ${describeBusinessHours(parseBusinessHours(values.businessHours))} (in the workspace's time zone). Outside them, a handoff tells the customer when the team is back.`
+                : "When your team is around to take over, e.g. “Mon–Fri 9:00–18:00, Sat 10:00–14:00”. Blank means always."
+            }
           />
           <TextAreaField
             label="Handoff rules"

@@ -164,6 +164,18 @@ export function ConversationHeader({
           </p>
         </section>
       ) : null}
+      {c.summary ? (
+        <details className="rounded-xl border border-slate-200 bg-white px-4 py-2 text-sm text-slate-700">
+          <summary className="cursor-pointer font-medium text-slate-900">What the assistant handled</summary>
+          <ul aria-label="What the assistant handled, oldest first" className="mt-2 list-disc space-y-1 pl-5">
+            {c.summary.split("\n").map((line, i) => (
+              <li key={i} className="break-words">
+                {line}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
     </header>
   );
 }
@@ -255,9 +267,11 @@ function Consent({
         <p className="min-w-0 flex-1 text-sm text-slate-700">
           {c.optedOut
             ? `Opted out${latest?.kind === "opt_out" ? ` on ${formatDateTime(latest.at)} (${consentSourceLabel(latest.source)})` : ""}`
-            : latest?.kind === "opt_in"
-              ? `Opted in on ${formatDateTime(latest.at)} (${consentSourceLabel(latest.source)})`
-              : "No opt-out recorded"}
+            : c.marketingOptedOut
+              ? `Stopped marketing messages in WhatsApp${latest?.kind === "opt_out" ? ` on ${formatDateTime(latest.at)} (${consentSourceLabel(latest.source)})` : ""}: replies and utility templates still go`
+              : latest?.kind === "opt_in"
+                ? `Opted in on ${formatDateTime(latest.at)} (${consentSourceLabel(latest.source)})`
+                : "No opt-out recorded"}
         </p>
         {canWrite ? (
           <ConfirmButton
@@ -296,7 +310,8 @@ function Consent({
           <ul className="mt-1 space-y-0.5">
             {c.consent.map((e, i) => (
               <li key={i}>
-                {e.kind === "opt_out" ? "Opted out" : "Opted in"} {formatDateTime(e.at)} —{" "}
+                {e.kind === "opt_out" ? "Opted out" : "Opted in"}
+                {e.scope === "marketing" ? " of marketing" : ""} {formatDateTime(e.at)} —{" "}
                 {consentSourceLabel(e.source)}
               </li>
             ))}

@@ -224,7 +224,11 @@ function ConversationItem({
           {showState ? <StateBadge state={row.state} /> : null}
           <WindowBadge closesAt={row.windowClosesAt} fallbackOpen={row.windowOpen} now={now} />
           {row.assigneeName ? <Badge tone="neutral">Assigned to {row.assigneeName}</Badge> : null}
-          {row.optedOut ? <Badge tone="bad">Opted out</Badge> : null}
+          {row.optedOut ? (
+            <Badge tone="bad">Opted out</Badge>
+          ) : row.marketingOptedOut ? (
+            <Badge tone="neutral">No marketing</Badge>
+          ) : null}
         </span>
       </Link>
     </li>

@@ -37,6 +37,14 @@ export const TENANT_AUDIT_ACTIONS = {
   "template.recategorisation_acknowledged": "Template re-categorisation acknowledged",
   "template.synced": "Templates read from Meta",
   "template.deleted": "Template deleted",
+  "contact.updated": "Contact edited",
+  "contact.merged": "Contacts merged",
+  "contact.deleted": "Contact deleted",
+  "contact.field_defined": "Contact field defined",
+  "segment.saved": "Segment saved",
+  "segment.removed": "Segment removed",
+  "contacts.import_started": "Contact import started",
+  "contacts.import_cancelled": "Contact import cancelled",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {

@@ -12,7 +12,8 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { ConversationState } from "../schema";
 import * as Audit from "./audit";
 import { fail } from "./errors";
-import { windowClosesAt, windowOpen } from "./outbound";
+import { recordConsent } from "./contactConsent";
+import { queueMessage, windowClosesAt, windowOpen, type OutboundBody } from "./outbound";
 
 export function stateOf(conversation: Pick<Doc<"conversations">, "state">): ConversationState {
   return conversation.state ?? "bot";
@@ -57,6 +58,8 @@ export type ConversationRow = {
   assigneeName: string | null;
   handoff: { reason: string; summary: string; at: number } | null;
   optedOut: boolean;
+  /** Stopped marketing messages in WhatsApp (replies and utility templates still go). */
+  marketingOptedOut: boolean;
 };
 
 /** A message's text as the list shows it. */
@@ -96,6 +99,7 @@ export async function rowOf(ctx: QueryCtx, c: Doc<"conversations">, now: number)
     assigneeName: assignee?.name ?? null,
     handoff: c.handoff ?? null,
     optedOut: contact?.optedOutAt !== undefined,
+    marketingOptedOut: contact?.marketingOptedOutAt !== undefined,
   };
 }
 
@@ -118,6 +122,63 @@ async function audit(
   });
 }
 
+/**
+ * An agent sends a reply or a template: it goes through the send pipeline (which refuses what the
+ * window or consent does not allow, before anything is written), and the conversation becomes
+ * theirs: the assistant goes quiet, unread is cleared, and it is assigned to them if nobody had it.
+ */
+export async function agentSends(
+  ctx: MutationCtx,
+  actor: Actor,
+  conversationId: Id<"conversations">,
+  body: OutboundBody,
+): Promise<Id<"messages">> {
+  const c = await conversationOf(ctx, actor.tenant._id, conversationId);
+  const messageId = await queueMessage(ctx, {
+    tenantId: actor.tenant._id,
+    conversationId,
+    origin: "agent",
+    authorId: actor.user._id,
+    body,
+  });
+  await ctx.db.patch("conversations", c._id, {
+    state: "human",
+    humanAt: Date.now(),
+    unread: 0,
+    assigneeId: c.assigneeId ?? actor.user._id,
+    turnDueAt: undefined,
+  });
+  return messageId;
+}
+
+/** An agent records the customer's opt-out or opt-in (asked for outside WhatsApp); audited. */
+export async function agentSetsConsent(
+  ctx: MutationCtx,
+  actor: Actor,
+  conversationId: Id<"conversations">,
+  kind: "opt_out" | "opt_in",
+): Promise<boolean> {
+  const c = await conversationOf(ctx, actor.tenant._id, conversationId);
+  const changed = await recordConsent(ctx, {
+    tenantId: actor.tenant._id,
+    contactId: c.contactId,
+    kind,
+    source: "agent",
+    userId: actor.user._id,
+  });
+  if (changed) {
+    await Audit.record(ctx, {
+      tenantId: actor.tenant._id,
+      actor: actor.user,
+      action: kind === "opt_out" ? "contact.opted_out" : "contact.opted_in",
+      targetType: "contact",
+      targetId: c.contactId,
+      summary: `${actor.user.name} recorded an ${kind === "opt_out" ? "opt-out" : "opt-in"} for a contact`,
+    });
+  }
+  return changed;
+}
+
 /** A person takes the conversation: the assistant goes quiet until hand-back. */
 export async function takeOver(ctx: MutationCtx, actor: Actor, conversationId: Id<"conversations">) {
   const c = await conversationOf(ctx, actor.tenant._id, conversationId);
@@ -136,7 +197,12 @@ export async function takeOver(ctx: MutationCtx, actor: Actor, conversationId: I
 export async function handBack(ctx: MutationCtx, actor: Actor, conversationId: Id<"conversations">) {
   const c = await conversationOf(ctx, actor.tenant._id, conversationId);
   if (stateOf(c) === "bot") return;
-  await ctx.db.patch("conversations", c._id, { state: "bot", humanAt: undefined, handoff: undefined });
+  await ctx.db.patch("conversations", c._id, {
+    state: "bot",
+    humanAt: undefined,
+    handoff: undefined,
+    botSince: Date.now(),
+  });
   await audit(
     ctx,
     actor,
@@ -149,7 +215,12 @@ export async function handBack(ctx: MutationCtx, actor: Actor, conversationId: I
 export async function close(ctx: MutationCtx, actor: Actor, conversationId: Id<"conversations">) {
   const c = await conversationOf(ctx, actor.tenant._id, conversationId);
   if (stateOf(c) === "closed") return;
-  await ctx.db.patch("conversations", c._id, { state: "closed", unread: 0, turnDueAt: undefined });
+  await ctx.db.patch("conversations", c._id, {
+    state: "closed",
+    unread: 0,
+    turnDueAt: undefined,
+    botSince: Date.now(),
+  });
   await audit(ctx, actor, c, "conversation.closed", `${actor.user.name} closed a conversation`);
 }
 

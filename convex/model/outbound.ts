@@ -23,6 +23,7 @@ import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
 import { fail } from "./errors";
 import { checkSend } from "./templates";
+import { addressesOf } from "./whatsapp/contacts";
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 export const MAX_ATTEMPTS = 5;
@@ -58,17 +59,22 @@ export const MAX_TEXT_LENGTH = 4096;
 /**
  * Whether the contact may be sent this message now. An opted-out contact gets nothing, except
  * replies to a message they wrote after opting out (they started that conversation) and never
- * marketing templates.
+ * marketing templates. One who stopped marketing messages in WhatsApp gets no marketing
+ * templates, and everything else.
  */
 export function consentRefusal(
-  contact: Pick<Doc<"contacts">, "optedOutAt">,
+  contact: Pick<Doc<"contacts">, "optedOutAt" | "marketingOptedOutAt">,
   conversation: Pick<Doc<"conversations">, "lastInboundAt">,
   body: OutboundBody,
 ): string | null {
-  if (contact.optedOutAt === undefined) return null;
+  const marketing = body.type === "template" && body.template.category?.toLowerCase() === "marketing";
+  if (contact.optedOutAt === undefined) {
+    if (marketing && contact.marketingOptedOutAt !== undefined)
+      return `This contact stopped marketing messages on ${new Date(contact.marketingOptedOutAt).toISOString().slice(0, 10)} (in WhatsApp): marketing templates are not sent to them, replies and utility templates still are`;
+    return null;
+  }
   const wroteSince =
     conversation.lastInboundAt !== undefined && conversation.lastInboundAt > contact.optedOutAt;
-  const marketing = body.type === "template" && body.template.category?.toLowerCase() === "marketing";
   if (wroteSince && !marketing) return null;
   return `This contact opted out on ${new Date(contact.optedOutAt).toISOString().slice(0, 10)}: they get no messages until they opt in again (for example by sending START)`;
 }
@@ -168,14 +174,8 @@ async function addressOf(
   channel: Doc<"channels">,
   contactId: Id<"contacts">,
 ): Promise<string | null> {
-  const aliases = await ctx.db
-    .query("contactAliases")
-    .withIndex("by_contact", (q) => q.eq("contactId", contactId))
-    .take(20);
-  const of = (kind: Doc<"contactAliases">["kind"]) => aliases.find((a) => a.kind === kind)?.value;
-  const contact = await ctx.db.get("contacts", contactId);
-  if (channel.kind === "waha") return of("waha_chat") ?? contact?.phone ?? of("lid") ?? null;
-  return contact?.phone ?? of("wa_id") ?? null;
+  const a = await addressesOf(ctx, contactId);
+  return channel.kind === "waha" ? (a.wahaChat ?? a.phone ?? a.lid) : (a.phone ?? a.waId);
 }
 
 /** Moves a queued message to `sending`; null when it is not queued (already claimed, or gone). */
@@ -274,6 +274,7 @@ export async function recordResult(
       contactId: message.contactId,
       kind: "opt_out",
       source: "error_131050",
+      scope: "marketing",
       messageId: message._id,
     });
   }

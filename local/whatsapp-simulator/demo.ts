@@ -194,6 +194,11 @@ export async function seedDemo(options: {
     for (const entry of DEMO_KNOWLEDGE) {
       await client.mutation(api.assistant.saveEntry, { tenantId, ...entry, tags: [...entry.tags] });
     }
+    // The shop's hours, so a handoff out of hours says when the team is back.
+    await client.mutation(api.assistant.updateSettings, {
+      tenantId,
+      changes: { businessHours: "Mon–Sat 10:00–20:00; Sun closed" },
+    });
   }
   return { tenantId, slug: tenant.slug, cloudChannelId: cloud, wahaChannelId: waha };
 }

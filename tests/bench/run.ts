@@ -9,6 +9,7 @@ import { ROOT } from "../local/harness";
 import { runAssistantLatency } from "./assistant";
 import { runCampaign, runSettleThroughput } from "./billing";
 import { conflictTable } from "./conflicts";
+import { runContactsImport } from "./contacts";
 import { runReactivity, type ReactivityResult } from "./reactivity";
 import { runWebhooks } from "./webhooks";
 
@@ -106,6 +107,24 @@ async function main(): Promise<void> {
       "| customers @ concurrency | p50 ms | p95 ms | max ms | answered | would-be conflicts |",
       "| --- | --- | --- | --- | --- | --- |",
       `| ${a.customers} @ ${a.concurrency} | ${a.p50Ms} | ${a.p95Ms} | ${a.maxMs} | ${a.answered} | ${a.wouldBeConflicts}${a.wouldBeConflictsBy.length ? ` (${a.wouldBeConflictsBy.join(", ")})` : ""} |`,
+      "",
+    );
+  }
+
+  if (!only || only === "contacts") {
+    const c = await runContactsImport(Number(process.env.CONTACTS_BENCH_ROWS) || 100_000);
+    console.log(JSON.stringify(c));
+    results.contacts = c;
+    md.push(
+      "## Contacts: CSV import on the local server",
+      "",
+      "| rows | file | preview ms | import ms | contacts/s | documents written per contact | progress samples | counts right |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+      `| ${c.rows} | ${(c.fileBytes / 1024 / 1024).toFixed(1)} MB | ${c.analyzeMs} | ${c.importMs} | ${c.contactsPerSecond} | ${c.documentsWrittenPerContact} (${Object.entries(
+        c.writesByTable,
+      )
+        .map(([t, n]) => `${t} ${n}`)
+        .join(", ")}) | ${c.progressSamples.length} | ${c.countsRight} |`,
       "",
     );
   }

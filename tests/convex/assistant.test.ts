@@ -8,6 +8,7 @@ import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import {
   HANDOFF_MESSAGE,
+  handoffAwayMessage,
   OPT_IN_CONFIRMATION,
   OPT_OUT_CONFIRMATION,
 } from "../../convex/model/assistant/turns";
@@ -163,6 +164,23 @@ describe("the assistant answers from the knowledge base", () => {
     ]);
   });
 
+  it("keeps a rolling summary of its turns that the agent sees", async () => {
+    const { t, w, agent } = await shop();
+    await customerSays(t, "what are your opening hours?");
+    await drain(t);
+    await customerSays(t, "and can I return shoes?");
+    await drain(t);
+    await customerSays(t, "I want to talk to a human please");
+    await drain(t);
+    const c = await conversation(t);
+    const view = await agent.query(api.conversations.get, { tenantId: w.tenantId, conversationId: c._id });
+    expect(view.summary?.split("\n")).toEqual([
+      "Asked “what are your opening hours?” → answered from “Opening hours”.",
+      "Asked “and can I return shoes?” → answered from “Returns”.",
+      "Asked “I want to talk to a human please” → handed to a person (asked for a person).",
+    ]);
+  });
+
   it("hands off when asked for a person, and waits for one", async () => {
     const { t, w, agent } = await shop();
     await customerSays(t, "I want to talk to a human please");
@@ -179,6 +197,63 @@ describe("the assistant answers from the knowledge base", () => {
     expect(await outbound(t)).toHaveLength(1);
     const counts = await agent.query(api.conversations.counts, { tenantId: w.tenantId });
     expect(counts).toMatchObject({ waiting: 1, unreadWaiting: 2 });
+  });
+
+  it("does not hand off again for a request a person already answered, after hand-back or close", async () => {
+    const { t, w, agent } = await shop();
+    await customerSays(t, "I want to talk to a human please");
+    await drain(t);
+    const c = await conversation(t);
+    await agent.mutation(api.conversations.takeOver, { tenantId: w.tenantId, conversationId: c._id });
+    await agent.mutation(api.conversations.reply, {
+      tenantId: w.tenantId,
+      conversationId: c._id,
+      text: "Hi, Owner here: all sorted.",
+    });
+    await agent.mutation(api.conversations.handBack, { tenantId: w.tenantId, conversationId: c._id });
+    await wait(1_000);
+    await customerSays(t, "what are your opening hours?");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: KNOWLEDGE[0].body });
+    expect(await conversation(t)).toMatchObject({ state: "bot" });
+
+    // Closed and reopened by the customer: the same.
+    await agent.mutation(api.conversations.close, { tenantId: w.tenantId, conversationId: c._id });
+    await wait(1_000);
+    await customerSays(t, "how much is shipping?");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: KNOWLEDGE[1].body });
+    // A new request for a person still hands off.
+    await customerSays(t, "let me speak to an agent");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: HANDOFF_MESSAGE });
+  });
+
+  it("outside business hours, a handoff tells the customer when the team is back", async () => {
+    const { t, w, agent } = await shop();
+    // START is Monday 2024-06-03 16:00 UTC: 18:00 in Madrid, after hours.
+    await t.run((ctx) => ctx.db.patch("tenants", w.tenantId, { timeZone: "Europe/Madrid" }));
+    await agent.mutation(api.assistant.updateSettings, {
+      tenantId: w.tenantId,
+      changes: { businessHours: "Mon–Fri 9:00–17:30; Sat 10:00–14:00" },
+    });
+    await customerSays(t, "I want to talk to a human please");
+    await drain(t);
+    expect(await outbound(t)).toEqual([
+      { origin: "assistant", text: handoffAwayMessage("tomorrow at 09:00") },
+    ]);
+    expect(await conversation(t)).toMatchObject({ state: "waiting" });
+    // In hours, the usual message.
+    await agent.mutation(api.assistant.updateSettings, {
+      tenantId: w.tenantId,
+      changes: { businessHours: "Mon–Fri 9:00–19:00" },
+    });
+    const c = await conversation(t);
+    await agent.mutation(api.conversations.close, { tenantId: w.tenantId, conversationId: c._id });
+    await wait(1_000);
+    await customerSays(t, "can I speak to an agent?");
+    await drain(t);
+    expect((await outbound(t)).at(-1)).toEqual({ origin: "assistant", text: HANDOFF_MESSAGE });
   });
 
   it("hands off instead of guessing when the knowledge base has no answer", async () => {

@@ -42,6 +42,15 @@ type World = TenantsWorld & {
   draftA: Id<"templates">;
   templateB: Id<"templates">;
   knowledgeA: Id<"knowledgeEntries">;
+  /** Contacts of A (the conversation's, and one without conversations), a segment and an import. */
+  contactA: Id<"contacts">;
+  contactA2: Id<"contacts">;
+  segmentA: Id<"contactSegments">;
+  importA: Id<"contactImports">;
+  contactB: Id<"contacts">;
+  segmentB: Id<"contactSegments">;
+  importB: Id<"contactImports">;
+  storageA: Id<"_storage">;
 };
 
 const DRAFT = {
@@ -158,6 +167,34 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "templates:remove": { role: "admin", args: (w) => ({ templateId: w.draftA }) },
   "templates:sync": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
   "templates:acknowledgeCategoryChange": { role: "admin", args: (w) => ({ templateId: w.templateA }) },
+  "contacts:list": { role: "viewer", args: () => ({ filter: { tag: "vip" }, paginationOpts: page }) },
+  "contacts:count": { role: "viewer", args: () => ({ filter: { consent: "opted_out" } }) },
+  "contacts:tags": { role: "viewer", args: () => ({}) },
+  "contacts:get": { role: "viewer", args: (w) => ({ contactId: w.contactA }) },
+  "contacts:update": { role: "agent", args: (w) => ({ contactId: w.contactA, name: "Ana", tags: ["vip"] }) },
+  "contacts:setConsent": { role: "agent", args: (w) => ({ contactId: w.contactA, kind: "opt_out" }) },
+  "contacts:merge": { role: "admin", args: (w) => ({ keepId: w.contactA, mergeId: w.contactA2 }) },
+  "contacts:remove": { role: "admin", args: (w) => ({ contactId: w.contactA2 }) },
+  "contacts:fields": { role: "viewer", args: () => ({}) },
+  "contacts:defineField": { role: "admin", args: () => ({ key: "Birthday", type: "date" }) },
+  "contacts:segments": { role: "viewer", args: () => ({}) },
+  "contacts:segmentCount": { role: "viewer", args: (w) => ({ segmentId: w.segmentA }) },
+  "contacts:saveSegment": {
+    role: "agent",
+    args: () => ({ name: "Opted out", filter: { consent: "opted_out" } }),
+  },
+  "contacts:removeSegment": { role: "agent", args: (w) => ({ segmentId: w.segmentA }) },
+  "contacts:exportPage": { role: "admin", args: () => ({ filter: {}, paginationOpts: page }) },
+  "contactImports:generateUploadUrl": { role: "admin", args: () => ({}) },
+  "contactImports:create": { role: "admin", args: (w) => ({ storageId: w.storageA, fileName: "list.csv" }) },
+  "contactImports:get": { role: "admin", args: (w) => ({ importId: w.importA }) },
+  "contactImports:list": { role: "admin", args: () => ({}) },
+  "contactImports:errors": { role: "admin", args: (w) => ({ importId: w.importA, paginationOpts: page }) },
+  "contactImports:start": {
+    role: "admin",
+    args: (w) => ({ importId: w.importA, columns: ["name", "phone"] }),
+  },
+  "contactImports:cancel": { role: "admin", args: (w) => ({ importId: w.importA }) },
   "billing:spend": { role: "admin", args: () => ({ to: "2026-11-30", days: 30 }) },
   "billing:referenceCost": {
     role: "admin",
@@ -264,7 +301,7 @@ async function world() {
       receivedAt: 1,
     }),
   );
-  const { conversationA, templateA, knowledgeA, draftA, templateB } = await t.run(async (ctx) => {
+  const { conversationA, templateA, knowledgeA, contactA, draftA, templateB } = await t.run(async (ctx) => {
     const now = Date.now();
     const contactId = await ctx.db.insert("contacts", {
       tenantId: tenants.tenantA,
@@ -312,7 +349,58 @@ async function world() {
       status: "APPROVED",
       updatedAt: now,
     });
-    return { conversationA, templateA, knowledgeA, draftA, templateB };
+    return { conversationA, templateA, knowledgeA, contactA: contactId, draftA, templateB };
+  });
+  const contacts = await t.run(async (ctx) => {
+    const now = Date.now();
+    const contactA2 = await ctx.db.insert("contacts", {
+      tenantId: tenants.tenantA,
+      phone: "+34600111444",
+      createdAt: now,
+    });
+    const contactB = await ctx.db.insert("contacts", {
+      tenantId: tenants.tenantB,
+      phone: "+14155550100",
+      createdAt: now,
+    });
+    const segment = (tenantId: Id<"tenants">, createdBy: Id<"users">) =>
+      ctx.db.insert("contactSegments", {
+        tenantId,
+        name: "VIPs",
+        filter: { tag: "vip" },
+        createdBy,
+        createdAt: now,
+      });
+    const storageA = await ctx.storage.store(new Blob(["Name,Phone\nAna,600111555\n"]));
+    const storageB = await ctx.storage.store(new Blob(["Name,Phone\nBo,4155550101\n"]));
+    const upload = (tenantId: Id<"tenants">, createdBy: Id<"users">, storageId: Id<"_storage">) =>
+      ctx.db.insert("contactImports", {
+        tenantId,
+        createdBy,
+        fileName: "list.csv",
+        storageId,
+        status: "mapping",
+        headers: ["Name", "Phone"],
+        columns: ["name", "phone"],
+        sample: [["Ana", "600111555"]],
+        totalRows: 1,
+        chunksDone: 0,
+        contactsDone: 0,
+        created: 0,
+        merged: 0,
+        duplicatesInFile: 0,
+        errorCount: 0,
+        createdAt: now,
+      });
+    return {
+      contactA2,
+      contactB,
+      segmentA: await segment(tenants.tenantA, tenants.ownerA.userId),
+      segmentB: await segment(tenants.tenantB, tenants.ownerB.userId),
+      importA: await upload(tenants.tenantA, tenants.ownerA.userId, storageA),
+      importB: await upload(tenants.tenantB, tenants.ownerB.userId, storageB),
+      storageA: await ctx.storage.store(new Blob(["Name,Phone\nCid,600111666\n"])),
+    };
   });
   const w: World = {
     ...tenants,
@@ -324,6 +412,8 @@ async function world() {
     draftA,
     templateB,
     knowledgeA,
+    contactA,
+    ...contacts,
     secretsOfA: () => [...tenants.secretsOfA(), channelA, "Acme main line", "100200300400500"],
   };
   return { t, as, w };
@@ -606,6 +696,50 @@ describe("cross-tenant id smuggling", () => {
         w.adminA.client.mutation(api.invitations.resend, {
           tenantId: w.tenantA,
           invitationId: w.invitationB,
+        }),
+    ],
+    [
+      "contacts.get with B's contact",
+      (w) => w.adminA.client.query(api.contacts.get, { tenantId: w.tenantA, contactId: w.contactB }),
+    ],
+    [
+      "contacts.update with B's contact",
+      (w) =>
+        w.adminA.client.mutation(api.contacts.update, {
+          tenantId: w.tenantA,
+          contactId: w.contactB,
+          name: "X",
+        }),
+    ],
+    [
+      "contacts.merge pulling in B's contact",
+      (w) =>
+        w.adminA.client.mutation(api.contacts.merge, {
+          tenantId: w.tenantA,
+          keepId: w.contactA,
+          mergeId: w.contactB,
+        }),
+    ],
+    [
+      "contacts.segmentCount with B's segment",
+      (w) => w.adminA.client.query(api.contacts.segmentCount, { tenantId: w.tenantA, segmentId: w.segmentB }),
+    ],
+    [
+      "contacts.exportPage with B's segment",
+      (w) =>
+        w.adminA.client.query(api.contacts.exportPage, {
+          tenantId: w.tenantA,
+          segmentId: w.segmentB,
+          paginationOpts: { numItems: 10, cursor: null },
+        }),
+    ],
+    [
+      "contactImports.start with B's import",
+      (w) =>
+        w.adminA.client.mutation(api.contactImports.start, {
+          tenantId: w.tenantA,
+          importId: w.importB,
+          columns: ["name", "phone"],
         }),
     ],
   ];

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
+import { recordConsent } from "../../convex/model/contactConsent";
 import { retryDelay } from "../../convex/model/outbound";
 import { errorOf, setup, snapshot, type T } from "./factories";
 import { fakeProviders, type FakeProviders } from "./fake-providers";
@@ -176,13 +177,62 @@ describe("sending a reply", () => {
     });
   });
 
-  it("records error 131050 as the contact's opt-out, and later sends are refused", async () => {
+  it("records error 131050 as the contact's marketing stop: marketing templates are refused, replies and utility templates go", async () => {
     const { t, w, fake, agent, conversationId, contactId } = await inbox();
     fake.failNextSends({ status: 400, code: 131050, message: "User has stopped marketing messages" });
     await agent.mutation(api.conversations.reply, { tenantId: w.tenantId, conversationId, text: "Offer" });
     await drain(t);
     const history = await t.run((ctx) => ctx.db.query("consentEvents").collect());
-    expect(history).toMatchObject([{ contactId, kind: "opt_out", source: "error_131050" }]);
+    expect(history).toMatchObject([
+      { contactId, kind: "opt_out", source: "error_131050", scope: "marketing" },
+    ]);
+    const contact = await t.run((ctx) => ctx.db.get("contacts", contactId));
+    expect(contact?.marketingOptedOutAt).toEqual(expect.any(Number));
+    expect(contact?.optedOutAt).toBeUndefined();
+    const template = async (name: string, category: string) =>
+      await t.run((ctx) =>
+        ctx.db.insert("templates", {
+          tenantId: w.tenantId,
+          channelId: w.cloudChannelId,
+          name,
+          language: "en_US",
+          category,
+          status: "APPROVED",
+          updatedAt: 1,
+        }),
+      );
+    const promo = await template("spring_sale", "MARKETING");
+    const receipt = await template("order_update", "UTILITY");
+    const refused = await errorOf(
+      agent.mutation(api.conversations.sendTemplate, {
+        tenantId: w.tenantId,
+        conversationId,
+        templateId: promo,
+      }),
+    );
+    expect(refused.code).toBe("OPTED_OUT");
+    expect(refused.message).toMatch(/stopped marketing messages .*replies and utility templates still are/);
+    await agent.mutation(api.conversations.sendTemplate, {
+      tenantId: w.tenantId,
+      conversationId,
+      templateId: receipt,
+    });
+    await agent.mutation(api.conversations.reply, {
+      tenantId: w.tenantId,
+      conversationId,
+      text: "Your order shipped",
+    });
+    const view = await agent.query(api.conversations.get, { tenantId: w.tenantId, conversationId });
+    expect(view).toMatchObject({ optedOut: false, marketingOptedOut: true });
+  });
+
+  it("a STOP blocks everything but replies to what the customer writes afterwards; START lifts it and a marketing stop too", async () => {
+    const { t, w, agent, conversationId, contactId } = await inbox();
+    await t.run(async (ctx) => {
+      const base = { tenantId: w.tenantId, contactId, at: Date.now() - 60_000 };
+      await recordConsent(ctx, { ...base, kind: "opt_out", source: "error_131050", scope: "marketing" });
+      await recordConsent(ctx, { ...base, kind: "opt_out", source: "keyword" });
+    });
     const refused = await errorOf(
       agent.mutation(api.conversations.reply, { tenantId: w.tenantId, conversationId, text: "Again" }),
     );
@@ -200,6 +250,21 @@ describe("sending a reply", () => {
       tenantId: w.tenantId,
       conversationId,
       text: "How can I help?",
+    });
+    // An opt-in of everything clears both; a marketing resume alone never lifts a STOP.
+    await t.run(async (ctx) => {
+      const base = { tenantId: w.tenantId, contactId };
+      expect(
+        await recordConsent(ctx, { ...base, kind: "opt_in", source: "user_preferences", scope: "marketing" }),
+      ).toBe(true);
+      const after = (await ctx.db.get("contacts", contactId))!;
+      expect(after.optedOutAt).toEqual(expect.any(Number));
+      expect(after.marketingOptedOutAt).toBeUndefined();
+      await recordConsent(ctx, { ...base, kind: "opt_out", source: "user_preferences", scope: "marketing" });
+      expect(await recordConsent(ctx, { ...base, kind: "opt_in", source: "keyword" })).toBe(true);
+      const cleared = (await ctx.db.get("contacts", contactId))!;
+      expect([cleared.optedOutAt, cleared.marketingOptedOutAt]).toEqual([undefined, undefined]);
+      expect(await recordConsent(ctx, { ...base, kind: "opt_in", source: "keyword" })).toBe(false);
     });
   });
 

@@ -79,7 +79,7 @@ describe("user_preferences: WhatsApp's own marketing stop and resume", () => {
       tenantId: w.tenantId,
       name: "Kerry Fisher",
       phone: `+${USER_WA_ID}`,
-      optedOutAt: STOP_AT,
+      marketingOptedOutAt: STOP_AT,
     });
     expect(contact?.lastInboundAt).toBeUndefined();
     expect(await consentEvents(t)).toMatchObject([
@@ -94,7 +94,7 @@ describe("user_preferences: WhatsApp's own marketing stop and resume", () => {
 
     await postCloud(t, cloud("user-preferences-resume"));
     await settle(t);
-    expect((await contactByWaId(t, w.tenantId))?.optedOutAt).toBeUndefined();
+    expect((await contactByWaId(t, w.tenantId))?.marketingOptedOutAt).toBeUndefined();
     expect((await consentEvents(t)).map((e) => [e.kind, e.source, e.at])).toEqual([
       ["opt_out", "user_preferences", STOP_AT],
       ["opt_in", "user_preferences", RESUME_AT],
@@ -128,8 +128,13 @@ describe("user_preferences: WhatsApp's own marketing stop and resume", () => {
     const before = await contactByWaId(t, w.tenantId);
     await postCloud(t, cloud("user-preferences-stop"));
     await settle(t);
-    expect(await contactByWaId(t, w.tenantId)).toMatchObject({ _id: before!._id, optedOutAt: STOP_AT });
-    expect(await t.run((ctx) => ctx.db.get("contacts", other.contactId))).not.toHaveProperty("optedOutAt");
+    expect(await contactByWaId(t, w.tenantId)).toMatchObject({
+      _id: before!._id,
+      marketingOptedOutAt: STOP_AT,
+    });
+    expect(await t.run((ctx) => ctx.db.get("contacts", other.contactId))).not.toHaveProperty(
+      "marketingOptedOutAt",
+    );
     expect((await rows(t, "contacts")).filter((c) => c.tenantId === w.tenantId)).toHaveLength(1);
   });
 
@@ -141,7 +146,7 @@ describe("user_preferences: WhatsApp's own marketing stop and resume", () => {
     await settle(t);
     expect(await rows(t, "webhookEvents")).toHaveLength(1);
     expect(await consentEvents(t)).toHaveLength(1);
-    expect((await contactByWaId(t, w.tenantId))?.optedOutAt).toBe(STOP_AT);
+    expect((await contactByWaId(t, w.tenantId))?.marketingOptedOutAt).toBe(STOP_AT);
   });
 
   for (const order of [
@@ -155,7 +160,7 @@ describe("user_preferences: WhatsApp's own marketing stop and resume", () => {
         await settle(t);
       }
       // The resume is the later one: the person gets marketing again.
-      expect((await contactByWaId(t, w.tenantId))?.optedOutAt).toBeUndefined();
+      expect((await contactByWaId(t, w.tenantId))?.marketingOptedOutAt).toBeUndefined();
       // And the other way round: a stop after a resume opts them out, in either order.
       const { t: t2, w: w2 } = await fresh();
       const laterStop = preference("user-preferences-stop", { timestamp: RESUME_AT + 60_000 });
@@ -165,7 +170,7 @@ describe("user_preferences: WhatsApp's own marketing stop and resume", () => {
         await postCloud(t2, body);
         await settle(t2);
       }
-      expect((await contactByWaId(t2, w2.tenantId))?.optedOutAt).toBe(RESUME_AT + 60_000);
+      expect((await contactByWaId(t2, w2.tenantId))?.marketingOptedOutAt).toBe(RESUME_AT + 60_000);
     });
   }
 
@@ -182,12 +187,12 @@ describe("user_preferences: WhatsApp's own marketing stop and resume", () => {
     });
     await postCloud(t, cloud("user-preferences-stop"));
     await settle(t);
-    expect((await contactByWaId(t, w.tenantId))?.optedOutAt).toBeUndefined();
+    expect((await contactByWaId(t, w.tenantId))?.marketingOptedOutAt).toBeUndefined();
     expect((await consentEvents(t)).map((e) => e.source)).toEqual(["agent", "agent"]);
     // A newer stop still counts.
     await postCloud(t, preference("user-preferences-stop", { timestamp: STOP_AT + 120_000 }));
     await settle(t);
-    expect((await contactByWaId(t, w.tenantId))?.optedOutAt).toBe(STOP_AT + 120_000);
+    expect((await contactByWaId(t, w.tenantId))?.marketingOptedOutAt).toBe(STOP_AT + 120_000);
   });
 
   it("other categories are stored and change nothing", async () => {
@@ -221,7 +226,7 @@ describe("error 131050 on a failed status", () => {
     const message = await t.run((ctx) => ctx.db.get("messages", messageId));
     expect(message).toMatchObject({ status: "failed", errorCode: 131050 });
     expect(await t.run((ctx) => ctx.db.get("contacts", message!.contactId))).toMatchObject({
-      optedOutAt: FAILED_AT,
+      marketingOptedOutAt: FAILED_AT,
     });
     expect(await consentEvents(t)).toMatchObject([
       { contactId: message!.contactId, kind: "opt_out", source: "error_131050", messageId, at: FAILED_AT },
@@ -239,7 +244,9 @@ describe("error 131050 on a failed status", () => {
     await settle(t);
     const message = await t.run((ctx) => ctx.db.get("messages", messageId));
     expect(message).toMatchObject({ status: "failed", errorCode: 131050 });
-    expect(await t.run((ctx) => ctx.db.get("contacts", message!.contactId))).not.toHaveProperty("optedOutAt");
+    expect(await t.run((ctx) => ctx.db.get("contacts", message!.contactId))).not.toHaveProperty(
+      "marketingOptedOutAt",
+    );
     expect(await consentEvents(t)).toEqual([]);
   });
 

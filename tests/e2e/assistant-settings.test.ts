@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { dumpOnFailure, signIn, simulatorHas } from "./helpers";
+import { connectCloudChannel, createWorkspace, dumpOnFailure, signIn, simulatorHas } from "./helpers";
 import { freePort, launchChromium, startTestStack, verifyEmail } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -62,10 +62,7 @@ it("Ana writes, searches, edits and deletes knowledge entries", async () => {
 
   await page.goto(`${stack.webUrl}/app`);
   await signIn(page, "ana@example.com", "Ana Almeida");
-  await page.waitForURL(/\/onboarding$/);
-  await page.getByLabel("Workspace name").fill(WORKSPACE);
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await page.waitForURL(new RegExp(`/t/${SLUG}$`));
+  await createWorkspace(page, WORKSPACE, SLUG);
 
   // A channel, so the settings have one to switch off.
   await simulatorHas(stack, {
@@ -79,16 +76,13 @@ it("Ana writes, searches, edits and deletes knowledge entries", async () => {
       },
     ],
   });
-  await page.goto(`${stack.webUrl}/t/${SLUG}/channels/new`);
-  await page.getByRole("radio", { name: /Cloud API/ }).check();
-  const channelForm = page.getByRole("form", { name: "Connect a Cloud API channel" });
-  await channelForm.getByLabel("Channel name").fill(CHANNEL);
-  await channelForm.getByLabel("Phone number ID", { exact: true }).fill("106540352242922");
-  await channelForm.getByLabel("WhatsApp Business Account ID").fill("102290129340398");
-  await channelForm.getByLabel("Display number").fill("+351 912 345 678");
-  await channelForm.getByLabel("Access token").fill("EAAGm0PX4ZCpsBAE-e2e-assistant-Qw3r");
-  await channelForm.getByRole("button", { name: "Connect channel" }).click();
-  await page.waitForURL(new RegExp(`/t/${SLUG}/channels/(?!new$)[a-z0-9]+$`));
+  await connectCloudChannel(page, stack.webUrl, SLUG, {
+    name: CHANNEL,
+    phoneNumberId: "106540352242922",
+    wabaId: "102290129340398",
+    displayNumber: "+351 912 345 678",
+    token: "EAAGm0PX4ZCpsBAE-e2e-assistant-Qw3r",
+  });
 
   // The assistant is in the navigation; its knowledge base starts empty and says what it is for.
   await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Assistant" }).click();

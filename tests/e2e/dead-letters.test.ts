@@ -7,7 +7,7 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { dumpOnFailure, signIn, simulatorHas } from "./helpers";
+import { connectCloudChannel, createWorkspace, dumpOnFailure, signIn, simulatorHas } from "./helpers";
 import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 /** The Cloud API app secret the stack's Convex server verifies X-Hub-Signature-256 with. */
@@ -152,20 +152,14 @@ it("keeps an unrouted webhook as a dead letter, and a replay after the channel e
   pages.push(owner);
   owner.on("pageerror", (e) => pageErrors.push(`owner: ${e.message}`));
   await signIn(owner, "dora@shop.example", "Dora Owner", { webUrl: stack.webUrl, redirectTo: "/app" });
-  await owner.waitForURL(/\/onboarding$/);
-  await owner.getByLabel("Workspace name").fill("Dora's Deli");
-  await owner.getByRole("button", { name: "Create workspace" }).click();
-  await owner.waitForURL(/\/t\/dora-s-deli$/);
-  await owner.goto(`${stack.webUrl}/t/dora-s-deli/channels/new`);
-  await owner.getByRole("radio", { name: /Cloud API/ }).check();
-  const form = owner.getByRole("form", { name: "Connect a Cloud API channel" });
-  await form.getByLabel("Channel name").fill("Deli counter");
-  await form.getByLabel("Phone number ID", { exact: true }).fill(PHONE_NUMBER_ID);
-  await form.getByLabel("WhatsApp Business Account ID").fill("102290129340777");
-  await form.getByLabel("Display number").fill("+34 600 777 888");
-  await form.getByLabel("Access token").fill("EAAGm0PX4ZCpsBAE-dead-letter-token-Q9x2");
-  await form.getByRole("button", { name: "Connect channel" }).click();
-  await owner.waitForURL(/\/t\/dora-s-deli\/channels\/(?!new$)[a-z0-9]+$/);
+  await createWorkspace(owner, "Dora's Deli", "dora-s-deli");
+  await connectCloudChannel(owner, stack.webUrl, "dora-s-deli", {
+    name: "Deli counter",
+    phoneNumberId: PHONE_NUMBER_ID,
+    wabaId: "102290129340777",
+    displayNumber: "+34 600 777 888",
+    token: "EAAGm0PX4ZCpsBAE-dead-letter-token-Q9x2",
+  });
   await owner.getByRole("heading", { level: 1, name: "Deli counter" }).waitFor();
   await owner.getByRole("heading", { name: "No messages yet" }).waitFor();
   await owner.getByRole("heading", { name: "No webhook events yet" }).waitFor();

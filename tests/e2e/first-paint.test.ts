@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { dumpOnFailure, failureReport, signIn, simulatorHas } from "./helpers";
+import { connectCloudChannel, dumpOnFailure, failureReport, signIn, simulatorHas } from "./helpers";
 import { launchChromium, startTestStack } from "./stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -63,16 +63,13 @@ async function setUpWorkspace(page: Page) {
       },
     ],
   });
-  await page.goto(`${stack.webUrl}/t/${SLUG}/channels/new`);
-  await page.getByRole("radio", { name: /Cloud API/ }).check();
-  const form = page.getByRole("form", { name: "Connect a Cloud API channel" });
-  await form.getByLabel("Channel name").fill(CHANNEL);
-  await form.getByLabel("Phone number ID", { exact: true }).fill("106540352242922");
-  await form.getByLabel("WhatsApp Business Account ID").fill("102290129340398");
-  await form.getByLabel("Display number").fill("+34 600 111 222");
-  await form.getByLabel("Access token").fill("EAAGm0PX4ZCpsBAE-e2e-first-paint-Zk7q");
-  await form.getByRole("button", { name: "Connect channel" }).click();
-  await page.waitForURL(new RegExp(`/t/${SLUG}/channels/(?!new$)[a-z0-9]+$`));
+  await connectCloudChannel(page, stack.webUrl, SLUG, {
+    name: CHANNEL,
+    phoneNumberId: "106540352242922",
+    wabaId: "102290129340398",
+    displayNumber: "+34 600 111 222",
+    token: "EAAGm0PX4ZCpsBAE-e2e-first-paint-Zk7q",
+  });
   channelPath = new URL(page.url()).pathname;
 
   await page.goto(`${stack.webUrl}/t/${SLUG}/members`);

@@ -75,49 +75,29 @@ export async function simulatorCall<T>(
   return (await response.json()) as T;
 }
 
-/**
- * Signs a new local account in from the home page and creates its first workspace through
- * onboarding; returns the workspace's slug (the page is on the workspace's overview).
- */
-export async function signInAndCreateWorkspace(
-  page: Page,
-  stack: { webUrl: string },
-  person: { email: string; name: string; workspace: string },
-): Promise<string> {
-  await page.goto(`${stack.webUrl}/app`);
-  await signIn(page, person.email, person.name);
+/** Creates a workspace from the onboarding page (where a first sign-in lands) and waits for it. */
+export async function createWorkspace(page: Page, name: string, slug: string): Promise<void> {
   await page.waitForURL(/\/onboarding$/);
-  await page.getByLabel("Workspace name").fill(person.workspace);
+  await page.getByLabel("Workspace name").fill(name);
   await page.getByRole("button", { name: "Create workspace" }).click();
-  await page.waitForURL(/\/t\/[a-z0-9-]+$/);
-  return new URL(page.url()).pathname.split("/")[2];
+  await page.waitForURL(new RegExp(`/t/${slug}$`));
 }
 
-/**
- * Connects a Cloud API number the simulator knows (see simulatorHas) to the workspace through
- * the channel form; returns the channel's id (the page is on the channel).
- */
+/** Connects a Cloud API number the simulator knows (see `simulatorHas`) and waits for its page. */
 export async function connectCloudChannel(
   page: Page,
-  stack: { webUrl: string },
+  webUrl: string,
   slug: string,
-  channel: {
-    name: string;
-    phoneNumberId: string;
-    wabaId: string;
-    displayNumber: string;
-    accessToken: string;
-  },
-): Promise<string> {
-  await page.goto(`${stack.webUrl}/t/${slug}/channels/new`);
+  channel: { name: string; phoneNumberId: string; wabaId: string; displayNumber: string; token: string },
+): Promise<void> {
+  await page.goto(`${webUrl}/t/${slug}/channels/new`);
   await page.getByRole("radio", { name: /Cloud API/ }).check();
   const form = page.getByRole("form", { name: "Connect a Cloud API channel" });
   await form.getByLabel("Channel name").fill(channel.name);
   await form.getByLabel("Phone number ID", { exact: true }).fill(channel.phoneNumberId);
   await form.getByLabel("WhatsApp Business Account ID").fill(channel.wabaId);
   await form.getByLabel("Display number").fill(channel.displayNumber);
-  await form.getByLabel("Access token").fill(channel.accessToken);
+  await form.getByLabel("Access token").fill(channel.token);
   await form.getByRole("button", { name: "Connect channel" }).click();
   await page.waitForURL(new RegExp(`/t/${slug}/channels/(?!new$)[a-z0-9]+$`));
-  return new URL(page.url()).pathname.split("/").at(-1)!;
 }

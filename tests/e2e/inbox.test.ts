@@ -11,7 +11,14 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { dumpOnFailure, failureReport, signIn, simulatorHas } from "./helpers";
+import {
+  connectCloudChannel,
+  createWorkspace,
+  dumpOnFailure,
+  failureReport,
+  signIn,
+  simulatorHas,
+} from "./helpers";
 import { launchChromium, startTestStack } from "./stack";
 
 const APP_SECRET = "e2e-inbox-app-secret";
@@ -51,20 +58,14 @@ beforeAll(async () => {
   try {
     await page.goto(`${stack.webUrl}/app`);
     await signIn(page, "ana@example.com", "Ana Almeida");
-    await page.waitForURL(/\/onboarding$/);
-    await page.getByLabel("Workspace name").fill("Harbour Coffee");
-    await page.getByRole("button", { name: "Create workspace" }).click();
-    await page.waitForURL(new RegExp(`/t/${SLUG}$`));
-    await page.goto(`${stack.webUrl}/t/${SLUG}/channels/new`);
-    await page.getByRole("radio", { name: /Cloud API/ }).check();
-    const form = page.getByRole("form", { name: "Connect a Cloud API channel" });
-    await form.getByLabel("Channel name").fill("Front desk");
-    await form.getByLabel("Phone number ID", { exact: true }).fill(PHONE_NUMBER_ID);
-    await form.getByLabel("WhatsApp Business Account ID").fill(WABA_ID);
-    await form.getByLabel("Display number").fill("+34 600 111 222");
-    await form.getByLabel("Access token").fill(TOKEN);
-    await form.getByRole("button", { name: "Connect channel" }).click();
-    await page.waitForURL(new RegExp(`/t/${SLUG}/channels/(?!new$)[a-z0-9]+$`));
+    await createWorkspace(page, "Harbour Coffee", SLUG);
+    await connectCloudChannel(page, stack.webUrl, SLUG, {
+      name: "Front desk",
+      phoneNumberId: PHONE_NUMBER_ID,
+      wabaId: WABA_ID,
+      displayNumber: "+34 600 111 222",
+      token: TOKEN,
+    });
   } catch (error) {
     console.log(`set-up ${await failureReport(stack, [page])}`);
     throw error;

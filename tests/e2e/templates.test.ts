@@ -8,8 +8,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import {
   connectCloudChannel,
+  createWorkspace,
   dumpOnFailure,
-  signInAndCreateWorkspace,
+  signIn,
   simulatorCall,
   simulatorHas,
 } from "./helpers";
@@ -54,17 +55,16 @@ it("writes a template, fails the lint, fixes it, submits it and sees Meta approv
   page.on("pageerror", (e) => pageErrors.push(e.message));
   dumpOnFailure(stack, page);
 
-  const slug = await signInAndCreateWorkspace(page, stack, {
-    email: "ana@example.com",
-    name: "Ana Almeida",
-    workspace: "Ana's Shoes",
-  });
-  await connectCloudChannel(page, stack, slug, {
+  const slug = "ana-s-shoes";
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "ana@example.com", "Ana Almeida");
+  await createWorkspace(page, "Ana's Shoes", slug);
+  await connectCloudChannel(page, stack.webUrl, slug, {
     name: "Front desk",
     phoneNumberId: PHONE_NUMBER_ID,
     wabaId: WABA_ID,
     displayNumber: "+34 600 111 277",
-    accessToken: TOKEN,
+    token: TOKEN,
   });
 
   await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Templates" }).click();
@@ -127,11 +127,10 @@ it("fits a 390 px wide phone screen", async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   dumpOnFailure(stack, page);
-  const slug = await signInAndCreateWorkspace(page, stack, {
-    email: "bea@example.com",
-    name: "Bea Brito",
-    workspace: "Bea's Books",
-  });
+  const slug = "bea-s-books";
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "bea@example.com", "Bea Brito");
+  await createWorkspace(page, "Bea's Books", slug);
   await page.goto(`${stack.webUrl}/t/${slug}/templates`);
   await page.getByRole("heading", { name: "No WhatsApp number connected yet" }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

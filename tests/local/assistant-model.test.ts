@@ -188,6 +188,24 @@ describe("the assistant with a model (real openai SDK, local OpenAI server)", ()
     expect(charges[0].amount).toBeLessThan(0);
   });
 
+  it("gives the model the conversation's rolling summary on the next turn", async () => {
+    const number = await customerWrites("When are you open on Saturday?");
+    await repliesTo(number);
+    await until(lastTurn, (t) => t?.finishedAt !== undefined);
+    await openai.reset();
+    const res = await fetch(`${sim.url}/_sim/users/${number}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ to: PHONE_NUMBER_ID, type: "text", text: "And on Sunday?" }),
+    });
+    expect(res.status).toBeLessThan(300);
+    await repliesTo(number, 2);
+    const [first] = await openai.requests();
+    expect(JSON.stringify(first.messages)).toContain(
+      "Earlier in this conversation: Asked “When are you open on Saturday?” → answered from “Opening hours”.",
+    );
+  });
+
   it("hands off through the model's tool when the customer asks for a person", async () => {
     const number = await customerWrites("I want to talk to a person");
     await repliesTo(number);

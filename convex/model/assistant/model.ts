@@ -65,6 +65,9 @@ export function systemPrompt(turn: TurnContext): string {
     s.instructions,
     s.languages.length ? `Answer in the customer's language (${s.languages.join(", ")} expected).` : "",
     s.businessHours ? `Business hours: ${s.businessHours}` : "",
+    turn.teamBack
+      ? `The team is away now and back ${turn.teamBack}: if you hand off, tell the customer when they will hear back.`
+      : "",
     s.handoffRules ? `Hand off to a person when: ${s.handoffRules}` : "",
     "Keep answers short: this is WhatsApp. Never invent prices, policies or facts that the knowledge base does not give.",
     turn.summary ? `Earlier in this conversation: ${turn.summary}` : "",

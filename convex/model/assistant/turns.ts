@@ -21,7 +21,11 @@ import { classifyConsent } from "../consent";
 import { recordConsent } from "../contactConsent";
 import { botMayAnswer, stateOf } from "../conversations";
 import { queueMessage } from "../outbound";
-import { settingsOf, type AssistantSettings } from "./settings";
+import { openAIConfig } from "../../env";
+import { offlineTurn } from "./offline";
+import { breakerAllows, settingsOf, type AssistantSettings } from "./settings";
+import { nextOpening, parseBusinessHours } from "../../shared/businessHours";
+import { rollSummary, summaryLine } from "./summary";
 
 /** Default quiet period after the last message of a burst before the assistant answers (`replyDelayMs`). */
 export const BURST_MS = 1_500;
@@ -36,6 +40,22 @@ export const OPT_IN_CONFIRMATION =
   "Welcome back: you will get our messages on WhatsApp again. Send STOP at any time to stop them.";
 export const HANDOFF_MESSAGE =
   "I'm passing you to a member of our team; they will reply here as soon as they can.";
+/** The handoff message outside the tenant's business hours: `when` is e.g. "Monday at 09:00". */
+export function handoffAwayMessage(when: string): string {
+  return `I'm passing you to a member of our team. They are away right now and back ${when}; they will reply here then.`;
+}
+
+/** The handoff message for now: says when the team is back when it is outside business hours. */
+export async function handoffMessage(
+  ctx: QueryCtx,
+  tenantId: Id<"tenants">,
+  settings: AssistantSettings,
+  now: number,
+): Promise<string> {
+  const tenant = await ctx.db.get("tenants", tenantId);
+  const when = nextOpening(parseBusinessHours(settings.businessHours), now, tenant?.timeZone ?? "UTC");
+  return when ? handoffAwayMessage(when) : HANDOFF_MESSAGE;
+}
 
 function idleMs(settings: AssistantSettings): number | null {
   return settings.idleHandBackMinutes > 0 ? settings.idleHandBackMinutes * 60_000 : null;
@@ -93,12 +113,41 @@ export async function afterInbound(
   const dueAt = now + delay;
   await ctx.db.patch("conversations", conversation._id, { turnDueAt: dueAt });
   // A turn still running picks the new due time up when it finishes.
-  if (!running(conversation, now)) {
-    await ctx.scheduler.runAfter(delay, internal.assistant.runTurn, {
-      conversationId: conversation._id,
-      dueAt,
-    });
-  }
+  if (!running(conversation, now)) await scheduleTurn(ctx, settings, conversation._id, dueAt, now);
+}
+
+/**
+ * Schedules the turn due at `dueAt`: as an action when a model may run (it calls out), and
+ * otherwise as one mutation that answers offline (no action, one commit for the whole turn).
+ */
+async function scheduleTurn(
+  ctx: MutationCtx,
+  settings: AssistantSettings,
+  conversationId: Id<"conversations">,
+  dueAt: number,
+  now: number,
+): Promise<void> {
+  const args = { conversationId, dueAt };
+  const at = Math.max(now, dueAt);
+  if (openAIConfig() && breakerAllows(settings.breaker, now))
+    await ctx.scheduler.runAt(at, internal.assistant.runTurn, args);
+  else await ctx.scheduler.runAt(at, internal.assistant.runOfflineTurn, args);
+}
+
+/** A whole offline turn in one mutation: start, knowledge search, answer or handoff, finish. */
+export async function runOfflineTurn(
+  ctx: MutationCtx,
+  conversationId: Id<"conversations">,
+  dueAt: number,
+): Promise<void> {
+  const turn = await startTurn(ctx, conversationId, dueAt);
+  if (!turn) return;
+  const entries = await knowledgeFor(ctx, turn.tenantId, turn.pending.join(" "));
+  await finishTurn(ctx, {
+    turnId: turn.turnId,
+    outcome: offlineTurn(turn.customerSinceBot, turn.pending, entries),
+    usage: { engine: "offline" },
+  });
 }
 
 function running(conversation: Doc<"conversations">, now: number): boolean {
@@ -114,7 +163,11 @@ export type TurnContext = {
   messages: { role: "customer" | "assistant" | "agent" | "system"; text: string }[];
   /** What the customer wrote since the business last answered. */
   pending: string[];
+  /** What the customer wrote (of `messages`) since the assistant last got the conversation back. */
+  customerSinceBot: string[];
   summary: string | null;
+  /** Outside business hours: when the team is back ("Monday at 09:00"); null while they are in. */
+  teamBack: string | null;
   contact: { name: string | null; phone: string | null };
   currency: string;
 };
@@ -140,7 +193,9 @@ export async function startTurn(
     turnStartedAt: now,
     recentTurns,
     // A person left it idle long enough: the assistant takes it back.
-    ...(stateOf(conversation) === "human" ? { state: "bot" as const, humanAt: undefined } : {}),
+    ...(stateOf(conversation) === "human"
+      ? { state: "bot" as const, humanAt: undefined, botSince: conversation.humanAt ?? now }
+      : {}),
   });
   const turnId = await ctx.db.insert("assistantTurns", {
     tenantId: conversation.tenantId,
@@ -154,20 +209,26 @@ export async function startTurn(
     .take(CONTEXT_MESSAGES);
   // In the order they reached us: inbound times are the provider's (whole seconds), so a reply
   // sent within the same second as a customer's message could otherwise sort after it.
-  const messages = recent
-    .sort((a, b) => a._creationTime - b._creationTime)
-    .filter((m) => m.text)
-    .map((m) => ({
-      role:
-        m.direction === "in"
-          ? ("customer" as const)
-          : ((m.origin === "agent" ? "agent" : m.origin === "system" ? "system" : "assistant") as
-              "agent" | "system" | "assistant"),
-      text: m.text!,
-    }));
+  const ordered = recent.sort((a, b) => a._creationTime - b._creationTime).filter((m) => m.text);
+  const botSince = conversation.botSince ?? 0;
+  const messages = ordered.map((m) => ({
+    role:
+      m.direction === "in"
+        ? ("customer" as const)
+        : ((m.origin === "agent" ? "agent" : m.origin === "system" ? "system" : "assistant") as
+            "agent" | "system" | "assistant"),
+    text: m.text!,
+  }));
+  // What the customer said since the assistant last got the conversation: a request for a person
+  // that a person already answered must not hand off again.
+  const customerSinceBot = ordered
+    .filter((m) => m.direction === "in" && m._creationTime >= botSince)
+    .map((m) => m.text!);
   const pending: string[] = [];
   for (let i = messages.length - 1; i >= 0 && messages[i].role === "customer"; i--)
     pending.unshift(messages[i].text);
+  if (pending.length)
+    await ctx.db.patch("assistantTurns", turnId, { asked: pending.join("\n").slice(0, 500) });
   const [contact, tenant] = await Promise.all([
     ctx.db.get("contacts", conversation.contactId),
     ctx.db.get("tenants", conversation.tenantId),
@@ -179,7 +240,9 @@ export async function startTurn(
     settings,
     messages,
     pending,
+    customerSinceBot,
     summary: conversation.summary ?? null,
+    teamBack: nextOpening(parseBusinessHours(settings.businessHours), now, tenant?.timeZone ?? "UTC"),
     contact: { name: contact?.name ?? null, phone: contact?.phone ?? null },
     currency: tenant?.currency ?? "USD",
   };
@@ -239,7 +302,11 @@ export async function finishTurn(
         reason = "the reply could not be sent (window closed or opted out)";
       }
     } else {
-      replyMessageId = await queueOrSkip(ctx, conversation, HANDOFF_MESSAGE);
+      replyMessageId = await queueOrSkip(
+        ctx,
+        conversation,
+        await handoffMessage(ctx, turn.tenantId, settings, now),
+      );
       await ctx.db.patch("conversations", conversation._id, {
         state: "waiting",
         handoff: { reason: outcome.reason, summary: outcome.summary, at: now },
@@ -260,14 +327,39 @@ export async function finishTurn(
   });
   if (!conversation) return;
   const fresh = (await ctx.db.get("conversations", conversation._id))!;
-  await ctx.db.patch("conversations", fresh._id, { turnStartedAt: undefined });
+  const summary =
+    outcome.kind === "nothing"
+      ? fresh.summary
+      : rollSummary(fresh.summary, await turnLine(ctx, turn, outcome, final, reason));
+  await ctx.db.patch("conversations", fresh._id, { turnStartedAt: undefined, summary });
   // Messages that arrived during the turn get the next one.
-  if (fresh.turnDueAt !== undefined && stateOf(fresh) === "bot" && settings.enabled) {
-    await ctx.scheduler.runAt(Math.max(now, fresh.turnDueAt), internal.assistant.runTurn, {
-      conversationId: fresh._id,
-      dueAt: fresh.turnDueAt,
+  if (fresh.turnDueAt !== undefined && stateOf(fresh) === "bot" && settings.enabled)
+    await scheduleTurn(ctx, settings, fresh._id, fresh.turnDueAt, now);
+}
+
+/** The turn's line in the conversation's rolling summary. */
+async function turnLine(
+  ctx: MutationCtx,
+  turn: Doc<"assistantTurns">,
+  outcome: Exclude<TurnOutcome, { kind: "nothing" }>,
+  final: Doc<"assistantTurns">["outcome"],
+  reason: string | undefined,
+): Promise<string> {
+  const asked = turn.asked ?? "";
+  if (final === "handoff" && outcome.kind === "handoff")
+    return summaryLine({ kind: "handoff", asked, reason: outcome.reason });
+  if (final === "answered" && outcome.kind === "answer") {
+    const entryId =
+      outcome.knowledgeIds[0] && ctx.db.normalizeId("knowledgeEntries", outcome.knowledgeIds[0]);
+    const entry = entryId ? await ctx.db.get("knowledgeEntries", entryId) : null;
+    return summaryLine({
+      kind: "answered",
+      asked,
+      answer: outcome.text,
+      ...(entry && entry.tenantId === turn.tenantId ? { from: entry.title } : {}),
     });
   }
+  return summaryLine({ kind: "skipped", asked, reason: reason ?? "not answered" });
 }
 
 async function queueOrSkip(ctx: MutationCtx, conversation: Doc<"conversations">, text: string) {

@@ -11,6 +11,7 @@
 import { ConvexError } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { addressesOf } from "../whatsapp/contacts";
 import { settle, type SettleResult } from "./charging";
 
 /** Messages settled per run; a run over a full batch schedules the next one straight away. */
@@ -48,14 +49,8 @@ export function messageKey(
 
 /** The E.164 number the message went to, if the contact has one. */
 async function recipientPhone(ctx: QueryCtx, message: Doc<"messages">): Promise<string | null> {
-  const contact = await ctx.db.get("contacts", message.contactId);
-  if (contact?.phone) return contact.phone;
-  const aliases = await ctx.db
-    .query("contactAliases")
-    .withIndex("by_contact", (q) => q.eq("contactId", message.contactId))
-    .take(20);
-  const waId = aliases.find((a) => a.kind === "wa_id");
-  return waId ? `+${waId.value.replace(/\D/g, "")}` : null;
+  const { phone, waId } = await addressesOf(ctx, message.contactId);
+  return phone ?? (waId ? `+${waId.replace(/\D/g, "")}` : null);
 }
 
 export type SettleRun = { settled: number; charged: number; errors: number; more: boolean };

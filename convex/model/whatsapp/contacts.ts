@@ -13,6 +13,7 @@
 import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { searchTextOf, setContactTags } from "../contactTags";
 import type { WhatsAppParty } from "./events";
 import { PermanentEventError } from "./payload";
 
@@ -64,6 +65,7 @@ export async function upsertContact(
       phone: party.phone,
       createdAt: at,
       lastInboundAt: options.inbound ? at : undefined,
+      searchText: searchTextOf(party.name, party.phone),
     });
     contact = (await ctx.db.get("contacts", id))!;
   } else {
@@ -91,8 +93,27 @@ export async function upsertContact(
   if (options.inbound && (contact.lastInboundAt === undefined || at > contact.lastInboundAt)) {
     patch.lastInboundAt = at;
   }
+  if (patch.name || patch.phone) {
+    patch.searchText = searchTextOf(patch.name ?? contact.name, patch.phone ?? contact.phone);
+  }
   if (Object.keys(patch).length) await ctx.db.patch("contacts", contact._id, patch);
   return contact._id;
+}
+
+/** A contact's number (E.164) and WhatsApp identifiers, as stored: what sends and billing use. */
+export async function addressesOf(
+  ctx: QueryCtx,
+  contactId: Id<"contacts">,
+): Promise<{ phone: string | null; waId: string | null; wahaChat: string | null; lid: string | null }> {
+  const [contact, aliases] = await Promise.all([
+    ctx.db.get("contacts", contactId),
+    ctx.db
+      .query("contactAliases")
+      .withIndex("by_contact", (q) => q.eq("contactId", contactId))
+      .take(20),
+  ]);
+  const of = (kind: AliasKind) => aliases.find((a) => a.kind === kind)?.value ?? null;
+  return { phone: contact?.phone ?? null, waId: of("wa_id"), wahaChat: of("waha_chat"), lid: of("lid") };
 }
 
 /** The contact, following `mergedInto` to the one it was merged into; null when gone. */
@@ -111,9 +132,11 @@ export const MESSAGES_PER_BATCH = 500;
 
 /**
  * Merges `other` into `survivor` at once where it matters for lookups (aliases, `mergedInto`,
- * the profile fields) and schedules moving its conversations and messages (`moveHistory`).
+ * the profile fields, tags, custom fields, consent) and schedules moving its conversations,
+ * messages and consent history (`moveHistory`). An opt-out of either contact stands: honouring
+ * it costs a promotion, ignoring it breaks the person's trust.
  */
-async function merge(ctx: MutationCtx, survivor: Doc<"contacts">, other: Doc<"contacts">) {
+export async function merge(ctx: MutationCtx, survivor: Doc<"contacts">, other: Doc<"contacts">) {
   const aliases = await ctx.db
     .query("contactAliases")
     .withIndex("by_contact", (q) => q.eq("contactId", other._id))
@@ -127,8 +150,34 @@ async function merge(ctx: MutationCtx, survivor: Doc<"contacts">, other: Doc<"co
   const otherIsNewer = (other.lastInboundAt ?? -Infinity) > (survivor.lastInboundAt ?? -Infinity);
   if (other.name && (!survivor.name || otherIsNewer)) patch.name = other.name;
   if (!survivor.phone && other.phone) patch.phone = other.phone;
+  if (patch.name !== undefined || patch.phone !== undefined) {
+    patch.searchText = searchTextOf(patch.name ?? survivor.name, patch.phone ?? survivor.phone);
+  }
+  if ((other.optedOutAt === undefined) !== (survivor.optedOutAt === undefined)) {
+    // The newer consent change of the two wins; without history, the opt-out does.
+    const latest = async (id: Id<"contacts">) =>
+      await ctx.db
+        .query("consentEvents")
+        .withIndex("by_contact_at", (q) => q.eq("contactId", id))
+        .order("desc")
+        .first();
+    const [a, b] = [await latest(survivor._id), await latest(other._id)];
+    const newest = a && b ? (a.at >= b.at ? a : b) : (a ?? b);
+    const optedOut = newest ? newest.kind === "opt_out" : true;
+    patch.optedOutAt = optedOut ? (survivor.optedOutAt ?? other.optedOutAt) : undefined;
+  }
+  if (other.fields?.length) {
+    const fields = [...(survivor.fields ?? [])];
+    for (const f of other.fields) if (!fields.some((g) => g.key === f.key)) fields.push(f);
+    patch.fields = fields;
+  }
   await ctx.db.patch("contacts", survivor._id, patch);
-  await ctx.db.patch("contacts", other._id, { mergedInto: survivor._id });
+  if (other.tags?.length) {
+    const updated = (await ctx.db.get("contacts", survivor._id))!;
+    await setContactTags(ctx, updated, [...(survivor.tags ?? []), ...other.tags]);
+    await setContactTags(ctx, other, []);
+  }
+  await ctx.db.patch("contacts", other._id, { mergedInto: survivor._id, searchText: undefined });
   await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.moveContactHistory, {
     from: other._id,
     to: survivor._id,
@@ -171,6 +220,13 @@ export async function moveHistory(ctx: MutationCtx, step: MoveStep): Promise<Mov
         .take(ALIASES_PER_MERGE);
       for (const alias of late) await ctx.db.patch("contactAliases", alias._id, { contactId: to });
       if (late.length === ALIASES_PER_MERGE) return { from: from._id, to };
+      // Its consent history follows it, so the survivor's page shows every opt-out and opt-in.
+      const consent = await ctx.db
+        .query("consentEvents")
+        .withIndex("by_contact_at", (q) => q.eq("contactId", from._id))
+        .take(ALIASES_PER_MERGE);
+      for (const event of consent) await ctx.db.patch("consentEvents", event._id, { contactId: to });
+      if (consent.length === ALIASES_PER_MERGE) return { from: from._id, to };
       await ctx.db.delete("contacts", from._id);
       return null;
     }

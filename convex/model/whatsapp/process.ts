@@ -342,6 +342,7 @@ async function optOutAfterError(
     contactId: contact._id,
     kind: "opt_out",
     source: "error_131050",
+    scope: "marketing",
     messageId: message._id,
     at: event.timestamp,
   });
@@ -378,6 +379,7 @@ async function applyUserPreference(
     contactId,
     kind: event.value === "stop" ? "opt_out" : "opt_in",
     source: "user_preferences",
+    scope: "marketing",
     text: event.detail,
     at: event.timestamp,
   });
