@@ -496,6 +496,8 @@ export default defineSchema({
         language: v.string(),
         category: v.optional(v.string()),
         parameters: v.optional(v.array(v.string())),
+        /** Named templates: the body variable each parameter fills, in the same order. */
+        parameterNames: v.optional(v.array(v.string())),
       }),
     ),
     /** Provider calls made for this message (model/outbound.ts); retries back off between them. */
@@ -519,19 +521,69 @@ export default defineSchema({
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
     .index("by_channel_created", ["channelId", "createdAt"]),
 
+  /**
+   * A message template of a Cloud API channel (model/templates.ts): a tenant's draft (status
+   * DRAFT) or a template Meta knows (PENDING, APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, …),
+   * kept in step by template webhooks and, when those stay silent, by polling.
+   */
   templates: defineTable({
     tenantId: v.id("tenants"),
     channelId: v.id("channels"),
     name: v.string(),
     language: v.string(),
+    /** The category Meta gives it (it may differ from the one asked for: see categoryChange). */
     category: v.optional(v.string()),
     status: v.string(),
     providerTemplateId: v.optional(v.string()),
+    /** Why it was rejected, paused or disabled, as Meta says it (INVALID_FORMAT, PROMOTIONAL, …). */
     reason: v.optional(v.string()),
     updatedAt: v.number(),
+    /** Meta's component objects (HEADER, BODY, FOOTER, BUTTONS with examples), as submitted. */
+    components: v.optional(v.array(v.any())),
+    parameterFormat: v.optional(v.union(v.literal("POSITIONAL"), v.literal("NAMED"))),
+    /** The category the tenant asked for when it was submitted. */
+    requestedCategory: v.optional(v.string()),
+    /** rejection_info.recommendation, or other_info.title of a pause. */
+    recommendation: v.optional(v.string()),
+    /** GREEN, YELLOW, RED, UNKNOWN. */
+    qualityScore: v.optional(v.string()),
+    /**
+     * Meta moving the template to another category (it changes the price): announced ahead
+     * (`correct_category`), or done. Campaigns pause sends of a template whose change is not
+     * acknowledged; an admin acknowledges it on the templates page.
+     */
+    categoryChange: v.optional(
+      v.object({
+        from: v.string(),
+        to: v.string(),
+        state: v.union(v.literal("announced"), v.literal("changed")),
+        at: v.number(),
+        effectiveAt: v.optional(v.number()),
+        acknowledgedAt: v.optional(v.number()),
+        acknowledgedBy: v.optional(v.id("users")),
+      }),
+    ),
+    /** When Meta last changed its category (for campaigns: sends after this cost the new price). */
+    recategorisedAt: v.optional(v.number()),
+    createdAt: v.optional(v.number()),
+    createdBy: v.optional(v.id("users")),
+    submittedAt: v.optional(v.number()),
+    submittedBy: v.optional(v.id("users")),
+    /** Set while a submission is with the provider, so two clicks never submit twice. */
+    submittingAt: v.optional(v.number()),
+    /** The provider's refusal of the last submission or poll, for people to read. */
+    lastError: v.optional(v.string()),
+    /** When to ask Meta for the status (pending too long, or a re-categorisation due); unset: never. */
+    pollAt: v.optional(v.number()),
+    pollAttempts: v.optional(v.number()),
+    /** When a poll last read Meta's state: webhook events older than this change nothing. */
+    polledAt: v.optional(v.number()),
   })
     .index("by_channel_name_language", ["channelId", "name", "language"])
-    .index("by_provider_template_id", ["providerTemplateId"]),
+    .index("by_provider_template_id", ["providerTemplateId"])
+    .index("by_poll_at", ["pollAt"])
+    // Campaigns find templates whose category changed.
+    .index("by_tenant_recategorised", ["tenantId", "recategorisedAt"]),
 
   // ---------------------------------------------------------------- assistant
 

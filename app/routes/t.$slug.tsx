@@ -101,6 +101,7 @@ function TenantShell({
     },
     { to: base, label: "Overview", end: true, show: true },
     { to: `${base}/channels`, label: "Channels", end: false, show: true },
+    { to: `${base}/templates`, label: "Templates", end: false, show: true },
     { to: `${base}/contacts`, label: "Contacts", end: false, show: true },
     { to: `${base}/members`, label: "Members", end: false, show: true },
     { to: `${base}/billing`, label: "Billing", end: false, show: context.canAdminRead },

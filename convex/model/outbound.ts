@@ -23,6 +23,7 @@ import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
 import { messageChanged, sendThrottled } from "./campaigns/progress";
 import { fail } from "./errors";
+import { checkSend } from "./templates";
 import { addressesOf } from "./whatsapp/contacts";
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -44,7 +45,14 @@ export type OutboundBody =
   | { type: "text"; text: string }
   | {
       type: "template";
-      template: { name: string; language: string; category?: string; parameters?: string[] };
+      template: {
+        name: string;
+        language: string;
+        category?: string;
+        parameters?: string[];
+        /** Named templates: the body variable each parameter fills (set by queueMessage). */
+        parameterNames?: string[];
+      };
     };
 
 export const MAX_TEXT_LENGTH = 4096;
@@ -119,14 +127,25 @@ export async function queueMessage(
     const refusal = consentRefusal(contact, conversation, args.body);
     if (refusal) fail("OPTED_OUT", refusal);
   }
+  let body = args.body;
+  if (body.type === "template") {
+    // The parameters must fit the approved template: WhatsApp would fail the send with 132000.
+    const { parameterNames } = await checkSend(ctx, channel._id, body.template, {
+      body: body.template.parameters ?? [],
+    });
+    body = {
+      type: "template",
+      template: { ...body.template, ...(parameterNames ? { parameterNames } : {}) },
+    };
+  }
   const messageId = await ctx.db.insert("messages", {
     tenantId: conversation.tenantId,
     channelId: conversation.channelId,
     conversationId: conversation._id,
     contactId: conversation.contactId,
     direction: "out",
-    type: args.body.type,
-    ...(args.body.type === "text" ? { text: args.body.text.trim() } : { template: args.body.template }),
+    type: body.type,
+    ...(body.type === "text" ? { text: body.text.trim() } : { template: body.template }),
     status: "queued",
     statusAt: now,
     origin: args.origin,
