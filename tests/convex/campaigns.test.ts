@@ -71,6 +71,8 @@ async function shop(n: number, category = "MARKETING"): Promise<Shop> {
       category,
       status: "APPROVED",
       updatedAt: 1,
+      components: [{ type: "BODY", text: "Hola {{1}}, esta semana tienes un {{2}} de descuento." }],
+      parameterFormat: "POSITIONAL",
     });
     const contacts: Id<"contacts">[] = [];
     for (let i = 0; i < n; i++) {
@@ -353,5 +355,50 @@ describe("a campaign from launch to completion", () => {
     expect(v.state).toBe("paused");
     expect(v.stateReason).toMatch(/^Not enough credits to send the next 3 messages/);
     expect(s.fake.sent).toHaveLength(0);
+  });
+
+  it("refuses variables that do not fit the template, so error 132000 never reaches WhatsApp", async () => {
+    const s = await shop(1);
+    await expect(create(s, { variables: [{ source: "name" }] })).rejects.toThrow(
+      /needs 2|2 values|parameter/i,
+    );
+  });
+
+  it("pauses with the reason when Meta pauses the template or moves it to another category", async () => {
+    const s = await shop(20);
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    // Meta pauses the template after the launch, before anything was sent.
+    await s.t.run((ctx) =>
+      ctx.db.patch("templates", s.templateId, { status: "PAUSED", reason: "LOW_QUALITY" }),
+    );
+    for (let i = 0; i < 3; i++) await step(s.t);
+    expect(await view(s, campaignId)).toMatchObject({
+      state: "paused",
+      stateReason:
+        "Template spring_sale is paused at WhatsApp (LOW_QUALITY): resume the campaign once it is approved again",
+    });
+    expect(s.fake.sent).toHaveLength(0);
+    await s.t.run((ctx) =>
+      ctx.db.patch("templates", s.templateId, {
+        status: "APPROVED",
+        categoryChange: { from: "UTILITY", to: "MARKETING", state: "changed", at: Date.now() },
+      }),
+    );
+    await s.owner.mutation(api.campaigns.resume, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 3; i++) await step(s.t);
+    expect((await view(s, campaignId)).stateReason).toMatch(
+      /moved template spring_sale from utility to marketing/,
+    );
+    expect(s.fake.sent).toHaveLength(0);
+    await s.t.run(async (ctx) => {
+      const template = (await ctx.db.get("templates", s.templateId))!;
+      await ctx.db.patch("templates", s.templateId, {
+        categoryChange: { ...template.categoryChange!, acknowledgedAt: Date.now() },
+      });
+    });
+    await s.owner.mutation(api.campaigns.resume, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 3; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(20);
   });
 });

@@ -178,6 +178,11 @@ async function dispatchCampaign(
   now: number,
 ): Promise<{ claimed: number; skipped: number }> {
   if (limit <= 0) return { claimed: 0, skipped: 0 };
+  const blocked = await templateBlock(ctx, campaign);
+  if (blocked) {
+    await pauseFor(ctx, campaign, blocked);
+    return { claimed: 0, skipped: 0 };
+  }
   const due = await ctx.db
     .query("campaignRecipients")
     .withIndex("by_campaign_state_due", (q) =>
@@ -270,19 +275,30 @@ async function dispatchCampaign(
     }
   }
   await ctx.db.patch("campaigns", campaign._id, { batches: batch });
+  let claimed = 0;
   for (const { recipient, contact, parameters } of sendable) {
     const conversationId = await upsertConversation(ctx, channel, contact._id, now, { inbound: false });
-    const messageId = await queueMessage(ctx, {
-      tenantId: campaign.tenantId,
-      conversationId,
-      origin: "campaign",
-      body: {
-        type: "template",
-        template: { ...campaign.template, ...(parameters.length ? { parameters } : {}) },
-      },
-      ...(perItem > 0 ? { reservationKey } : {}),
-      skipConsentCheck: true,
-    });
+    let messageId: Id<"messages">;
+    try {
+      messageId = await queueMessage(ctx, {
+        tenantId: campaign.tenantId,
+        conversationId,
+        origin: "campaign",
+        body: {
+          type: "template",
+          template: { ...campaign.template, ...(parameters.length ? { parameters } : {}) },
+        },
+        ...(perItem > 0 ? { reservationKey } : {}),
+        skipConsentCheck: true,
+      });
+    } catch (error) {
+      // queueMessage checks before it writes: a refusal here (the template changed under the
+      // campaign) leaves nothing behind, and holds the campaign for a person.
+      const data = (error as { data?: { code?: string; message?: string } }).data;
+      if (data?.code !== "INVALID") throw error;
+      await pauseFor(ctx, campaign, data.message ?? "The template can no longer be sent");
+      break;
+    }
     await ctx.db.patch("campaignRecipients", recipient._id, {
       state: "queued",
       messageId,
@@ -290,8 +306,25 @@ async function dispatchCampaign(
       updatedAt: now,
     });
     await moved(ctx, campaign._id, recipient.shard, "pending", "queued");
+    claimed++;
   }
-  return { claimed: sendable.length, skipped };
+  return { claimed, skipped };
+}
+
+/**
+ * Why the campaign's template cannot be sent now: not approved any more (paused, disabled by
+ * Meta), or moved to another category (another price) that nobody confirmed yet.
+ */
+async function templateBlock(ctx: MutationCtx, campaign: Doc<"campaigns">): Promise<string | null> {
+  const template = await ctx.db.get("templates", campaign.templateId);
+  if (!template) return "The campaign's template was deleted";
+  const status = template.status.toUpperCase();
+  if (status !== "APPROVED")
+    return `Template ${template.name} is ${status.toLowerCase()} at WhatsApp${template.reason && template.reason !== "NONE" ? ` (${template.reason})` : ""}: resume the campaign once it is approved again`;
+  const change = template.categoryChange;
+  if (change && change.acknowledgedAt === undefined)
+    return `WhatsApp ${change.state === "announced" ? "is moving" : "moved"} template ${template.name} from ${change.from.toLowerCase()} to ${change.to.toLowerCase()}, which changes its price: confirm it on the Templates page, then resume`;
+  return null;
 }
 
 /** Releases what is left of each of the campaign's batch reservations, a few per run. */

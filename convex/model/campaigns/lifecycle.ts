@@ -10,6 +10,7 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import * as Audit from "../audit";
 import { listContacts } from "../contacts";
 import { fail } from "../errors";
+import { checkSend } from "../templates";
 import { resolveContact } from "../whatsapp/contacts";
 import { bump, SHARDS } from "./counters";
 import { ensureTick } from "./dispatch";
@@ -68,6 +69,8 @@ export async function createCampaign(
       `Template ${template.name} is ${template.status.toLowerCase()}, not approved`,
       "templateId",
     );
+  // The variables must fit the approved template now, so error 132000 never reaches WhatsApp.
+  await checkSend(ctx, channel._id, template, { body: args.variables.map(() => "x") });
   for (const [i, variable] of args.variables.entries())
     if (variable.source === "constant" && !variable.value.trim())
       fail("INVALID", `Give {{${i + 1}}} a value, or take it from the contact`, "variables");
