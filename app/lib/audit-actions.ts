@@ -30,6 +30,8 @@ export const TENANT_AUDIT_ACTIONS = {
   "conversation.closed": "Conversation closed",
   "contact.opted_out": "Contact opted out",
   "contact.opted_in": "Contact opted in",
+  "sending.paused": "Sending paused",
+  "sending.resumed": "Sending resumed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -40,6 +42,8 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "webhook.replay": "Webhook replayed",
   "billing.rates_changed": "Rate card changed",
   "billing.rates_seeded": "Rate card loaded",
+  "sending.global_paused": "Sending paused on the platform",
+  "sending.global_resumed": "Sending resumed on the platform",
 } as const;
 
 export function auditActionLabel(action: string): string {

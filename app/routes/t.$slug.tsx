@@ -11,6 +11,7 @@ import { DataRouteErrorView } from "../components/data-error-view";
 import { MessagePanel } from "../components/not-allowed";
 import { RoleBadge } from "../components/role-badge";
 import { SectionNav } from "../components/section-nav";
+import { SendingBanner } from "../components/sending-switch";
 import { SignedInGate, useMe } from "../components/signed-in-gate";
 import { LoadingState } from "../components/spinner";
 import { TenantSwitcherMenu } from "../components/tenant-switcher";
@@ -131,6 +132,7 @@ function TenantShell({
         <SectionNav aria-label="Workspace" items={nav} className="mt-6" listClassName="lg:flex-col" />
       </aside>
       <div className="min-w-0 flex-1">
+        <SendingBanner tenant={context} />
         {!isMember ? (
           <p className="mb-6 rounded-lg border border-sky-200 bg-sky-50 px-4 py-2 text-sm text-sky-900">
             You are viewing this workspace as a platform admin; you are not a member, so it is read-only.
