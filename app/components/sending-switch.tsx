@@ -3,12 +3,13 @@
 // a phrase to type) in a confirmation dialog. The state is live: every open page sees a switch
 // flip as soon as it commits.
 import { Link } from "@remix-run/react";
-import { useQuery } from "convex/react";
+import type { Preloaded } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { formatDateTime } from "../lib/format";
 import type { TenantContext } from "../lib/tenant-context";
+import { usePreloaded } from "../lib/use-preloaded";
 import { ConfirmDialog } from "./confirm-dialog";
 import { Button } from "./button";
 import { TextField } from "./form-field";
@@ -25,9 +26,18 @@ export function pauseSentence(scope: "global" | "tenant", pause: PauseView): str
   return `Sending is paused ${where} by ${pause.by} since ${formatDateTime(pause.since)}: ${pause.reason}`;
 }
 
-/** The banner on every page of a workspace whose messages are not going out. */
-export function SendingBanner({ tenant }: { tenant: TenantContext }) {
-  const status = useQuery(api.sending.status, { tenantId: tenant.tenantId });
+/**
+ * The banner on every page of a workspace whose messages are not going out: in the first paint
+ * from the layout's loader, then live.
+ */
+export function SendingBanner({
+  tenant,
+  preloaded,
+}: {
+  tenant: TenantContext;
+  preloaded: Preloaded<typeof api.sending.status> | null;
+}) {
+  const status = usePreloaded(api.sending.status, { tenantId: tenant.tenantId }, preloaded);
   if (!status || (!status.global && !status.tenant)) return null;
   const canResume = tenant.isMember && tenant.role === "owner" && status.tenant && !status.tenant.byPlatform;
   const settings = `/t/${encodeURIComponent(tenant.slug)}/settings#sending`;

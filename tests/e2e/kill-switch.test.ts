@@ -120,6 +120,17 @@ it("the owner pauses sending: a banner on every page, replies refused with the r
       .waitFor();
   }
   await owner.getByText("Paused sending for the workspace: Wrong prices in today's offer").waitFor();
+  // In the first paint too, before any script runs.
+  const noScript = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await owner.context().storageState(),
+  });
+  const firstPaint = await noScript.newPage();
+  await firstPaint.goto(`${stack.webUrl}/t/${SLUG}/members`);
+  await banner(firstPaint)
+    .getByText(/Wrong prices in today's offer/)
+    .waitFor();
+  await noScript.close();
 
   // A reply is refused with who and why, and nothing reaches the phone.
   await owner.goto(`${stack.webUrl}/t/${SLUG}/inbox`);
