@@ -58,6 +58,17 @@ export const vTenantSettings = v.object({
 });
 export type TenantSettings = Infer<typeof vTenantSettings>;
 
+/** A kill switch that is on: sending stopped, by whom, since when and why (model/sending.ts). */
+export const vSendingPause = v.object({
+  reason: v.string(),
+  since: v.number(),
+  byUserId: v.id("users"),
+  byEmail: v.string(),
+  /** Set by a platform admin (only a platform admin lifts it), or by the workspace's owner. */
+  byPlatform: v.boolean(),
+});
+export type SendingPause = Infer<typeof vSendingPause>;
+
 // ---------------------------------------------------------------- WhatsApp
 
 export const vChannelKind = v.union(v.literal("cloud"), v.literal("waha"));
@@ -143,6 +154,12 @@ export type ContactImportStatus = Infer<typeof vContactImportStatus>;
 export default defineSchema({
   jobStatus: defineTable(vJobStatus.fields).index("by_job", ["job"]),
 
+  /** Platform-wide settings: one row, key "global" (the global sending switch lives here). */
+  platformSettings: defineTable({
+    key: v.literal("global"),
+    sendingPause: v.optional(vSendingPause),
+  }).index("by_key", ["key"]),
+
   // ---------------------------------------------------------------- identity and tenancy
   users: defineTable({
     /** `iss|sub` of the verified token: the only key identity is looked up by. */
@@ -165,6 +182,8 @@ export default defineSchema({
     /** Kept in step with memberships and channels (model/tenantDirectory.ts); unset until backfilled. */
     memberCount: v.optional(v.number()),
     channelCount: v.optional(v.number()),
+    /** The workspace's sending switch is off (model/sending.ts); absent while sending is on. */
+    sendingPause: v.optional(vSendingPause),
   }).index("by_slug", ["slug"]),
 
   memberships: defineTable({
@@ -502,6 +521,8 @@ export default defineSchema({
     ),
     /** Provider calls made for this message (model/outbound.ts); retries back off between them. */
     attempts: v.optional(v.number()),
+    /** Still `queued`, held by a kill switch since then; released when sending resumes. */
+    heldAt: v.optional(v.number()),
     /**
      * Billing of an outbound message (model/billing/settlement.ts): "pending" once its pricing
      * (or its unbilled failure) is known, "settled" once the ledger has its entry, "error" when
@@ -520,6 +541,15 @@ export default defineSchema({
     .index("by_conversation_created", ["conversationId", "createdAt"])
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
     .index("by_channel_created", ["channelId", "createdAt"]),
+
+  /** Queued messages a kill switch stopped at claim time, to release when sending resumes. */
+  heldMessages: defineTable({
+    tenantId: v.id("tenants"),
+    messageId: v.id("messages"),
+    heldAt: v.number(),
+  })
+    .index("by_tenant", ["tenantId", "heldAt"])
+    .index("by_held_at", ["heldAt"]),
 
   /**
    * A message template of a Cloud API channel (model/templates.ts): a tenant's draft (status

@@ -45,6 +45,8 @@ export const TENANT_AUDIT_ACTIONS = {
   "segment.removed": "Segment removed",
   "contacts.import_started": "Contact import started",
   "contacts.import_cancelled": "Contact import cancelled",
+  "sending.paused": "Sending paused",
+  "sending.resumed": "Sending resumed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -55,6 +57,8 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "webhook.replay": "Webhook replayed",
   "billing.rates_changed": "Rate card changed",
   "billing.rates_seeded": "Rate card loaded",
+  "sending.global_paused": "Sending paused on the platform",
+  "sending.global_resumed": "Sending resumed on the platform",
 } as const;
 
 export function auditActionLabel(action: string): string {

@@ -11,6 +11,11 @@
  *    throttled ones go back to `queued` with exponential backoff, the rest fail for good with
  *    their code and a reason a person understands.
  *
+ * Kill switches (model/sending.ts, decision 021) act at 1 and 2: `queueMessage` refuses new
+ * messages while sending is paused (consent confirmations are queued and held instead), and
+ * `claim` holds a message queued before the switch flipped: it stays `queued` and goes out once
+ * sending resumes. A message already `sending` (its provider call under way) cannot be stopped.
+ *
  * A crash between 2 and 4 leaves the message `sending` without a provider id: it may or may not
  * have gone out, so it is never retried blindly (reconciliation looks at such messages).
  */
@@ -24,6 +29,7 @@ import { recordConsent } from "./contactConsent";
 import { messageChanged, sendThrottled } from "./campaigns/progress";
 import { fail } from "./errors";
 import { checkSend } from "./templates";
+import { describeBlock, holdMessage, sendingBlock } from "./sending";
 import { addressesOf } from "./whatsapp/contacts";
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -82,7 +88,9 @@ export function consentRefusal(
 
 /**
  * Writes the send intent and schedules its delivery, in the caller's mutation. Refuses free-form
- * text outside the 24-hour window (a template is needed then) and contacts who opted out.
+ * text outside the 24-hour window (a template is needed then), contacts who opted out, and
+ * everything while a kill switch is off (SENDING_PAUSED), except consent confirmations (origin
+ * "system"), which are written held and go out when sending resumes.
  */
 export async function queueMessage(
   ctx: MutationCtx,
@@ -102,6 +110,8 @@ export async function queueMessage(
   const channel = await ctx.db.get("channels", conversation.channelId);
   if (!channel) fail("NOT_FOUND", "The conversation's channel no longer exists");
   if (!channel.enabled) fail("INVALID", `Channel ${channel.name} is turned off: turn it on to send`);
+  const block = await sendingBlock(ctx, conversation.tenantId);
+  if (block && args.origin !== "system") fail("SENDING_PAUSED", describeBlock(block));
   const contact = await ctx.db.get("contacts", conversation.contactId);
   if (!contact) fail("NOT_FOUND", "The conversation's contact no longer exists");
   const now = Date.now();
@@ -156,7 +166,8 @@ export async function queueMessage(
   });
   if (now > conversation.lastMessageAt)
     await ctx.db.patch("conversations", conversation._id, { lastMessageAt: now });
-  await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
+  if (block) await holdMessage(ctx, (await ctx.db.get("messages", messageId))!, block);
+  else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
   return messageId;
 }
 
@@ -179,10 +190,18 @@ async function addressOf(
   return channel.kind === "waha" ? (a.wahaChat ?? a.phone ?? a.lid) : (a.phone ?? a.waId);
 }
 
-/** Moves a queued message to `sending`; null when it is not queued (already claimed, or gone). */
+/**
+ * Moves a queued message to `sending`; null when it is not queued (already claimed, or gone) or
+ * a kill switch holds it (it stays queued until sending resumes).
+ */
 export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promise<Delivery | null> {
   const message = await ctx.db.get("messages", messageId);
   if (!message || message.direction !== "out" || message.status !== "queued") return null;
+  const block = await sendingBlock(ctx, message.tenantId);
+  if (block) {
+    await holdMessage(ctx, message, block);
+    return null;
+  }
   const channel = await ctx.db.get("channels", message.channelId);
   const to = channel ? await addressOf(ctx, channel, message.contactId) : null;
   if (!channel || !channel.enabled || !to) {
@@ -200,6 +219,7 @@ export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promis
     status: "sending",
     statusAt: Date.now(),
     attempts: (message.attempts ?? 0) + 1,
+    ...(message.heldAt !== undefined ? { heldAt: undefined } : {}),
   });
   const body: OutboundBody =
     message.type === "template" && message.template

@@ -401,4 +401,34 @@ describe("a campaign from launch to completion", () => {
     for (let i = 0; i < 3; i++) await step(s.t);
     expect(s.fake.sent).toHaveLength(20);
   });
+
+  it("stops before the next message when an owner pauses the workspace's sending", async () => {
+    const s = await shop(40);
+    const campaignId = await create(s);
+    await s.t.run((ctx) =>
+      ctx.db.insert("channelDispatch", {
+        channelId: s.w.cloudChannelId,
+        rate: 10,
+        maxRate: 10,
+        lastTickAt: 0,
+        sentTotal: 0,
+      }),
+    );
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 10 && s.fake.sent.length === 0; i++) await step(s.t, 100);
+    await s.owner.mutation(api.sending.setPaused, {
+      tenantId: s.w.tenantId,
+      paused: true,
+      reason: "Wrong price in the offer",
+    });
+    const claimed = (await view(s, campaignId)).counts.queued;
+    for (let i = 0; i < 5; i++) await step(s.t);
+    const v = await view(s, campaignId);
+    expect(v.state).toBe("paused");
+    expect(v.stateReason).toMatch(/^Sending is paused for this workspace by .*Wrong price in the offer/);
+    // Nothing more was claimed, and what was claimed before waits (held) instead of leaving.
+    expect(v.counts.queued).toBe(claimed);
+    expect(v.counts.pending).toBe(40 - claimed);
+    expect(s.fake.sent.length).toBeLessThanOrEqual(claimed);
+  });
 });

@@ -220,6 +220,8 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   },
   "contactImports:cancel": { role: "admin", args: (w) => ({ importId: w.importA }) },
   "billing:spend": { role: "admin", args: () => ({ to: "2026-11-30", days: 30 }) },
+  "sending:status": { role: "viewer", args: () => ({}) },
+  "sending:setPaused": { role: "owner", args: () => ({ paused: true, reason: "Checking a complaint" }) },
   "billing:referenceCost": {
     role: "admin",
     args: () => ({ referenceKind: "campaign", referenceId: "spring-sale" }),
@@ -244,6 +246,9 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "billing:setDebtLimit": (w) => ({ tenantId: w.tenantA, debtLimit: "20.00", reason: "Trusted customer" }),
   "billing:setMarkup": (w) => ({ tenantId: w.tenantA, markupBps: 1500, reason: "Reseller terms" }),
   "billing:loadPublishedCard": () => ({}),
+  "sending:globalStatus": () => ({}),
+  "sending:setGlobalPaused": () => ({ paused: true, reason: "Provider incident" }),
+  "sending:setTenantPaused": (w) => ({ tenantId: w.tenantA, paused: true, reason: "Abuse report" }),
   "billing:rates": () => ({ currency: "USD", market: "IT", category: "marketing" }),
   "billing:modelPrices": () => ({}),
   "billing:addRate": () => ({

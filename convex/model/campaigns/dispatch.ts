@@ -23,6 +23,7 @@ import { priceFor } from "../billing/rates";
 import { release, reserve } from "../billing/charging";
 import { getWallet } from "../billing/wallet";
 import { consentRefusal, queueMessage } from "../outbound";
+import { describeBlock, sendingBlock } from "../sending";
 import { addressesOf, upsertConversation } from "../whatsapp/contacts";
 import { moved, outstanding, totals } from "./counters";
 import type { Variable } from "./tables";
@@ -178,6 +179,11 @@ async function dispatchCampaign(
   now: number,
 ): Promise<{ claimed: number; skipped: number }> {
   if (limit <= 0) return { claimed: 0, skipped: 0 };
+  const stopped = await sendingBlock(ctx, campaign.tenantId);
+  if (stopped) {
+    await pauseFor(ctx, campaign, `${describeBlock(stopped)} Resume the campaign once sending is back on.`);
+    return { claimed: 0, skipped: 0 };
+  }
   const blocked = await templateBlock(ctx, campaign);
   if (blocked) {
     await pauseFor(ctx, campaign, blocked);
