@@ -1101,7 +1101,7 @@ describe("the demo workspace and the stack's settings", () => {
       );
 
       // The customer stops marketing messages from the Cloud number in WhatsApp: the workspace
-      // sees the contact opted out, by WhatsApp's own preference.
+      // sees the contact's marketing stop (replies still go), by WhatsApp's own preference.
       const stop = await call(`/_sim/users/${USER}/marketing`, {
         body: { to: DEMO.cloud.phoneNumberId, value: "stop" },
       });
@@ -1112,14 +1112,19 @@ describe("the demo workspace and the stack's settings", () => {
             tenantId: seed.tenantId,
             paginationOpts: { numItems: 10, cursor: null },
           }),
-        (page) => page.page.some((row) => row.channelId === seed.cloudChannelId && row.optedOut),
+        (page) =>
+          page.page.some(
+            (row) => row.channelId === seed.cloudChannelId && row.marketingOptedOut && !row.optedOut,
+          ),
       );
       const row = inbox.page.find((r) => r.channelId === seed.cloudChannelId)!;
       const conversation = await owner.query(api.conversations.get, {
         tenantId: seed.tenantId,
         conversationId: row.conversationId,
       });
-      expect(conversation.consent).toMatchObject([{ kind: "opt_out", source: "user_preferences" }]);
+      expect(conversation.consent).toMatchObject([
+        { kind: "opt_out", source: "user_preferences", scope: "marketing" },
+      ]);
       expect(sim.state.webhooks.log.find((w) => w.kind === "user_preferences")?.responseStatus).toBe(200);
     } finally {
       await server.stop();
