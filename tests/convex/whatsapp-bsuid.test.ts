@@ -6,13 +6,14 @@
  * message and contact.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { bsuidCountry, isBusinessScopedUserId } from "../../convex/shared/bsuid";
 import { setup, type T } from "./factories";
 import { fakeProviders } from "./fake-providers";
 import {
   cloud,
+  OUT_WAMID,
   outbound,
   postCloud,
   rows,
@@ -238,5 +239,46 @@ describe("replies, statuses and preferences by BSUID", () => {
         scope: "marketing",
       },
     ]);
+  });
+
+  it("prices a message to a person without a number by the country of their BSUID", async () => {
+    vi.setSystemTime(new Date("2026-08-15T12:00:00Z")); // a date the seeded rate card covers
+    const { t } = setup();
+    await t.mutation(internal.billing.seedRates, {});
+    const w = await world(t);
+    await t.run(async (ctx) => {
+      const contactId = await ctx.db.insert("contacts", { tenantId: w.tenantId, createdAt: 1 });
+      await ctx.db.insert("contactAliases", {
+        tenantId: w.tenantId,
+        kind: "bsuid",
+        value: "BR.1502576394655843",
+        contactId,
+      });
+      const conversationId = await ctx.db.insert("conversations", {
+        tenantId: w.tenantId,
+        channelId: w.cloudChannelId,
+        contactId,
+        lastMessageAt: 1,
+      });
+      await ctx.db.insert("messages", {
+        tenantId: w.tenantId,
+        channelId: w.cloudChannelId,
+        conversationId,
+        contactId,
+        direction: "out",
+        providerMessageId: OUT_WAMID,
+        type: "template",
+        status: "sending",
+        statusAt: 1,
+        createdAt: 1,
+      });
+    });
+    // The marketing status of the fixture, moved to August 2026.
+    const august = Date.parse("2026-08-15T10:00:00Z") / 1000;
+    await postCloud(t, cloud("status-delivered").replace(/"timestamp": "\d+"/, `"timestamp": "${august}"`));
+    await settle(t);
+    expect(await t.mutation(internal.billing.settlePending, {})).toMatchObject({ settled: 1, charged: 1 });
+    const [charge] = await t.run((ctx) => ctx.db.query("ledgerEntries").collect());
+    expect(charge).toMatchObject({ kind: "charge", detail: { category: "marketing", country: "BR" } });
   });
 });
