@@ -2,6 +2,7 @@ import { paginationOptsValidator, paginationResultValidator } from "convex/serve
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalMutation, platformAdminQuery } from "./functions";
+import * as Sending from "./model/sending";
 import * as TenantDirectory from "./model/tenantDirectory";
 
 const vTenantRow = v.object({
@@ -12,6 +13,11 @@ const vTenantRow = v.object({
   /** Null until the tenant's counts are backfilled (`admin:backfillTenantCounts`). */
   members: v.union(v.number(), v.null()),
   channels: v.union(v.number(), v.null()),
+  /** The workspace's own sending switch when it is off (the global one is not included). */
+  sendingPaused: v.union(
+    v.null(),
+    v.object({ reason: v.string(), since: v.number(), by: v.string(), byPlatform: v.boolean() }),
+  ),
 });
 
 /**
@@ -32,6 +38,7 @@ export const listTenants = platformAdminQuery({
         createdAt: t.createdAt,
         members: t.memberCount ?? null,
         channels: t.channelCount ?? null,
+        sendingPaused: Sending.pauseView(t.sendingPause, true),
       })),
     };
   },
@@ -63,6 +70,7 @@ export const tenant = platformAdminQuery({
       createdAt: t.createdAt,
       members: t.memberCount ?? null,
       channels: t.channelCount ?? null,
+      sendingPaused: Sending.pauseView(t.sendingPause, true),
       currency: t.currency,
       timeZone: t.timeZone,
       defaultCountry: t.defaultCountry,

@@ -13,4 +13,7 @@ crons.interval("settle messages", { seconds: 5 }, internal.billing.settlePending
 // The rate card shipped with this version, loaded once per version (one read when unchanged).
 crons.interval("load published rates", { minutes: 10 }, internal.billing.loadPublishedRates, {});
 
+// Templates still pending past their deadline: ask Meta (their status webhook may have been lost).
+crons.interval("poll pending templates", { minutes: 1 }, internal.templates.pollDue, {});
+
 export default crons;

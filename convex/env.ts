@@ -107,3 +107,12 @@ export function openAIConfig(): OpenAIConfig | null {
     timeoutMs: Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 20_000,
   };
 }
+
+/**
+ * How long a submitted template may stay pending before we ask Meta for its status ourselves
+ * (the status webhook may have been lost); later polls back off from there. Default 15 minutes.
+ */
+export function templatePollAfterMs(): number {
+  const value = Number(optional("TEMPLATE_POLL_AFTER_MS"));
+  return Number.isFinite(value) && value >= 1_000 ? value : 15 * 60 * 1000;
+}

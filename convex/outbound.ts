@@ -35,6 +35,7 @@ const vBody = v.union(
       language: v.string(),
       category: v.optional(v.string()),
       parameters: v.optional(v.array(v.string())),
+      parameterNames: v.optional(v.array(v.string())),
     }),
   }),
 );
@@ -71,12 +72,18 @@ async function send(check: ProviderCheck, delivery: Outbound.Delivery): Promise<
     };
     const common = { to, callbackData: delivery.messageId };
     if (body.type === "text") return await Cloud.sendText(config, { ...common, text: body.text });
-    const parameters = body.template.parameters ?? [];
+    const values = body.template.parameters ?? [];
+    const names = body.template.parameterNames;
+    // Named templates take their values by name, in the order queueMessage recorded them.
+    const parameters =
+      names && names.length === values.length
+        ? Object.fromEntries(names.map((name, i) => [name, values[i]]))
+        : values;
     return await Cloud.sendTemplate(config, {
       ...common,
       name: body.template.name,
       language: body.template.language,
-      ...(parameters.length ? { components: [{ type: "body", parameters }] } : {}),
+      ...(values.length ? { components: [{ type: "body", parameters }] } : {}),
     });
   }
   if (body.type === "template") {

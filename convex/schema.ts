@@ -2,6 +2,8 @@ import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
 import { billingTables } from "./model/billing/tables";
+import { campaignTables } from "./model/campaigns/tables";
+import { vContactFilter } from "./model/contactFilter";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -55,6 +57,17 @@ export const vTenantSettings = v.object({
   defaultCountry: v.string(),
 });
 export type TenantSettings = Infer<typeof vTenantSettings>;
+
+/** A kill switch that is on: sending stopped, by whom, since when and why (model/sending.ts). */
+export const vSendingPause = v.object({
+  reason: v.string(),
+  since: v.number(),
+  byUserId: v.id("users"),
+  byEmail: v.string(),
+  /** Set by a platform admin (only a platform admin lifts it), or by the workspace's owner. */
+  byPlatform: v.boolean(),
+});
+export type SendingPause = Infer<typeof vSendingPause>;
 
 // ---------------------------------------------------------------- WhatsApp
 
@@ -117,22 +130,7 @@ export type MessageOrigin = Infer<typeof vMessageOrigin>;
 
 // ---------------------------------------------------------------- contacts
 
-/** A saved or current contact filter (model/contacts.ts). */
-export const vContactFilter = v.object({
-  search: v.optional(v.string()),
-  tag: v.optional(v.string()),
-  consent: v.optional(v.union(v.literal("subscribed"), v.literal("opted_out"))),
-  /** Last inbound message: within the last N days, more than N days ago, or never. */
-  lastSeen: v.optional(
-    v.union(
-      v.object({ within: v.number() }),
-      v.object({ before: v.number() }),
-      v.object({ never: v.literal(true) }),
-    ),
-  ),
-  field: v.optional(v.object({ key: v.string(), value: v.string() })),
-});
-export type ContactFilter = Infer<typeof vContactFilter>;
+export { vContactFilter, type ContactFilter } from "./model/contactFilter";
 
 export const vImportedContact = v.object({
   name: v.optional(v.string()),
@@ -156,6 +154,12 @@ export type ContactImportStatus = Infer<typeof vContactImportStatus>;
 export default defineSchema({
   jobStatus: defineTable(vJobStatus.fields).index("by_job", ["job"]),
 
+  /** Platform-wide settings: one row, key "global" (the global sending switch lives here). */
+  platformSettings: defineTable({
+    key: v.literal("global"),
+    sendingPause: v.optional(vSendingPause),
+  }).index("by_key", ["key"]),
+
   // ---------------------------------------------------------------- identity and tenancy
   users: defineTable({
     /** `iss|sub` of the verified token: the only key identity is looked up by. */
@@ -178,6 +182,8 @@ export default defineSchema({
     /** Kept in step with memberships and channels (model/tenantDirectory.ts); unset until backfilled. */
     memberCount: v.optional(v.number()),
     channelCount: v.optional(v.number()),
+    /** The workspace's sending switch is off (model/sending.ts); absent while sending is on. */
+    sendingPause: v.optional(vSendingPause),
   }).index("by_slug", ["slug"]),
 
   memberships: defineTable({
@@ -515,10 +521,14 @@ export default defineSchema({
         language: v.string(),
         category: v.optional(v.string()),
         parameters: v.optional(v.array(v.string())),
+        /** Named templates: the body variable each parameter fills, in the same order. */
+        parameterNames: v.optional(v.array(v.string())),
       }),
     ),
     /** Provider calls made for this message (model/outbound.ts); retries back off between them. */
     attempts: v.optional(v.number()),
+    /** Still `queued`, held by a kill switch since then; released when sending resumes. */
+    heldAt: v.optional(v.number()),
     /**
      * Billing of an outbound message (model/billing/settlement.ts): "pending" once its pricing
      * (or its unbilled failure) is known, "settled" once the ledger has its entry, "error" when
@@ -538,19 +548,78 @@ export default defineSchema({
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
     .index("by_channel_created", ["channelId", "createdAt"]),
 
+  /** Queued messages a kill switch stopped at claim time, to release when sending resumes. */
+  heldMessages: defineTable({
+    tenantId: v.id("tenants"),
+    messageId: v.id("messages"),
+    heldAt: v.number(),
+  })
+    .index("by_tenant", ["tenantId", "heldAt"])
+    .index("by_held_at", ["heldAt"]),
+
+  /**
+   * A message template of a Cloud API channel (model/templates.ts): a tenant's draft (status
+   * DRAFT) or a template Meta knows (PENDING, APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, …),
+   * kept in step by template webhooks and, when those stay silent, by polling.
+   */
   templates: defineTable({
     tenantId: v.id("tenants"),
     channelId: v.id("channels"),
     name: v.string(),
     language: v.string(),
+    /** The category Meta gives it (it may differ from the one asked for: see categoryChange). */
     category: v.optional(v.string()),
     status: v.string(),
     providerTemplateId: v.optional(v.string()),
+    /** Why it was rejected, paused or disabled, as Meta says it (INVALID_FORMAT, PROMOTIONAL, …). */
     reason: v.optional(v.string()),
     updatedAt: v.number(),
+    /** Meta's component objects (HEADER, BODY, FOOTER, BUTTONS with examples), as submitted. */
+    components: v.optional(v.array(v.any())),
+    parameterFormat: v.optional(v.union(v.literal("POSITIONAL"), v.literal("NAMED"))),
+    /** The category the tenant asked for when it was submitted. */
+    requestedCategory: v.optional(v.string()),
+    /** rejection_info.recommendation, or other_info.title of a pause. */
+    recommendation: v.optional(v.string()),
+    /** GREEN, YELLOW, RED, UNKNOWN. */
+    qualityScore: v.optional(v.string()),
+    /**
+     * Meta moving the template to another category (it changes the price): announced ahead
+     * (`correct_category`), or done. Campaigns pause sends of a template whose change is not
+     * acknowledged; an admin acknowledges it on the templates page.
+     */
+    categoryChange: v.optional(
+      v.object({
+        from: v.string(),
+        to: v.string(),
+        state: v.union(v.literal("announced"), v.literal("changed")),
+        at: v.number(),
+        effectiveAt: v.optional(v.number()),
+        acknowledgedAt: v.optional(v.number()),
+        acknowledgedBy: v.optional(v.id("users")),
+      }),
+    ),
+    /** When Meta last changed its category (for campaigns: sends after this cost the new price). */
+    recategorisedAt: v.optional(v.number()),
+    createdAt: v.optional(v.number()),
+    createdBy: v.optional(v.id("users")),
+    submittedAt: v.optional(v.number()),
+    submittedBy: v.optional(v.id("users")),
+    /** Set while a submission is with the provider, so two clicks never submit twice. */
+    submittingAt: v.optional(v.number()),
+    /** The provider's refusal of the last submission or poll, for people to read. */
+    lastError: v.optional(v.string()),
+    /** When to ask Meta for the status (pending too long, or a re-categorisation due); unset: never. */
+    pollAt: v.optional(v.number()),
+    pollAttempts: v.optional(v.number()),
+    /** When a poll last read Meta's state: webhook events older than this change nothing. */
+    polledAt: v.optional(v.number()),
   })
     .index("by_channel_name_language", ["channelId", "name", "language"])
-    .index("by_provider_template_id", ["providerTemplateId"]),
+    .index("by_provider_template_id", ["providerTemplateId"])
+    .index("by_poll_at", ["pollAt"])
+    // Campaigns find templates whose category changed.
+    .index("by_tenant_recategorised", ["tenantId", "recategorisedAt"]),
 
   // ---------------------------------------------------------------- assistant
 
@@ -619,4 +688,7 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- billing
   ...billingTables,
+
+  // ---------------------------------------------------------------- campaigns
+  ...campaignTables,
 });

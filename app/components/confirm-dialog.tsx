@@ -13,6 +13,8 @@ export type ConfirmDialogProps = {
   /** Shown on the confirm button while the action runs. */
   busyLabel?: string;
   destructive?: boolean;
+  /** Keeps the confirm button off (e.g. until a phrase is typed into the description's field). */
+  confirmDisabled?: boolean;
   /** Runs on confirm; the dialog closes when it resolves and shows the error when it rejects. */
   onConfirm: () => Promise<unknown> | void;
   onClose: () => void;
@@ -25,6 +27,7 @@ export function ConfirmDialog({
   confirmLabel,
   busyLabel,
   destructive = true,
+  confirmDisabled = false,
   onConfirm,
   onClose,
 }: ConfirmDialogProps) {
@@ -97,6 +100,7 @@ export function ConfirmDialog({
               variant={destructive ? "danger" : "primary"}
               busy={busy}
               busyLabel={busyLabel}
+              disabled={confirmDisabled}
               onClick={confirm}
             >
               {confirmLabel}

@@ -24,6 +24,7 @@ import { FormStatus } from "./form-field";
 const ERROR_TITLES: Partial<Record<AppError["code"], string>> = {
   OUTSIDE_WINDOW: "Not sent: outside the 24-hour window",
   OPTED_OUT: "Not sent: the contact opted out",
+  SENDING_PAUSED: "Not sent: sending is paused",
 };
 
 /** A refusal from the backend, with a title for the ones agents meet in the inbox. */

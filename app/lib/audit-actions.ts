@@ -30,6 +30,13 @@ export const TENANT_AUDIT_ACTIONS = {
   "conversation.closed": "Conversation closed",
   "contact.opted_out": "Contact opted out",
   "contact.opted_in": "Contact opted in",
+  "template.submitted": "Template submitted",
+  "template.status_changed": "Template status changed",
+  "template.recategorised": "Template re-categorised",
+  "template.recategorisation_announced": "Template re-categorisation announced",
+  "template.recategorisation_acknowledged": "Template re-categorisation acknowledged",
+  "template.synced": "Templates read from Meta",
+  "template.deleted": "Template deleted",
   "contact.updated": "Contact edited",
   "contact.merged": "Contacts merged",
   "contact.deleted": "Contact deleted",
@@ -38,6 +45,8 @@ export const TENANT_AUDIT_ACTIONS = {
   "segment.removed": "Segment removed",
   "contacts.import_started": "Contact import started",
   "contacts.import_cancelled": "Contact import cancelled",
+  "sending.paused": "Sending paused",
+  "sending.resumed": "Sending resumed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -48,6 +57,8 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "webhook.replay": "Webhook replayed",
   "billing.rates_changed": "Rate card changed",
   "billing.rates_seeded": "Rate card loaded",
+  "sending.global_paused": "Sending paused on the platform",
+  "sending.global_resumed": "Sending resumed on the platform",
 } as const;
 
 export function auditActionLabel(action: string): string {

@@ -19,6 +19,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   EMAIL_NOT_VERIFIED: true,
   OUTSIDE_WINDOW: true,
   OPTED_OUT: true,
+  SENDING_PAUSED: true,
 };
 const CODES: ReadonlySet<string> = new Set(Object.keys(KNOWN_CODES));
 

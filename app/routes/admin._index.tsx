@@ -1,7 +1,9 @@
-// /admin: every workspace on the platform, newest first, with its member and channel counts, a page at a time.
+// /admin: the global sending switch (stopping every message needs a reason and a typed phrase),
+// then every workspace on the platform, newest first, with its member and channel counts and
+// whether its sending is paused, a page at a time.
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link } from "@remix-run/react";
-import { usePaginatedQuery } from "convex/react";
+import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { api } from "../../convex/_generated/api";
 import { Button } from "../components/button";
@@ -9,6 +11,7 @@ import { DataRouteErrorView } from "../components/data-error-view";
 import { DataTable, type Column } from "../components/data-table";
 import { EmptyState } from "../components/empty-state";
 import { PageHeader } from "../components/page-header";
+import { SendingSwitchCard, STOP_ALL_PHRASE } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
 import { formatDateTime } from "../lib/format";
@@ -46,6 +49,20 @@ const COLUMNS: Column<Tenant>[] = [
   },
   { header: "Members", className: "text-right tabular-nums", cell: (t) => count(t.members) },
   { header: "Channels", className: "text-right tabular-nums", cell: (t) => count(t.channels) },
+  {
+    header: "Sending",
+    cell: (t) =>
+      t.sendingPaused ? (
+        <span
+          className="font-medium text-red-700"
+          title={`Paused by ${t.sendingPaused.by} since ${formatDateTime(t.sendingPaused.since)}: ${t.sendingPaused.reason}`}
+        >
+          Paused
+        </span>
+      ) : (
+        <span className="text-slate-600">On</span>
+      ),
+  },
   { header: "Created", className: "whitespace-nowrap", cell: (t) => formatDateTime(t.createdAt) },
   {
     header: <span className="sr-only">Credits</span>,
@@ -71,6 +88,7 @@ export default function AdminTenants() {
   );
   return (
     <div className="space-y-6">
+      <GlobalSending />
       <PageHeader title="Workspaces" description="Every workspace on the platform, newest first." />
       {status === "LoadingFirstPage" ? (
         <LoadingState label="Loading workspaces…" />
@@ -102,6 +120,25 @@ export default function AdminTenants() {
         </>
       )}
     </div>
+  );
+}
+
+/** The global kill switch: stops every message on the platform. */
+function GlobalSending() {
+  const status = useQuery(api.sending.globalStatus, {});
+  const setPaused = useMutation(api.sending.setGlobalPaused);
+  if (status === undefined) return <LoadingState label="Loading the sending switch…" />;
+  return (
+    <SendingSwitchCard
+      id="global-sending"
+      title="Sending on the whole platform"
+      scope="global"
+      description="The emergency stop: no WhatsApp message leaves any workspace while it is paused. Every workspace shows a banner; queued messages wait and go out when sending resumes."
+      pause={status.global}
+      canChange
+      phrase={STOP_ALL_PHRASE}
+      onSet={(paused, reason) => setPaused({ paused, reason })}
+    />
   );
 }
 

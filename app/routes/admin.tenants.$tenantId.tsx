@@ -1,4 +1,4 @@
-// /admin/tenants/<id>: one workspace's credits for platform admins. Grant credits (a reason is
+// /admin/tenants/<id>: one workspace's sending switch and credits for platform admins. Grant credits (a reason is
 // required; the form's own key makes a double submit add once), adjust the balance, set the debt
 // limit and the markup; large or destructive changes ask first. The wallet and ledger are live.
 // Every change is audited by Convex, in the workspace's log and the platform's.
@@ -15,6 +15,7 @@ import { FormError, FormStatus, TextField } from "../components/form-field";
 import { LEDGER_PAGE_SIZE, LedgerList } from "../components/ledger-table";
 import { MessagePanel } from "../components/not-allowed";
 import { PageHeader, Section } from "../components/page-header";
+import { SendingSwitchCard } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
 import { WalletSummary, type WalletView } from "../components/wallet-summary";
 import { requireUser } from "../lib/auth.server";
@@ -70,6 +71,7 @@ function TenantCredits({ tenant }: { tenant: Tenant }) {
     { initialNumItems: LEDGER_PAGE_SIZE },
   );
   const workspace = `/t/${encodeURIComponent(tenant.slug)}`;
+  const setSending = useMutation(api.sending.setTenantPaused);
   return (
     <div className="space-y-12">
       <PageHeader
@@ -87,6 +89,15 @@ function TenantCredits({ tenant }: { tenant: Tenant }) {
             Open its billing page
           </Link>
         }
+      />
+      <SendingSwitchCard
+        id="sending"
+        title="Sending"
+        scope="tenant"
+        description="Pause every WhatsApp message this workspace sends. A pause set here can only be lifted by a platform admin; you can also lift a pause its owners set."
+        pause={tenant.sendingPaused}
+        canChange
+        onSet={(paused, reason) => setSending({ tenantId: tenant.tenantId, paused, reason })}
       />
       {wallet === undefined ? (
         <LoadingState label="Loading credits…" />

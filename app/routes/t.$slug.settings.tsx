@@ -1,4 +1,5 @@
-// /t/<slug>/settings: the workspace's name, currency, time zone and default country (admins).
+// /t/<slug>/settings: the workspace's name, currency, time zone and default country (admins), and
+// its sending switch (owners pause and resume; admins see it).
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useMutation, useQuery } from "convex/react";
 import { api } from "../../convex/_generated/api";
@@ -6,6 +7,7 @@ import { currencyLockedMessage } from "../../convex/shared/currencies";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { NotAllowed } from "../components/not-allowed";
 import { PageHeader } from "../components/page-header";
+import { SendingSwitchCard } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
 import { TenantSettingsForm } from "../components/tenant-settings-form";
 import { requireUser } from "../lib/auth.server";
@@ -67,7 +69,35 @@ function SettingsEditor({ tenant }: { tenant: TenantContext }) {
           />
         </div>
       )}
+      <div className="mt-8">
+        <SendingSection tenant={tenant} />
+      </div>
     </div>
+  );
+}
+
+/** The workspace's kill switch: owners pause and resume sending, with a reason. */
+function SendingSection({ tenant }: { tenant: TenantContext }) {
+  const status = useQuery(api.sending.status, { tenantId: tenant.tenantId });
+  const setPaused = useMutation(api.sending.setPaused);
+  if (status === undefined) return <LoadingState label="Loading sending…" />;
+  const pause = status.tenant;
+  const isOwner = tenant.isMember && tenant.role === "owner";
+  return (
+    <SendingSwitchCard
+      id="sending"
+      title="Sending"
+      scope="tenant"
+      description="Pause every WhatsApp message this workspace sends (replies, templates, campaigns, the assistant) at once, for example when a campaign went out wrong. Queued messages wait and go out when you resume."
+      pause={pause}
+      canChange={isOwner && !pause?.byPlatform}
+      cannotChange={
+        pause?.byPlatform
+          ? "The platform team paused sending for this workspace; only they can resume it. Contact support."
+          : "Only owners can pause or resume sending."
+      }
+      onSet={(paused, reason) => setPaused({ tenantId: tenant.tenantId, paused, reason })}
+    />
   );
 }
 

@@ -11,6 +11,7 @@ import { DataRouteErrorView } from "../components/data-error-view";
 import { MessagePanel } from "../components/not-allowed";
 import { RoleBadge } from "../components/role-badge";
 import { SectionNav } from "../components/section-nav";
+import { SendingBanner } from "../components/sending-switch";
 import { SignedInGate, useMe } from "../components/signed-in-gate";
 import { LoadingState } from "../components/spinner";
 import { TenantSwitcherMenu } from "../components/tenant-switcher";
@@ -28,17 +29,26 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const slug = params.slug ?? "";
   const [me, tenant] = await Promise.all([preload(request, api.users.me, {}), preloadTenant(request, slug)]);
   // The inbox badge: refused (and so null) for viewers, who have no inbox.
-  const inboxCounts = tenant.tenantId
-    ? await preload(request, api.conversations.counts, { tenantId: tenant.tenantId })
-    : null;
-  return { slug, me, tenant: tenant.preloaded, inboxCounts };
+  const [inboxCounts, sending] = tenant.tenantId
+    ? await Promise.all([
+        preload(request, api.conversations.counts, { tenantId: tenant.tenantId }),
+        preload(request, api.sending.status, { tenantId: tenant.tenantId }),
+      ])
+    : [null, null];
+  return { slug, me, tenant: tenant.preloaded, inboxCounts, sending };
 }
 
 export default function TenantLayout() {
-  const { slug, me, tenant, inboxCounts } = useLoaderData<typeof loader>();
+  const { slug, me, tenant, inboxCounts, sending } = useLoaderData<typeof loader>();
   return (
     <SignedInGate preloadedMe={me}>
-      <TenantShell key={slug} slug={slug} preloadedTenant={tenant} preloadedCounts={inboxCounts} />
+      <TenantShell
+        key={slug}
+        slug={slug}
+        preloadedTenant={tenant}
+        preloadedCounts={inboxCounts}
+        preloadedSending={sending}
+      />
     </SignedInGate>
   );
 }
@@ -47,10 +57,12 @@ function TenantShell({
   slug,
   preloadedTenant,
   preloadedCounts,
+  preloadedSending,
 }: {
   slug: string;
   preloadedTenant: Preloaded<typeof api.tenants.bySlug> | null;
   preloadedCounts: Preloaded<typeof api.conversations.counts> | null;
+  preloadedSending: Preloaded<typeof api.sending.status> | null;
 }) {
   const me = useMe();
   const { isAuthenticated } = useConvexAuth();
@@ -101,6 +113,7 @@ function TenantShell({
     },
     { to: base, label: "Overview", end: true, show: true },
     { to: `${base}/channels`, label: "Channels", end: false, show: true },
+    { to: `${base}/templates`, label: "Templates", end: false, show: true },
     { to: `${base}/contacts`, label: "Contacts", end: false, show: true },
     { to: `${base}/members`, label: "Members", end: false, show: true },
     { to: `${base}/billing`, label: "Billing", end: false, show: context.canAdminRead },
@@ -132,6 +145,7 @@ function TenantShell({
         <SectionNav aria-label="Workspace" items={nav} className="mt-6" listClassName="lg:flex-col" />
       </aside>
       <div className="min-w-0 flex-1">
+        <SendingBanner tenant={context} preloaded={preloadedSending} />
         {!isMember ? (
           <p className="mb-6 rounded-lg border border-sky-200 bg-sky-50 px-4 py-2 text-sm text-sky-900">
             You are viewing this workspace as a platform admin; you are not a member, so it is read-only.

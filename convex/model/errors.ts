@@ -11,7 +11,9 @@ export type ErrorCode =
   | "EXPIRED"
   | "EMAIL_NOT_VERIFIED"
   | "OUTSIDE_WINDOW"
-  | "OPTED_OUT";
+  | "OPTED_OUT"
+  /** A kill switch is on: nothing is sent until it is turned off (model/sending.ts). */
+  | "SENDING_PAUSED";
 
 export type AppErrorData = { code: ErrorCode; message: string; field?: string };
 

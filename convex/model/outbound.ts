@@ -11,6 +11,11 @@
  *    throttled ones go back to `queued` with exponential backoff, the rest fail for good with
  *    their code and a reason a person understands.
  *
+ * Kill switches (model/sending.ts, decision 021) act at 1 and 2: `queueMessage` refuses new
+ * messages while sending is paused (consent confirmations are queued and held instead), and
+ * `claim` holds a message queued before the switch flipped: it stays `queued` and goes out once
+ * sending resumes. A message already `sending` (its provider call under way) cannot be stopped.
+ *
  * A crash between 2 and 4 leaves the message `sending` without a provider id: it may or may not
  * have gone out, so it is never retried blindly (reconciliation looks at such messages).
  */
@@ -21,7 +26,10 @@ import type { ProviderError, SendResult } from "../providers/whatsappErrors";
 import type { MessageOrigin } from "../schema";
 import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
+import { messageChanged, sendThrottled } from "./campaigns/progress";
 import { fail } from "./errors";
+import { checkSend } from "./templates";
+import { describeBlock, holdMessage, sendingBlock } from "./sending";
 import { addressesOf } from "./whatsapp/contacts";
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -43,7 +51,14 @@ export type OutboundBody =
   | { type: "text"; text: string }
   | {
       type: "template";
-      template: { name: string; language: string; category?: string; parameters?: string[] };
+      template: {
+        name: string;
+        language: string;
+        category?: string;
+        parameters?: string[];
+        /** Named templates: the body variable each parameter fills (set by queueMessage). */
+        parameterNames?: string[];
+      };
     };
 
 export const MAX_TEXT_LENGTH = 4096;
@@ -73,7 +88,9 @@ export function consentRefusal(
 
 /**
  * Writes the send intent and schedules its delivery, in the caller's mutation. Refuses free-form
- * text outside the 24-hour window (a template is needed then) and contacts who opted out.
+ * text outside the 24-hour window (a template is needed then), contacts who opted out, and
+ * everything while a kill switch is off (SENDING_PAUSED), except consent confirmations (origin
+ * "system"), which are written held and go out when sending resumes.
  */
 export async function queueMessage(
   ctx: MutationCtx,
@@ -93,6 +110,8 @@ export async function queueMessage(
   const channel = await ctx.db.get("channels", conversation.channelId);
   if (!channel) fail("NOT_FOUND", "The conversation's channel no longer exists");
   if (!channel.enabled) fail("INVALID", `Channel ${channel.name} is turned off: turn it on to send`);
+  const block = await sendingBlock(ctx, conversation.tenantId);
+  if (block && args.origin !== "system") fail("SENDING_PAUSED", describeBlock(block));
   const contact = await ctx.db.get("contacts", conversation.contactId);
   if (!contact) fail("NOT_FOUND", "The conversation's contact no longer exists");
   const now = Date.now();
@@ -118,14 +137,25 @@ export async function queueMessage(
     const refusal = consentRefusal(contact, conversation, args.body);
     if (refusal) fail("OPTED_OUT", refusal);
   }
+  let body = args.body;
+  if (body.type === "template") {
+    // The parameters must fit the approved template: WhatsApp would fail the send with 132000.
+    const { parameterNames } = await checkSend(ctx, channel._id, body.template, {
+      body: body.template.parameters ?? [],
+    });
+    body = {
+      type: "template",
+      template: { ...body.template, ...(parameterNames ? { parameterNames } : {}) },
+    };
+  }
   const messageId = await ctx.db.insert("messages", {
     tenantId: conversation.tenantId,
     channelId: conversation.channelId,
     conversationId: conversation._id,
     contactId: conversation.contactId,
     direction: "out",
-    type: args.body.type,
-    ...(args.body.type === "text" ? { text: args.body.text.trim() } : { template: args.body.template }),
+    type: body.type,
+    ...(body.type === "text" ? { text: body.text.trim() } : { template: body.template }),
     status: "queued",
     statusAt: now,
     origin: args.origin,
@@ -136,7 +166,8 @@ export async function queueMessage(
   });
   if (now > conversation.lastMessageAt)
     await ctx.db.patch("conversations", conversation._id, { lastMessageAt: now });
-  await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
+  if (block) await holdMessage(ctx, (await ctx.db.get("messages", messageId))!, block);
+  else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
   return messageId;
 }
 
@@ -162,10 +193,18 @@ async function addressOf(
   return channel.kind === "waha" ? (a.wahaChat ?? a.phone ?? a.lid) : (a.phone ?? a.waId ?? a.bsuid);
 }
 
-/** Moves a queued message to `sending`; null when it is not queued (already claimed, or gone). */
+/**
+ * Moves a queued message to `sending`; null when it is not queued (already claimed, or gone) or
+ * a kill switch holds it (it stays queued until sending resumes).
+ */
 export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promise<Delivery | null> {
   const message = await ctx.db.get("messages", messageId);
   if (!message || message.direction !== "out" || message.status !== "queued") return null;
+  const block = await sendingBlock(ctx, message.tenantId);
+  if (block) {
+    await holdMessage(ctx, message, block);
+    return null;
+  }
   const channel = await ctx.db.get("channels", message.channelId);
   const to = channel ? await addressOf(ctx, channel, message.contactId) : null;
   if (!channel || !channel.enabled || !to) {
@@ -183,6 +222,7 @@ export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promis
     status: "sending",
     statusAt: Date.now(),
     attempts: (message.attempts ?? 0) + 1,
+    ...(message.heldAt !== undefined ? { heldAt: undefined } : {}),
   });
   const body: OutboundBody =
     message.type === "template" && message.template
@@ -209,6 +249,7 @@ async function failMessage(ctx: MutationCtx, message: Doc<"messages">, error: Pr
     ...patch,
     ...settlementPatch(message, patch, patch.statusAt),
   });
+  await messageChanged(ctx, (await ctx.db.get("messages", message._id))!);
 }
 
 /** Ties the provider's answer to the message: its id, a retry later, or a failure for good. */
@@ -235,6 +276,7 @@ export async function recordResult(
   const attempts = message.attempts ?? 1;
   const transient =
     error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited";
+  if (error.class === "throttled") await sendThrottled(ctx, message);
   if (transient && attempts < MAX_ATTEMPTS) {
     const delay = retryDelay(attempts, error.retryAfterMs);
     await ctx.db.patch("messages", message._id, {

@@ -130,7 +130,7 @@ function digits(to: string): string {
 
 function call(
   config: CloudConfig,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   path: string,
   body?: unknown,
   query?: Record<string, string | number | undefined>,
@@ -243,7 +243,8 @@ function needWaba(config: CloudConfig): string {
   return encodeURIComponent(config.wabaId);
 }
 
-const TEMPLATE_FIELDS = "id,name,language,status,category,parameter_format,components,rejected_reason";
+const TEMPLATE_FIELDS =
+  "id,name,language,status,category,parameter_format,components,rejected_reason,quality_score,correct_category";
 
 function readTemplate(raw: Record<string, unknown>): CloudTemplate {
   return { ...raw, id: String(raw.id) } as CloudTemplate;
@@ -302,6 +303,50 @@ export async function createTemplate(
     status: String(parsed.status ?? "PENDING"),
     category: String(parsed.category ?? template.category),
   };
+}
+
+/**
+ * Edits a submitted template (`POST /{template-id}`): new components and/or category. Meta allows
+ * it for approved, rejected and paused templates; the template goes back to review.
+ */
+export async function editTemplate(
+  config: CloudConfig,
+  templateId: string,
+  changes: {
+    category?: TemplateCategory;
+    parameterFormat?: "POSITIONAL" | "NAMED";
+    components?: Record<string, unknown>[];
+  },
+): Promise<Result<{ category?: string }>> {
+  const body: Record<string, unknown> = {};
+  if (changes.category) body.category = changes.category;
+  if (changes.parameterFormat) body.parameter_format = changes.parameterFormat;
+  if (changes.components) body.components = changes.components;
+  const outcome = await call(config, "POST", encodeURIComponent(templateId), body);
+  const error = failure(outcome);
+  if (error) return { ok: false, error };
+  const answer = outcome as HttpOutcome & { kind: "answer" };
+  const parsed = answer.body as { success?: unknown; category?: unknown } | undefined;
+  if (parsed?.success !== true) return { ok: false, error: unexpected(answer, "no success") };
+  return { ok: true, ...(typeof parsed.category === "string" ? { category: parsed.category } : {}) };
+}
+
+/**
+ * Deletes a template: with `templateId`, only that language version (hsm_id); without, every
+ * language of the name. Meta keeps the name blocked for 30 days after.
+ */
+export async function deleteTemplate(
+  config: CloudConfig,
+  name: string,
+  templateId?: string,
+): Promise<Result<object>> {
+  const outcome = await call(config, "DELETE", `${needWaba(config)}/message_templates`, undefined, {
+    name,
+    hsm_id: templateId,
+  });
+  const error = failure(outcome);
+  if (error) return { ok: false, error };
+  return { ok: true };
 }
 
 /** One template by its id (`fields` defaults to everything we use). */

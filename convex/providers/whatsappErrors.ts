@@ -234,7 +234,7 @@ export type HttpOutcome =
  */
 export async function callProvider(
   url: string,
-  init: { method: "GET" | "POST"; headers?: Record<string, string>; body?: unknown },
+  init: { method: "GET" | "POST" | "DELETE"; headers?: Record<string, string>; body?: unknown },
   options: { timeoutMs?: number; fetch?: typeof fetch } = {},
 ): Promise<HttpOutcome> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

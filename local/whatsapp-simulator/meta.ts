@@ -146,7 +146,7 @@ export function invalidParam(message: string, details?: string): GraphError {
 }
 
 /** The object an id names does not exist or this token may not see it (code 100, subcode 33). */
-export function unknownObject(id: string, method: "GET" | "POST"): GraphError {
+export function unknownObject(id: string, method: "GET" | "POST" | "DELETE"): GraphError {
   return graphError(100, {
     subcode: 33,
     message: `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,

@@ -125,7 +125,10 @@ export async function startWhatsAppSimulator(
     if (edge === "message_templates" && req.method === "GET")
       return sim.cloudListTemplates(id, auth, url.searchParams);
     if (edge === "message_templates" && req.method === "POST") return sim.cloudCreateTemplate(id, auth, body);
+    if (edge === "message_templates" && req.method === "DELETE")
+      return sim.cloudDeleteTemplate(id, auth, url.searchParams);
     if (!edge && req.method === "GET" && id) return sim.cloudGetObject(id, auth, url.searchParams);
+    if (!edge && req.method === "POST" && id) return sim.cloudEditTemplate(id, auth, body);
     return unknownPath();
   }
 
@@ -234,6 +237,22 @@ export async function startWhatsAppSimulator(
         body.event,
         body.reason as string,
       );
+      return t ? { status: 200, body: t } : missing("template");
+    }
+    const templateCategory = /^\/_sim\/templates\/([^/]+)\/category$/.exec(path);
+    if (templateCategory) {
+      if (typeof body.category !== "string") return bad("category is required (MARKETING, UTILITY, …)");
+      const t = sim.setTemplateCategory(
+        decodeURIComponent(templateCategory[1]),
+        body.category,
+        body.announce === true,
+      );
+      return t ? { status: 200, body: t } : missing("template");
+    }
+    const templateQuality = /^\/_sim\/templates\/([^/]+)\/quality$/.exec(path);
+    if (templateQuality) {
+      if (typeof body.score !== "string") return bad("score is required (GREEN, YELLOW, RED, UNKNOWN)");
+      const t = sim.setTemplateQuality(decodeURIComponent(templateQuality[1]), body.score);
       return t ? { status: 200, body: t } : missing("template");
     }
     const quality = /^\/_sim\/cloud\/([^/]+)\/quality$/.exec(path);

@@ -803,6 +803,8 @@ export class Simulator {
       id: t.id,
     };
     if (t.rejected_reason) full.rejected_reason = t.rejected_reason;
+    if (t.quality_score) full.quality_score = { score: t.quality_score, date: Math.floor(Date.now() / 1000) };
+    if (t.correct_category) full.correct_category = t.correct_category;
     if (!fields) return full;
     const wanted = new Set(fields.split(",").map((f) => f.trim()));
     wanted.add("id");
@@ -852,14 +854,80 @@ export class Simulator {
       parameter_format: String(b.parameter_format ?? "POSITIONAL").toUpperCase() as "POSITIONAL" | "NAMED",
       components: b.components as Record<string, unknown>[],
     });
-    const auto = this.knobs.autoApproveTemplatesMs;
-    if (auto !== null && auto !== undefined) {
-      this.schedule(auto, () => {
-        if (this.templates.get(template.id)?.status === "PENDING")
-          this.setTemplateStatus(template.id, "APPROVED");
-      });
-    }
+    this.autoApprove(template.id);
     return { status: 200, body: { id: template.id, status: template.status, category: template.category } };
+  }
+
+  /** POST /{version}/{template-id}: edits a template's components or category; it goes back to review. */
+  cloudEditTemplate(id: string, authorization: string | undefined, body: unknown): Answer {
+    const numbers = this.cloudAuth(authorization);
+    if (!Array.isArray(numbers)) return this.graph(numbers);
+    const template = this.templates.get(id);
+    if (!template || !numbers.some((n) => n.wabaId === template.wabaId)) {
+      return this.graph(unknownObject(id, "POST"));
+    }
+    if (!["APPROVED", "REJECTED", "PAUSED"].includes(template.status)) {
+      return this.graph(
+        graphError(100, {
+          message: "Invalid parameter",
+          subcode: 2388098,
+          userTitle: "Message template can't be edited",
+          userMsg: `A template can be edited only when it is approved, rejected or paused (this one is ${template.status}).`,
+        }),
+      );
+    }
+    const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+    const next = {
+      name: template.name,
+      language: template.language,
+      category: b.category ?? template.category,
+      parameter_format: b.parameter_format ?? template.parameter_format,
+      components: b.components ?? template.components,
+    };
+    const invalid = validateNewTemplate(next);
+    if (invalid) return this.graph(invalid);
+    template.category = String(next.category).toUpperCase();
+    template.parameter_format = String(next.parameter_format).toUpperCase() as "POSITIONAL" | "NAMED";
+    template.components = next.components as Record<string, unknown>[];
+    template.status = "PENDING";
+    delete template.rejected_reason;
+    this.changed();
+    this.autoApprove(template.id);
+    return { status: 200, body: { success: true, id: template.id, category: template.category } };
+  }
+
+  /** DELETE /{version}/{waba-id}/message_templates?name=…[&hsm_id=…] */
+  cloudDeleteTemplate(wabaId: string, authorization: string | undefined, query: URLSearchParams): Answer {
+    const numbers = this.cloudAuth(authorization);
+    if (!Array.isArray(numbers)) return this.graph(numbers);
+    if (!numbers.some((n) => n.wabaId === wabaId)) return this.graph(unknownObject(wabaId, "DELETE"));
+    const name = query.get("name");
+    if (!name) return this.graph(missingParam("name"));
+    const hsmId = query.get("hsm_id");
+    const doomed = [...this.templates.values()].filter(
+      (t) => t.wabaId === wabaId && t.name === name && (!hsmId || t.id === hsmId),
+    );
+    if (doomed.length === 0) {
+      return this.graph(
+        graphError(100, {
+          message: "Invalid parameter",
+          subcode: 2593002,
+          userTitle: "Message template not found",
+          userMsg: `There is no message template named ${name}${hsmId ? ` with id ${hsmId}` : ""}.`,
+        }),
+      );
+    }
+    for (const t of doomed) this.templates.delete(t.id);
+    this.changed();
+    return { status: 200, body: { success: true } };
+  }
+
+  private autoApprove(id: string) {
+    const auto = this.knobs.autoApproveTemplatesMs;
+    if (auto === null || auto === undefined) return;
+    this.schedule(auto, () => {
+      if (this.templates.get(id)?.status === "PENDING") this.setTemplateStatus(id, "APPROVED");
+    });
   }
 
   /** GET /{version}/{id}: a template, a phone number or a media object. */
@@ -927,6 +995,59 @@ export class Simulator {
     return template;
   }
 
+  /**
+   * Meta re-categorises a template. `announce`: the advance notice (template_category_update with
+   * correct_category and the time it takes effect, ≈ 24 h ahead; the category stays for now);
+   * otherwise the change itself (previous_category → new_category).
+   */
+  setTemplateCategory(id: string, category: string, announce: boolean): SimTemplate | null {
+    const template = this.templates.get(id);
+    if (!template) return null;
+    const to = category.toUpperCase();
+    const value: Record<string, unknown> = {
+      message_template_id: Number(template.id),
+      message_template_name: template.name,
+      message_template_language: template.language,
+    };
+    if (announce) {
+      template.correct_category = to;
+      Object.assign(value, {
+        correct_category: to,
+        new_category: template.category,
+        category_update_timestamp: Math.floor(Date.now() / 1000) + 24 * 60 * 60,
+      });
+    } else {
+      Object.assign(value, { previous_category: template.category, new_category: to });
+      template.category = to;
+      delete template.correct_category;
+    }
+    this.changed();
+    this.cloudBusinessWebhook(template.wabaId, "template_category_update", value, "template_category");
+    return template;
+  }
+
+  /** A template's quality score changes (message_template_quality_update). */
+  setTemplateQuality(id: string, score: string): SimTemplate | null {
+    const template = this.templates.get(id);
+    if (!template) return null;
+    const previous = template.quality_score ?? "UNKNOWN";
+    template.quality_score = score.toUpperCase();
+    this.changed();
+    this.cloudBusinessWebhook(
+      template.wabaId,
+      "message_template_quality_update",
+      {
+        previous_quality_score: previous,
+        new_quality_score: template.quality_score,
+        message_template_id: Number(template.id),
+        message_template_name: template.name,
+        message_template_language: template.language,
+      },
+      "template_quality",
+    );
+    return template;
+  }
+
   /** A quality or messaging-tier change of a number, and its phone_number_quality_update webhook. */
   qualityUpdate(phoneNumberId: string, update: { event?: string; tier?: string; qualityRating?: string }) {
     const number = this.cloud.get(phoneNumberId);
@@ -973,6 +1094,7 @@ export class Simulator {
           object: "whatsapp_business_account",
           entry: [{ id: wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field, value }] }],
         },
+        drop: kind.startsWith("template") && this.knobs.dropTemplateWebhooks,
       });
     }
   }

@@ -52,6 +52,10 @@ export type SimTemplate = {
   parameter_format: "POSITIONAL" | "NAMED";
   components: Record<string, unknown>[];
   rejected_reason?: string;
+  /** GREEN, YELLOW, RED, UNKNOWN (message_template_quality_update). */
+  quality_score?: string;
+  /** Set while a re-categorisation is announced (template_category_update with correct_category). */
+  correct_category?: string;
   createdAt: number;
 };
 
@@ -104,6 +108,8 @@ export type Knobs = {
   windowClosedAs: "status" | "error";
   /** Approve submitted templates by themselves after this many ms (null: wait for a person). */
   autoApproveTemplatesMs: number | null;
+  /** Never send template webhooks (status, category, quality): only polling finds the changes. */
+  dropTemplateWebhooks: boolean;
   /** Webhook delivery attempts (non-2xx or network errors are retried with backoff). */
   webhookAttempts: number;
   /** WAHA webhooks use an @lid chat id for users instead of their phone number. */
@@ -136,6 +142,7 @@ export const DEFAULT_KNOBS: Knobs = {
   windowHours: 24,
   windowClosedAs: "status",
   autoApproveTemplatesMs: null,
+  dropTemplateWebhooks: false,
   webhookAttempts: 3,
   wahaLid: false,
   cloudUserIds: "phone",

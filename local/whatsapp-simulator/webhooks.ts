@@ -6,9 +6,13 @@ import { randomUUID } from "node:crypto";
 import { hubSignature, metaJson, ulid, wahaHmac } from "./meta";
 import type { Knobs, WebhookDelivery } from "./types";
 
-export type WebhookRequest =
+export type WebhookRequest = (
   | { provider: "cloud"; url: string; appSecret: string; kind: string; payload: unknown }
-  | { provider: "waha"; url: string; hmacKey?: string; kind: string; payload: unknown };
+  | { provider: "waha"; url: string; hmacKey?: string; kind: string; payload: unknown }
+) & {
+  /** Drop this one whatever the drop share says (a knob that drops one kind of webhook). */
+  drop?: boolean;
+};
 
 const MAX_LOG = 2_000;
 
@@ -31,7 +35,7 @@ export class WebhookDispatcher {
     const knobs = this.knobs();
     const delivery = this.prepare(request);
     this.record(delivery);
-    if (this.random() < knobs.drop) {
+    if (request.drop || this.random() < knobs.drop) {
       delivery.state = "dropped";
       return delivery;
     }

@@ -1,6 +1,7 @@
 /**
- * Meta's Graph API and WAHA servers as the convex tests' `fetch`: only the calls that check a
- * channel (`GET /{version}/{phone-number-id}`, `GET /api/sessions/{session}`), answering as the
+ * Meta's Graph API and WAHA servers as the convex tests' `fetch`: the calls that check a channel
+ * (`GET /{version}/{phone-number-id}`, `GET /api/sessions/{session}`), sends, and the templates
+ * API (create, edit, get, list, delete), answering as the
  * real ones do (and as the simulator does: tests/local/whatsapp-providers.test.ts). The code
  * under test makes real HTTP-shaped calls; only the far end is replaced.
  */
@@ -18,10 +19,31 @@ export type FakeProviders = {
   calls: string[];
   /** Bodies of sends (`POST /{v}/{phone-number-id}/messages`, `POST /api/sendText`), in order. */
   sent: { url: string; body: Record<string, unknown> }[];
+  /**
+   * Templates Meta holds, by id (the templates API: create, edit, get, list, delete). Tests change
+   * `status` or `category` here to play Meta's review without a webhook.
+   */
+  templates: Map<string, FakeTemplate>;
+  /** Bodies of template creations and edits, in order. */
+  templateRequests: { method: string; path: string; body: Record<string, unknown> }[];
   /** The next sends answer with these failures, in order (then sends succeed again). */
   failNextSends(
     ...failures: { status: number; code?: number; message?: string; retryAfter?: number }[]
   ): void;
+};
+
+export type FakeTemplate = {
+  id: string;
+  wabaId: string;
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  parameter_format: string;
+  components: unknown[];
+  rejected_reason?: string;
+  quality_score?: { score: string };
+  correct_category?: string;
 };
 
 const json = (status: number, body: unknown) =>
@@ -45,6 +67,8 @@ export function fakeProviders(): FakeProviders {
   const calls: string[] = [];
   const sent: FakeProviders["sent"] = [];
   const failures: { status: number; code?: number; message?: string; retryAfter?: number }[] = [];
+  const templates = new Map<string, FakeTemplate>();
+  const templateRequests: FakeProviders["templateRequests"] = [];
   let sequence = 0;
   const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : String(input));
@@ -79,6 +103,8 @@ export function fakeProviders(): FakeProviders {
         messages: [{ id: `wamid.FAKE${sequence}`, message_status: "accepted" }],
       });
     }
+    const templateAnswer = templatesApi(method, url, headers, init);
+    if (templateAnswer) return templateAnswer;
     const waha = /^(.*)\/api\/sessions\/([^/]+)$/.exec(url.pathname);
     if (waha) {
       const key = `${url.origin}${waha[1]}|${decodeURIComponent(waha[2])}`;
@@ -121,10 +147,67 @@ export function fakeProviders(): FakeProviders {
     }
     return json(404, { error: `No fake for ${method} ${url.pathname}` });
   };
+  function templatesApi(method: string, url: URL, headers: Headers, init?: RequestInit): Response | null {
+    const list = /^\/v\d+\.\d+\/([^/]+)\/message_templates$/.exec(url.pathname);
+    const one = /^\/v\d+\.\d+\/([^/]+)$/.exec(url.pathname);
+    const templateId = one ? decodeURIComponent(one[1]) : undefined;
+    if (!list && !(templateId && templates.has(templateId))) return null;
+    const token = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "")?.[1];
+    if (!token || ![...numbers.values()].some((n) => n.accessTokens.has(token)))
+      return graphError(401, 190, "Invalid OAuth access token - Cannot parse access token");
+    const body = init?.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : {};
+    if (method === "POST") templateRequests.push({ method, path: url.pathname, body });
+    const fields = (t: FakeTemplate) => ({ ...t });
+    if (list) {
+      const wabaId = decodeURIComponent(list[1]);
+      const mine = [...templates.values()].filter((t) => t.wabaId === wabaId);
+      if (method === "GET") return json(200, { data: mine.map(fields), paging: { cursors: {} } });
+      if (method === "DELETE") {
+        const doomed = mine.filter(
+          (t) =>
+            t.name === url.searchParams.get("name") &&
+            (!url.searchParams.get("hsm_id") || t.id === url.searchParams.get("hsm_id")),
+        );
+        if (!doomed.length) return graphError(400, 100, "Message template not found", 2593002);
+        for (const t of doomed) templates.delete(t.id);
+        return json(200, { success: true });
+      }
+      if (method === "POST") {
+        if (mine.some((t) => t.name === body.name && t.language === body.language))
+          return graphError(400, 100, "Message template already exists", 2388024);
+        const id = String(594425479261000 + templates.size + 1);
+        const t: FakeTemplate = {
+          id,
+          wabaId,
+          name: String(body.name),
+          language: String(body.language),
+          category: String(body.category),
+          status: "PENDING",
+          parameter_format: String(body.parameter_format ?? "POSITIONAL"),
+          components: body.components as unknown[],
+        };
+        templates.set(id, t);
+        return json(200, { id, status: t.status, category: t.category });
+      }
+    }
+    const t = templates.get(templateId!)!;
+    if (method === "GET") return json(200, fields(t));
+    if (method === "POST") {
+      if (body.components) t.components = body.components as unknown[];
+      if (body.category) t.category = String(body.category);
+      t.status = "PENDING";
+      delete t.rejected_reason;
+      return json(200, { success: true });
+    }
+    return null;
+  }
+
   vi.stubGlobal("fetch", fake);
   return {
     calls,
     sent,
+    templates,
+    templateRequests,
     failNextSends(...next) {
       failures.push(...next);
     },

@@ -38,7 +38,14 @@ type World = TenantsWorld & {
   /** A conversation of tenant A whose customer wrote just now, and an approved template. */
   conversationA: Id<"conversations">;
   templateA: Id<"templates">;
+  /** A draft template of tenant A that passes lint, and an approved template of tenant B. */
+  draftA: Id<"templates">;
+  templateB: Id<"templates">;
   knowledgeA: Id<"knowledgeEntries">;
+  /** A draft campaign of tenant A, and a running one (pause, cancel). */
+  campaignA: Id<"campaigns">;
+  runningCampaignA: Id<"campaigns">;
+  pausedCampaignA: Id<"campaigns">;
   /** Contacts of A (the conversation's, and one without conversations), a segment and an import. */
   contactA: Id<"contacts">;
   contactA2: Id<"contacts">;
@@ -48,6 +55,19 @@ type World = TenantsWorld & {
   segmentB: Id<"contactSegments">;
   importB: Id<"contactImports">;
   storageA: Id<"_storage">;
+};
+
+const DRAFT = {
+  name: "welcome_note",
+  language: "en_US",
+  category: "UTILITY",
+  components: [
+    {
+      type: "BODY",
+      text: "Hello {{1}}, thank you for writing to us. We will answer within the hour.",
+      example: { body_text: [["Ana"]] },
+    },
+  ],
 };
 
 type TenantRow = { role: Role; args: (w: World) => Record<string, unknown> };
@@ -136,11 +156,41 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
     args: (w) => ({ entryId: w.knowledgeA, title: "Hours", body: "Always open", tags: ["hours"] }),
   },
   "assistant:removeEntry": { role: "admin", args: (w) => ({ entryId: w.knowledgeA }) },
+  "campaigns:list": { role: "viewer", args: () => ({ paginationOpts: page }) },
+  "campaigns:get": { role: "viewer", args: (w) => ({ campaignId: w.campaignA }) },
+  "campaigns:recipients": {
+    role: "viewer",
+    args: (w) => ({ campaignId: w.campaignA, state: "pending", paginationOpts: page }),
+  },
+  "campaigns:create": {
+    role: "admin",
+    args: (w) => ({
+      name: "Winter sale",
+      channelId: w.channelA,
+      templateId: w.templateA,
+      variables: [],
+      audience: { kind: "filter", filter: {} },
+    }),
+  },
+  "campaigns:launch": { role: "admin", args: (w) => ({ campaignId: w.campaignA }) },
+  "campaigns:pause": { role: "admin", args: (w) => ({ campaignId: w.runningCampaignA }) },
+  "campaigns:resume": { role: "admin", args: (w) => ({ campaignId: w.pausedCampaignA }) },
+  "campaigns:cancel": { role: "admin", args: (w) => ({ campaignId: w.runningCampaignA }) },
   "assistant:turns": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
   "conversations:setConsent": {
     role: "agent",
     args: (w) => ({ conversationId: w.conversationA, kind: "opt_out" }),
   },
+  "templates:list": { role: "viewer", args: (w) => ({ channelId: w.channelA }) },
+  "templates:get": { role: "viewer", args: (w) => ({ templateId: w.templateA }) },
+  "templates:saveDraft": {
+    role: "admin",
+    args: (w) => ({ channelId: w.channelA, draft: { ...DRAFT, name: "another_note" } }),
+  },
+  "templates:submit": { role: "admin", args: (w) => ({ templateId: w.draftA }) },
+  "templates:remove": { role: "admin", args: (w) => ({ templateId: w.draftA }) },
+  "templates:sync": { role: "admin", args: (w) => ({ channelId: w.channelA }) },
+  "templates:acknowledgeCategoryChange": { role: "admin", args: (w) => ({ templateId: w.templateA }) },
   "contacts:list": { role: "viewer", args: () => ({ filter: { tag: "vip" }, paginationOpts: page }) },
   "contacts:count": { role: "viewer", args: () => ({ filter: { consent: "opted_out" } }) },
   "contacts:tags": { role: "viewer", args: () => ({}) },
@@ -170,6 +220,8 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   },
   "contactImports:cancel": { role: "admin", args: (w) => ({ importId: w.importA }) },
   "billing:spend": { role: "admin", args: () => ({ to: "2026-11-30", days: 30 }) },
+  "sending:status": { role: "viewer", args: () => ({}) },
+  "sending:setPaused": { role: "owner", args: () => ({ paused: true, reason: "Checking a complaint" }) },
   "billing:referenceCost": {
     role: "admin",
     args: () => ({ referenceKind: "campaign", referenceId: "spring-sale" }),
@@ -194,6 +246,9 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "billing:setDebtLimit": (w) => ({ tenantId: w.tenantA, debtLimit: "20.00", reason: "Trusted customer" }),
   "billing:setMarkup": (w) => ({ tenantId: w.tenantA, markupBps: 1500, reason: "Reseller terms" }),
   "billing:loadPublishedCard": () => ({}),
+  "sending:globalStatus": () => ({}),
+  "sending:setGlobalPaused": () => ({ paused: true, reason: "Provider incident" }),
+  "sending:setTenantPaused": (w) => ({ tenantId: w.tenantA, paused: true, reason: "Abuse report" }),
   "billing:rates": () => ({ currency: "USD", market: "IT", category: "marketing" }),
   "billing:modelPrices": () => ({}),
   "billing:addRate": () => ({
@@ -275,7 +330,17 @@ async function world() {
       receivedAt: 1,
     }),
   );
-  const { conversationA, templateA, knowledgeA, contactA } = await t.run(async (ctx) => {
+  const {
+    conversationA,
+    templateA,
+    knowledgeA,
+    contactA,
+    campaignA,
+    runningCampaignA,
+    pausedCampaignA,
+    draftA,
+    templateB,
+  } = await t.run(async (ctx) => {
     const now = Date.now();
     const contactId = await ctx.db.insert("contacts", {
       tenantId: tenants.tenantA,
@@ -307,7 +372,52 @@ async function world() {
       searchText: "Opening hours Monday to Saturday, 10:00 to 20:00",
       updatedAt: now,
     });
-    return { conversationA, templateA, knowledgeA, contactA: contactId };
+    const campaign = (state: "draft" | "running" | "paused") =>
+      ctx.db.insert("campaigns", {
+        tenantId: tenants.tenantA,
+        channelId: channelA,
+        name: `Spring ${state}`,
+        templateId: templateA,
+        template: { name: "order_shipped", language: "en_US", category: "utility" },
+        variables: [],
+        audience: { kind: "filter", filter: {} },
+        state,
+        createdBy: tenants.ownerA.userId,
+        createdAt: now,
+        frozen: 0,
+        batches: 0,
+        audienceFrozen: state !== "draft",
+      });
+    const draftA = await ctx.db.insert("templates", {
+      tenantId: tenants.tenantA,
+      channelId: channelA,
+      ...DRAFT,
+      status: "DRAFT",
+      updatedAt: now,
+    });
+    const templateB = await ctx.db.insert("templates", {
+      tenantId: tenants.tenantB,
+      channelId: channelB,
+      name: "beta_welcome",
+      language: "en_US",
+      category: "UTILITY",
+      status: "APPROVED",
+      updatedAt: now,
+    });
+    const campaignA = await campaign("draft");
+    const runningCampaignA = await campaign("running");
+    const pausedCampaignA = await campaign("paused");
+    return {
+      conversationA,
+      templateA,
+      knowledgeA,
+      contactA: contactId,
+      campaignA,
+      runningCampaignA,
+      pausedCampaignA,
+      draftA,
+      templateB,
+    };
   });
   const contacts = await t.run(async (ctx) => {
     const now = Date.now();
@@ -367,8 +477,13 @@ async function world() {
     deadLetter,
     conversationA,
     templateA,
+    draftA,
+    templateB,
     knowledgeA,
     contactA,
+    campaignA,
+    runningCampaignA,
+    pausedCampaignA,
     ...contacts,
     secretsOfA: () => [...tenants.secretsOfA(), channelA, "Acme main line", "100200300400500"],
   };
@@ -598,6 +713,53 @@ describe("cross-tenant id smuggling", () => {
     [
       "channels.recentEvents with B's channel",
       (w) => w.adminA.client.query(api.channels.recentEvents, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "templates.list with B's channel",
+      (w) => w.adminA.client.query(api.templates.list, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "templates.get with B's template",
+      (w) => w.adminA.client.query(api.templates.get, { tenantId: w.tenantA, templateId: w.templateB }),
+    ],
+    [
+      "templates.saveDraft on B's channel",
+      (w) =>
+        w.adminA.client.mutation(api.templates.saveDraft, {
+          tenantId: w.tenantA,
+          channelId: w.channelB,
+          draft: DRAFT,
+        }),
+    ],
+    [
+      "templates.saveDraft over B's template",
+      (w) =>
+        w.adminA.client.mutation(api.templates.saveDraft, {
+          tenantId: w.tenantA,
+          channelId: w.channelA,
+          templateId: w.templateB,
+          draft: DRAFT,
+        }),
+    ],
+    [
+      "templates.submit with B's template",
+      (w) => w.adminA.client.action(api.templates.submit, { tenantId: w.tenantA, templateId: w.templateB }),
+    ],
+    [
+      "templates.remove with B's template",
+      (w) => w.adminA.client.action(api.templates.remove, { tenantId: w.tenantA, templateId: w.templateB }),
+    ],
+    [
+      "templates.sync with B's channel",
+      (w) => w.adminA.client.action(api.templates.sync, { tenantId: w.tenantA, channelId: w.channelB }),
+    ],
+    [
+      "templates.acknowledgeCategoryChange with B's template",
+      (w) =>
+        w.adminA.client.mutation(api.templates.acknowledgeCategoryChange, {
+          tenantId: w.tenantA,
+          templateId: w.templateB,
+        }),
     ],
     [
       "invitations.resend with B's invitation",

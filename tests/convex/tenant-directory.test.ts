@@ -83,6 +83,7 @@ describe("admin.listTenants", () => {
         createdAt: expect.any(Number),
         members: 42,
         channels: 7,
+        sendingPaused: null,
       },
     ]);
   });
@@ -230,6 +231,7 @@ describe("admin.tenant", () => {
       createdAt: expect.any(Number),
       members: 1,
       channels: 0,
+      sendingPaused: null,
       currency: SETTINGS.currency,
       timeZone: SETTINGS.timeZone,
       defaultCountry: SETTINGS.defaultCountry,

@@ -59,6 +59,22 @@ export function dumpOnFailure(stack: { logs: string[] }, pages: Page | Page[]): 
   });
 }
 
+/** POSTs (or GETs, without a body) the simulator's test API (`/_sim/...`) and returns its JSON. */
+export async function simulatorCall<T>(
+  stack: { simulatorUrl: string | null },
+  pathname: string,
+  body?: unknown,
+): Promise<T> {
+  if (!stack.simulatorUrl) throw new Error("the stack runs no simulator");
+  const response = await fetch(`${stack.simulatorUrl}${pathname}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(response.status, `${pathname}: ${await response.clone().text()}`).toBe(200);
+  return (await response.json()) as T;
+}
+
 /** Creates a workspace from the onboarding page (where a first sign-in lands) and waits for it. */
 export async function createWorkspace(page: Page, name: string, slug: string): Promise<void> {
   await page.waitForURL(/\/onboarding$/);

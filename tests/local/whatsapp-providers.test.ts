@@ -237,6 +237,69 @@ describe("Cloud API adapter", () => {
     expectError(await Cloud.getTemplate(cloud, "123"), "permanent", 100);
   });
 
+  it("edits a rejected template back into review, re-categorises, scores and deletes templates", async () => {
+    const sim_ = (path: string, body: unknown) =>
+      fetch(`${sim.url}${path}`, { method: "POST", body: JSON.stringify(body) });
+    const created = await Cloud.createTemplate(cloud, {
+      name: "payment_due",
+      category: "UTILITY",
+      language: "en_US",
+      components: [
+        { type: "BODY", text: "Pay {{1}} by {{2}} please", example: { body_text: [["$5", "Friday"]] } },
+      ],
+    });
+    if (!created.ok) throw new Error(created.error.message);
+    // Only approved, rejected and paused templates can be edited.
+    expectError(await Cloud.editTemplate(cloud, created.id, { components: [] }), "permanent", 100);
+    await sim_(`/_sim/templates/${created.id}/status`, { event: "REJECTED", reason: "INVALID_FORMAT" });
+    const components = [
+      {
+        type: "BODY",
+        text: "Please pay {{1}} by {{2}}, thank you",
+        example: { body_text: [["$5", "Friday"]] },
+      },
+    ];
+    expect(await Cloud.editTemplate(cloud, created.id, { components })).toMatchObject({ ok: true });
+    expect(await Cloud.getTemplate(cloud, created.id)).toMatchObject({
+      ok: true,
+      template: { status: "PENDING", components },
+    });
+
+    // The category notice, the change, and a quality score: each a webhook and visible by GET.
+    await sim_(`/_sim/templates/${created.id}/category`, { category: "MARKETING", announce: true });
+    expect(await Cloud.getTemplate(cloud, created.id)).toMatchObject({
+      template: { category: "UTILITY", correct_category: "MARKETING" },
+    });
+    await sim_(`/_sim/templates/${created.id}/category`, { category: "MARKETING" });
+    await sim_(`/_sim/templates/${created.id}/quality`, { score: "YELLOW" });
+    const got = await Cloud.getTemplate(cloud, created.id);
+    expect(got).toMatchObject({ template: { category: "MARKETING", quality_score: { score: "YELLOW" } } });
+    if (got.ok) expect(got.template.correct_category).toBeUndefined();
+    const isTemplateHook = (w: { json: { entry?: { changes?: { field?: string }[] }[] } }) =>
+      /template_category_update|message_template_quality_update/.test(
+        w.json?.entry?.[0]?.changes?.[0]?.field ?? "",
+      );
+    await hooks.waitFor(3, isTemplateHook);
+    const fields = hooks.received.map((w) => w.json?.entry?.[0]?.changes?.[0]?.field);
+    expect(fields.filter((f) => f === "template_category_update")).toHaveLength(2);
+    expect(fields).toContain("message_template_quality_update");
+
+    // Template webhooks can be dropped on purpose (polling must find the change instead).
+    await sim_("/_sim/knobs", { dropTemplateWebhooks: true });
+    const before = hooks.received.length;
+    await sim_(`/_sim/templates/${created.id}/status`, { event: "APPROVED" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hooks.received.length).toBe(before);
+    expect(sim.state.webhooks.log.at(-1)).toMatchObject({ kind: "template_status", state: "dropped" });
+    expect(await Cloud.getTemplate(cloud, created.id, "status")).toMatchObject({
+      template: { status: "APPROVED" },
+    });
+
+    expect(await Cloud.deleteTemplate(cloud, "payment_due", created.id)).toEqual({ ok: true });
+    expectError(await Cloud.getTemplate(cloud, created.id), "permanent", 100);
+    expectError(await Cloud.deleteTemplate(cloud, "payment_due"), "permanent", 100);
+  });
+
   it("reads the number's quality rating and messaging tier", async () => {
     await fetch(`${sim.url}/_sim/cloud/${NUMBER.phoneNumberId}/quality`, {
       method: "POST",

@@ -21,6 +21,7 @@ import { classifyConsent } from "../consent";
 import { recordConsent } from "../contactConsent";
 import { botMayAnswer, stateOf } from "../conversations";
 import { queueMessage } from "../outbound";
+import { sendingBlock } from "../sending";
 import { openAIConfig } from "../../env";
 import { offlineTurn } from "./offline";
 import { breakerAllows, settingsOf, type AssistantSettings } from "./settings";
@@ -105,6 +106,9 @@ export async function afterInbound(
   }
   const settings = await settingsOf(ctx, conversation.tenantId);
   if (!settings.enabled || settings.disabledChannels.includes(conversation.channelId)) return;
+  // While sending is paused the assistant does not answer (nor spend on a model): agents see the
+  // message in the inbox.
+  if (await sendingBlock(ctx, conversation.tenantId)) return;
   const now = Date.now();
   if (!botMayAnswer(conversation, now, idleMs(settings))) return;
   const recent = (conversation.recentTurns ?? []).filter((t) => now - t < THROTTLE_WINDOW_MS);
@@ -299,7 +303,7 @@ export async function finishTurn(
       replyMessageId = await queueOrSkip(ctx, conversation, outcome.text);
       if (!replyMessageId) {
         final = "skipped";
-        reason = "the reply could not be sent (window closed or opted out)";
+        reason = "the reply could not be sent (window closed, opted out or sending paused)";
       }
     } else {
       replyMessageId = await queueOrSkip(
@@ -373,7 +377,8 @@ async function queueOrSkip(ctx: MutationCtx, conversation: Doc<"conversations">,
   } catch (error) {
     const code = (error as { data?: { code?: string } }).data?.code;
     // queueMessage checks before it writes, so a refusal leaves nothing behind.
-    if (code === "OUTSIDE_WINDOW" || code === "OPTED_OUT" || code === "INVALID") return undefined;
+    if (code === "OUTSIDE_WINDOW" || code === "OPTED_OUT" || code === "INVALID" || code === "SENDING_PAUSED")
+      return undefined;
     throw error;
   }
 }

@@ -87,6 +87,9 @@ export function normaliseCloudWebhook(body: unknown, now: number = Date.now()): 
         case "template_category_update":
           out.push(templateCategory(entry, object(change.value, `${at}.value`), `${at}.value`, now));
           break;
+        case "message_template_quality_update":
+          out.push(templateQuality(entry, object(change.value, `${at}.value`), `${at}.value`, now));
+          break;
         case "phone_number_quality_update":
           out.push(quality(entry, object(change.value, `${at}.value`), `${at}.value`, now));
           break;
@@ -462,7 +465,17 @@ function templateEvent(
   value: JsonObject,
   where: string,
   now: number,
-  fields: { event: string; category?: string; reason?: string },
+  fields: {
+    event: string;
+    category?: string;
+    reason?: string;
+    recommendation?: string;
+    title?: string;
+    correctCategory?: string;
+    effectiveAt?: number;
+    previousCategory?: string;
+    qualityScore?: string;
+  },
 ): KeyedEvent {
   const templateId = string(value.message_template_id, `${where}.message_template_id`);
   const time = entryTime(entry, now);
@@ -475,33 +488,54 @@ function templateEvent(
       templateId,
       name: string(value.message_template_name, `${where}.message_template_name`),
       language: string(value.message_template_language, `${where}.message_template_language`),
-      event: fields.event,
-      reason: fields.reason,
-      category: fields.category,
+      ...fields,
       timestamp: time.timestamp,
     }),
   };
 }
 
 function templateStatus(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent {
+  const rejection = isObject(value.rejection_info) ? value.rejection_info : undefined;
+  const other = isObject(value.other_info) ? value.other_info : undefined;
   return templateEvent(entry, value, where, now, {
     event: string(value.event, `${where}.event`),
-    reason: optionalString(value.reason) ?? undefined,
+    reason: optionalString(value.reason) ?? optionalString(rejection?.reason) ?? undefined,
+    recommendation: optionalString(rejection?.recommendation),
+    title: optionalString(other?.title),
     category: optionalString(value.message_template_category),
   });
 }
 
-/** `template_category_update`: Meta re-categorised a template; a template event that changes only the category. */
+/**
+ * `template_category_update`: Meta re-categorises a template; a template event that changes only
+ * the category. The advance notice carries `correct_category` (where it is going, ≈ 24 h later at
+ * `category_update_timestamp`) with `new_category` = the current one; the change itself carries
+ * `previous_category` and `new_category`.
+ */
 function templateCategory(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent {
+  const effective = optionalNumber(value.category_update_timestamp);
   return templateEvent(entry, value, where, now, {
     event: CATEGORY_UPDATE,
-    category: optionalString(value.new_category) ?? optionalString(value.correct_category),
-    reason: optionalString(value.previous_category) ? `was ${String(value.previous_category)}` : undefined,
+    category: optionalString(value.new_category),
+    correctCategory: optionalString(value.correct_category),
+    effectiveAt:
+      effective === undefined ? undefined : Math.round(effective < 1e11 ? effective * 1000 : effective),
+    previousCategory: optionalString(value.previous_category),
+  });
+}
+
+/** `message_template_quality_update`: the template's quality score changed. */
+function templateQuality(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent {
+  return templateEvent(entry, value, where, now, {
+    event: QUALITY_UPDATE,
+    qualityScore: optionalString(value.new_quality_score),
   });
 }
 
 /** The template event name used for `template_category_update` (status stays as it was). */
 export const CATEGORY_UPDATE = "CATEGORY_UPDATE";
+/** The template event name used for `message_template_quality_update` (status stays as it was). */
+export const QUALITY_UPDATE = "QUALITY_UPDATE";
 
 function quality(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent {
   const displayNumber = string(value.display_phone_number, `${where}.display_phone_number`);

@@ -132,6 +132,17 @@ export const vTemplateStatusEvent = v.object({
   event: v.string(),
   reason: v.optional(v.string()),
   category: v.optional(v.string()),
+  /** rejection_info.recommendation: what Meta suggests changing. */
+  recommendation: v.optional(v.string()),
+  /** other_info.title on pauses: FIRST_PAUSE, SECOND_PAUSE, RATE_LIMITING_PAUSE, UNPAUSE. */
+  title: v.optional(v.string()),
+  /** template_category_update, advance notice: the category it will move to, and when (ms). */
+  correctCategory: v.optional(v.string()),
+  effectiveAt: v.optional(v.number()),
+  /** template_category_update, done: the category it had. */
+  previousCategory: v.optional(v.string()),
+  /** message_template_quality_update: GREEN, YELLOW, RED, UNKNOWN. */
+  qualityScore: v.optional(v.string()),
   timestamp: v.number(),
 });
 export type TemplateStatusEvent = Infer<typeof vTemplateStatusEvent>;

@@ -18,7 +18,7 @@
 import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
-import { CATEGORY_UPDATE } from "./cloudWebhook";
+import { QUALITY_UPDATE, CATEGORY_UPDATE } from "./cloudWebhook";
 import { resolveContact, upsertContact, upsertConversation } from "./contacts";
 import {
   MARKETING_MESSAGES,
@@ -37,7 +37,9 @@ import { settlementPatch } from "../billing/settlement";
 import { afterInbound } from "../assistant/turns";
 import { consentChangedAfter, recordConsent } from "../contactConsent";
 import { onInbound } from "../conversations";
+import { messageChanged } from "../campaigns/progress";
 import { applyStatus } from "./status";
+import * as Templates from "../templates";
 
 export { PermanentEventError };
 
@@ -310,6 +312,7 @@ async function applyStatusEvent(ctx: MutationCtx, channel: Doc<"channels"> | nul
       ...patch,
       ...settlementPatch(message, patch, event.timestamp),
     });
+    await messageChanged(ctx, (await ctx.db.get("messages", message._id))!);
   }
   if (event.status === "failed" && event.errors?.some((e) => e.code === ERROR_MARKETING_STOPPED)) {
     await optOutAfterError(ctx, channel, message, event);
@@ -457,7 +460,7 @@ async function applyTemplate(
   if (!channel) throw new UnroutedEventError(unroutedReason(event));
   const sameTemplate = (other: WhatsAppEvent): other is TemplateStatusEvent =>
     other.kind === "template_status" && other.templateId === event.templateId;
-  const carriesStatus = event.event !== CATEGORY_UPDATE;
+  const carriesStatus = event.event !== CATEGORY_UPDATE && event.event !== QUALITY_UPDATE;
   const applyStatusFields =
     carriesStatus &&
     !(await superseded(
@@ -465,11 +468,23 @@ async function applyTemplate(
       channel._id,
       row,
       event.timestamp,
-      (o) => sameTemplate(o) && o.event !== CATEGORY_UPDATE,
+      (o) => sameTemplate(o) && o.event !== CATEGORY_UPDATE && o.event !== QUALITY_UPDATE,
     ));
   const applyCategory =
     !!event.category &&
     !(await superseded(ctx, channel._id, row, event.timestamp, (o) => sameTemplate(o) && !!o.category));
+  const applyNotice =
+    !!event.correctCategory &&
+    !(await superseded(
+      ctx,
+      channel._id,
+      row,
+      event.timestamp,
+      (o) => sameTemplate(o) && o.event === CATEGORY_UPDATE,
+    ));
+  const applyQuality =
+    !!event.qualityScore &&
+    !(await superseded(ctx, channel._id, row, event.timestamp, (o) => sameTemplate(o) && !!o.qualityScore));
 
   let rows = await ctx.db
     .query("templates")
@@ -501,24 +516,35 @@ async function applyTemplate(
           name: event.name,
           language: event.language,
           // Filled in below when this event is the latest of its kind; a row first seen through
-          // a category change has no known status yet.
+          // a category change has no known status yet (polling asks Meta for it).
           status: "UNKNOWN",
           providerTemplateId: event.templateId,
           updatedAt: Date.now(),
+          pollAt: Date.now(),
         });
         rows.push((await ctx.db.get("templates", id))!);
       }
     }
   }
   for (const template of rows) {
-    const patch: Partial<Doc<"templates">> = {};
-    if (applyStatusFields) {
-      patch.status = event.event;
-      patch.reason = event.reason;
+    // A poll read Meta's state after this event happened: the event is old news.
+    const stale = template.polledAt !== undefined && event.timestamp < template.polledAt;
+    const state: Templates.ProviderState = {};
+    if (applyStatusFields && !stale) {
+      state.status = event.event;
+      state.reason = event.reason;
+      state.recommendation = event.recommendation ?? event.title;
     }
-    if (applyCategory) patch.category = event.category;
-    if (Object.keys(patch).length)
-      await ctx.db.patch("templates", template._id, { ...patch, updatedAt: Date.now() });
+    if (applyCategory && !stale) {
+      state.category = event.category;
+      state.previousCategory = event.previousCategory;
+    }
+    if (applyNotice && !stale) {
+      state.correctCategory = event.correctCategory;
+      state.effectiveAt = event.effectiveAt;
+    }
+    if (applyQuality) state.qualityScore = event.qualityScore;
+    await Templates.applyProviderState(ctx, template, state);
   }
 }
 

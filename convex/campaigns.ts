@@ -1,0 +1,199 @@
+/** Campaigns: create, launch, pause, resume, cancel, live progress (logic in convex/model/campaigns/). */
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { v, type Infer } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import type { QueryCtx } from "./_generated/server";
+import { internalMutation, tenantMutation, tenantQuery } from "./functions";
+import { totals } from "./model/campaigns/counters";
+import * as Dispatch from "./model/campaigns/dispatch";
+import * as Lifecycle from "./model/campaigns/lifecycle";
+import { vAudience, vCampaignState, vCounts, vRecipientState, vVariable } from "./model/campaigns/tables";
+
+const vCampaignView = v.object({
+  campaignId: v.id("campaigns"),
+  name: v.string(),
+  state: vCampaignState,
+  stateReason: v.union(v.string(), v.null()),
+  channelId: v.id("channels"),
+  template: v.object({ name: v.string(), language: v.string(), category: v.string() }),
+  createdAt: v.number(),
+  scheduledAt: v.union(v.number(), v.null()),
+  launchedAt: v.union(v.number(), v.null()),
+  finishedAt: v.union(v.number(), v.null()),
+  frozen: v.number(),
+  audienceFrozen: v.boolean(),
+  counts: vCounts,
+});
+
+async function viewOf(ctx: QueryCtx, c: Doc<"campaigns">): Promise<Infer<typeof vCampaignView>> {
+  return {
+    campaignId: c._id,
+    name: c.name,
+    state: c.state,
+    stateReason: c.stateReason ?? null,
+    channelId: c.channelId,
+    template: c.template,
+    createdAt: c.createdAt,
+    scheduledAt: c.scheduledAt ?? null,
+    launchedAt: c.launchedAt ?? null,
+    finishedAt: c.finishedAt ?? null,
+    frozen: c.frozen,
+    audienceFrozen: c.audienceFrozen ?? false,
+    counts: await totals(ctx, c._id),
+  };
+}
+
+/** The workspace's campaigns, newest first, with their counts. */
+export const list = tenantQuery({
+  role: "viewer",
+  args: { paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(vCampaignView),
+  handler: async (ctx, { paginationOpts }) => {
+    const page = await ctx.db
+      .query("campaigns")
+      .withIndex("by_tenant_created", (q) => q.eq("tenantId", ctx.tenant._id))
+      .order("desc")
+      .paginate({ ...paginationOpts, numItems: Math.min(paginationOpts.numItems, 50) });
+    return {
+      ...page,
+      page: await Promise.all(page.page.map((c) => viewOf(ctx, c))),
+    };
+  },
+});
+
+/** One campaign with its live counts. */
+export const get = tenantQuery({
+  role: "viewer",
+  args: { campaignId: v.id("campaigns") },
+  returns: vCampaignView,
+  handler: async (ctx, { campaignId }) =>
+    await viewOf(ctx, await Lifecycle.campaignOf(ctx, ctx.tenant._id, campaignId)),
+});
+
+/** A campaign's recipients in one state, paginated (the drill-down). */
+export const recipients = tenantQuery({
+  role: "viewer",
+  args: { campaignId: v.id("campaigns"), state: vRecipientState, paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(
+    v.object({
+      recipientId: v.id("campaignRecipients"),
+      contactId: v.id("contacts"),
+      contactName: v.union(v.string(), v.null()),
+      contactPhone: v.union(v.string(), v.null()),
+      state: vRecipientState,
+      reason: v.union(v.string(), v.null()),
+      updatedAt: v.number(),
+    }),
+  ),
+  handler: async (ctx, { campaignId, state, paginationOpts }) => {
+    const campaign = await Lifecycle.campaignOf(ctx, ctx.tenant._id, campaignId);
+    const page = await ctx.db
+      .query("campaignRecipients")
+      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", state))
+      .paginate({ ...paginationOpts, numItems: Math.min(paginationOpts.numItems, 100) });
+    const rows = await Promise.all(
+      page.page.map(async (r) => {
+        const contact = await ctx.db.get("contacts", r.contactId);
+        return {
+          recipientId: r._id,
+          contactId: r.contactId,
+          contactName: contact?.name ?? null,
+          contactPhone: contact?.phone ?? null,
+          state: r.state,
+          reason: r.reason ?? null,
+          updatedAt: r.updatedAt,
+        };
+      }),
+    );
+    return { ...page, page: rows };
+  },
+});
+
+export const create = tenantMutation({
+  role: "admin",
+  args: {
+    name: v.string(),
+    channelId: v.id("channels"),
+    templateId: v.id("templates"),
+    variables: v.array(vVariable),
+    audience: vAudience,
+    scheduledAt: v.optional(v.number()),
+  },
+  returns: v.id("campaigns"),
+  handler: (ctx, args) => Lifecycle.createCampaign(ctx, ctx, args),
+});
+
+export const launch = tenantMutation({
+  role: "admin",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.null(),
+  handler: async (ctx, { campaignId }) => {
+    await Lifecycle.launch(ctx, ctx, campaignId);
+    return null;
+  },
+});
+
+export const pause = tenantMutation({
+  role: "admin",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.null(),
+  handler: async (ctx, { campaignId }) => {
+    await Lifecycle.transition(ctx, ctx, campaignId, "pause");
+    return null;
+  },
+});
+
+export const resume = tenantMutation({
+  role: "admin",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.null(),
+  handler: async (ctx, { campaignId }) => {
+    await Lifecycle.transition(ctx, ctx, campaignId, "resume");
+    return null;
+  },
+});
+
+export const cancel = tenantMutation({
+  role: "admin",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.null(),
+  handler: async (ctx, { campaignId }) => {
+    await Lifecycle.transition(ctx, ctx, campaignId, "cancel");
+    return null;
+  },
+});
+
+// ---------------------------------------------------------------- internal
+
+export const startScheduled = internalMutation({
+  args: { campaignId: v.id("campaigns") },
+  returns: v.null(),
+  handler: async (ctx, { campaignId }) => {
+    await Lifecycle.startScheduled(ctx, campaignId);
+    return null;
+  },
+});
+
+export const freezeStep = internalMutation({
+  args: { campaignId: v.id("campaigns") },
+  returns: v.null(),
+  handler: async (ctx, { campaignId }) => {
+    await Lifecycle.freezeStep(ctx, campaignId);
+    return null;
+  },
+});
+
+export const tick = internalMutation({
+  args: { channelId: v.id("channels"), at: v.number() },
+  returns: v.object({ claimed: v.number(), skipped: v.number(), campaigns: v.number() }),
+  handler: (ctx, { channelId, at }) => Dispatch.tick(ctx, channelId, at),
+});
+
+export const releaseReservations = internalMutation({
+  args: { campaignId: v.id("campaigns") },
+  returns: v.null(),
+  handler: async (ctx, { campaignId }) => {
+    await Dispatch.releaseReservations(ctx, campaignId);
+    return null;
+  },
+});

@@ -1,0 +1,61 @@
+/**
+ * A campaign's progress counts without a hot document: recipients are spread over SHARDS counter
+ * rows (each recipient keeps its shard), so status webhooks for different recipients rarely write
+ * the same row; readers sum the shards (SHARDS reads, never a scan of the recipients).
+ */
+import type { Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { RECIPIENT_STATES, type Counts, type RecipientState } from "./tables";
+
+export const SHARDS = 8;
+
+export function zeroCounts(): Counts {
+  return Object.fromEntries(RECIPIENT_STATES.map((s) => [s, 0])) as Counts;
+}
+
+/** Adds `deltas` to the campaign's counter shard `shard` (created on first use). */
+export async function bump(
+  ctx: MutationCtx,
+  campaignId: Id<"campaigns">,
+  shard: number,
+  deltas: Partial<Record<RecipientState, number>>,
+): Promise<void> {
+  const entries = Object.entries(deltas).filter(([, d]) => d) as [RecipientState, number][];
+  if (!entries.length) return;
+  const row = await ctx.db
+    .query("campaignCounters")
+    .withIndex("by_campaign_shard", (q) => q.eq("campaignId", campaignId).eq("shard", shard))
+    .first();
+  const counts = row ? { ...row.counts } : zeroCounts();
+  for (const [state, delta] of entries) counts[state] += delta;
+  if (row) await ctx.db.patch("campaignCounters", row._id, { counts });
+  else await ctx.db.insert("campaignCounters", { campaignId, shard, counts });
+}
+
+/** One recipient moving from one state to another, counted in its shard. */
+export async function moved(
+  ctx: MutationCtx,
+  campaignId: Id<"campaigns">,
+  shard: number,
+  from: RecipientState,
+  to: RecipientState,
+): Promise<void> {
+  if (from === to) return;
+  await bump(ctx, campaignId, shard, { [from]: -1, [to]: 1 } as Partial<Record<RecipientState, number>>);
+}
+
+/** The campaign's counts: the sum of its shards. */
+export async function totals(ctx: QueryCtx, campaignId: Id<"campaigns">): Promise<Counts> {
+  const rows = await ctx.db
+    .query("campaignCounters")
+    .withIndex("by_campaign_shard", (q) => q.eq("campaignId", campaignId))
+    .take(SHARDS * 2);
+  const sum = zeroCounts();
+  for (const row of rows) for (const s of RECIPIENT_STATES) sum[s] += row.counts[s];
+  return sum;
+}
+
+/** Recipients that still need the dispatcher or a status: the campaign is not finished. */
+export function outstanding(counts: Counts): number {
+  return counts.pending + counts.queued;
+}

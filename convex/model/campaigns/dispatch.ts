@@ -1,0 +1,353 @@
+/**
+ * The campaign dispatcher: one chain of ticks per channel (decision 022).
+ *
+ * - **One chain**: `ensureTick` schedules a tick only when the channel has none due; each tick
+ *   carries the time it was scheduled for, and a tick whose time is not the channel's
+ *   `nextTickAt` is a duplicate and does nothing.
+ * - **Claim = send intent**: a tick takes due `pending` recipients of the channel's running
+ *   campaigns and, in the same transaction, writes each one's message (the send intent, through
+ *   the outbound pipeline) and marks it `queued`. Overlapping ticks cannot claim one recipient
+ *   twice (the second transaction sees it queued, or conflicts and retries), and a crash either
+ *   keeps both writes or neither.
+ * - **Checked at claim time**: the campaign still runs, the channel is on, the tenant can pay
+ *   (one reservation per batch), the contact has a number, has not opted out (marketing stops
+ *   too for marketing templates), and every template variable has a value. A recipient that
+ *   fails a check is skipped with a reason; it never blocks the others.
+ * - **Rate (AIMD)**: each tick sends up to `rate` messages (a second's worth); a throttling
+ *   error (130429) halves the rate, each clean tick adds RATE_STEP up to `maxRate`.
+ */
+import { internal } from "../../_generated/api";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { priceFor } from "../billing/rates";
+import { release, reserve } from "../billing/charging";
+import { getWallet } from "../billing/wallet";
+import { consentRefusal, queueMessage } from "../outbound";
+import { describeBlock, sendingBlock } from "../sending";
+import { addressesOf, upsertConversation } from "../whatsapp/contacts";
+import { moved, outstanding, totals } from "./counters";
+import type { Variable } from "./tables";
+
+export const TICK_MS = 1_000;
+export const START_RATE = 20;
+export const MAX_RATE = 80;
+export const RATE_STEP = 5;
+/** Claims per tick at most, whatever the rate: a transaction's work stays bounded. */
+export const MAX_CLAIMS_PER_TICK = 80;
+/** A chain whose next tick is this late is dead (its tick failed): a new one may start. */
+const STALE_TICK_MS = 30_000;
+
+async function dispatchRow(ctx: MutationCtx, channelId: Id<"channels">): Promise<Doc<"channelDispatch">> {
+  const row = await ctx.db
+    .query("channelDispatch")
+    .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+    .first();
+  if (row) return row;
+  const id = await ctx.db.insert("channelDispatch", {
+    channelId,
+    rate: START_RATE,
+    maxRate: MAX_RATE,
+    lastTickAt: 0,
+    sentTotal: 0,
+  });
+  return (await ctx.db.get("channelDispatch", id))!;
+}
+
+/** Starts the channel's tick chain now unless a tick is already due by then. */
+export async function ensureTick(ctx: MutationCtx, channelId: Id<"channels">): Promise<void> {
+  await ensureTickAt(ctx, channelId, Date.now());
+}
+
+/**
+ * Makes sure the channel ticks by `at`: a chain due earlier (and alive) is left alone; a later
+ * or dead one is replaced (its tick finds `nextTickAt` changed and does nothing).
+ */
+export async function ensureTickAt(ctx: MutationCtx, channelId: Id<"channels">, at: number): Promise<void> {
+  const row = await dispatchRow(ctx, channelId);
+  const now = Date.now();
+  const due = row.nextTickAt;
+  if (due !== undefined && due <= at && due > now - STALE_TICK_MS) return;
+  await ctx.db.patch("channelDispatch", row._id, { nextTickAt: at });
+  await ctx.scheduler.runAt(at, internal.campaigns.tick, { channelId, at });
+}
+
+/** A throttling error on a campaign send: halve the channel's rate (not below 1/s). */
+export async function throttled(ctx: MutationCtx, channelId: Id<"channels">): Promise<void> {
+  const row = await dispatchRow(ctx, channelId);
+  const now = Date.now();
+  // One halving per tick's worth of errors: a burst of 130429s from one batch halves once.
+  if (row.throttledAt !== undefined && now - row.throttledAt < TICK_MS) return;
+  await ctx.db.patch("channelDispatch", row._id, {
+    rate: Math.max(1, Math.floor(row.rate / 2)),
+    throttledAt: now,
+  });
+}
+
+export type TickResult = { claimed: number; skipped: number; campaigns: number };
+
+/** One tick of a channel's dispatcher. */
+export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: number): Promise<TickResult> {
+  const row = await dispatchRow(ctx, channelId);
+  const result: TickResult = { claimed: 0, skipped: 0, campaigns: 0 };
+  if (row.nextTickAt !== at) return result;
+  const now = Date.now();
+  const channel = await ctx.db.get("channels", channelId);
+  const running = channel
+    ? await ctx.db
+        .query("campaigns")
+        .withIndex("by_channel_state", (q) => q.eq("channelId", channelId).eq("state", "running"))
+        .take(20)
+    : [];
+  result.campaigns = running.length;
+  const cleanSinceThrottle = row.throttledAt === undefined || now - row.throttledAt > 5 * TICK_MS;
+  let budget = Math.min(row.rate, MAX_CLAIMS_PER_TICK);
+  for (const [i, campaign] of running.entries()) {
+    if (!channel!.enabled) {
+      await pauseFor(ctx, campaign, `Channel ${channel!.name} is turned off: turn it on and resume`);
+      continue;
+    }
+    const share = Math.ceil(budget / (running.length - i));
+    const done = await dispatchCampaign(ctx, campaign, channel!, share, now);
+    result.claimed += done.claimed;
+    result.skipped += done.skipped;
+    budget -= done.claimed;
+  }
+  // The next tick: in a second while recipients are due, at the next one's due time when they
+  // all wait (e.g. a day after WhatsApp's marketing cap), none when nothing is pending.
+  let next: number | undefined;
+  for (const campaign of running) {
+    const fresh = (await ctx.db.get("campaigns", campaign._id))!;
+    if (fresh.state !== "running") continue;
+    if (await completeIfDone(ctx, fresh)) continue;
+    const first = await ctx.db
+      .query("campaignRecipients")
+      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", "pending"))
+      .first();
+    if (!first) continue;
+    const at = Math.max(first.dueAt, now + TICK_MS);
+    next = next === undefined ? at : Math.min(next, at);
+  }
+  await ctx.db.patch("channelDispatch", row._id, {
+    lastTickAt: now,
+    nextTickAt: next,
+    sentTotal: row.sentTotal + result.claimed,
+    ...(cleanSinceThrottle && result.claimed >= Math.min(row.rate, MAX_CLAIMS_PER_TICK) - 1
+      ? { rate: Math.min(row.maxRate, row.rate + RATE_STEP) }
+      : {}),
+  });
+  if (next !== undefined) await ctx.scheduler.runAt(next, internal.campaigns.tick, { channelId, at: next });
+  return result;
+}
+
+/** Completes a running campaign with nothing left to send or to hear about; true when it did. */
+export async function completeIfDone(ctx: MutationCtx, campaign: Doc<"campaigns">): Promise<boolean> {
+  if (campaign.state !== "running" || !campaign.audienceFrozen) return false;
+  if (outstanding(await totals(ctx, campaign._id)) > 0) return false;
+  await ctx.db.patch("campaigns", campaign._id, { state: "completed", finishedAt: Date.now() });
+  await ctx.scheduler.runAfter(0, internal.campaigns.releaseReservations, { campaignId: campaign._id });
+  return true;
+}
+
+async function pauseFor(ctx: MutationCtx, campaign: Doc<"campaigns">, reason: string) {
+  await ctx.db.patch("campaigns", campaign._id, { state: "paused", stateReason: reason });
+}
+
+/** Template parameters for a contact, or the first variable without a value. */
+export function parametersFor(
+  variables: Variable[],
+  contact: Pick<Doc<"contacts">, "name" | "phone">,
+): { ok: true; parameters: string[] } | { ok: false; missing: number } {
+  const parameters: string[] = [];
+  for (const [i, variable] of variables.entries()) {
+    const value =
+      variable.source === "constant"
+        ? variable.value
+        : variable.source === "phone"
+          ? (contact.phone ?? "")
+          : (contact.name?.trim() || variable.fallback || "").split(/\s+/)[0];
+    if (!value.trim()) return { ok: false, missing: i + 1 };
+    parameters.push(value.trim());
+  }
+  return { ok: true, parameters };
+}
+
+async function dispatchCampaign(
+  ctx: MutationCtx,
+  campaign: Doc<"campaigns">,
+  channel: Doc<"channels">,
+  limit: number,
+  now: number,
+): Promise<{ claimed: number; skipped: number }> {
+  if (limit <= 0) return { claimed: 0, skipped: 0 };
+  const stopped = await sendingBlock(ctx, campaign.tenantId);
+  if (stopped) {
+    await pauseFor(ctx, campaign, `${describeBlock(stopped)} Resume the campaign once sending is back on.`);
+    return { claimed: 0, skipped: 0 };
+  }
+  const blocked = await templateBlock(ctx, campaign);
+  if (blocked) {
+    await pauseFor(ctx, campaign, blocked);
+    return { claimed: 0, skipped: 0 };
+  }
+  const due = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_campaign_state_due", (q) =>
+      q.eq("campaignId", campaign._id).eq("state", "pending").lte("dueAt", now),
+    )
+    .take(limit);
+  if (!due.length) return { claimed: 0, skipped: 0 };
+  const tenant = (await ctx.db.get("tenants", campaign.tenantId))!;
+  const markupBps = (await getWallet(ctx, campaign.tenantId))?.markupBps ?? 0;
+  // Check each recipient first; then reserve credits for the ones that will be sent, at once.
+  const sendable: {
+    recipient: Doc<"campaignRecipients">;
+    contact: Doc<"contacts">;
+    parameters: string[];
+    price: number;
+  }[] = [];
+  let skipped = 0;
+  const skip = async (recipient: Doc<"campaignRecipients">, reason: string) => {
+    await ctx.db.patch("campaignRecipients", recipient._id, { state: "skipped", reason, updatedAt: now });
+    await moved(ctx, campaign._id, recipient.shard, "pending", "skipped");
+    skipped++;
+  };
+  for (const recipient of due) {
+    const contact = await ctx.db.get("contacts", recipient.contactId);
+    if (!contact) {
+      await skip(recipient, "The contact was deleted");
+      continue;
+    }
+    const address = await addressesOf(ctx, contact._id);
+    if (!address.phone && !address.waId) {
+      await skip(recipient, "No WhatsApp number");
+      continue;
+    }
+    const refusal = consentRefusal(
+      contact,
+      { lastInboundAt: undefined },
+      {
+        type: "template",
+        template: { ...campaign.template },
+      },
+    );
+    if (refusal) {
+      await skip(recipient, contact.optedOutAt !== undefined ? "Opted out" : "Stopped marketing messages");
+      continue;
+    }
+    const params = parametersFor(campaign.variables, contact);
+    if (!params.ok) {
+      await skip(recipient, `No value for {{${params.missing}}}`);
+      continue;
+    }
+    const phone = address.phone ?? `+${address.waId}`;
+    let price = 0;
+    try {
+      price = (
+        await priceFor(ctx, {
+          phoneE164: phone,
+          currency: tenant.currency,
+          category: campaign.template.category,
+          at: now,
+          markupBps,
+        })
+      ).amount;
+    } catch {
+      // No rate for this market: the send is still made and settlement flags it for a person.
+    }
+    sendable.push({ recipient, contact, parameters: params.parameters, price });
+  }
+  if (!sendable.length) return { claimed: 0, skipped };
+  const batch = campaign.batches + 1;
+  const reservationKey = `batch:${campaign._id}:${batch}`;
+  const perItem = Math.max(...sendable.map((s) => s.price));
+  if (perItem > 0) {
+    try {
+      await reserve(ctx, {
+        tenantId: campaign.tenantId,
+        key: reservationKey,
+        amount: perItem * sendable.length,
+        perItem,
+        reference: { kind: "campaign", id: campaign._id },
+      });
+    } catch (error) {
+      const data = (error as { data?: { code?: string; message?: string } }).data;
+      if (data?.code !== "INSUFFICIENT_CREDITS") throw error;
+      await pauseFor(
+        ctx,
+        campaign,
+        `Not enough credits to send the next ${sendable.length} messages: ${data.message ?? ""}`.trim(),
+      );
+      return { claimed: 0, skipped };
+    }
+  }
+  await ctx.db.patch("campaigns", campaign._id, { batches: batch });
+  let claimed = 0;
+  for (const { recipient, contact, parameters } of sendable) {
+    const conversationId = await upsertConversation(ctx, channel, contact._id, now, { inbound: false });
+    let messageId: Id<"messages">;
+    try {
+      messageId = await queueMessage(ctx, {
+        tenantId: campaign.tenantId,
+        conversationId,
+        origin: "campaign",
+        body: {
+          type: "template",
+          template: { ...campaign.template, ...(parameters.length ? { parameters } : {}) },
+        },
+        ...(perItem > 0 ? { reservationKey } : {}),
+        skipConsentCheck: true,
+      });
+    } catch (error) {
+      // queueMessage checks before it writes: a refusal here (the template changed under the
+      // campaign) leaves nothing behind, and holds the campaign for a person.
+      const data = (error as { data?: { code?: string; message?: string } }).data;
+      if (data?.code !== "INVALID") throw error;
+      await pauseFor(ctx, campaign, data.message ?? "The template can no longer be sent");
+      break;
+    }
+    await ctx.db.patch("campaignRecipients", recipient._id, {
+      state: "queued",
+      messageId,
+      parameters,
+      updatedAt: now,
+    });
+    await moved(ctx, campaign._id, recipient.shard, "pending", "queued");
+    claimed++;
+  }
+  return { claimed, skipped };
+}
+
+/**
+ * Why the campaign's template cannot be sent now: not approved any more (paused, disabled by
+ * Meta), or moved to another category (another price) that nobody confirmed yet.
+ */
+async function templateBlock(ctx: MutationCtx, campaign: Doc<"campaigns">): Promise<string | null> {
+  const template = await ctx.db.get("templates", campaign.templateId);
+  if (!template) return "The campaign's template was deleted";
+  const status = template.status.toUpperCase();
+  if (status !== "APPROVED")
+    return `Template ${template.name} is ${status.toLowerCase()} at WhatsApp${template.reason && template.reason !== "NONE" ? ` (${template.reason})` : ""}: resume the campaign once it is approved again`;
+  const change = template.categoryChange;
+  if (change && change.acknowledgedAt === undefined)
+    return `WhatsApp ${change.state === "announced" ? "is moving" : "moved"} template ${template.name} from ${change.from.toLowerCase()} to ${change.to.toLowerCase()}, which changes its price: confirm it on the Templates page, then resume`;
+  return null;
+}
+
+/** Releases what is left of each of the campaign's batch reservations, a few per run. */
+export async function releaseReservations(ctx: MutationCtx, campaignId: Id<"campaigns">): Promise<void> {
+  const campaign = await ctx.db.get("campaigns", campaignId);
+  if (!campaign) return;
+  const from = (campaign.releasedBatches ?? 0) + 1;
+  const to = Math.min(campaign.batches, from + 49);
+  for (let n = from; n <= to; n++) {
+    const key = `batch:${campaign._id}:${n}`;
+    const reservation = await ctx.db
+      .query("reservations")
+      .withIndex("by_tenant_key", (q) => q.eq("tenantId", campaign.tenantId).eq("key", key))
+      .first();
+    if (reservation) await release(ctx, { tenantId: campaign.tenantId, reservationKey: key });
+  }
+  await ctx.db.patch("campaigns", campaign._id, { releasedBatches: Math.max(to, from - 1) });
+  if (to < campaign.batches)
+    await ctx.scheduler.runAfter(0, internal.campaigns.releaseReservations, { campaignId });
+}

@@ -1,0 +1,434 @@
+/**
+ * Campaigns against the real send pipeline and status webhooks (only Meta's end is faked): the
+ * audience is frozen, the channel's dispatcher claims each recipient once, skips those it must
+ * with a reason, follows statuses into counters that equal the recipients' states, pauses and
+ * resumes between ticks, retries WhatsApp's marketing cap after a day, halts on credits, and
+ * completes.
+ */
+import type { FunctionArgs } from "convex/server";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { recordConsent } from "../../convex/model/contactConsent";
+import { setup, type T } from "./factories";
+import { fakeProviders, type FakeProviders } from "./fake-providers";
+import {
+  DISPLAY_NUMBER,
+  PHONE_NUMBER_ID,
+  WABA_ID,
+  postCloud,
+  stubWhatsAppEnv,
+  world,
+  type World,
+} from "./whatsapp-helpers";
+
+const NOW = Date.parse("2026-12-07T10:00:00Z");
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(NOW);
+  stubWhatsAppEnv();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  vi.unstubAllGlobals();
+});
+
+type Shop = {
+  t: T;
+  w: World;
+  fake: FakeProviders;
+  owner: ReturnType<T["withIdentity"]>;
+  templateId: Id<"templates">;
+  contacts: Id<"contacts">[];
+};
+
+/** A workspace with an approved template and `n` contacts tagged "vip", their numbers +3461000000i. */
+async function shop(n: number, category = "MARKETING"): Promise<Shop> {
+  const { t } = setup();
+  const fake = fakeProviders();
+  const w = await world(t);
+  const owner = t.withIdentity({
+    subject: "owner@acme.test",
+    issuer: "https://idp.test",
+    tokenIdentifier: "https://idp.test|owner@acme.test",
+    email: "owner@acme.test",
+    emailVerified: true,
+  });
+  const { templateId, contacts } = await t.run(async (ctx) => {
+    await ctx.db.insert("memberships", {
+      tenantId: w.tenantId,
+      userId: w.userId,
+      role: "owner",
+      createdAt: 1,
+    });
+    const templateId = await ctx.db.insert("templates", {
+      tenantId: w.tenantId,
+      channelId: w.cloudChannelId,
+      name: "spring_sale",
+      language: "es_ES",
+      category,
+      status: "APPROVED",
+      updatedAt: 1,
+      components: [{ type: "BODY", text: "Hola {{1}}, esta semana tienes un {{2}} de descuento." }],
+      parameterFormat: "POSITIONAL",
+    });
+    const contacts: Id<"contacts">[] = [];
+    for (let i = 0; i < n; i++) {
+      const phone = `+346100${String(i).padStart(5, "0")}`;
+      const contactId = await ctx.db.insert("contacts", {
+        tenantId: w.tenantId,
+        name: `Customer ${i}`,
+        phone,
+        createdAt: 1,
+        tags: ["VIP"],
+      });
+      await ctx.db.insert("contactAliases", { tenantId: w.tenantId, kind: "phone", value: phone, contactId });
+      await ctx.db.insert("contactTags", { tenantId: w.tenantId, tag: "vip", contactId });
+      contacts.push(contactId);
+    }
+    return { templateId, contacts };
+  });
+  return { t, w, fake, owner, templateId, contacts };
+}
+
+/** Lets `ms` pass and runs what became due (ticks, sends, processing). */
+async function step(t: T, ms = 1_000) {
+  await vi.advanceTimersByTimeAsync(ms);
+  await t.finishInProgressScheduledFunctions();
+}
+
+async function create(s: Shop, extra: Partial<FunctionArgs<typeof api.campaigns.create>> = {}) {
+  return await s.owner.mutation(api.campaigns.create, {
+    tenantId: s.w.tenantId,
+    name: "Spring sale",
+    channelId: s.w.cloudChannelId,
+    templateId: s.templateId,
+    variables: [{ source: "name" }, { source: "constant", value: "20%" }],
+    audience: { kind: "filter", filter: { tag: "VIP" } },
+    ...extra,
+  });
+}
+
+async function statuses(t: T, updates: { wamid: string; status: string; code?: number }[]) {
+  const body = {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: WABA_ID,
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: {
+                display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
+                phone_number_id: PHONE_NUMBER_ID,
+              },
+              statuses: updates.map((u) => ({
+                id: u.wamid,
+                status: u.status,
+                timestamp: String(Math.floor(Date.now() / 1000)),
+                recipient_id: "34610000000",
+                ...(u.code
+                  ? {
+                      errors: [
+                        { code: u.code, title: "Error", message: "Error", error_data: { details: "x" } },
+                      ],
+                    }
+                  : {}),
+              })),
+            },
+          },
+        ],
+      },
+    ],
+  };
+  expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
+}
+
+const view = (s: Shop, campaignId: Id<"campaigns">) =>
+  s.owner.query(api.campaigns.get, { tenantId: s.w.tenantId, campaignId });
+
+async function recipients(t: T, campaignId: Id<"campaigns">) {
+  return await t.run((ctx) =>
+    ctx.db
+      .query("campaignRecipients")
+      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
+      .collect(),
+  );
+}
+
+async function wamids(t: T, campaignId: Id<"campaigns">) {
+  return await t.run(async (ctx) => {
+    const out: string[] = [];
+    for (const r of await ctx.db
+      .query("campaignRecipients")
+      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
+      .collect()) {
+      const m = r.messageId ? await ctx.db.get("messages", r.messageId) : null;
+      if (m?.providerMessageId) out.push(m.providerMessageId);
+    }
+    return out;
+  });
+}
+
+function countsOf(rows: { state: string }[]) {
+  const counts: Record<string, number> = {};
+  for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
+  return counts;
+}
+
+describe("a campaign from launch to completion", () => {
+  it("freezes the audience, sends once per recipient with its parameters, follows statuses and completes", async () => {
+    const s = await shop(45);
+    const campaignId = await create(s);
+    expect((await view(s, campaignId)).state).toBe("draft");
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 6; i++) await step(s.t);
+    // Each recipient got exactly one provider send, with its own first name.
+    expect(s.fake.sent).toHaveLength(45);
+    const to = s.fake.sent.map((m) => m.body.to);
+    expect(new Set(to).size).toBe(45);
+    const first = s.fake.sent.find((m) => m.body.to === "34610000007")!.body as {
+      template: { name: string; components: { parameters: { text: string }[] }[] };
+    };
+    expect(first.template.name).toBe("spring_sale");
+    expect(first.template.components[0].parameters.map((p) => p.text)).toEqual(["Customer", "20%"]);
+    expect((await view(s, campaignId)).counts).toMatchObject({ pending: 0, queued: 45 });
+
+    const ids = await wamids(s.t, campaignId);
+    expect(ids).toHaveLength(45);
+    await statuses(
+      s.t,
+      ids.map((wamid) => ({ wamid, status: "sent" })),
+    );
+    await statuses(
+      s.t,
+      ids.slice(0, 30).map((wamid) => ({ wamid, status: "delivered" })),
+    );
+    await statuses(
+      s.t,
+      ids.slice(0, 10).map((wamid) => ({ wamid, status: "read" })),
+    );
+    // A late "delivered" after "read" does not move a recipient back.
+    await statuses(
+      s.t,
+      ids.slice(0, 5).map((wamid) => ({ wamid, status: "delivered" })),
+    );
+    for (let i = 0; i < 3; i++) await step(s.t);
+    const rows = await recipients(s.t, campaignId);
+    const v = await view(s, campaignId);
+    expect(countsOf(rows)).toEqual({ read: 10, delivered: 20, sent: 15 });
+    expect(v.counts).toMatchObject({ read: 10, delivered: 20, sent: 15, queued: 0, pending: 0 });
+    expect(v.state).toBe("completed");
+  });
+
+  it("skips opted-out, marketing-stopped and incomplete recipients with reasons, and sends to the rest", async () => {
+    const s = await shop(5);
+    await s.t.run(async (ctx) => {
+      const base = { tenantId: s.w.tenantId, source: "keyword" as const };
+      await recordConsent(ctx, { ...base, contactId: s.contacts[0], kind: "opt_out" });
+      await recordConsent(ctx, {
+        ...base,
+        contactId: s.contacts[1],
+        kind: "opt_out",
+        source: "user_preferences",
+        scope: "marketing",
+      });
+      await ctx.db.patch("contacts", s.contacts[2], { name: undefined });
+    });
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    const rows = await recipients(s.t, campaignId);
+    const reasonOf = (id: Id<"contacts">) => rows.find((r) => r.contactId === id)?.reason;
+    expect(reasonOf(s.contacts[0])).toBe("Opted out");
+    expect(reasonOf(s.contacts[1])).toBe("Stopped marketing messages");
+    expect(reasonOf(s.contacts[2])).toBe("No value for {{1}}");
+    expect(s.fake.sent.map((m) => m.body.to).sort()).toEqual(["34610000003", "34610000004"]);
+    expect((await view(s, campaignId)).counts).toMatchObject({ skipped: 3, queued: 2 });
+  });
+
+  it("sends nothing more once paused between two ticks, and continues from where it was on resume", async () => {
+    const s = await shop(50);
+    const campaignId = await create(s);
+    await s.t.run((ctx) =>
+      ctx.db.insert("channelDispatch", {
+        channelId: s.w.cloudChannelId,
+        rate: 10,
+        maxRate: 10,
+        lastTickAt: 0,
+        sentTotal: 0,
+      }),
+    );
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 10 && s.fake.sent.length === 0; i++) await step(s.t, 100);
+    const before = s.fake.sent.length;
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(50);
+    await s.owner.mutation(api.campaigns.pause, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 5; i++) await step(s.t);
+    expect(s.fake.sent.length).toBe(before);
+    expect(await view(s, campaignId)).toMatchObject({ state: "paused", stateReason: "Paused by Owner" });
+    await s.owner.mutation(api.campaigns.resume, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 8; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(50);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(50);
+  });
+
+  it("never claims a recipient twice, even when a second tick chain is started beside the first", async () => {
+    const s = await shop(30);
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    await step(s.t, 0);
+    // A stray tick for a time that is not the channel's next tick does nothing.
+    const stray = await s.t.mutation(internal.campaigns.tick, { channelId: s.w.cloudChannelId, at: 1 });
+    expect(stray.claimed).toBe(0);
+    // Two ticks for the same due time: the second finds nothing to claim.
+    const row = await s.t.run((ctx) => ctx.db.query("channelDispatch").first());
+    const due = row!.nextTickAt!;
+    const [a, b] = await Promise.all([
+      s.t.mutation(internal.campaigns.tick, { channelId: s.w.cloudChannelId, at: due }),
+      s.t.mutation(internal.campaigns.tick, { channelId: s.w.cloudChannelId, at: due }),
+    ]);
+    expect(a.claimed + b.claimed).toBeLessThanOrEqual(30);
+    for (let i = 0; i < 5; i++) await step(s.t);
+    const messages = await s.t.run((ctx) => ctx.db.query("messages").collect());
+    expect(messages).toHaveLength(30);
+    expect(new Set(messages.map((m) => m.contactId)).size).toBe(30);
+    expect(s.fake.sent).toHaveLength(30);
+  });
+
+  it("retries a recipient WhatsApp's marketing cap refused (131049) a day later, not as a failure", async () => {
+    const s = await shop(2);
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 3; i++) await step(s.t);
+    const [capped, fine] = await wamids(s.t, campaignId);
+    await statuses(s.t, [
+      { wamid: capped, status: "failed", code: 131049 },
+      { wamid: fine, status: "delivered" },
+    ]);
+    await step(s.t);
+    const rows = await recipients(s.t, campaignId);
+    expect(countsOf(rows)).toEqual({ pending: 1, delivered: 1 });
+    expect(rows.find((r) => r.state === "pending")?.reason).toMatch(/marketing limit .* 24 hours/);
+    expect((await view(s, campaignId)).state).toBe("running");
+    await step(s.t, 24 * 60 * 60 * 1000);
+    await step(s.t);
+    expect(s.fake.sent).toHaveLength(3);
+  });
+
+  it("pauses with a reason when the workspace cannot pay for the next batch", async () => {
+    const s = await shop(3);
+    await s.t.run(async (ctx) => {
+      await ctx.db.insert("rates", {
+        currency: "EUR",
+        market: "ES",
+        category: "marketing",
+        amount: 50_000,
+        effectiveFrom: Date.parse("2026-01-01T00:00:00Z"),
+        source: "test",
+        estimate: false,
+        createdAt: 1,
+      });
+      await ctx.db.insert("wallets", {
+        tenantId: s.w.tenantId,
+        currency: "EUR",
+        balance: 0,
+        reserved: 0,
+        debtLimit: 0,
+        markupBps: 0,
+        lowBalanceThresholds: [],
+        alertedThresholds: [],
+        entryCount: 0,
+        createdAt: 1,
+        updatedAt: 1,
+      });
+    });
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 3; i++) await step(s.t);
+    const v = await view(s, campaignId);
+    expect(v.state).toBe("paused");
+    expect(v.stateReason).toMatch(/^Not enough credits to send the next 3 messages/);
+    expect(s.fake.sent).toHaveLength(0);
+  });
+
+  it("refuses variables that do not fit the template, so error 132000 never reaches WhatsApp", async () => {
+    const s = await shop(1);
+    await expect(create(s, { variables: [{ source: "name" }] })).rejects.toThrow(
+      /needs 2|2 values|parameter/i,
+    );
+  });
+
+  it("pauses with the reason when Meta pauses the template or moves it to another category", async () => {
+    const s = await shop(20);
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    // Meta pauses the template after the launch, before anything was sent.
+    await s.t.run((ctx) =>
+      ctx.db.patch("templates", s.templateId, { status: "PAUSED", reason: "LOW_QUALITY" }),
+    );
+    for (let i = 0; i < 3; i++) await step(s.t);
+    expect(await view(s, campaignId)).toMatchObject({
+      state: "paused",
+      stateReason:
+        "Template spring_sale is paused at WhatsApp (LOW_QUALITY): resume the campaign once it is approved again",
+    });
+    expect(s.fake.sent).toHaveLength(0);
+    await s.t.run((ctx) =>
+      ctx.db.patch("templates", s.templateId, {
+        status: "APPROVED",
+        categoryChange: { from: "UTILITY", to: "MARKETING", state: "changed", at: Date.now() },
+      }),
+    );
+    await s.owner.mutation(api.campaigns.resume, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 3; i++) await step(s.t);
+    expect((await view(s, campaignId)).stateReason).toMatch(
+      /moved template spring_sale from utility to marketing/,
+    );
+    expect(s.fake.sent).toHaveLength(0);
+    await s.t.run(async (ctx) => {
+      const template = (await ctx.db.get("templates", s.templateId))!;
+      await ctx.db.patch("templates", s.templateId, {
+        categoryChange: { ...template.categoryChange!, acknowledgedAt: Date.now() },
+      });
+    });
+    await s.owner.mutation(api.campaigns.resume, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 3; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(20);
+  });
+
+  it("stops before the next message when an owner pauses the workspace's sending", async () => {
+    const s = await shop(40);
+    const campaignId = await create(s);
+    await s.t.run((ctx) =>
+      ctx.db.insert("channelDispatch", {
+        channelId: s.w.cloudChannelId,
+        rate: 10,
+        maxRate: 10,
+        lastTickAt: 0,
+        sentTotal: 0,
+      }),
+    );
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 10 && s.fake.sent.length === 0; i++) await step(s.t, 100);
+    await s.owner.mutation(api.sending.setPaused, {
+      tenantId: s.w.tenantId,
+      paused: true,
+      reason: "Wrong price in the offer",
+    });
+    const claimed = (await view(s, campaignId)).counts.queued;
+    for (let i = 0; i < 5; i++) await step(s.t);
+    const v = await view(s, campaignId);
+    expect(v.state).toBe("paused");
+    expect(v.stateReason).toMatch(/^Sending is paused for this workspace by .*Wrong price in the offer/);
+    // Nothing more was claimed, and what was claimed before waits (held) instead of leaving.
+    expect(v.counts.queued).toBe(claimed);
+    expect(v.counts.pending).toBe(40 - claimed);
+    expect(s.fake.sent.length).toBeLessThanOrEqual(claimed);
+  });
+});
