@@ -48,7 +48,8 @@ export default function ContactPage() {
         description={contact.optedOut ? "Opted out of messages" : "Subscribed"}
       />
       <Section id="details" title="Details">
-        <EditForm contact={contact} fieldKeys={(fields ?? []).map((f) => f.key)} canEdit={canEdit} />
+        <EditForm contact={contact} fieldTypes={fields ?? []} canEdit={canEdit} />
+        {tenant.isMember && hasRole(tenant.role, "admin") ? <DefineField existing={fields ?? []} /> : null}
       </Section>
       <Section id="identifiers" title="Identifiers" description="How this person is known on WhatsApp.">
         <ul className="space-y-1 text-sm">
@@ -98,15 +99,19 @@ export default function ContactPage() {
 
 type Detail = NonNullable<ReturnType<typeof useQuery<typeof api.contacts.get>>>;
 
+type FieldType = "text" | "number" | "date";
+
 function EditForm({
   contact,
-  fieldKeys,
+  fieldTypes,
   canEdit,
 }: {
   contact: Detail;
-  fieldKeys: string[];
+  fieldTypes: { key: string; type: FieldType }[];
   canEdit: boolean;
 }) {
+  const fieldKeys = fieldTypes.map((f) => f.key);
+  const typeOf = (key: string) => fieldTypes.find((f) => f.key === key)?.type ?? "text";
   const tenant = useTenant();
   const update = useMutation(api.contacts.update);
   const [name, setName] = useState(contact.name ?? "");
@@ -174,8 +179,11 @@ function EditForm({
         {keys.map((key) => (
           <label key={key} className="text-sm">
             {key}
+            {typeOf(key) !== "text" ? <span className="text-slate-500"> ({typeOf(key)})</span> : null}
             <input
               className={inputClass}
+              type={typeOf(key) === "date" ? "date" : "text"}
+              inputMode={typeOf(key) === "number" ? "decimal" : undefined}
               value={values[key] ?? ""}
               onChange={(e) => setValues({ ...values, [key]: e.target.value })}
             />
@@ -191,6 +199,69 @@ function EditForm({
           </Button>
         ) : null}
       </div>
+    </form>
+  );
+}
+
+/** Admins add a custom field every contact can then have, typed text, number or date. */
+function DefineField({ existing }: { existing: { key: string; type: FieldType }[] }) {
+  const tenant = useTenant();
+  const define = useMutation(api.contacts.defineField);
+  const [key, setKey] = useState("");
+  const [type, setType] = useState<FieldType>("text");
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      aria-label="Add a custom field"
+      className="mt-6 max-w-2xl space-y-2 border-t border-slate-200 pt-4"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(null);
+        setStatus(null);
+        try {
+          await define({ tenantId: tenant.tenantId, key, type });
+          setStatus(`Added the field “${key.trim()}” (${type}) for every contact`);
+          setKey("");
+        } catch (err) {
+          setError(toAppError(err).message);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <p className="text-sm font-medium text-slate-900">Add a custom field</p>
+      <p className="text-xs text-slate-500">
+        Every contact can then have it; numbers and dates are checked when saved.
+        {existing.length ? ` Existing: ${existing.map((f) => `${f.key} (${f.type})`).join(", ")}.` : ""}
+      </p>
+      <div className="flex flex-wrap items-end gap-2">
+        <label className="text-sm">
+          Field name
+          <input
+            className={inputClass}
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            maxLength={60}
+            required
+          />
+        </label>
+        <label className="text-sm">
+          Type
+          <select className={inputClass} value={type} onChange={(e) => setType(e.target.value as FieldType)}>
+            <option value="text">Text</option>
+            <option value="number">Number</option>
+            <option value="date">Date</option>
+          </select>
+        </label>
+        <Button type="submit" busy={busy} busyLabel="Adding…">
+          Add field
+        </Button>
+      </div>
+      <FormError message={error} />
+      <FormStatus message={status} />
     </form>
   );
 }

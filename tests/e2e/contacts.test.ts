@@ -143,6 +143,20 @@ it("filters by tag, saves a segment whose count follows changes live, and export
   await other.getByText("Saved").waitFor();
   await expect.poll(() => segment.getByTestId("segment-count").textContent(), { timeout: 10_000 }).toBe("3");
 
+  // A typed custom field: the owner adds a date field, and Bob's page offers a date input for it.
+  const fieldForm = other.getByRole("form", { name: "Add a custom field" });
+  await fieldForm.getByLabel("Field name").fill("Birthday");
+  await fieldForm.getByLabel("Type").selectOption("date");
+  await fieldForm.getByRole("button", { name: "Add field" }).click();
+  await fieldForm.getByText(/Added the field “Birthday” \(date\)/).waitFor();
+  const birthday = other.getByLabel(/^birthday/i);
+  expect(await birthday.getAttribute("type")).toBe("date");
+  await birthday.fill("1990-04-12");
+  await other.getByRole("button", { name: "Save changes" }).click();
+  await other.getByText("Saved").waitFor();
+  await other.reload();
+  await expect.poll(() => other.getByLabel(/^birthday/i).inputValue()).toBe("1990-04-12");
+
   const [download] = await Promise.all([
     iris.waitForEvent("download"),
     segment.getByRole("link", { name: "Export" }).click(),
