@@ -4,7 +4,9 @@
  */
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { tenantMutation, tenantQuery } from "./functions";
+import { internal } from "./_generated/api";
+import { internalMutation, tenantMutation, tenantQuery } from "./functions";
+import { searchTextOf } from "./model/contactTags";
 import * as Audit from "./model/audit";
 import { recordConsent } from "./model/contactConsent";
 import * as Contacts from "./model/contacts";
@@ -290,5 +292,33 @@ export const exportPage = tenantQuery({
     }
     const page = await Contacts.listContacts(ctx, ctx.tenant._id, chosen, paginationOpts, 1000);
     return { ...page, page: page.page.map(Contacts.rowOf) };
+  },
+});
+
+// ---------------------------------------------------------------- maintenance
+
+/**
+ * Gives contacts stored before search existed their search text, 200 per run, then schedules
+ * the next batch: `npx convex run contacts:backfillSearchText` (docs/operations.md). Safe to run
+ * again: a contact whose text is already right is not written.
+ */
+export const backfillSearchText = internalMutation({
+  args: { cursor: v.optional(v.union(v.string(), v.null())) },
+  returns: v.object({ updated: v.number(), isDone: v.boolean() }),
+  handler: async (ctx, { cursor }) => {
+    const result = await ctx.db.query("contacts").paginate({ cursor: cursor ?? null, numItems: 200 });
+    let updated = 0;
+    for (const contact of result.page) {
+      if (contact.mergedInto) continue;
+      const searchText = searchTextOf(contact.name, contact.phone);
+      if (contact.searchText === searchText) continue;
+      await ctx.db.patch("contacts", contact._id, { searchText });
+      updated++;
+    }
+    if (!result.isDone)
+      await ctx.scheduler.runAfter(0, internal.contacts.backfillSearchText, {
+        cursor: result.continueCursor,
+      });
+    return { updated, isDone: result.isDone };
   },
 });

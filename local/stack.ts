@@ -271,7 +271,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       adminKey = readFileSync(path.join(dataDir, "convex", "admin-key"), "utf8").trim();
     }
     convexSiteUrl ??= deriveSiteUrl(convexUrl);
-    if (adminKey) await loadPublishedRates(convexUrl, adminKey, log);
+    if (adminKey) {
+      await loadPublishedRates(convexUrl, adminKey, log);
+      await backfillContactSearch(convexUrl, adminKey, log);
+    }
 
     let demo: RunningStack["demo"] = null;
     if (simulatorUrl) {
@@ -386,6 +389,37 @@ async function loadPublishedRates(
     if (result.loaded) log("convex", `published rate card loaded (${result.inserted} new rows)`);
   } catch (error) {
     log("convex", `The rate card could not be loaded: ${error instanceof Error ? error.message : error}`);
+  }
+}
+
+/**
+ * Makes contacts stored by an earlier version searchable (it continues in the background), as
+ * `npx convex run contacts:backfillSearchText` does against a deployment.
+ */
+async function backfillContactSearch(
+  convexUrl: string,
+  adminKey: string,
+  log: (service: string, line: string) => void,
+): Promise<void> {
+  const client = new ConvexHttpClient(convexUrl);
+  (client as unknown as { setAdminAuth(key: string): void }).setAdminAuth(adminKey);
+  try {
+    const result = await client.mutation(
+      makeFunctionReference<"mutation", Record<string, never>, { updated: number; isDone: boolean }>(
+        "contacts:backfillSearchText",
+      ),
+      {},
+    );
+    if (result.updated)
+      log(
+        "convex",
+        `made ${result.updated} older contacts searchable${result.isDone ? "" : " (continuing)"}`,
+      );
+  } catch (error) {
+    log(
+      "convex",
+      `Contact search could not be backfilled: ${error instanceof Error ? error.message : error}`,
+    );
   }
 }
 

@@ -4,9 +4,10 @@
  * the row-level error report, cancelling; and the contact list, tags, segments and merges.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { expectCode, setup, twoTenants, type T } from "./factories";
+import { stubWhatsAppEnv, world } from "./whatsapp-helpers";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -416,5 +417,36 @@ describe("the contact list", () => {
       }),
       "NOT_FOUND",
     );
+  });
+});
+
+describe("contacts stored before search existed", () => {
+  it("get their search text from the backfill, in batches, and are then found", async () => {
+    stubWhatsAppEnv();
+    const { t } = setup();
+    const w = await world(t);
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 450; i++)
+        await ctx.db.insert("contacts", {
+          tenantId: w.tenantId,
+          name: i === 7 ? "Zoë Older" : `Old ${i}`,
+          phone: `+3460055${String(i).padStart(4, "0")}`,
+          createdAt: 1,
+        });
+    });
+    const first = await t.mutation(internal.contacts.backfillSearchText, {});
+    expect(first).toEqual({ updated: 200, isDone: false });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const rows = await t.run((ctx) => ctx.db.query("contacts").collect());
+    expect(rows.every((c) => c.searchText)).toBe(true);
+    const found = await t.run((ctx) =>
+      ctx.db
+        .query("contacts")
+        .withSearchIndex("search_contacts", (q) => q.search("searchText", "zoe").eq("tenantId", w.tenantId))
+        .collect(),
+    );
+    expect(found.map((c) => c.name)).toEqual(["Zoë Older"]);
+    // Running it again writes nothing.
+    expect(await t.mutation(internal.contacts.backfillSearchText, {})).toEqual({ updated: 0, isDone: false });
   });
 });
