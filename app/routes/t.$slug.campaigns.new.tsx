@@ -31,6 +31,8 @@ import {
   zonedDateTime,
   type Mapping,
 } from "../lib/campaigns";
+import type { FunctionReturnType } from "convex/server";
+import { formatMoney } from "../lib/billing";
 import { toAppError, toFormErrors, type FormErrors } from "../lib/convex-errors";
 import { useTenant } from "../lib/tenant-context";
 
@@ -111,6 +113,12 @@ function CampaignForm() {
     filter ? { tenantId, filter, paginationOpts: { numItems: PREVIEW_COUNT, cursor: null } } : "skip",
   );
 
+  const variables = toVariables(mappings);
+  const estimate = useQuery(
+    api.campaigns.estimate,
+    template && audience ? { tenantId, templateId: template.templateId, variables, audience } : "skip",
+  );
+
   const [when, setWhen] = useState<"now" | "later">("now");
   const [at, setAt] = useState("");
 
@@ -143,7 +151,7 @@ function CampaignForm() {
       name,
       channelId,
       templateId: template.templateId,
-      variables: toVariables(mappings),
+      variables,
       audience,
       ...(scheduledAt !== undefined ? { scheduledAt } : {}),
     };
@@ -369,6 +377,9 @@ function CampaignForm() {
             {fieldError("audience") ? (
               <p className="text-sm font-medium text-red-700">{fieldError("audience")}</p>
             ) : null}
+            {estimate && audienceCount ? (
+              <EstimateSummary estimate={estimate} audienceCount={audienceCount.count} />
+            ) : null}
           </fieldset>
 
           <fieldset className="space-y-3">
@@ -472,7 +483,16 @@ function CampaignForm() {
               </>
             ) : null}
             {when === "later" && at ? `, at ${at.replace("T", " ")} (${timeZone})` : ", starting now"}.
-            Opted-out contacts are skipped. You can pause or cancel it while it runs.
+            Opted-out contacts are skipped.
+            {estimate && estimate.sampled > 0 && audienceCount
+              ? ` Estimated cost: ${audienceCount.count <= estimate.sampled ? "" : "about "}${formatMoney(
+                  Math.round(
+                    (estimate.cost * Math.max(audienceCount.count, estimate.sampled)) / estimate.sampled,
+                  ),
+                  estimate.currency,
+                )}.`
+              : ""}{" "}
+            You can pause or cancel it while it runs.
           </p>
         }
         confirmLabel={when === "later" ? "Schedule" : `Launch to ${recipients}`}
@@ -480,6 +500,42 @@ function CampaignForm() {
         onConfirm={confirmLaunch}
         onClose={() => setConfirming(false)}
       />
+    </div>
+  );
+}
+
+function EstimateSummary({
+  estimate,
+  audienceCount,
+}: {
+  estimate: FunctionReturnType<typeof api.campaigns.estimate>;
+  audienceCount: number;
+}) {
+  if (estimate.sampled === 0) return null;
+  const whole = audienceCount <= estimate.sampled;
+  const scale = whole ? 1 : audienceCount / estimate.sampled;
+  const cost = Math.round(estimate.cost * scale);
+  return (
+    <div
+      data-testid="campaign-estimate"
+      className="rounded-lg border border-slate-200 bg-white px-3 py-2 text-sm text-slate-700"
+    >
+      <p>
+        {whole ? "Of these contacts" : `Of the first ${estimate.sampled} contacts`},{" "}
+        <strong>{estimate.sendable}</strong> would be sent
+        {estimate.excluded.length
+          ? ` and ${estimate.sampled - estimate.sendable} skipped (${estimate.excluded
+              .map((e) => `${e.reason.toLowerCase()}: ${e.count}`)
+              .join("; ")})`
+          : ""}
+        .
+      </p>
+      <p className="mt-1">
+        Estimated cost: {whole ? "" : "about "}
+        <strong>{formatMoney(cost, estimate.currency)}</strong>
+        {estimate.unpriced ? ` (plus ${estimate.unpriced} with no rate for their country yet)` : ""}, from the
+        rate card; each message is charged when WhatsApp reports its price.
+      </p>
     </div>
   );
 }

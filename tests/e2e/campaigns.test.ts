@@ -6,7 +6,9 @@
 // after a confirmation stating the count, and watches the counters and the progress bar move live
 // to completion; every phone got the template with its values filled in, and the results download
 // as CSV. A second campaign, launched while the workspace's sending is paused, shows the pause's
-// reason and goes out when she resumes it.
+// reason and goes out when she resumes it. A third, to 400 contacts (with credits a platform admin
+// grants), is paused as soon as it starts sending: nothing more leaves until it is resumed, and
+// then every phone gets it exactly once.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -17,7 +19,7 @@ import {
   simulatorCall,
   simulatorHas,
 } from "./helpers";
-import { launchChromium, startTestStack } from "./stack";
+import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
 const APP_SECRET = "e2e-campaigns-app-secret";
 const TOKEN = "EAAGm0PX4ZCpsBAE-e2e-campaigns-token-Zx9c";
@@ -30,7 +32,10 @@ let stack: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  stack = await startTestStack({ WHATSAPP_APP_SECRET: APP_SECRET });
+  stack = await startTestStack({
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    PLATFORM_ADMIN_EMAILS: "rita@platform.example",
+  });
   browser = await launchChromium();
   await simulatorHas(stack, {
     cloud: [
@@ -135,7 +140,13 @@ it("builds a campaign for a tag, launches it and watches it complete live", asyn
   await preview.getByText("Hi Carla, this year's olive oil is ready for you.").waitFor();
   await preview.getByText("Hi Diego, this year's olive oil is ready for you.").waitFor();
   await preview.getByText(/Missing a value for \{\{1\}\}/).waitFor();
+  const estimate = page.getByTestId("campaign-estimate");
+  await estimate
+    .getByText(/Of these contacts, 2 would be sent and 1 skipped \(no value for \{\{1\}\}: 1\)/)
+    .waitFor();
   await page.getByLabel("Fallback for {{1}} when a contact has no name").fill("friend");
+  await estimate.getByText(/Of these contacts, 3 would be sent\./).waitFor();
+  await estimate.getByText(/Estimated cost:/).waitFor();
   await preview.getByText("Hi friend, this year's olive oil is ready for you.").waitFor();
   expect(await preview.getByText(/Missing a value/).count()).toBe(0);
 
@@ -246,5 +257,83 @@ it("a campaign paused by the workspace's sending switch shows why, and goes out 
   await expect
     .poll(async () => Object.values(await phonesReceived()).flat().length, { timeout: 10_000 })
     .toBe(6);
+  await context.close();
+});
+
+it("pauses a running campaign before its next message, and resumes it where it stopped", async () => {
+  const BULK = 400;
+  const users = Array.from({ length: BULK }, (_, i) => `346120${String(i).padStart(5, "0")}`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  dumpOnFailure(stack, page);
+  // Enough credits for everyone, from a platform admin.
+  const rita = await (await browser.newContext()).newPage();
+  await signIn(rita, "rita@platform.example", "Rita Root", { webUrl: stack.webUrl, redirectTo: "/app" });
+  await rita.waitForURL(/\/onboarding$/);
+  await verifyEmail(rita, stack, "rita@platform.example");
+  await rita.goto(`${stack.webUrl}/admin`);
+  await rita.getByRole("link", { name: "Credits of Olga's Olives" }).click();
+  const grant = rita.getByRole("form", { name: "Add credits" });
+  await grant.getByLabel(/^Amount/).fill("500");
+  await grant.getByLabel("Reason").fill("Harvest campaign");
+  await grant.getByRole("button", { name: "Add credits" }).click();
+  await rita.getByText(/^Added .*500\.00\./).waitFor();
+  await rita.context().close();
+
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await page.waitForURL(new RegExp(`/t/${SLUG}`));
+
+  await page.goto(`${stack.webUrl}/t/${SLUG}/contacts/import`);
+  const csv = `Name,Phone,Tags\n${users.map((u, i) => `Buyer ${i},+${u},bulk`).join("\n")}\n`;
+  await page
+    .getByLabel("CSV file")
+    .setInputFiles({ name: "bulk.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByRole("button", { name: "Upload and preview" }).click();
+  await page.getByRole("button", { name: `Import ${BULK} rows` }).click();
+  await page.getByTestId("import-status").getByText("Imported").waitFor({ timeout: 60_000 });
+
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill("Harvest for everyone");
+  await page.getByLabel("Tag", { exact: true }).selectOption("bulk");
+  await page.getByTestId("audience-count").getByText(String(BULK), { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page
+    .getByRole("dialog")
+    .getByRole("button", { name: `Launch to ${BULK}` })
+    .click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+
+  // As soon as sending starts, pause.
+  await expect
+    .poll(async () => Number((await count(page, "pending").innerText()).replace(/,/g, "")), {
+      timeout: 20_000,
+      interval: 50,
+    })
+    .toBeLessThan(BULK);
+  await page.getByRole("button", { name: "Pause", exact: true }).click();
+  await page.getByTestId("campaign-state").getByText("Paused").waitFor();
+  await page.getByText("Paused by Olga Ortiz").waitFor();
+  const bulkSent = async () =>
+    Object.entries(await phonesReceived()).filter(([user]) => users.includes(user)).length;
+  // Nothing more leaves while paused: what was claimed before the pause settles, then stays.
+  await expect
+    .poll(async () => Number((await count(page, "queued").innerText()).replace(/,/g, "")), {
+      timeout: 15_000,
+    })
+    .toBe(0);
+  const pendingAtPause = await count(page, "pending").innerText();
+  const sentAtPause = await bulkSent();
+  expect(Number(pendingAtPause.replace(/,/g, ""))).toBeGreaterThan(0);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  expect(await count(page, "pending").innerText()).toBe(pendingAtPause);
+  expect(await bulkSent()).toBe(sentAtPause);
+  expect(sentAtPause).toBeLessThan(BULK);
+
+  // Resumed: it continues to the end, each phone once.
+  await page.getByRole("button", { name: "Resume", exact: true }).click();
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 90_000 });
+  const received = await phonesReceived();
+  expect(users.filter((u) => received[u]?.length === 1)).toHaveLength(BULK);
   await context.close();
 });
