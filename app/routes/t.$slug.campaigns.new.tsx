@@ -440,7 +440,11 @@ function CampaignForm() {
           ) : preview === undefined && filter ? (
             <LoadingState label="Loading contacts…" />
           ) : !preview || preview.page.length === 0 ? (
-            <p className="text-sm text-slate-600">No contact in this audience yet.</p>
+            <p className="text-sm text-slate-600">
+              {audienceCount && audienceCount.count > 0
+                ? "No preview: the first contacts read did not match this audience."
+                : "No contact in this audience yet."}
+            </p>
           ) : (
             <ul className="space-y-3 rounded-2xl bg-[#e5ddd5] p-3">
               {preview.page.slice(0, PREVIEW_COUNT).map((c) => {
