@@ -8,18 +8,7 @@ import { totals } from "./model/campaigns/counters";
 import * as Dispatch from "./model/campaigns/dispatch";
 import * as Estimate from "./model/campaigns/estimate";
 import * as Lifecycle from "./model/campaigns/lifecycle";
-import { vAudience, vCampaignState, vRecipientState, vVariable } from "./model/campaigns/tables";
-
-const vCounts = v.object({
-  pending: v.number(),
-  queued: v.number(),
-  sent: v.number(),
-  delivered: v.number(),
-  read: v.number(),
-  failed: v.number(),
-  skipped: v.number(),
-  unknown: v.number(),
-});
+import { vAudience, vCampaignState, vCounts, vRecipientState, vVariable } from "./model/campaigns/tables";
 
 const vCampaignView = v.object({
   campaignId: v.id("campaigns"),

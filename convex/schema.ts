@@ -440,7 +440,13 @@ export default defineSchema({
 
   contactAliases: defineTable({
     tenantId: v.id("tenants"),
-    kind: v.union(v.literal("phone"), v.literal("wa_id"), v.literal("waha_chat"), v.literal("lid")),
+    kind: v.union(
+      v.literal("phone"),
+      v.literal("wa_id"),
+      v.literal("waha_chat"),
+      v.literal("lid"),
+      v.literal("bsuid"),
+    ),
     value: v.string(),
     contactId: v.id("contacts"),
   })

@@ -74,6 +74,11 @@ export function describeFilter(filter: ContactFilter): string {
   return parts.length ? parts.join(" · ") : "All contacts";
 }
 
+/** "1 contact", "2,345 contacts", "10,000+ contacts". */
+export function contactsCount(count: { count: number; capped: boolean }): string {
+  return `${formatCount(count)} ${count.count === 1 && !count.capped ? "contact" : "contacts"}`;
+}
+
 export function formatCount({ count, capped }: { count: number; capped: boolean }): string {
   return `${count.toLocaleString("en-US")}${capped ? "+" : ""}`;
 }

@@ -23,7 +23,8 @@ const ALIAS_LABELS: Record<string, string> = {
   phone: "Phone (E.164)",
   wa_id: "WhatsApp id",
   waha_chat: "WAHA chat",
-  lid: "Business-scoped id",
+  lid: "WhatsApp LID",
+  bsuid: "Business-scoped user id",
 };
 const inputClass = "w-full rounded-lg border border-slate-300 px-3 py-2 text-sm";
 

@@ -21,6 +21,7 @@ import {
   LAST_SEEN_OPTIONS,
   describeFilter,
   filterFromParams,
+  contactsCount,
   formatCount,
   paramsFromFilter,
 } from "../lib/contacts";
@@ -59,6 +60,7 @@ export default function ContactsPage() {
   );
   const count = useQuery(api.contacts.count, skip ? "skip" : { tenantId: tenant.tenantId, filter });
   const tags = useQuery(api.contacts.tags, skip ? "skip" : { tenantId: tenant.tenantId });
+  const fields = useQuery(api.contacts.fields, skip ? "skip" : { tenantId: tenant.tenantId });
   const filtered = Object.keys(filter).length > 0;
   const exportHref = `${base}/export.csv${params.toString() ? `?${params}` : ""}`;
 
@@ -80,8 +82,9 @@ export default function ContactsPage() {
           ) : null
         }
       />
-      <div className="grid gap-6 lg:grid-cols-[1fr_16rem]">
-        <div className="min-w-0 space-y-4">
+      <div className="grid gap-6 2xl:grid-cols-[1fr_16rem]">
+        <Segments canEdit={canEdit} onApply={(f) => (setText(f.search ?? ""), setFilter(f))} base={base} />
+        <div className="min-w-0 space-y-4 2xl:order-first">
           <form role="search" className="flex flex-wrap gap-2" onSubmit={(e) => e.preventDefault()}>
             <label className="min-w-0 flex-1 basis-56">
               <span className="sr-only">Search contacts</span>
@@ -89,7 +92,7 @@ export default function ContactsPage() {
                 type="search"
                 value={text}
                 onChange={(e) => setText(e.target.value)}
-                placeholder="Search by name or number"
+                placeholder="Search name or number"
                 className="w-full rounded-lg border border-slate-300 px-3 py-2 text-sm"
               />
             </label>
@@ -143,6 +146,13 @@ export default function ContactsPage() {
                 </option>
               ))}
             </select>
+            {fields && fields.length ? (
+              <FieldFilter
+                fields={fields}
+                value={filter.field}
+                onChange={(field) => setFilter({ ...filter, field })}
+              />
+            ) : null}
           </form>
           {tags && tags.length ? (
             <ul aria-label="Tags" className="flex flex-wrap gap-2">
@@ -165,7 +175,7 @@ export default function ContactsPage() {
           ) : null}
           <div className="flex flex-wrap items-center justify-between gap-2 text-sm text-slate-600">
             <p aria-live="polite">
-              {describeFilter(filter)}: {count ? `${formatCount(count)} contacts` : "counting…"}
+              {describeFilter(filter)}: {count ? contactsCount(count) : "counting…"}
             </p>
             {filtered ? (
               <Button size="sm" variant="ghost" onClick={() => (setText(""), setFilter({}))}>
@@ -203,7 +213,6 @@ export default function ContactsPage() {
             </div>
           ) : null}
         </div>
-        <Segments canEdit={canEdit} onApply={(f) => (setText(f.search ?? ""), setFilter(f))} base={base} />
       </div>
     </div>
   );
@@ -222,40 +231,56 @@ function ContactTable({ rows, base }: { rows: Row[]; base: string }) {
   if (rows.length === 0) {
     return <EmptyState title="No contact matches" description="Change or clear the filters to see more." />;
   }
+  // Below 640 px the phone, consent and last message go under the name instead of in columns.
+  const wide = "hidden px-4 py-2 sm:table-cell";
   return (
     <div className="overflow-x-auto rounded-2xl border border-slate-200 bg-white">
-      <table className="w-full text-left text-sm">
+      <table className="w-full text-left text-sm" aria-label="Contacts">
         <thead className="bg-slate-50 text-xs uppercase text-slate-500">
           <tr>
             <th className="px-4 py-2">Name</th>
-            <th className="px-4 py-2">Phone</th>
+            <th className={wide}>Phone</th>
             <th className="px-4 py-2">Tags</th>
-            <th className="px-4 py-2">Consent</th>
-            <th className="px-4 py-2">Last message</th>
+            <th className={wide}>Consent</th>
+            <th className={`${wide} whitespace-nowrap`}>Last message</th>
           </tr>
         </thead>
         <tbody>
           {rows.map((c) => (
-            <tr key={c.contactId} className="border-t border-slate-100">
+            <tr key={c.contactId} className="border-t border-slate-100 align-top">
               <td className="px-4 py-2">
-                <Link to={`${base}/${c.contactId}`} className="font-medium text-brand-700 hover:underline">
+                <Link
+                  to={`${base}/${c.contactId}`}
+                  className="font-medium text-brand-700 hover:underline sm:whitespace-nowrap"
+                >
                   {c.name || c.phone || "Unnamed contact"}
                 </Link>
+                <span className="block text-xs text-slate-600 sm:hidden">
+                  <span className="tabular-nums">{c.phone ?? "No number"}</span>
+                  {c.optedOut ? <span className="text-red-700"> · Opted out</span> : null}
+                  {" · "}
+                  {c.lastInboundAt
+                    ? `wrote ${new Date(c.lastInboundAt).toLocaleDateString()}`
+                    : "never wrote"}
+                </span>
               </td>
-              <td className="whitespace-nowrap px-4 py-2 tabular-nums">{c.phone ?? "—"}</td>
+              <td className={`${wide} whitespace-nowrap tabular-nums`}>{c.phone ?? "—"}</td>
               <td className="px-4 py-2">
                 <span className="flex flex-wrap gap-1">
                   {c.tags.map((t) => (
-                    <span key={t} className="rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-700">
+                    <span
+                      key={t}
+                      className="whitespace-nowrap rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-700"
+                    >
                       {t}
                     </span>
                   ))}
                 </span>
               </td>
-              <td className="px-4 py-2">
+              <td className={`${wide} whitespace-nowrap`}>
                 {c.optedOut ? <span className="text-red-700">Opted out</span> : "Subscribed"}
               </td>
-              <td className="whitespace-nowrap px-4 py-2">
+              <td className={`${wide} whitespace-nowrap`}>
                 {c.lastInboundAt ? new Date(c.lastInboundAt).toLocaleDateString() : "Never"}
               </td>
             </tr>
@@ -263,6 +288,58 @@ function ContactTable({ rows, base }: { rows: Row[]; base: string }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** A custom field to filter on and the text its value contains; applied a moment after typing. */
+function FieldFilter({
+  fields,
+  value,
+  onChange,
+}: {
+  fields: { key: string; type: string }[];
+  value: ContactFilter["field"];
+  onChange: (field: ContactFilter["field"]) => void;
+}) {
+  const [key, setKey] = useState(value?.key ?? fields[0]!.key);
+  const [text, setText] = useState(value?.value ?? "");
+  useEffect(() => {
+    if (value) {
+      setKey(value.key);
+      setText(value.value);
+    } else setText("");
+  }, [value]);
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      const next = text.trim() ? { key, value: text.trim() } : undefined;
+      if (next?.key === value?.key && next?.value === value?.value) return;
+      onChange(next);
+    }, 300);
+    return () => clearTimeout(timer);
+  });
+  return (
+    <span className="flex min-w-0 basis-full gap-2 sm:basis-auto">
+      <select
+        aria-label="Custom field"
+        className={selectClass}
+        value={key}
+        onChange={(e) => setKey(e.target.value)}
+      >
+        {fields.map((f) => (
+          <option key={f.key} value={f.key}>
+            {f.key}
+          </option>
+        ))}
+      </select>
+      <input
+        type="search"
+        aria-label={`${key} contains`}
+        placeholder="contains…"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        className="min-w-0 flex-1 rounded-lg border border-slate-300 px-3 py-2 text-sm sm:w-36"
+      />
+    </span>
   );
 }
 
@@ -334,7 +411,7 @@ function Segments({
           Filter the list, then save the filter as a segment for campaigns.
         </p>
       ) : (
-        <ul className="space-y-2">
+        <ul className="grid gap-2 sm:grid-cols-2 xl:grid-cols-3 2xl:grid-cols-1">
           {segments.map((s) => (
             <SegmentRow key={s.segmentId} segment={s} canEdit={canEdit} onApply={onApply} base={base} />
           ))}
@@ -371,7 +448,8 @@ function SegmentRow({
         {segment.name}
       </button>
       <p className="text-slate-600">
-        <span data-testid="segment-count">{count ? formatCount(count) : "…"}</span> contacts ·{" "}
+        <span data-testid="segment-count">{count ? formatCount(count) : "…"}</span>{" "}
+        {count && count.count === 1 && !count.capped ? "contact" : "contacts"} ·{" "}
         {describeFilter(segment.filter)}
       </p>
       <div className="mt-2 flex flex-wrap gap-2">

@@ -4,7 +4,8 @@
 // the address) → a row-level error report, shown and downloadable.
 import type { MetaFunction } from "@remix-run/node";
 import { Link, useSearchParams } from "@remix-run/react";
-import { useConvexAuth, useMutation, usePaginatedQuery, useQuery } from "convex/react";
+import { useConvex, useConvexAuth, useMutation, usePaginatedQuery, useQuery } from "convex/react";
+import type { FunctionReturnType } from "convex/server";
 import { useEffect, useState } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -94,8 +95,12 @@ function ChooseFile({ onCreated }: { onCreated: (id: Id<"contactImports">) => vo
             name="file"
             accept=".csv,.txt,.tsv,text/csv,text/plain"
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-            className="mt-2 block w-full text-sm"
+            className="mt-2 block w-full text-sm text-slate-700 file:mr-3 file:rounded-lg file:border file:border-slate-300 file:bg-white file:px-3 file:py-2 file:text-sm file:font-medium file:text-slate-800 hover:file:bg-slate-50"
           />
+          <span className="mt-1 block text-xs font-normal text-slate-500">
+            One contact per row under a header row, with a column of phone numbers. Up to 20 MB (about 100,000
+            rows).
+          </span>
         </label>
         <FormError message={error} />
         <Button type="submit" variant="primary" busy={busy} busyLabel="Uploading…">
@@ -190,14 +195,15 @@ function Mapping({ job }: { job: Job }) {
       }}
     >
       <p className="text-sm text-slate-700">
-        Check what each column holds. Columns marked “Custom field” are kept under their header name.
+        Check what each column holds and change any that was guessed wrong. Columns marked “Custom field” are
+        kept under their header name; “Don't import” leaves a column out.
       </p>
       <div className="overflow-x-auto rounded-2xl border border-slate-200 bg-white">
         <table className="text-left text-sm" aria-label="Column mapping">
           <thead className="bg-slate-50">
             <tr>
               {job.headers.map((h, i) => (
-                <th key={i} scope="col" className="min-w-40 px-3 py-2 align-top">
+                <th key={i} scope="col" className="min-w-44 px-3 py-2 align-top">
                   <span className="block font-semibold text-slate-900">{h}</span>
                   <select
                     aria-label={`Column “${h}”`}
@@ -221,7 +227,8 @@ function Mapping({ job }: { job: Job }) {
                 {row.map((cell, c) => (
                   <td
                     key={c}
-                    className={`px-3 py-2 ${columns[c] === "ignore" ? "text-slate-400 line-through" : ""}`}
+                    title={cell}
+                    className={`max-w-64 truncate px-3 py-2 ${columns[c] === "ignore" ? "text-slate-400 line-through" : ""}`}
                   >
                     {cell}
                   </td>
@@ -231,6 +238,11 @@ function Mapping({ job }: { job: Job }) {
           </tbody>
         </table>
       </div>
+      <p className="text-xs text-slate-500">
+        {job.headers.length > 3 ? "Scroll sideways to see every column. " : ""}
+        The first {job.sample.length.toLocaleString("en-US")} of {job.totalRows?.toLocaleString("en-US")}{" "}
+        rows.
+      </p>
       {noPhone ? (
         <p role="alert" className="text-sm text-red-700">
           No column is marked “Phone number”: choose the column that holds the numbers.
@@ -314,20 +326,43 @@ function ErrorReport({
   errorCount: number;
 }) {
   const tenant = useTenant();
+  const convex = useConvex();
   const { results, status, loadMore } = usePaginatedQuery(
     api.contactImports.errors,
     { tenantId: tenant.tenantId, importId },
-    { initialNumItems: 100 },
+    { initialNumItems: 20 },
   );
+  const [downloading, setDownloading] = useState(false);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
   if (errorCount === 0) return <p className="text-sm text-slate-700">Every row was read.</p>;
-  const download = () => {
-    const csv = CSV_BOM + toCsv([["Row", "Reason"], ...results.map((e) => [e.row, e.reason])]);
-    const url = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `${fileName.replace(/\.\w+$/, "")}-errors.csv`;
-    a.click();
-    URL.revokeObjectURL(url);
+  // The whole report, page by page (the table shows only the first rows).
+  const download = async () => {
+    setDownloading(true);
+    setDownloadError(null);
+    try {
+      const rows: [number, string][] = [];
+      let cursor: string | null = null;
+      for (;;) {
+        const page: FunctionReturnType<typeof api.contactImports.errors> = await convex.query(
+          api.contactImports.errors,
+          { tenantId: tenant.tenantId, importId, paginationOpts: { numItems: 1000, cursor } },
+        );
+        for (const e of page.page) rows.push([e.row, e.reason]);
+        if (page.isDone) break;
+        cursor = page.continueCursor;
+      }
+      const csv = CSV_BOM + toCsv([["Row", "Reason"], ...rows]);
+      const url = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `${fileName.replace(/\.\w+$/, "")}-errors.csv`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (err) {
+      setDownloadError(toAppError(err).message);
+    } finally {
+      setDownloading(false);
+    }
   };
   return (
     <section aria-labelledby="errors-title" className="space-y-3">
@@ -335,10 +370,15 @@ function ErrorReport({
         <h2 id="errors-title" className="text-base font-semibold">
           Rows not imported ({errorCount.toLocaleString("en-US")})
         </h2>
-        <Button size="sm" onClick={download} disabled={status === "LoadingFirstPage"}>
-          Download the error report{status === "Exhausted" ? "" : ` (first ${results.length})`}
+        <Button size="sm" onClick={download} busy={downloading} busyLabel="Preparing…">
+          Download the error report (CSV)
         </Button>
       </div>
+      <FormError message={downloadError} />
+      <p className="text-sm text-slate-600">
+        Row numbers count the header as row 1, as a spreadsheet shows them. Fix these rows in your file and
+        import it again: contacts already imported are merged, not repeated.
+      </p>
       <div className="overflow-x-auto rounded-2xl border border-slate-200 bg-white">
         <table className="w-full text-left text-sm" aria-label="Rows not imported">
           <thead className="bg-slate-50">
@@ -357,9 +397,10 @@ function ErrorReport({
           </tbody>
         </table>
       </div>
-      {status === "CanLoadMore" ? (
-        <Button size="sm" onClick={() => loadMore(500)}>
-          Show more rows
+      {status === "CanLoadMore" || status === "LoadingMore" ? (
+        <Button size="sm" onClick={() => loadMore(100)} busy={status === "LoadingMore"} busyLabel="Loading…">
+          Show more rows ({results.length.toLocaleString("en-US")} of {errorCount.toLocaleString("en-US")}{" "}
+          shown)
         </Button>
       ) : null}
     </section>

@@ -107,6 +107,7 @@ import type * as providers_whatsappCloud from "../providers/whatsappCloud.js";
 import type * as providers_whatsappErrors from "../providers/whatsappErrors.js";
 import type * as sending from "../sending.js";
 import type * as shared_assistant from "../shared/assistant.js";
+import type * as shared_bsuid from "../shared/bsuid.js";
 import type * as shared_businessHours from "../shared/businessHours.js";
 import type * as shared_channels from "../shared/channels.js";
 import type * as shared_csv from "../shared/csv.js";
@@ -226,6 +227,7 @@ declare const fullApi: ApiFromModules<{
   "providers/whatsappErrors": typeof providers_whatsappErrors;
   sending: typeof sending;
   "shared/assistant": typeof shared_assistant;
+  "shared/bsuid": typeof shared_bsuid;
   "shared/businessHours": typeof shared_businessHours;
   "shared/channels": typeof shared_channels;
   "shared/csv": typeof shared_csv;

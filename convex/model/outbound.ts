@@ -180,14 +180,17 @@ export type Delivery = {
   replyTo?: string;
 };
 
-/** The number or chat id to send to: the contact's E.164 phone, else its WhatsApp ids. */
+/**
+ * The number or chat id to send to: the contact's E.164 phone, else its WhatsApp ids; on the
+ * Cloud API last its business-scoped user id (sent as `recipient`, providers/whatsappCloud.ts).
+ */
 async function addressOf(
   ctx: QueryCtx,
   channel: Doc<"channels">,
   contactId: Id<"contacts">,
 ): Promise<string | null> {
   const a = await addressesOf(ctx, contactId);
-  return channel.kind === "waha" ? (a.wahaChat ?? a.phone ?? a.lid) : (a.phone ?? a.waId);
+  return channel.kind === "waha" ? (a.wahaChat ?? a.phone ?? a.lid) : (a.phone ?? a.waId ?? a.bsuid);
 }
 
 /**

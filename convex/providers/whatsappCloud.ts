@@ -5,6 +5,7 @@
  * never throws for provider failures. Our message id rides along as biz_opaque_callback_data
  * and comes back on every status webhook.
  */
+import { isBusinessScopedUserId } from "../shared/bsuid";
 import {
   callProvider,
   classify,
@@ -42,7 +43,10 @@ export type CloudSendResult = SendResult & {
 
 /** Options every send takes. */
 export type SendCommon = {
-  /** Recipient phone number (E.164, "+" and spaces are fine) or wa_id. */
+  /**
+   * Recipient phone number (E.164, "+" and spaces are fine) or wa_id, or a business-scoped user
+   * id (sent as `recipient` instead of `to`, for people whose number Meta does not share).
+   */
   to: string;
   /** Our message id; echoed back in status webhooks as biz_opaque_callback_data (≤ 512 chars). */
   callbackData?: string;
@@ -171,7 +175,7 @@ async function sendMessage(
   const body: Record<string, unknown> = {
     messaging_product: "whatsapp",
     recipient_type: "individual",
-    to: digits(common.to),
+    ...(isBusinessScopedUserId(common.to) ? { recipient: common.to } : { to: digits(common.to) }),
     type,
     [type]: content,
   };

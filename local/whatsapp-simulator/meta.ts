@@ -1,5 +1,5 @@
 /** Meta's and WAHA's wire details the simulator reproduces: error bodies, ids, escaping, signatures. */
-import { createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 
 /** Meta's titles and details for the codes the simulator produces (Cloud API error reference). */
 export const CLOUD_ERRORS: Record<number, { message: string; details?: string; httpStatus: number }> = {
@@ -225,6 +225,18 @@ export function hubSignature(secret: string, body: string): string {
 
 export function wahaHmac(key: string, body: string): string {
   return createHmac("sha512", key).update(body, "utf8").digest("hex");
+}
+
+/**
+ * A user's business-scoped user id, stable per number: the country of the number, a dot and
+ * digits (as Meta's "US.13491208655302741918"). One portfolio per simulator, so one per user.
+ */
+export function bsuidOf(number: string): string {
+  const country = countryOf(number);
+  const hash = createHash("sha256").update(`bsuid:${number}`).digest("hex");
+  return `${country === "other" ? "US" : country}.${BigInt(`0x${hash.slice(0, 15)}`)
+    .toString()
+    .padStart(17, "1")}`;
 }
 
 /** Country of a number by its calling code (the rate table's keys; "other" otherwise). */

@@ -91,6 +91,10 @@ export const PHONE_PAGE = /* html */ `<!doctype html>
         <input id="text" placeholder="Write a message" aria-label="Message" autocomplete="off">
         <button class="primary" type="submit">Send</button>
       </div>
+      <label style="display:flex; gap:6px; align-items:center; margin-top:6px; font-size:13px">
+        <input id="bsuid-only" type="checkbox" style="width:auto">
+        Hide my number (Cloud API: the webhook names me by my business-scoped user id only)
+      </label>
     </form>
   </section>
   <section aria-label="Templates, webhooks and knobs">
@@ -204,7 +208,7 @@ export const PHONE_PAGE = /* html */ `<!doctype html>
     if (!chosenUser || !chosenBusiness) return alert("Pick a user and a business number first");
     const type = $("type").value;
     const text = $("text").value.trim();
-    const body = { to: chosenBusiness, type, name: sessionStorage.getItem("sim.name." + chosenUser) || undefined };
+    const body = { to: chosenBusiness, type, name: sessionStorage.getItem("sim.name." + chosenUser) || undefined, bsuidOnly: $("bsuid-only").checked || undefined };
     if (type === "text") { if (!text) return; body.text = text; }
     if (type === "image") body.caption = text || undefined;
     if (type === "location") body.locationName = text || undefined;
@@ -216,7 +220,7 @@ export const PHONE_PAGE = /* html */ `<!doctype html>
     if (!chosenUser || !chosenBusiness) return;
     const user = state.users.find((u) => u.number === chosenUser);
     const stopped = user && user.marketingStopped && user.marketingStopped[chosenBusiness];
-    await post("/_sim/users/" + chosenUser + "/marketing", { to: chosenBusiness, value: stopped ? "resume" : "stop", name: sessionStorage.getItem("sim.name." + chosenUser) || undefined });
+    await post("/_sim/users/" + chosenUser + "/marketing", { to: chosenBusiness, value: stopped ? "resume" : "stop", name: sessionStorage.getItem("sim.name." + chosenUser) || undefined, bsuidOnly: $("bsuid-only").checked || undefined });
   });
   document.body.addEventListener("click", async (e) => {
     const approve = e.target.getAttribute && e.target.getAttribute("data-approve");

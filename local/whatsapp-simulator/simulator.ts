@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import {
+  bsuidOf,
   countryOf,
   graphError,
   invalidParam,
@@ -81,6 +82,11 @@ export type UserMessageInput = {
   timestamp?: number;
   /** WAHA: use the user's @lid id instead of the phone number for this message. */
   asLid?: boolean;
+  /**
+   * Cloud API: name the user by their business-scoped user id alone in this message's webhook,
+   * no phone number (a user who chose a username); see the cloudUserIds knob.
+   */
+  bsuidOnly?: boolean;
   /** Merged into the Cloud API message object as is (for shapes not covered above). */
   raw?: Record<string, unknown>;
 };
@@ -94,6 +100,8 @@ export type MarketingPreferenceInput = {
   name?: string;
   /** When the user changed it (ms; default now): an old value makes a late webhook. */
   timestamp?: number;
+  /** Name the user by their business-scoped user id alone (see UserMessageInput.bsuidOnly). */
+  bsuidOnly?: boolean;
 };
 
 type Business =
@@ -385,11 +393,31 @@ export class Simulator {
         number: digits,
         name: name || `User ${digits.slice(-4)}`,
         lid: `${String(Math.floor(1e14 + Math.random() * 8e14))}@lid`,
+        bsuid: bsuidOf(digits),
         lastWrote: {},
       };
       this.users.set(digits, user);
     } else if (name) user.name = name;
+    user.bsuid ??= bsuidOf(digits);
     return user;
+  }
+
+  /** The user with this business-scoped user id, if the simulator knows them. */
+  private userByBsuid(bsuid: string): SimUser | undefined {
+    return [...this.users.values()].find((u) => (u.bsuid ?? bsuidOf(u.number)) === bsuid);
+  }
+
+  /** How a Cloud webhook names the user: the knob, or the BSUID alone for this one message. */
+  private userIds(bsuidOnly: boolean | undefined): Knobs["cloudUserIds"] {
+    return bsuidOnly ? "bsuid" : this.knobs.cloudUserIds;
+  }
+
+  /** The user as a Cloud webhook's `contacts` names them. */
+  private cloudContact(user: SimUser, ids: Knobs["cloudUserIds"]): Record<string, unknown> {
+    const bsuid = user.bsuid ?? bsuidOf(user.number);
+    if (ids === "phone") return { profile: { name: user.name }, wa_id: user.number };
+    if (ids === "both") return { profile: { name: user.name }, wa_id: user.number, user_id: bsuid };
+    return { profile: { name: user.name }, user_id: bsuid };
   }
 
   private pushMessage(message: SimMessage) {
@@ -461,9 +489,17 @@ export class Simulator {
         invalidParam(`Param recipient_type must be one of {INDIVIDUAL} - got "${String(b.recipient_type)}".`),
       );
     }
-    if (b.to === undefined || b.to === "") return this.graph(missingParam("to"));
-    const to = digitsOf(String(b.to));
-    if (typeof b.to !== "string" || to.length < 7 || to.length > 15) {
+    // A phone number in `to`, or (since 2026) a business-scoped user id in `recipient`; `to` wins.
+    const byBsuid = (b.to === undefined || b.to === "") && b.recipient !== undefined && b.recipient !== "";
+    if (!byBsuid && (b.to === undefined || b.to === "")) return this.graph(missingParam("to"));
+    const bsuidUser = byBsuid && typeof b.recipient === "string" ? this.userByBsuid(b.recipient) : undefined;
+    if (byBsuid && !bsuidUser) {
+      return this.graph(
+        graphError(100, { message: "(#100) Invalid parameter", details: "Invalid 'recipient' parameter." }),
+      );
+    }
+    const to = bsuidUser ? bsuidUser.number : digitsOf(String(b.to));
+    if (!bsuidUser && (typeof b.to !== "string" || to.length < 7 || to.length > 15)) {
       return this.graph(
         graphError(100, { message: "(#100) Invalid parameter", details: "Invalid 'to' parameter." }),
       );
@@ -599,6 +635,7 @@ export class Simulator {
       statusAt: now,
       at: now,
       callbackData: typeof b.biz_opaque_callback_data === "string" ? b.biz_opaque_callback_data : undefined,
+      toBsuid: bsuidUser ? true : undefined,
       template: template ? { name: template.name, language: template.language, category } : undefined,
       pricing: {
         billable: !free,
@@ -627,7 +664,11 @@ export class Simulator {
       status: 200,
       body: {
         messaging_product: "whatsapp",
-        contacts: [{ input: String(b.to), wa_id: to }],
+        contacts: [
+          bsuidUser
+            ? { input: String(b.recipient), user_id: bsuidUser.bsuid ?? bsuidOf(to) }
+            : { input: String(b.to), wa_id: to },
+        ],
         messages: [template ? { id: message.id, message_status: "accepted" } : { id: message.id }],
       },
     };
@@ -676,12 +717,10 @@ export class Simulator {
     const previous = message.status;
     message.status = status;
     message.statusAt = now;
-    const entry: Record<string, unknown> = {
-      id: message.id,
-      status,
-      timestamp: seconds(now),
-      recipient_id: message.user,
-    };
+    const ids = this.userIds(message.toBsuid);
+    const entry: Record<string, unknown> = { id: message.id, status, timestamp: seconds(now) };
+    if (ids !== "bsuid") entry.recipient_id = message.user;
+    if (ids !== "phone") entry.recipient_user_id = this.user(message.user).bsuid;
     if (message.callbackData) entry.biz_opaque_callback_data = message.callbackData;
     const pricing = message.pricing!;
     if (status === "failed") {
@@ -1413,7 +1452,10 @@ export class Simulator {
     at: number,
   ): { id: string; text?: string; content: unknown } | Answer {
     const id = wamid(user.number);
-    const message: Record<string, unknown> = { from: user.number, id, timestamp: seconds(at), type };
+    const ids = this.userIds(input.bsuidOnly);
+    const message: Record<string, unknown> = { id, timestamp: seconds(at), type };
+    if (ids !== "bsuid") message.from = user.number;
+    if (ids !== "phone") message.from_user_id = user.bsuid;
     let text: string | undefined;
     switch (type) {
       case "text":
@@ -1517,7 +1559,7 @@ export class Simulator {
     else if (input.forwarded) message.context = { forwarded: true };
     if (input.raw) Object.assign(message, input.raw);
     this.sendCloudMessagesWebhook(number, "message", {
-      contacts: [{ profile: { name: user.name }, wa_id: user.number }],
+      contacts: [this.cloudContact(user, ids)],
       messages: [message],
     });
     return { id, text, content: message };
@@ -1628,10 +1670,11 @@ export class Simulator {
       business.number,
       "user_preferences",
       {
-        contacts: [{ profile: { name: user.name }, wa_id: user.number }],
+        contacts: [this.cloudContact(user, this.userIds(input.bsuidOnly))],
         user_preferences: [
           {
-            wa_id: user.number,
+            ...(this.userIds(input.bsuidOnly) === "bsuid" ? {} : { wa_id: user.number }),
+            ...(this.userIds(input.bsuidOnly) === "phone" ? {} : { user_id: user.bsuid }),
             detail: `User requested to ${value} marketing messages`,
             category: "marketing_messages",
             value,

@@ -114,6 +114,13 @@ export type Knobs = {
   webhookAttempts: number;
   /** WAHA webhooks use an @lid chat id for users instead of their phone number. */
   wahaLid: boolean;
+  /**
+   * How Cloud API webhooks name users: "phone" (wa_id, `from`, `recipient_id`: before 2026),
+   * "both" (plus their business-scoped user id: `user_id`, `from_user_id`, `recipient_user_id`,
+   * as Meta does since 2026-03-31) or "bsuid" (the BSUID alone, as for users who chose a
+   * username). A message's `bsuidOnly` and a send to a BSUID (`recipient`) do it for one message.
+   */
+  cloudUserIds: "phone" | "both" | "bsuid";
 };
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -138,6 +145,7 @@ export const DEFAULT_KNOBS: Knobs = {
   dropTemplateWebhooks: false,
   webhookAttempts: 3,
   wahaLid: false,
+  cloudUserIds: "phone",
 };
 
 /** An error to answer with (on: "api") or to fail the next message with (on: "status"). */
@@ -175,6 +183,8 @@ export type SimMessage = {
   pricing?: { billable: boolean; category: string; type: string; country: string; priceUsd: number };
   error?: { code: number; title: string };
   at: number;
+  /** Cloud API: the business sent it to the user's business-scoped user id (`recipient`). */
+  toBsuid?: boolean;
 };
 
 export type SimUser = {
@@ -182,6 +192,8 @@ export type SimUser = {
   name: string;
   /** WhatsApp's privacy id for this user, used by WAHA when the wahaLid knob is on. */
   lid: string;
+  /** The Cloud API business-scoped user id (e.g. "ES.4915…"); missing in older state files. */
+  bsuid?: string;
   /** Business (phone_number_id or session) → when the user last wrote to it (ms). */
   lastWrote: Record<string, number>;
   /**

@@ -94,7 +94,12 @@ export function fakeProviders(): FakeProviders {
         return json(201, { id: { _serialized: `true_${String(body.chatId)}_FAKE${sequence}` } });
       return json(200, {
         messaging_product: "whatsapp",
-        contacts: [{ input: body.to, wa_id: body.to }],
+        // A send to a business-scoped user id names it as `recipient` (no `to`).
+        contacts: [
+          body.recipient !== undefined
+            ? { input: body.recipient, user_id: body.recipient }
+            : { input: body.to, wa_id: body.to },
+        ],
         messages: [{ id: `wamid.FAKE${sequence}`, message_status: "accepted" }],
       });
     }

@@ -328,6 +328,55 @@ const cloudExpectations: Record<string, () => void> = {
     }),
   "unknown-number": () =>
     expect(only("unknown-number").event).toMatchObject({ kind: "message", phoneNumberId: "999999999999999" }),
+  // Business-scoped user ids (2026): with the phone, alone, with a username only (whatsapp-bsuid.test.ts).
+  "bsuid-message-with-phone": () =>
+    expect(only("bsuid-message-with-phone")).toEqual(
+      inbound("BSUIDPHONE01=", {
+        from: { ...kerry, bsuid: "US.13491208655302741918" },
+        timestamp: 1717430460000,
+        type: "text",
+        text: "Any news about my order?",
+      }),
+    ),
+  "bsuid-message-only": () =>
+    expect(only("bsuid-message-only")).toEqual(
+      inbound("BSUIDONLY001=", {
+        from: { bsuid: "US.13491208655302741918", name: "Kerry Fisher" },
+        timestamp: 1717430520000,
+        type: "text",
+        text: "I changed my mind: size 43, please",
+      }),
+    ),
+  "bsuid-message-username-only": () =>
+    expect(only("bsuid-message-username-only").event).toMatchObject({
+      kind: "message",
+      from: { bsuid: "BR.1502576394655843", name: "@night.owl" },
+      text: "Olá! Vocês entregam no Brasil?",
+    }),
+  "bsuid-status-delivered": () =>
+    expect(only("bsuid-status-delivered")).toMatchObject({
+      dedupeKey: `cloud:status:${OUT_WAMID}:delivered`,
+      event: {
+        kind: "status",
+        status: "delivered",
+        recipient: { bsuid: "US.13491208655302741918" },
+        timestamp: 1717430700000,
+      },
+    }),
+  "bsuid-user-preferences-stop": () =>
+    expect(only("bsuid-user-preferences-stop")).toEqual({
+      dedupeKey: "cloud:pref:US.13491208655302741918:marketing_messages:stop:1717430800000",
+      event: {
+        kind: "user_preference",
+        provider: "cloud",
+        phoneNumberId: PHONE_NUMBER_ID,
+        from: { bsuid: "US.13491208655302741918", name: "Kerry Fisher" },
+        category: "marketing_messages",
+        value: "stop",
+        detail: "User requested to stop marketing messages",
+        timestamp: 1717430800000,
+      },
+    }),
   mixed: () => {
     const events = cloudEvents("mixed");
     expect(events.map((e) => [e.event.kind, e.dedupeKey])).toEqual([
@@ -495,7 +544,7 @@ describe("Cloud API normaliser", () => {
     [
       "a user preference without wa_id",
       mutate("user-preferences-stop", (b) => delete b.entry[0].changes[0].value.user_preferences[0].wa_id),
-      /user_preferences\[0\]\.wa_id must be a non-empty string/,
+      /user_preferences\[0\]\.wa_id \(or user_id\) is missing/,
     ],
     [
       "a user preference without timestamp",

@@ -20,6 +20,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `count` free ports, all different: the OS may hand the same just-closed port out twice, and two
+ * services of one stack must not be given the same one.
+ */
+export async function freePortSet(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
 /** Builds the app once if `npm test` has not already done so. */
 export function ensureBuild(): void {
   if (existsSync(path.join(ROOT, "build", "server", "index.js"))) return;
@@ -41,16 +51,14 @@ export async function startTestStack(
   ensureBuild();
   const logs: string[] = [];
   const mail = await startResendServer({ apiKey: E2E_RESEND_KEY });
-  const convexPort = await freePort();
-  let convexSitePort = await freePort();
-  while (convexSitePort === convexPort) convexSitePort = await freePort();
+  const [convexPort, convexSitePort, webPort, simulatorPort] = await freePortSet(4);
   const stack = await startStack({
     mode: "start",
     dataDir: tempDir("switchboard-e2e-"),
-    webPort: await freePort(),
+    webPort,
     convexPort,
     convexSitePort,
-    simulatorPort: await freePort(),
+    simulatorPort,
     log: (service, line) => logs.push(`[${service}] ${line}`),
     env: { CONVEX_URL: "", CONVEX_SITE_URL: "", SENTRY_DSN: "", ...extraEnv },
     webEnv: {

@@ -11,7 +11,7 @@ import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { afterEach, describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
-import { freePort } from "../e2e/stack";
+import { freePortSet } from "../e2e/stack";
 import { removeDir, ROOT, tempDir } from "./harness";
 
 type RunningDev = {
@@ -107,7 +107,8 @@ function stackEnv(dataDir: string, ports: { web: number; convex: number; site: n
 }
 
 async function freePorts() {
-  return { web: await freePort(), convex: await freePort(), site: await freePort(), sim: await freePort() };
+  const [web, convex, site, sim] = await freePortSet(4);
+  return { web, convex, site, sim };
 }
 
 describe("npm run dev survives a restart", () => {

@@ -834,6 +834,73 @@ describe("WAHA", () => {
   });
 });
 
+describe("Cloud API: business-scoped user ids", () => {
+  /** The `messages` change value of a Cloud webhook. */
+  const valueOf = (w: ReceivedWebhook) => w.json.entry[0].changes[0].value;
+  const isInbound = (w: ReceivedWebhook) => Boolean(w.json?.entry?.[0]?.changes?.[0]?.value?.messages);
+
+  it("names a user who hides their number by BSUID alone; the business answers the BSUID as `recipient`", async () => {
+    const res = await userWrites(USER, CLOUD.phoneNumberId, { text: "hola", name: "Ana", bsuidOnly: true });
+    const [hook] = await hooks.waitFor(1, isInbound);
+    const value = valueOf(hook);
+    const bsuid = value.contacts[0].user_id as string;
+    expect(bsuid).toMatch(/^ES\.\d{17,}$/);
+    expect(value.contacts).toEqual([{ profile: { name: "Ana" }, user_id: bsuid }]);
+    expect(value.messages[0]).toMatchObject({ id: res.id, from_user_id: bsuid, text: { body: "hola" } });
+    expect(value.messages[0]).not.toHaveProperty("from");
+    // The product's parser reads it as a person with a BSUID and no number.
+    expect(normaliseCloudWebhook(hook.json)[0].event).toMatchObject({
+      kind: "message",
+      from: { bsuid, name: "Ana" },
+    });
+    expect(normaliseCloudWebhook(hook.json)[0].event).not.toHaveProperty("from.phone");
+
+    hooks.clear();
+    const sent = await sendCloud({
+      messaging_product: "whatsapp",
+      recipient_type: "individual",
+      recipient: bsuid,
+      type: "text",
+      text: { body: "¡Hola!" },
+    });
+    expect(sent.status).toBe(200);
+    expect(sent.json).toMatchObject({ contacts: [{ input: bsuid, user_id: bsuid }] });
+    const id = sent.json.messages[0].id;
+    expect(sim.state.messages.at(-1)).toMatchObject({ id, direction: "out", user: USER, text: "¡Hola!" });
+    const statuses = (await hooks.waitFor(3, isStatus(id))).map((w) => cloudStatuses(w)[0]);
+    for (const status of statuses) {
+      expect(status).toMatchObject({ id, recipient_user_id: bsuid });
+      expect(status).not.toHaveProperty("recipient_id");
+    }
+
+    // A BSUID nobody has answers Meta's invalid-parameter error; `to` still needs a number.
+    const unknown = await sendCloud({
+      messaging_product: "whatsapp",
+      recipient: "ES.99999999999999999",
+      type: "text",
+      text: { body: "x" },
+    });
+    expectGraphError(unknown, 400, 100);
+    expect(unknown.json.error.error_data.details).toBe("Invalid 'recipient' parameter.");
+  });
+
+  it("with the cloudUserIds knob on both, webhooks carry the phone and the same BSUID", async () => {
+    await userWrites(USER, CLOUD.phoneNumberId, { text: "first", bsuidOnly: true });
+    const [only] = await hooks.waitFor(1, isInbound);
+    const bsuid = valueOf(only).contacts[0].user_id;
+    hooks.clear();
+    expect((await call("/_sim/knobs", { body: { cloudUserIds: "both" } })).status).toBe(200);
+    await userWrites(USER, CLOUD.phoneNumberId, { text: "second", name: "Ana" });
+    const [both] = await hooks.waitFor(1, isInbound);
+    expect(valueOf(both).contacts).toEqual([{ profile: { name: "Ana" }, wa_id: USER, user_id: bsuid }]);
+    expect(valueOf(both).messages[0]).toMatchObject({ from: USER, from_user_id: bsuid });
+    hooks.clear();
+    const id = (await sendCloud(text(USER, "Hi"))).json.messages[0].id;
+    const [status] = await hooks.waitFor(1, isStatus(id, "sent"));
+    expect(cloudStatuses(status)[0]).toMatchObject({ recipient_id: USER, recipient_user_id: bsuid });
+  });
+});
+
 describe("fault knobs", () => {
   it("drop: webhooks are never sent (and the log says so)", async () => {
     sim.state.setKnobs({ drop: 1 });
@@ -1101,7 +1168,7 @@ describe("the demo workspace and the stack's settings", () => {
       );
 
       // The customer stops marketing messages from the Cloud number in WhatsApp: the workspace
-      // sees the contact opted out, by WhatsApp's own preference.
+      // sees the contact's marketing stop (replies still go), by WhatsApp's own preference.
       const stop = await call(`/_sim/users/${USER}/marketing`, {
         body: { to: DEMO.cloud.phoneNumberId, value: "stop" },
       });
@@ -1112,14 +1179,19 @@ describe("the demo workspace and the stack's settings", () => {
             tenantId: seed.tenantId,
             paginationOpts: { numItems: 10, cursor: null },
           }),
-        (page) => page.page.some((row) => row.channelId === seed.cloudChannelId && row.optedOut),
+        (page) =>
+          page.page.some(
+            (row) => row.channelId === seed.cloudChannelId && row.marketingOptedOut && !row.optedOut,
+          ),
       );
       const row = inbox.page.find((r) => r.channelId === seed.cloudChannelId)!;
       const conversation = await owner.query(api.conversations.get, {
         tenantId: seed.tenantId,
         conversationId: row.conversationId,
       });
-      expect(conversation.consent).toMatchObject([{ kind: "opt_out", source: "user_preferences" }]);
+      expect(conversation.consent).toMatchObject([
+        { kind: "opt_out", source: "user_preferences", scope: "marketing" },
+      ]);
       expect(sim.state.webhooks.log.find((w) => w.kind === "user_preferences")?.responseStatus).toBe(200);
     } finally {
       await server.stop();

@@ -12,6 +12,7 @@ import { ConvexError } from "convex/values";
 import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { addressesOf } from "../whatsapp/contacts";
+import { bsuidCountry } from "../../shared/bsuid";
 import { settle, type SettleResult } from "./charging";
 
 /** Messages settled per run; a run over a full batch schedules the next one straight away. */
@@ -47,10 +48,18 @@ export function messageKey(
   return `msg:${message.channelId}:${message.providerMessageId ?? message._id}`;
 }
 
-/** The E.164 number the message went to, if the contact has one. */
-async function recipientPhone(ctx: QueryCtx, message: Doc<"messages">): Promise<string | null> {
-  const { phone, waId } = await addressesOf(ctx, message.contactId);
-  return phone ?? (waId ? `+${waId.replace(/\D/g, "")}` : null);
+/**
+ * Where the message went, for the rate: the contact's E.164 number, else the country its
+ * business-scoped user id was issued in (a person who hides their number), else unknown.
+ */
+async function recipientPlace(
+  ctx: QueryCtx,
+  message: Doc<"messages">,
+): Promise<{ phoneE164: string } | { country: string }> {
+  const { phone, waId, bsuid } = await addressesOf(ctx, message.contactId);
+  const e164 = phone ?? (waId ? `+${waId.replace(/\D/g, "")}` : null);
+  if (e164) return { phoneE164: e164 };
+  return { country: (bsuid && bsuidCountry(bsuid)) || UNKNOWN_COUNTRY };
 }
 
 export type SettleRun = { settled: number; charged: number; errors: number; more: boolean };
@@ -60,7 +69,7 @@ export async function settleMessage(
   ctx: MutationCtx,
   message: Doc<"messages">,
 ): Promise<SettleResult | null> {
-  const phone = await recipientPhone(ctx, message);
+  const place = await recipientPlace(ctx, message);
   try {
     const result = await settle(ctx, {
       tenantId: message.tenantId,
@@ -70,7 +79,7 @@ export async function settleMessage(
       pricing: message.pricing ?? null,
       at: message.pricedAt ?? message.statusAt,
       ...(message.reservationKey ? { reservationKey: message.reservationKey } : {}),
-      ...(phone ? { phoneE164: phone } : { country: UNKNOWN_COUNTRY }),
+      ...place,
     });
     await ctx.db.patch("messages", message._id, { settlement: "settled", settlementError: undefined });
     return result;

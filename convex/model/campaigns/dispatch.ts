@@ -218,7 +218,7 @@ async function dispatchCampaign(
       continue;
     }
     const address = await addressesOf(ctx, contact._id);
-    if (!address.phone && !address.waId) {
+    if (!address.phone && !address.waId && !address.bsuid) {
       await skip(recipient, "No WhatsApp number");
       continue;
     }
@@ -239,9 +239,10 @@ async function dispatchCampaign(
       await skip(recipient, `No value for {{${params.missing}}}`);
       continue;
     }
-    const phone = address.phone ?? `+${address.waId}`;
+    const phone = address.phone ?? (address.waId ? `+${address.waId}` : null);
     let price = 0;
     try {
+      if (!phone) throw new Error("no number to price by");
       price = (
         await priceFor(ctx, {
           phoneE164: phone,

@@ -66,7 +66,7 @@ export const RECIPIENT_STATES = [
   "unknown",
 ] as const satisfies readonly RecipientState[];
 
-const vCounts = v.object({
+export const vCounts = v.object({
   pending: v.number(),
   queued: v.number(),
   sent: v.number(),

@@ -6,6 +6,11 @@
  * sender, time and type of each message and status): a body that breaks it is refused with
  * MalformedPayloadError (400) and nothing is stored. Lenient inside message bodies, so a message
  * of a type Meta adds later is kept (as "unsupported") rather than refusing the whole batch.
+ *
+ * People are named by phone (`wa_id`, `from`, `recipient_id`) and, since 2026, by a business-
+ * scoped user id (`user_id` in `contacts`, `from_user_id`, `recipient_user_id`), either or both:
+ * a person who chose a username may come with the BSUID alone (shared/bsuid.ts). Each event's
+ * party carries whichever it has; the contact's aliases link them (contacts.ts).
  */
 import type {
   InboundMessageEvent,
@@ -107,28 +112,83 @@ function phoneNumberIdOf(value: JsonObject, where: string): string {
   return string(metadata.phone_number_id, `${where}.metadata.phone_number_id`);
 }
 
-/** wa_id → profile name, from a change's `contacts`. */
-function profileNames(value: JsonObject, where: string): Map<string, string> {
-  const names = new Map<string, string>();
-  optionalArray(value.contacts, `${where}.contacts`).forEach((c) => {
-    if (!isObject(c)) return;
-    const waId = optionalString(c.wa_id);
-    const name = isObject(c.profile) ? optionalString(c.profile.name) : undefined;
-    if (waId && name) names.set(waId, name);
-  });
-  return names;
+/** A person in a change's `contacts`: their wa_id and/or business-scoped user id, and name. */
+type ContactCard = { waId?: string; bsuid?: string; name?: string };
+
+/** A change's `contacts`, findable by wa_id and by business-scoped user id. */
+class Contacts {
+  private readonly byKey = new Map<string, ContactCard>();
+  readonly cards: ContactCard[] = [];
+  constructor(value: JsonObject, where: string) {
+    optionalArray(value.contacts, `${where}.contacts`).forEach((c) => {
+      if (!isObject(c)) return;
+      const profile = isObject(c.profile) ? c.profile : {};
+      const card = compact({
+        waId: optionalString(c.wa_id) || undefined,
+        bsuid: optionalString(c.user_id) || undefined,
+        // A person known only by a username shows it where a profile name would be.
+        name: optionalString(profile.name) || optionalString(profile.username) || undefined,
+      });
+      if (!card.waId && !card.bsuid) return;
+      this.cards.push(card);
+      if (card.waId) this.byKey.set(`wa:${card.waId}`, card);
+      if (card.bsuid) this.byKey.set(`bs:${card.bsuid}`, card);
+    });
+  }
+  /**
+   * The card of the person with this wa_id or BSUID; with `sender`, else the only card (a
+   * message's sender, whose wa_id may be written differently from `from`, as for Brazil).
+   */
+  find(waId: string | undefined, bsuid: string | undefined, sender: boolean): ContactCard | undefined {
+    return (
+      (waId ? this.byKey.get(`wa:${waId}`) : undefined) ??
+      (bsuid ? this.byKey.get(`bs:${bsuid}`) : undefined) ??
+      (sender && this.cards.length === 1 ? this.cards[0] : undefined)
+    );
+  }
+}
+
+/**
+ * The party named by a phone-or-wa_id field and a BSUID field (either may be missing, not both),
+ * completed from the change's `contacts`. `where` names the two fields for the error.
+ */
+function partyOf(
+  contacts: Contacts,
+  phoneField: unknown,
+  bsuidField: unknown,
+  where: string,
+  options: { sender?: boolean } = {},
+): WhatsAppParty {
+  let waId = optionalString(phoneField) || undefined;
+  let bsuid = optionalString(bsuidField) || undefined;
+  if (!waId && !bsuid) throw new MalformedPayloadError(`${where} is missing`);
+  // The person's card, unless it names another BSUID.
+  const found = contacts.find(waId, bsuid, options.sender ?? false);
+  const card = found && !(bsuid && found.bsuid && found.bsuid !== bsuid) ? found : undefined;
+  waId ??= card?.waId;
+  bsuid ??= card?.bsuid;
+  return compact({ waId, phone: waId ? e164(waId) : undefined, bsuid, name: card?.name });
 }
 
 function messagesChange(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent[] {
   const phoneNumberId = phoneNumberIdOf(value, where);
-  const names = profileNames(value, where);
+  const contacts = new Contacts(value, where);
   const out: KeyedEvent[] = [];
   optionalArray(value.messages, `${where}.messages`).forEach((m, i) => {
-    out.push(message(object(m, `${where}.messages[${i}]`), `${where}.messages[${i}]`, phoneNumberId, names));
+    out.push(
+      message(object(m, `${where}.messages[${i}]`), `${where}.messages[${i}]`, phoneNumberId, contacts),
+    );
   });
   optionalArray(value.statuses, `${where}.statuses`).forEach((s, i) => {
     out.push(
-      status(object(s, `${where}.statuses[${i}]`), `${where}.statuses[${i}]`, phoneNumberId, entry, now),
+      status(
+        object(s, `${where}.statuses[${i}]`),
+        `${where}.statuses[${i}]`,
+        phoneNumberId,
+        contacts,
+        entry,
+        now,
+      ),
     );
   });
   const errors = optionalArray(value.errors, `${where}.errors`);
@@ -141,21 +201,13 @@ function messagesChange(entry: Entry, value: JsonObject, where: string, now: num
   return out;
 }
 
-function message(
-  m: JsonObject,
-  where: string,
-  phoneNumberId: string,
-  names: Map<string, string>,
-): KeyedEvent {
+function message(m: JsonObject, where: string, phoneNumberId: string, contacts: Contacts): KeyedEvent {
   const messageId = string(m.id, `${where}.id`);
-  const from = string(m.from, `${where}.from`);
+  const party = partyOf(contacts, m.from, m.from_user_id, `${where}.from (or from_user_id)`, {
+    sender: true,
+  });
   const timestamp = secondsToMs(m.timestamp, `${where}.timestamp`);
   const providerType = string(m.type, `${where}.type`);
-  const party: WhatsAppParty = compact({
-    waId: from,
-    phone: e164(from),
-    name: names.get(from) ?? (names.size === 1 ? [...names.values()][0] : undefined),
-  });
   const body = messageBody(m, providerType, where);
   const event: InboundMessageEvent = compact({
     kind: "message" as const,
@@ -288,11 +340,23 @@ function messageContext(value: unknown): InboundMessageEvent["context"] {
   return Object.keys(context).length ? context : undefined;
 }
 
-function status(s: JsonObject, where: string, phoneNumberId: string, entry: Entry, now: number): KeyedEvent {
+function status(
+  s: JsonObject,
+  where: string,
+  phoneNumberId: string,
+  contacts: Contacts,
+  entry: Entry,
+  now: number,
+): KeyedEvent {
   const messageId = string(s.id, `${where}.id`);
   const raw = string(s.status, `${where}.status`);
   const timestamp = secondsToMs(s.timestamp, `${where}.timestamp`);
-  const recipientId = string(s.recipient_id, `${where}.recipient_id`);
+  const recipient = partyOf(
+    contacts,
+    s.recipient_id,
+    s.recipient_user_id,
+    `${where}.recipient_id (or recipient_user_id)`,
+  );
   const mapped = cloudStatus(raw);
   if (!mapped) {
     // A status Meta added after this was written (e.g. "deleted"): kept, not interpreted.
@@ -327,7 +391,7 @@ function status(s: JsonObject, where: string, phoneNumberId: string, entry: Entr
     messageId,
     status: mapped,
     timestamp,
-    recipient: compact({ waId: recipientId, phone: e164(recipientId) }),
+    recipient: compact({ waId: recipient.waId, phone: recipient.phone, bsuid: recipient.bsuid }),
     callbackData: optionalString(s.biz_opaque_callback_data) || undefined,
     pricing,
     conversation,
@@ -357,15 +421,16 @@ function statusErrors(value: unknown): NonNullable<StatusEvent["errors"]> {
  */
 function userPreferences(entry: Entry, value: JsonObject, where: string, now: number): KeyedEvent[] {
   const phoneNumberId = phoneNumberIdOf(value, where);
-  const names = profileNames(value, where);
+  const contacts = new Contacts(value, where);
   return array(value.user_preferences, `${where}.user_preferences`).map((raw, i) => {
     const at = `${where}.user_preferences[${i}]`;
     const preference = object(raw, at);
-    const waId = string(preference.wa_id, `${at}.wa_id`);
+    const from = partyOf(contacts, preference.wa_id, preference.user_id, `${at}.wa_id (or user_id)`);
+    const who = from.waId ?? from.bsuid!;
     const category = string(preference.category, `${at}.category`);
     const choice = string(preference.value, `${at}.value`).toLowerCase();
     const timestamp = secondsToMs(preference.timestamp, `${at}.timestamp`);
-    const dedupeKey = `cloud:pref:${waId}:${category}:${choice}:${timestamp}`;
+    const dedupeKey = `cloud:pref:${who}:${category}:${choice}:${timestamp}`;
     if (choice !== "stop" && choice !== "resume") {
       return {
         dedupeKey,
@@ -376,7 +441,7 @@ function userPreferences(entry: Entry, value: JsonObject, where: string, now: nu
       kind: "user_preference" as const,
       provider: "cloud" as const,
       phoneNumberId,
-      from: compact({ waId, phone: e164(waId), name: names.get(waId) }),
+      from,
       category,
       value: choice,
       detail: optionalString(preference.detail) || undefined,

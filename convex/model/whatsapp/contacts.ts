@@ -1,5 +1,7 @@
 /**
- * Contacts under an internal id, found through aliases (E.164 phone, wa_id, WAHA chat id, @lid).
+ * Contacts under an internal id, found through aliases (E.164 phone, wa_id, WAHA chat id, @lid,
+ * Cloud API business-scoped user id). A webhook that carries a phone and a BSUID links the two, so
+ * a person who later writes with the BSUID alone (number hidden) stays the same contact.
  * WhatsApp identity is shifting to privacy ids, so one person may first appear as a @lid and
  * later with a phone: when one event's identifiers point at two contacts, they are merged into
  * the older one.
@@ -25,6 +27,7 @@ export function aliasesOf(party: WhatsAppParty): { kind: AliasKind; value: strin
   if (party.waId) out.push({ kind: "wa_id", value: party.waId });
   if (party.chatId) out.push({ kind: "waha_chat", value: party.chatId });
   if (party.lid) out.push({ kind: "lid", value: party.lid });
+  if (party.bsuid) out.push({ kind: "bsuid", value: party.bsuid });
   return out;
 }
 
@@ -104,7 +107,13 @@ export async function upsertContact(
 export async function addressesOf(
   ctx: QueryCtx,
   contactId: Id<"contacts">,
-): Promise<{ phone: string | null; waId: string | null; wahaChat: string | null; lid: string | null }> {
+): Promise<{
+  phone: string | null;
+  waId: string | null;
+  wahaChat: string | null;
+  lid: string | null;
+  bsuid: string | null;
+}> {
   const [contact, aliases] = await Promise.all([
     ctx.db.get("contacts", contactId),
     ctx.db
@@ -113,7 +122,13 @@ export async function addressesOf(
       .take(20),
   ]);
   const of = (kind: AliasKind) => aliases.find((a) => a.kind === kind)?.value ?? null;
-  return { phone: contact?.phone ?? null, waId: of("wa_id"), wahaChat: of("waha_chat"), lid: of("lid") };
+  return {
+    phone: contact?.phone ?? null,
+    waId: of("wa_id"),
+    wahaChat: of("waha_chat"),
+    lid: of("lid"),
+    bsuid: of("bsuid"),
+  };
 }
 
 /** The contact, following `mergedInto` to the one it was merged into; null when gone. */

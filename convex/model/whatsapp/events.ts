@@ -19,6 +19,11 @@ export const vWhatsAppParty = v.object({
   chatId: v.optional(v.string()),
   /** WhatsApp's privacy id, e.g. "123456789@lid". */
   lid: v.optional(v.string()),
+  /**
+   * Cloud API business-scoped user id (`user_id`, e.g. "US.13491208655302741918"): since 2026 it
+   * comes with every message and status, and alone when the person hides their number.
+   */
+  bsuid: v.optional(v.string()),
   /** Profile name, when given. */
   name: v.optional(v.string()),
 });

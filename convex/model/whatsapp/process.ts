@@ -29,6 +29,7 @@ import {
   type TemplateStatusEvent,
   type UserPreferenceEvent,
   type WhatsAppEvent,
+  type WhatsAppParty,
 } from "./events";
 import { routeEvent, unroutedReason } from "./ingest";
 import { PermanentEventError } from "./payload";
@@ -337,8 +338,7 @@ async function optOutAfterError(
   const contact = await resolveContact(ctx, message.contactId);
   if (!contact || contact.tenantId !== channel.tenantId) return;
   if (await consentChangedAfter(ctx, contact._id, event.timestamp)) return;
-  const waId = event.recipient.waId;
-  if (waId && (await preferenceAppliedAfter(ctx, channel._id, waId, event.timestamp))) return;
+  if (await preferenceAppliedAfter(ctx, channel._id, event.recipient, event.timestamp)) return;
   await recordConsent(ctx, {
     tenantId: channel.tenantId,
     contactId: contact._id,
@@ -367,11 +367,11 @@ async function applyUserPreference(
 ) {
   if (!channel) throw new UnroutedEventError(unroutedReason(event));
   if (event.category !== MARKETING_MESSAGES) return;
-  const samePerson = (other: WhatsAppEvent) =>
+  const sameChoice = (other: WhatsAppEvent) =>
     other.kind === "user_preference" &&
     other.category === event.category &&
-    other.from.waId === event.from.waId;
-  if (await superseded(ctx, channel._id, row, event.timestamp, samePerson)) return;
+    samePerson(other.from, event.from);
+  if (await superseded(ctx, channel._id, row, event.timestamp, sameChoice)) return;
   const contactId = await upsertContact(ctx, channel.tenantId, event.from, event.timestamp, {
     inbound: false,
   });
@@ -387,16 +387,22 @@ async function applyUserPreference(
   });
 }
 
+/** The same person by wa_id or by business-scoped user id (a webhook may carry either or both). */
+function samePerson(a: WhatsAppParty, b: WhatsAppParty): boolean {
+  return (!!a.waId && a.waId === b.waId) || (!!a.bsuid && a.bsuid === b.bsuid);
+}
+
 /**
- * True when a marketing preference of the person with this wa_id, newer than `timestamp`, was
- * already applied on the channel (among its latest 500 preference events).
+ * True when a marketing preference of this person (by wa_id or BSUID), newer than `timestamp`,
+ * was already applied on the channel (among its latest 500 preference events).
  */
 async function preferenceAppliedAfter(
   ctx: MutationCtx,
   channelId: Id<"channels">,
-  waId: string,
+  person: WhatsAppParty,
   timestamp: number,
 ): Promise<boolean> {
+  if (!person.waId && !person.bsuid) return false;
   const events = await ctx.db
     .query("webhookEvents")
     .withIndex("by_channel_kind_received", (q) => q.eq("channelId", channelId).eq("kind", "user_preference"))
@@ -407,7 +413,7 @@ async function preferenceAppliedAfter(
       row.state === "done" &&
       row.event.kind === "user_preference" &&
       row.event.category === MARKETING_MESSAGES &&
-      row.event.from.waId === waId &&
+      samePerson(row.event.from, person) &&
       row.event.timestamp > timestamp,
   );
 }
