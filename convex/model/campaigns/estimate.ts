@@ -81,7 +81,7 @@ export async function estimate(
     }
     seen.add(contact._id);
     const address = await addressesOf(ctx, contact._id);
-    if (!address.phone && !address.waId) {
+    if (!address.phone && !address.waId && !address.bsuid) {
       exclude("No WhatsApp number");
       continue;
     }
@@ -101,10 +101,16 @@ export async function estimate(
       continue;
     }
     sendable++;
+    // Known only by a business-scoped id: sent, and priced when settled.
+    const phone = address.phone ?? (address.waId ? `+${address.waId}` : null);
+    if (!phone) {
+      unpriced++;
+      continue;
+    }
     try {
       cost += (
         await priceFor(ctx, {
-          phoneE164: address.phone ?? `+${address.waId}`,
+          phoneE164: phone,
           currency: tenant.currency,
           category,
           at: now,
