@@ -6,6 +6,7 @@ import type { QueryCtx } from "./_generated/server";
 import { internalMutation, tenantMutation, tenantQuery } from "./functions";
 import { totals } from "./model/campaigns/counters";
 import * as Dispatch from "./model/campaigns/dispatch";
+import * as Estimate from "./model/campaigns/estimate";
 import * as Lifecycle from "./model/campaigns/lifecycle";
 import { vAudience, vCampaignState, vCounts, vRecipientState, vVariable } from "./model/campaigns/tables";
 
@@ -107,6 +108,24 @@ export const recipients = tenantQuery({
     );
     return { ...page, page: rows };
   },
+});
+
+/**
+ * Before launch: the first contacts of an audience checked as the dispatcher would (sendable, or
+ * skipped and why) and priced from the rate card; the page scales it to the audience's count.
+ */
+export const estimate = tenantQuery({
+  role: "admin",
+  args: { templateId: v.id("templates"), variables: v.array(vVariable), audience: vAudience },
+  returns: v.object({
+    sampled: v.number(),
+    sendable: v.number(),
+    excluded: v.array(v.object({ reason: v.string(), count: v.number() })),
+    cost: v.number(),
+    unpriced: v.number(),
+    currency: v.string(),
+  }),
+  handler: (ctx, args) => Estimate.estimate(ctx, ctx.tenant, args),
 });
 
 export const create = tenantMutation({

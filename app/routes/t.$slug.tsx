@@ -115,6 +115,7 @@ function TenantShell({
     { to: `${base}/channels`, label: "Channels", end: false, show: true },
     { to: `${base}/templates`, label: "Templates", end: false, show: true },
     { to: `${base}/contacts`, label: "Contacts", end: false, show: true },
+    { to: `${base}/campaigns`, label: "Campaigns", end: false, show: true },
     { to: `${base}/members`, label: "Members", end: false, show: true },
     { to: `${base}/billing`, label: "Billing", end: false, show: context.canAdminRead },
     { to: `${base}/assistant`, label: "Assistant", end: false, show: canViewAssistant(context) },

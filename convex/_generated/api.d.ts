@@ -59,6 +59,7 @@ import type * as model_billing_tables from "../model/billing/tables.js";
 import type * as model_billing_wallet from "../model/billing/wallet.js";
 import type * as model_campaigns_counters from "../model/campaigns/counters.js";
 import type * as model_campaigns_dispatch from "../model/campaigns/dispatch.js";
+import type * as model_campaigns_estimate from "../model/campaigns/estimate.js";
 import type * as model_campaigns_lifecycle from "../model/campaigns/lifecycle.js";
 import type * as model_campaigns_progress from "../model/campaigns/progress.js";
 import type * as model_campaigns_tables from "../model/campaigns/tables.js";
@@ -178,6 +179,7 @@ declare const fullApi: ApiFromModules<{
   "model/billing/wallet": typeof model_billing_wallet;
   "model/campaigns/counters": typeof model_campaigns_counters;
   "model/campaigns/dispatch": typeof model_campaigns_dispatch;
+  "model/campaigns/estimate": typeof model_campaigns_estimate;
   "model/campaigns/lifecycle": typeof model_campaigns_lifecycle;
   "model/campaigns/progress": typeof model_campaigns_progress;
   "model/campaigns/tables": typeof model_campaigns_tables;

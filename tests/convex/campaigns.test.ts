@@ -432,3 +432,57 @@ describe("a campaign from launch to completion", () => {
     expect(s.fake.sent.length).toBeLessThanOrEqual(claimed);
   });
 });
+
+describe("estimate", () => {
+  it("checks the audience's first contacts as the dispatcher would and prices the sendable ones", async () => {
+    const s = await shop(4);
+    await s.t.run(async (ctx) => {
+      await ctx.db.insert("rates", {
+        currency: "EUR",
+        market: "ES",
+        category: "marketing",
+        amount: 50_000,
+        effectiveFrom: Date.parse("2026-01-01T00:00:00Z"),
+        source: "test",
+        estimate: false,
+        createdAt: 1,
+      });
+      await ctx.db.patch("contacts", s.contacts[0]!, { optedOutAt: NOW - 1_000 });
+      await ctx.db.patch("contacts", s.contacts[1]!, { name: undefined });
+    });
+    const args = {
+      tenantId: s.w.tenantId,
+      templateId: s.templateId,
+      audience: { kind: "filter" as const, filter: { tag: "VIP" } },
+    };
+    const withoutFallback = await s.owner.query(api.campaigns.estimate, {
+      ...args,
+      variables: [{ source: "name" }, { source: "constant", value: "20%" }],
+    });
+    expect(withoutFallback).toEqual({
+      sampled: 4,
+      sendable: 2,
+      excluded: expect.arrayContaining([
+        { reason: "Opted out", count: 1 },
+        { reason: "No value for {{1}}", count: 1 },
+      ]),
+      cost: 100_000,
+      unpriced: 0,
+      currency: "EUR",
+    });
+    const withFallback = await s.owner.query(api.campaigns.estimate, {
+      ...args,
+      variables: [
+        { source: "name", fallback: "amigo" },
+        { source: "constant", value: "20%" },
+      ],
+    });
+    expect(withFallback).toMatchObject({
+      sendable: 3,
+      cost: 150_000,
+      excluded: [{ reason: "Opted out", count: 1 }],
+    });
+    // Nothing was frozen or sent by estimating.
+    expect(s.fake.sent).toHaveLength(0);
+  });
+});

@@ -172,6 +172,10 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
       audience: { kind: "filter", filter: {} },
     }),
   },
+  "campaigns:estimate": {
+    role: "admin",
+    args: (w) => ({ templateId: w.templateA, variables: [], audience: { kind: "filter", filter: {} } }),
+  },
   "campaigns:launch": { role: "admin", args: (w) => ({ campaignId: w.campaignA }) },
   "campaigns:pause": { role: "admin", args: (w) => ({ campaignId: w.runningCampaignA }) },
   "campaigns:resume": { role: "admin", args: (w) => ({ campaignId: w.pausedCampaignA }) },

@@ -1,0 +1,132 @@
+/**
+ * A campaign's estimate before launch: the first contacts of the audience checked the way the
+ * dispatcher checks them at claim time (number, consent, a value for every variable) and priced
+ * from the rate card for the template's category. The page scales the sample to the audience's
+ * count; the real cost is what settlement charges.
+ */
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { QueryCtx } from "../../_generated/server";
+import { priceFor } from "../billing/rates";
+import { getWallet } from "../billing/wallet";
+import { listContacts } from "../contacts";
+import { fail } from "../errors";
+import { consentRefusal } from "../outbound";
+import { addressesOf, resolveContact } from "../whatsapp/contacts";
+import { parametersFor } from "./dispatch";
+import type { Audience, Variable } from "./tables";
+
+/** Contacts the estimate checks (each costs a few reads: the contact, its aliases, a rate). */
+export const ESTIMATE_SAMPLE = 100;
+
+export type Estimate = {
+  /** Contacts checked (the first of the audience). */
+  sampled: number;
+  /** Of those, how many would be sent. */
+  sendable: number;
+  /** Of those, how many would be skipped, by reason. */
+  excluded: { reason: string; count: number }[];
+  /** The sendable ones' price in the workspace's currency (micros), markup included. */
+  cost: number;
+  /** Sendable contacts with no rate for their market (sent anyway, priced at settlement). */
+  unpriced: number;
+  currency: string;
+};
+
+export async function estimate(
+  ctx: QueryCtx,
+  tenant: Doc<"tenants">,
+  args: { templateId: Id<"templates">; variables: Variable[]; audience: Audience },
+): Promise<Estimate> {
+  const template = await ctx.db.get("templates", args.templateId);
+  if (!template || template.tenantId !== tenant._id) fail("NOT_FOUND", "No such template", "templateId");
+  const category = (template.category ?? "marketing").toLowerCase();
+  let ids: Id<"contacts">[];
+  if (args.audience.kind === "contacts") {
+    ids = args.audience.contactIds.slice(0, ESTIMATE_SAMPLE);
+  } else {
+    let filter = args.audience.filter;
+    if (args.audience.segmentId) {
+      const segment = await ctx.db.get("contactSegments", args.audience.segmentId);
+      if (!segment || segment.tenantId !== tenant._id) fail("NOT_FOUND", "No such segment", "audience");
+      filter = segment.filter;
+    }
+    const page = await listContacts(
+      ctx,
+      tenant._id,
+      filter,
+      { numItems: ESTIMATE_SAMPLE, cursor: null },
+      ESTIMATE_SAMPLE,
+    );
+    ids = page.page.map((c) => c._id);
+  }
+  const markupBps = (await getWallet(ctx, tenant._id))?.markupBps ?? 0;
+  const now = Date.now();
+  const excluded = new Map<string, number>();
+  const exclude = (reason: string) => excluded.set(reason, (excluded.get(reason) ?? 0) + 1);
+  const seen = new Set<Id<"contacts">>();
+  let sampled = 0;
+  let sendable = 0;
+  let cost = 0;
+  let unpriced = 0;
+  for (const id of ids) {
+    sampled++;
+    const contact = await resolveContact(ctx, id);
+    if (!contact || contact.tenantId !== tenant._id) {
+      exclude("The contact was deleted");
+      continue;
+    }
+    if (seen.has(contact._id)) {
+      exclude("Listed twice");
+      continue;
+    }
+    seen.add(contact._id);
+    const address = await addressesOf(ctx, contact._id);
+    if (!address.phone && !address.waId && !address.bsuid) {
+      exclude("No WhatsApp number");
+      continue;
+    }
+    if (
+      consentRefusal(
+        contact,
+        { lastInboundAt: undefined },
+        { type: "template", template: { name: template.name, language: template.language, category } },
+      )
+    ) {
+      exclude(contact.optedOutAt !== undefined ? "Opted out" : "Stopped marketing messages");
+      continue;
+    }
+    const params = parametersFor(args.variables, contact);
+    if (!params.ok) {
+      exclude(`No value for {{${params.missing}}}`);
+      continue;
+    }
+    sendable++;
+    // Known only by a business-scoped id: sent, and priced when settled.
+    const phone = address.phone ?? (address.waId ? `+${address.waId}` : null);
+    if (!phone) {
+      unpriced++;
+      continue;
+    }
+    try {
+      cost += (
+        await priceFor(ctx, {
+          phoneE164: phone,
+          currency: tenant.currency,
+          category,
+          at: now,
+          markupBps,
+        })
+      ).amount;
+    } catch {
+      unpriced++;
+    }
+  }
+  return {
+    sampled,
+    sendable,
+    excluded: [...excluded].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
+    cost,
+    unpriced,
+    currency: tenant.currency,
+  };
+}

@@ -1,0 +1,344 @@
+// Campaigns in a real browser against the production build, the local Convex server and the
+// WhatsApp simulator (standing in for Meta, which already has an approved template for the number
+// and sends sent/delivered/read webhooks a moment after each message). Olga imports three
+// contacts tagged "vip" (one without a name), reads the template from Meta, builds a campaign for
+// the tag (the preview warns about the nameless contact until she gives a fallback), launches it
+// after a confirmation stating the count, and watches the counters and the progress bar move live
+// to completion; every phone got the template with its values filled in, and the results download
+// as CSV. A second campaign, launched while the workspace's sending is paused, shows the pause's
+// reason and goes out when she resumes it. A third, to 400 contacts (with credits a platform admin
+// grants), is paused as soon as it starts sending: nothing more leaves until it is resumed, and
+// then every phone gets it exactly once.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import {
+  connectCloudChannel,
+  createWorkspace,
+  dumpOnFailure,
+  signIn,
+  simulatorCall,
+  simulatorHas,
+} from "./helpers";
+import { launchChromium, startTestStack, verifyEmail } from "./stack";
+
+const APP_SECRET = "e2e-campaigns-app-secret";
+const TOKEN = "EAAGm0PX4ZCpsBAE-e2e-campaigns-token-Zx9c";
+const PHONE_NUMBER_ID = "106540352242931";
+const WABA_ID = "102290129340331";
+const SLUG = "olga-s-olives";
+const USERS = ["34611000001", "34611000002", "34611000003"];
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    PLATFORM_ADMIN_EMAILS: "rita@platform.example",
+  });
+  browser = await launchChromium();
+  await simulatorHas(stack, {
+    cloud: [
+      {
+        phoneNumberId: PHONE_NUMBER_ID,
+        wabaId: WABA_ID,
+        displayNumber: "34600111331",
+        accessToken: TOKEN,
+        appSecret: APP_SECRET,
+        webhookUrl: `${stack.convexSiteUrl}/whatsapp/cloud`,
+      },
+    ],
+    templates: [
+      {
+        id: "300000000000931",
+        wabaId: WABA_ID,
+        name: "harvest_ready",
+        language: "en_US",
+        category: "UTILITY",
+        status: "APPROVED",
+        components: [{ type: "BODY", text: "Hi {{1}}, this year's olive oil is ready for you." }],
+      },
+    ],
+  });
+  // Statuses a little slower than default, so the counters visibly move on the page.
+  await simulatorCall(stack, "/_sim/knobs", { statusDelaysMs: { sent: 500, delivered: 2_000, read: 4_000 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** The rendered templates each user's phone received from the business. */
+async function phonesReceived(): Promise<Record<string, string[]>> {
+  const state = await simulatorCall<{
+    messages: { direction: string; user: string; type: string; text?: string }[];
+  }>(stack, "/_sim/state");
+  const out: Record<string, string[]> = {};
+  for (const m of state.messages)
+    if (m.direction === "out" && m.type === "template") (out[m.user] ??= []).push(m.text ?? "");
+  return out;
+}
+
+const count = (page: Page, state: string) => page.getByTestId(`count-${state}`);
+
+async function newCampaign(page: Page, name: string) {
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByRole("heading", { level: 1, name: "New campaign" }).waitFor();
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByTestId("audience-count").getByText("3", { exact: true }).waitFor();
+  await page.getByLabel("Fallback for {{1}} when a contact has no name").fill("friend");
+}
+
+it("builds a campaign for a tag, launches it and watches it complete live", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  dumpOnFailure(stack, page);
+
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await createWorkspace(page, "Olga's Olives", SLUG);
+  await connectCloudChannel(page, stack.webUrl, SLUG, {
+    name: "Shop phone",
+    phoneNumberId: PHONE_NUMBER_ID,
+    wabaId: WABA_ID,
+    displayNumber: "+34 600 111 331",
+    token: TOKEN,
+  });
+
+  // The template Meta already approved.
+  await page.goto(`${stack.webUrl}/t/${SLUG}/templates`);
+  // Once in a few runs the first click, straight after the page opened, reached the server
+  // without the session ("Sign in to continue"); a person would click again, and so does this.
+  const approved = page.getByRole("row", { name: /harvest_ready/ }).getByText("Approved");
+  for (let attempt = 1; ; attempt++) {
+    await page.getByRole("button", { name: "Read from Meta" }).click();
+    const refused = page.getByRole("alert").filter({ hasText: "Sign in to continue" });
+    await approved.or(refused).first().waitFor();
+    if (await approved.isVisible()) break;
+    expect(attempt).toBeLessThan(3);
+  }
+
+  // Three contacts tagged vip, one of them without a name.
+  await page.goto(`${stack.webUrl}/t/${SLUG}/contacts/import`);
+  const csv = `Name,Phone,Tags\nCarla Cruz,+${USERS[0]},vip\nDiego Díaz,+${USERS[1]},vip\n,+${USERS[2]},vip\n`;
+  await page
+    .getByLabel("CSV file")
+    .setInputFiles({ name: "vip.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByRole("button", { name: "Upload and preview" }).click();
+  await page.getByRole("button", { name: /^Import 3 rows$/ }).click();
+  await page.getByTestId("import-status").getByText("Imported").waitFor({ timeout: 20_000 });
+
+  // No campaigns yet: the empty state offers one.
+  await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Campaigns" }).click();
+  await page.getByRole("heading", { name: "No campaigns yet" }).waitFor();
+  await page.getByRole("link", { name: "New campaign" }).first().click();
+  await page.getByRole("heading", { level: 1, name: "New campaign" }).waitFor();
+
+  // The form: the template's text, the tag's live count, and a preview per recipient.
+  await page.getByText("Hi {{1}}, this year's olive oil is ready for you.").waitFor();
+  await page.getByLabel("Name", { exact: true }).fill("Harvest 2026");
+  await page.getByTestId("audience-count").getByText("3", { exact: true }).waitFor();
+  const preview = page.getByRole("complementary", { name: "Preview" });
+  await preview.getByText("Hi Carla, this year's olive oil is ready for you.").waitFor();
+  await preview.getByText("Hi Diego, this year's olive oil is ready for you.").waitFor();
+  await preview.getByText(/Missing a value for \{\{1\}\}/).waitFor();
+  const estimate = page.getByTestId("campaign-estimate");
+  await estimate
+    .getByText(/Of these contacts, 2 would be sent and 1 skipped \(no value for \{\{1\}\}: 1\)/)
+    .waitFor();
+  await page.getByLabel("Fallback for {{1}} when a contact has no name").fill("friend");
+  await estimate.getByText(/Of these contacts, 3 would be sent\./).waitFor();
+  await estimate.getByText(/Estimated cost:/).waitFor();
+  await preview.getByText("Hi friend, this year's olive oil is ready for you.").waitFor();
+  expect(await preview.getByText(/Missing a value/).count()).toBe(0);
+
+  // Launching asks first, stating how many contacts it goes to.
+  await page.getByRole("button", { name: "Launch…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Launch this campaign?" });
+  await dialog.getByText(/It goes to 3 contacts/).waitFor();
+  await dialog.getByRole("button", { name: "Launch to 3" }).click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+  await page.getByRole("heading", { level: 1, name: "Harvest 2026" }).waitFor();
+
+  // Live, with no reload: nothing read yet, then every counter reaches the end.
+  const seenRead = new Set<string>();
+  const seenDone = new Set<string>();
+  await expect
+    .poll(
+      async () => {
+        seenRead.add(await count(page, "read").innerText());
+        seenDone.add((await page.getByRole("progressbar").getAttribute("aria-valuenow")) ?? "");
+        return seenRead.has("3");
+      },
+      { timeout: 30_000, interval: 100 },
+    )
+    .toBe(true);
+  expect(seenRead.has("0")).toBe(true);
+  expect(seenDone.has("100")).toBe(true);
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor();
+  expect(await count(page, "pending").innerText()).toBe("0");
+  expect(await count(page, "failed").innerText()).toBe("0");
+  await page.getByTestId("progress-text").getByText("3 of 3 recipients done (100%)").waitFor();
+
+  // Each phone got the template once, its values filled in.
+  const received = await phonesReceived();
+  expect(received[USERS[0]]).toEqual(["Hi Carla, this year's olive oil is ready for you."]);
+  expect(received[USERS[1]]).toEqual(["Hi Diego, this year's olive oil is ready for you."]);
+  expect(received[USERS[2]]).toEqual(["Hi friend, this year's olive oil is ready for you."]);
+
+  // The drill-down lists the read recipients; the results download as CSV with a BOM.
+  const recipients = page.getByRole("region", { name: "Recipients" });
+  await recipients.getByRole("button", { name: "Read (3)" }).click();
+  await recipients.getByRole("link", { name: "Carla Cruz" }).waitFor();
+  const href = await page.getByRole("link", { name: "Download results (CSV)" }).getAttribute("href");
+  const file = await context.request.get(`${stack.webUrl}${href}`);
+  expect(file.status()).toBe(200);
+  expect(file.headers()["content-type"]).toMatch(/^text\/csv/);
+  const body = (await file.body()).toString("utf8");
+  expect(body.startsWith("\uFEFFName,Phone,State,Reason,Updated (UTC)\r\n")).toBe(true);
+  expect(body).toContain("Diego Díaz,");
+  expect(body.match(/,Read,/g)).toHaveLength(3);
+
+  // The list shows it completed.
+  await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Campaigns" }).click();
+  const row = page.getByRole("row", { name: /Harvest 2026/ });
+  await row.getByText("Completed").waitFor();
+  await row.getByText("3 of 3").waitFor();
+  expect(pageErrors).toEqual([]);
+  await context.close();
+});
+
+it("a campaign paused by the workspace's sending switch shows why, and goes out when resumed", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  dumpOnFailure(stack, page);
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await page.waitForURL(new RegExp(`/t/${SLUG}`));
+
+  // Sending paused for the workspace.
+  await page.goto(`${stack.webUrl}/t/${SLUG}/settings`);
+  const section = page.getByRole("region", { name: "Sending" });
+  await section.getByRole("button", { name: "Pause sending" }).click();
+  await page.getByRole("dialog").getByLabel("Reason").fill("Checking the price list");
+  await page
+    .getByRole("dialog")
+    .getByRole("button", { name: /^Pause sending$/ })
+    .click();
+  await section.getByTestId("sending-state").getByText("Paused").waitFor();
+
+  await newCampaign(page, "Harvest reminder");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Launch to 3" }).click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+  await page.getByTestId("campaign-state").getByText("Paused").waitFor({ timeout: 20_000 });
+  await page.getByText("Paused: nothing more is sent until it is resumed.").waitFor();
+  await page
+    .getByText(/Checking the price list/)
+    .first()
+    .waitFor();
+  expect(await count(page, "pending").innerText()).toBe("3");
+  expect(Object.values(await phonesReceived()).flat()).toHaveLength(3);
+
+  // Sending back on; resuming the campaign sends it.
+  await page.goto(`${stack.webUrl}/t/${SLUG}/settings`);
+  await section.getByRole("button", { name: "Resume sending" }).click();
+  await page.getByRole("dialog").getByLabel("Reason").fill("Prices checked");
+  await page
+    .getByRole("dialog")
+    .getByRole("button", { name: /^Resume sending$/ })
+    .click();
+  await section.getByTestId("sending-state").getByText("Sending").waitFor();
+  await page.goBack();
+  await page.getByRole("button", { name: "Resume", exact: true }).click();
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 30_000 });
+  const overflowAfter = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflowAfter).toBeLessThanOrEqual(0);
+  await expect
+    .poll(async () => Object.values(await phonesReceived()).flat().length, { timeout: 10_000 })
+    .toBe(6);
+  await context.close();
+});
+
+it("pauses a running campaign before its next message, and resumes it where it stopped", async () => {
+  const BULK = 400;
+  const users = Array.from({ length: BULK }, (_, i) => `346120${String(i).padStart(5, "0")}`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  dumpOnFailure(stack, page);
+  // Enough credits for everyone, from a platform admin.
+  const rita = await (await browser.newContext()).newPage();
+  await signIn(rita, "rita@platform.example", "Rita Root", { webUrl: stack.webUrl, redirectTo: "/app" });
+  await rita.waitForURL(/\/onboarding$/);
+  await verifyEmail(rita, stack, "rita@platform.example");
+  await rita.goto(`${stack.webUrl}/admin`);
+  await rita.getByRole("link", { name: "Credits of Olga's Olives" }).click();
+  const grant = rita.getByRole("form", { name: "Add credits" });
+  await grant.getByLabel(/^Amount/).fill("500");
+  await grant.getByLabel("Reason").fill("Harvest campaign");
+  await grant.getByRole("button", { name: "Add credits" }).click();
+  await rita.getByText(/^Added .*500\.00\./).waitFor();
+  await rita.context().close();
+
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await page.waitForURL(new RegExp(`/t/${SLUG}`));
+
+  await page.goto(`${stack.webUrl}/t/${SLUG}/contacts/import`);
+  const csv = `Name,Phone,Tags\n${users.map((u, i) => `Buyer ${i},+${u},bulk`).join("\n")}\n`;
+  await page
+    .getByLabel("CSV file")
+    .setInputFiles({ name: "bulk.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByRole("button", { name: "Upload and preview" }).click();
+  await page.getByRole("button", { name: `Import ${BULK} rows` }).click();
+  await page.getByTestId("import-status").getByText("Imported").waitFor({ timeout: 60_000 });
+
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill("Harvest for everyone");
+  await page.getByLabel("Tag", { exact: true }).selectOption("bulk");
+  await page.getByTestId("audience-count").getByText(String(BULK), { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page
+    .getByRole("dialog")
+    .getByRole("button", { name: `Launch to ${BULK}` })
+    .click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+
+  // As soon as sending starts, pause.
+  await expect
+    .poll(async () => Number((await count(page, "pending").innerText()).replace(/,/g, "")), {
+      timeout: 20_000,
+      interval: 50,
+    })
+    .toBeLessThan(BULK);
+  await page.getByRole("button", { name: "Pause", exact: true }).click();
+  await page.getByTestId("campaign-state").getByText("Paused").waitFor();
+  await page.getByText("Paused by Olga Ortiz").waitFor();
+  const bulkSent = async () =>
+    Object.entries(await phonesReceived()).filter(([user]) => users.includes(user)).length;
+  // Nothing more leaves while paused: what was claimed before the pause settles, then stays.
+  await expect
+    .poll(async () => Number((await count(page, "queued").innerText()).replace(/,/g, "")), {
+      timeout: 15_000,
+    })
+    .toBe(0);
+  const pendingAtPause = await count(page, "pending").innerText();
+  const sentAtPause = await bulkSent();
+  expect(Number(pendingAtPause.replace(/,/g, ""))).toBeGreaterThan(0);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  expect(await count(page, "pending").innerText()).toBe(pendingAtPause);
+  expect(await bulkSent()).toBe(sentAtPause);
+  expect(sentAtPause).toBeLessThan(BULK);
+
+  // Resumed: it continues to the end, each phone once.
+  await page.getByRole("button", { name: "Resume", exact: true }).click();
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 90_000 });
+  const received = await phonesReceived();
+  expect(users.filter((u) => received[u]?.length === 1)).toHaveLength(BULK);
+  await context.close();
+});
