@@ -2,7 +2,7 @@
 // Everyone reads them; admins write, submit, read templates from Meta and delete.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
-import { useAction, useQuery } from "convex/react";
+import { useAction, useConvexAuth, useQuery } from "convex/react";
 import { useId, useState } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -46,6 +46,9 @@ export default function TemplatesPage() {
       : "skip",
   );
   const sync = useAction(api.templates.sync);
+  // The page is drawn on the server; an action sent before the client has its session would be
+  // refused as signed out, so the button waits for it.
+  const { isAuthenticated } = useConvexAuth();
   const [syncing, setSyncing] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -123,7 +126,7 @@ export default function TemplatesPage() {
         actions={
           <>
             {tenant.canAdminWrite && isCloud ? (
-              <Button onClick={runSync} busy={syncing} busyLabel="Reading…">
+              <Button onClick={runSync} busy={syncing} busyLabel="Reading…" disabled={!isAuthenticated}>
                 Read from Meta
               </Button>
             ) : null}
