@@ -234,7 +234,7 @@ function DefineField({ existing }: { existing: { key: string; type: FieldType }[
     >
       <p className="text-sm font-medium text-slate-900">Add a custom field</p>
       <p className="text-xs text-slate-500">
-        Every contact can then have it; numbers and dates are checked when saved.
+        Every contact can then have it; a number or date field refuses a value that is not one.
         {existing.length ? ` Existing: ${existing.map((f) => `${f.key} (${f.type})`).join(", ")}.` : ""}
       </p>
       <div className="flex flex-wrap items-end gap-2">

@@ -140,7 +140,7 @@ it("filters by tag, saves a segment whose count follows changes live, and export
   await other.getByRole("link", { name: "Bob Stone" }).click();
   await other.getByLabel("Tags (separated by commas)").fill("lead, vip");
   await other.getByRole("button", { name: "Save changes" }).click();
-  await other.getByText("Saved").waitFor();
+  await other.getByText("Saved", { exact: true }).waitFor();
   await expect.poll(() => segment.getByTestId("segment-count").textContent(), { timeout: 10_000 }).toBe("3");
 
   // A typed custom field: the owner adds a date field, and Bob's page offers a date input for it.
@@ -153,7 +153,7 @@ it("filters by tag, saves a segment whose count follows changes live, and export
   expect(await birthday.getAttribute("type")).toBe("date");
   await birthday.fill("1990-04-12");
   await other.getByRole("button", { name: "Save changes" }).click();
-  await other.getByText("Saved").waitFor();
+  await other.getByText("Saved", { exact: true }).waitFor();
   await other.reload();
   await expect.poll(() => other.getByLabel(/^birthday/i).inputValue()).toBe("1990-04-12");
 
