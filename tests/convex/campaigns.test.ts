@@ -217,7 +217,7 @@ describe("a campaign from launch to completion", () => {
       s.t,
       ids.slice(0, 5).map((wamid) => ({ wamid, status: "delivered" })),
     );
-    for (let i = 0; i < 3; i++) await step(s.t);
+    for (let i = 0; i < 6; i++) await step(s.t);
     const rows = await recipients(s.t, campaignId);
     const v = await view(s, campaignId);
     expect(countsOf(rows)).toEqual({ read: 10, delivered: 20, sent: 15 });

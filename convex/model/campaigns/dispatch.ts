@@ -29,6 +29,8 @@ import { moved, outstanding, totals } from "./counters";
 import type { Variable } from "./tables";
 
 export const TICK_MS = 1_000;
+/** How often a campaign waiting only for statuses is checked for completion. */
+export const COMPLETION_CHECK_MS = 5_000;
 export const START_RATE = 20;
 export const MAX_RATE = 80;
 export const RATE_STEP = 5;
@@ -123,7 +125,12 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
       .query("campaignRecipients")
       .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", "pending"))
       .first();
-    if (!first) continue;
+    if (!first) {
+      // Only statuses are awaited: look again now and then (not on every status webhook, which
+      // would make each one read every counter shard and undo the sharding).
+      next = Math.min(next ?? Infinity, now + COMPLETION_CHECK_MS);
+      continue;
+    }
     const at = Math.max(first.dueAt, now + TICK_MS);
     next = next === undefined ? at : Math.min(next, at);
   }

@@ -7,7 +7,7 @@
 import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { moved } from "./counters";
-import { completeIfDone, ensureTickAt, throttled } from "./dispatch";
+import { ensureTickAt, throttled } from "./dispatch";
 import type { RecipientState } from "./tables";
 
 export const MARKETING_CAP_RETRY_MS = 24 * 60 * 60 * 1000;
@@ -71,10 +71,6 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
     updatedAt: now,
   });
   await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, state);
-  if (state !== "queued") {
-    const campaign = await ctx.db.get("campaigns", recipient.campaignId);
-    if (campaign) await completeIfDone(ctx, campaign);
-  }
 }
 
 /** A campaign send was throttled (130429): the channel's dispatcher slows down. */
