@@ -9,12 +9,13 @@ import type {
 } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
-import { wrapHandleErrorWithSentry } from "@sentry/remix";
+import { addEventProcessor, wrapHandleErrorWithSentry } from "@sentry/remix";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { getEnv } from "./lib/env.server";
 import { logger } from "./lib/logger.server";
 import { NonceContext } from "./lib/nonce";
+import { scrubEvent } from "./lib/sentry-scrub";
 import {
   baseSecurityHeaders,
   documentSecurityHeaders,
@@ -25,6 +26,10 @@ import {
 // Validate configuration when the server loads this module, so a bad deploy fails at start
 // with every problem listed instead of on the first request.
 getEnv();
+
+// Sentry is started by instrument.server.mjs (before the build loads); what it sends is scrubbed
+// of secrets and personal data here, where the app's rules live.
+addEventProcessor((event) => scrubEvent(event));
 
 const ABORT_DELAY = 5_000;
 

@@ -12,6 +12,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
+import { startSentryReceiver, type ReceivedItem, type SentryReceiver } from "./sentry-receiver/server";
 import { configureDemoNumbers, demoIdentity, seedDemo, type DemoSeed } from "./whatsapp-simulator/demo";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -51,6 +52,8 @@ export type RunningStack = {
   simulatorUrl: string | null;
   /** The local OpenAI server (null unless OPENAI_LOCAL=1); the SDK's base URL is `${openaiUrl}/v1`. */
   openaiUrl: string | null;
+  /** The local Sentry receiver (null unless SENTRY_LOCAL=1); its events at `${sentryUrl}/_events`. */
+  sentryUrl: string | null;
   /** The demo workspace `npm run dev` seeds (null when not seeded). */
   demo: (DemoSeed & { email: string }) | null;
   stop(): Promise<void>;
@@ -135,8 +138,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     }
   });
+  /** In-process servers (the local Sentry receiver), closed after the services. */
+  const closers: (() => Promise<void>)[] = [];
   const stop = async () => {
     await Promise.all(services.reverse().map(stopService));
+    await Promise.all(closers.map((close) => close()));
   };
 
   // Local sign-in (no Clerk keys): the web app issues tokens as APP_URL, and the local Convex
@@ -308,8 +314,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     }
 
+    // SENTRY_LOCAL=1: error reports go to a local receiver of Sentry envelopes, printed here
+    // (scrubbed as they would reach Sentry), instead of nowhere.
+    let sentry: SentryReceiver | null = null;
+    if (optedIn(env.SENTRY_LOCAL) && !env.SENTRY_DSN) {
+      sentry = await startSentryReceiver({ port: Number(env.SENTRY_LOCAL_PORT ?? 3240) });
+      sentry.onEvent = (item) => log("sentry", describeSentryItem(item));
+      closers.push(() => sentry!.close());
+    }
+
     const webEnv = {
       ...env,
+      ...(sentry ? { SENTRY_DSN: sentry.dsn(), SENTRY_ENVIRONMENT: "local" } : {}),
       CONVEX_URL: convexUrl,
       CONVEX_SITE_URL: convexSiteUrl,
       PORT: String(webPort),
@@ -351,6 +367,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       adminKey,
       simulatorUrl,
       openaiUrl,
+      sentryUrl: sentry?.url ?? null,
       demo,
       stop,
     };
@@ -358,6 +375,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw error;
   }
+}
+
+/** One line for an error report the local Sentry receiver got: where it came from and what. */
+function describeSentryItem(item: ReceivedItem): string {
+  const event = item.payload as {
+    platform?: string;
+    level?: string;
+    message?: string;
+    exception?: { values?: { type?: string; value?: string }[] };
+  };
+  const first = event.exception?.values?.at(-1);
+  const what = first ? `${first.type ?? "Error"}: ${first.value ?? ""}` : (event.message ?? "");
+  return `${event.level ?? "error"} from ${event.platform === "node" ? "the web server" : "a browser"}: ${what}`;
 }
 
 /** The key the local Convex server uses with the local OpenAI server, the only one it accepts. */
@@ -554,6 +584,7 @@ async function main(): Promise<void> {
       `  OpenAI (local)   ${stack.openaiUrl}/v1  (key ${LOCAL_OPENAI_KEY}; requests ${stack.openaiUrl}/_control/requests)`,
     );
   }
+  if (stack.sentryUrl) lines.push(`  Sentry (local)   ${stack.sentryUrl}/_events  (error reports, scrubbed)`);
   if (stack.demo)
     lines.push(`  Demo workspace   ${stack.webUrl}/t/${stack.demo.slug}  (sign in as ${stack.demo.email})`);
   if (stack.adminKey)

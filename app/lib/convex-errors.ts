@@ -1,6 +1,7 @@
 // Turns what a Convex call threw into words for people: the `{ code, message, field }` that
 // convex/model/errors.ts puts in a ConvexError, or a neutral sentence for anything else (bugs and
 // network failures carry request ids and stack text nobody should read in a form).
+import { captureException } from "@sentry/remix";
 import type { AppErrorData, ErrorCode } from "../../convex/model/errors";
 
 export type AppError = { code: ErrorCode | "UNKNOWN"; message: string; field?: string };
@@ -41,14 +42,31 @@ function isAppErrorData(data: unknown): data is AppErrorData {
   );
 }
 
-/** What to tell the user about `error`. */
+/**
+ * What to tell the user about `error`. An error that is not a ConvexError (a bug in a Convex
+ * function, a server error, a failure in the page's own code) is also reported to Sentry from
+ * the browser, since nobody would hear of it otherwise: the person only sees the neutral sentence.
+ */
 export function toAppError(error: unknown, fallback = GENERIC_ERROR_MESSAGE): AppError {
   const data = convexErrorData(error);
   if (isAppErrorData(data)) {
     return data.field ? { code: data.code, message: data.message, field: data.field } : data;
   }
   if (typeof data === "string" && data.trim()) return { code: "UNKNOWN", message: data };
+  if (data === undefined) reportUnexpected(error);
   return { code: "UNKNOWN", message: fallback };
+}
+
+const reported = new WeakSet<object>();
+
+/** Reports an unexpected error once (a form may read the same error twice), in the browser only. */
+function reportUnexpected(error: unknown) {
+  if (typeof window === "undefined") return;
+  if (typeof error === "object" && error !== null) {
+    if (reported.has(error)) return;
+    reported.add(error);
+  }
+  captureException(error, { tags: { source: "convex-call" } });
 }
 
 /** True when `error` is a ConvexError with this code. */

@@ -1,6 +1,9 @@
 // Structured server logs (pino, JSON lines) that never carry secrets, tokens or full phone numbers.
 import pino, { type DestinationStream, type Logger } from "pino";
 import { getEnv } from "./env.server";
+import { redactString, sanitize } from "./redact";
+
+export { redactString, sanitize };
 
 export type { Logger };
 
@@ -42,60 +45,6 @@ export const REDACT_PATHS = [
   "req.headers.cookie",
   "res.headers['set-cookie']",
 ];
-
-// Keys whose values are secrets wherever they appear. "token" only as a suffix, so counters such
-// as `promptTokens` stay readable.
-const SENSITIVE_KEY =
-  /(authorization|cookie|password|passwd|secret|apikey|privatekey|credential|signature)|token$/;
-
-function isSensitiveKey(key: string): boolean {
-  return SENSITIVE_KEY.test(key.toLowerCase().replace(/[-_]/g, ""));
-}
-
-// An E.164-ish number (8–15 digits, optional +) standing alone, not part of a longer word or id.
-const PHONE = /(?<![\w+])(\+?)(\d{4,11})(\d{4})(?!\w)/g;
-const BEARER = /\b(Bearer)\s+[^\s"',;]+/gi;
-
-/** Masks bearer tokens and phone numbers (keeping the last 4 digits) inside free text. */
-export function redactString(text: string): string {
-  return text
-    .replace(BEARER, `$1 ${REDACTED}`)
-    .replace(PHONE, (_match, plus: string, hidden: string, last4: string) => {
-      return `${plus}${"*".repeat(hidden.length)}${last4}`;
-    });
-}
-
-const MAX_DEPTH = 8;
-
-/** A copy of a log value with sensitive keys censored and every string passed through redactString. */
-export function sanitize(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (typeof value === "string") return redactString(value);
-  if (value === null || typeof value !== "object") return value;
-  if (seen.has(value)) return "[Circular]";
-  if (depth >= MAX_DEPTH) return "[Truncated]";
-  seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => sanitize(item, depth + 1, seen));
-  if (value instanceof Error) {
-    // Same shape as pino's error serializer, so errors stay readable after masking.
-    const out: Record<string, unknown> = {
-      type: value.name,
-      message: redactString(value.message),
-      stack: value.stack ? redactString(value.stack) : undefined,
-    };
-    for (const [key, inner] of Object.entries(value)) {
-      out[key] = isSensitiveKey(key) ? REDACTED : sanitize(inner, depth + 1, seen);
-    }
-    if (value.cause !== undefined) out.cause = sanitize(value.cause, depth + 1, seen);
-    return out;
-  }
-  const withToJSON = value as { toJSON?: () => unknown };
-  if (typeof withToJSON.toJSON === "function") return sanitize(withToJSON.toJSON(), depth + 1, seen);
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    out[key] = isSensitiveKey(key) && inner != null ? REDACTED : sanitize(inner, depth + 1, seen);
-  }
-  return out;
-}
 
 function errorMessageOf(value: unknown): string | undefined {
   if (value instanceof Error) return value.message;

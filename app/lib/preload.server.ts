@@ -9,6 +9,7 @@ import {
   type FunctionReturnType,
 } from "convex/server";
 import { convexToJson, type Value } from "convex/values";
+import { captureException } from "@sentry/remix";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { getConvexClientForRequest } from "./auth.server";
@@ -55,7 +56,15 @@ async function read<Q extends Query>(request: Request, ref: Q, args: FunctionArg
         (value) => ({ ok: true as const, value }),
         (error: unknown) => {
           const message = error instanceof Error ? error.message : String(error);
-          if (!REFUSALS.test(message)) logger.warn({ query: name, err: message }, "preload failed");
+          if (!REFUSALS.test(message)) {
+            logger.warn({ query: name, err: message }, "preload failed");
+            // The page still works (it loads the data itself), but a backend that fails first
+            // paints is worth knowing about: reported as a warning, tagged with the query.
+            captureException(error, {
+              level: "warning",
+              tags: { source: "convex-preload", convexFunction: name },
+            });
+          }
           return { ok: false as const };
         },
       );
