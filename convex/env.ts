@@ -116,3 +116,8 @@ export function templatePollAfterMs(): number {
   const value = Number(optional("TEMPLATE_POLL_AFTER_MS"));
   return Number.isFinite(value) && value >= 1_000 ? value : 15 * 60 * 1000;
 }
+
+/** The bearer token Prometheus sends to `/metrics`; unset, the endpoint does not exist. */
+export function metricsToken(): string | undefined {
+  return optional("METRICS_TOKEN");
+}

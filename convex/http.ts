@@ -1,26 +1,30 @@
+import { metricsToken } from "./env";
 import { httpRouter } from "convex/server";
 import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
+import { metricsOf, overall, type CheckStatus, type HealthSnapshot } from "./model/health";
+import { timingSafeEqualStrings } from "./model/whatsapp/signatures";
 import { APP_VERSION } from "./version";
 import * as Webhooks from "./whatsappHttp";
 
 const http = httpRouter();
 
 /**
- * Health of the Convex HTTP layer: 200 when the database answers, 503 otherwise. Each
- * dependency reports its own status so a load balancer and a person can both read it.
+ * Health of the deployment: `ok`, `degraded` (working, but something needs a person: a late
+ * scheduler, waiting webhooks, a failing provider) or `down` (the database does not answer).
+ * 200 unless down, so a load balancer keeps a degraded deployment in service; each dependency
+ * reports its own state for a person (model/health.ts).
  */
 http.route({
   path: "/health",
   method: "GET",
   handler: httpAction(async (ctx) => {
     const started = Date.now();
-    let database: { status: "ok" | "down"; latencyMs: number; error?: string };
-    let heartbeat: { lastRunAt: number | null } = { lastRunAt: null };
+    let database: { status: CheckStatus; latencyMs: number; error?: string };
+    let snapshot: HealthSnapshot | null = null;
     try {
-      const status = await ctx.runQuery(internal.system.health, {});
+      snapshot = (await ctx.runQuery(internal.system.snapshot, {})) as HealthSnapshot;
       database = { status: "ok", latencyMs: Date.now() - started };
-      heartbeat = { lastRunAt: status.heartbeat?.lastRunAt ?? null };
     } catch (error) {
       database = {
         status: "down",
@@ -28,19 +32,42 @@ http.route({
         error: error instanceof Error ? error.message : String(error),
       };
     }
-    const ok = database.status === "ok";
-    return new Response(
-      JSON.stringify({
-        status: ok ? "ok" : "down",
-        service: "convex",
-        version: APP_VERSION,
-        checks: { database, scheduler: heartbeat },
-      }),
-      {
-        status: ok ? 200 : 503,
-        headers: { "content-type": "application/json", "cache-control": "no-store" },
-      },
-    );
+    const checks = snapshot
+      ? {
+          database,
+          scheduler: snapshot.scheduler,
+          webhooks: snapshot.webhooks,
+          whatsapp: snapshot.whatsapp,
+          openai: snapshot.openai,
+          email: snapshot.email,
+        }
+      : { database };
+    const status = overall(Object.values(checks));
+    return new Response(JSON.stringify({ status, service: "convex", version: APP_VERSION, checks }), {
+      status: status === "down" ? 503 : 200,
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+  }),
+});
+
+/**
+ * Metrics for scraping, in Prometheus's text format: dependency states, webhook lag and queue
+ * depths, campaign dispatch rates and throttling. Only with `Authorization: Bearer
+ * <METRICS_TOKEN>`; without METRICS_TOKEN set the endpoint does not exist (404).
+ */
+http.route({
+  path: "/metrics",
+  method: "GET",
+  handler: httpAction(async (ctx, request) => {
+    const token = metricsToken();
+    if (!token) return new Response("Not found", { status: 404 });
+    const given = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim() ?? "";
+    if (!timingSafeEqualStrings(given, token))
+      return new Response("Unauthorized", { status: 401, headers: { "www-authenticate": "Bearer" } });
+    const snapshot = (await ctx.runQuery(internal.system.snapshot, {})) as HealthSnapshot;
+    return new Response(metricsOf(snapshot), {
+      headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
+    });
   }),
 });
 

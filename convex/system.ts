@@ -1,5 +1,6 @@
 import { v } from "convex/values";
 import { internalMutation, internalQuery, publicQuery } from "./functions";
+import * as Health from "./model/health";
 import * as System from "./model/system";
 
 const vStatus = v.object({
@@ -29,4 +30,17 @@ export const health = internalQuery({
   args: {},
   returns: vStatus,
   handler: (ctx) => System.status(ctx),
+});
+
+/**
+ * Every dependency's state for GET /health and GET /metrics (model/health.ts): bounded reads only.
+ * Internal, and shaped by model/health.ts's HealthSnapshot type; the HTTP actions are its only callers.
+ */
+export const snapshot = internalQuery({
+  args: {},
+  returns: v.any(),
+  handler: async (ctx): Promise<Health.HealthSnapshot> => ({
+    ...(await Health.snapshot(ctx)),
+    version: (await System.status(ctx)).version,
+  }),
 });

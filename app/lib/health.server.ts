@@ -1,11 +1,20 @@
 // Dependency checks for GET /healthz. Each check reports its own status and latency so a load
 // balancer (status code) and a person (body) can both read the result.
 
-export type CheckResult = { status: "ok" | "down"; latencyMs: number; error?: string };
+export type CheckResult = {
+  status: "ok" | "degraded" | "down";
+  latencyMs: number;
+  error?: string;
+  /** What Convex says of its own dependencies when it is degraded (scheduler, webhooks, providers). */
+  degraded?: string[];
+};
 
 export const CONVEX_HEALTH_TIMEOUT_MS = 2_000;
 
-/** Convex is up when its HTTP layer answers `/health` with 200 and `{ status: "ok" }`. */
+/**
+ * Convex is up when its HTTP layer answers `/health` with 200 and `{ status: "ok" }`, degraded
+ * with `{ status: "degraded" }` (the checks that are, named), down otherwise.
+ */
 export async function checkConvex(
   siteUrl: string,
   timeoutMs = CONVEX_HEALTH_TIMEOUT_MS,
@@ -17,8 +26,17 @@ export async function checkConvex(
       headers: { accept: "application/json" },
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const body = (await response.json().catch(() => null)) as { status?: unknown } | null;
+    const body = (await response.json().catch(() => null)) as {
+      status?: unknown;
+      checks?: Record<string, { status?: string; detail?: string }>;
+    } | null;
     if (response.ok && body?.status === "ok") return { status: "ok", latencyMs: elapsed() };
+    if (response.ok && body?.status === "degraded") {
+      const degraded = Object.entries(body.checks ?? {})
+        .filter(([, check]) => check?.status === "degraded")
+        .map(([name, check]) => (check.detail ? `${name}: ${check.detail}` : name));
+      return { status: "degraded", latencyMs: elapsed(), degraded };
+    }
     return {
       status: "down",
       latencyMs: elapsed(),

@@ -1,5 +1,6 @@
-// GET /healthz: liveness of the web server and reachability of Convex. 200 when every check is
-// ok, 503 otherwise; never cached.
+// GET /healthz: liveness of the web server and the state of Convex (and through it the scheduler,
+// webhooks and providers). 200 when ok or degraded (working, something needs a person), 503 when
+// down; never cached.
 import { APP_VERSION } from "../../convex/version";
 import { getEnv } from "../lib/env.server";
 import { checkConvex } from "../lib/health.server";
@@ -7,10 +8,9 @@ import { logger } from "../lib/logger.server";
 
 export async function loader() {
   const convex = await checkConvex(getEnv().CONVEX_SITE_URL);
-  const ok = convex.status === "ok";
-  if (!ok) logger.warn({ check: "convex", ...convex }, "health check failed");
+  if (convex.status !== "ok") logger.warn({ check: "convex", ...convex }, "health check not ok");
   return Response.json(
-    { status: ok ? "ok" : "down", service: "web", version: APP_VERSION, checks: { convex } },
-    { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
+    { status: convex.status, service: "web", version: APP_VERSION, checks: { convex } },
+    { status: convex.status === "down" ? 503 : 200, headers: { "cache-control": "no-store" } },
   );
 }

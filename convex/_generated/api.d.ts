@@ -74,6 +74,7 @@ import type * as model_conversations from "../model/conversations.js";
 import type * as model_emails from "../model/emails.js";
 import type * as model_errors from "../model/errors.js";
 import type * as model_handoff from "../model/handoff.js";
+import type * as model_health from "../model/health.js";
 import type * as model_invitationExpiry from "../model/invitationExpiry.js";
 import type * as model_invitations from "../model/invitations.js";
 import type * as model_knowledge from "../model/knowledge.js";
@@ -194,6 +195,7 @@ declare const fullApi: ApiFromModules<{
   "model/emails": typeof model_emails;
   "model/errors": typeof model_errors;
   "model/handoff": typeof model_handoff;
+  "model/health": typeof model_health;
   "model/invitationExpiry": typeof model_invitationExpiry;
   "model/invitations": typeof model_invitations;
   "model/knowledge": typeof model_knowledge;
