@@ -8,7 +8,7 @@ const packageVersion = JSON.parse(readFileSync(new URL("../../package.json", imp
 
 /** The JSON body /healthz answers with. */
 type HealthBody = {
-  status: "ok" | "down";
+  status: "ok" | "degraded" | "down";
   service: string;
   version: string;
   checks: { convex: CheckResult };
@@ -58,6 +58,26 @@ describe("GET /healthz", () => {
     expect(body.status).toBe("down");
     expect(body.service).toBe("web");
     expect(body.checks.convex).toMatchObject({ status: "down", error: "ECONNREFUSED" });
+  });
+
+  it("is 200 and degraded, naming what Convex says is degraded", async () => {
+    server = await startServer((_req, res) =>
+      sendJson(res, 200, {
+        status: "degraded",
+        checks: {
+          database: { status: "ok" },
+          scheduler: { status: "degraded", detail: "the heartbeat cron last ran 240 s ago" },
+          webhooks: { status: "ok" },
+        },
+      }),
+    );
+    const { response, body } = await healthzWith(server.url);
+    expect(response.status).toBe(200);
+    expect(body.status).toBe("degraded");
+    expect(body.checks.convex).toMatchObject({
+      status: "degraded",
+      degraded: ["scheduler: the heartbeat cron last ran 240 s ago"],
+    });
   });
 
   it("is 503 when Convex reports itself down", async () => {
