@@ -3,6 +3,7 @@ import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
 import { billingTables } from "./model/billing/tables";
 import { campaignTables } from "./model/campaigns/tables";
+import { limitTables } from "./model/campaigns/limits";
 import { vContactFilter } from "./model/contactFilter";
 
 // ---------------------------------------------------------------- shared validators
@@ -691,4 +692,7 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- campaigns
   ...campaignTables,
+
+  // ---------------------------------------------------------------- messaging limits
+  ...limitTables,
 });

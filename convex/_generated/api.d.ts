@@ -61,6 +61,7 @@ import type * as model_campaigns_counters from "../model/campaigns/counters.js";
 import type * as model_campaigns_dispatch from "../model/campaigns/dispatch.js";
 import type * as model_campaigns_estimate from "../model/campaigns/estimate.js";
 import type * as model_campaigns_lifecycle from "../model/campaigns/lifecycle.js";
+import type * as model_campaigns_limits from "../model/campaigns/limits.js";
 import type * as model_campaigns_progress from "../model/campaigns/progress.js";
 import type * as model_campaigns_tables from "../model/campaigns/tables.js";
 import type * as model_consent from "../model/consent.js";
@@ -182,6 +183,7 @@ declare const fullApi: ApiFromModules<{
   "model/campaigns/dispatch": typeof model_campaigns_dispatch;
   "model/campaigns/estimate": typeof model_campaigns_estimate;
   "model/campaigns/lifecycle": typeof model_campaigns_lifecycle;
+  "model/campaigns/limits": typeof model_campaigns_limits;
   "model/campaigns/progress": typeof model_campaigns_progress;
   "model/campaigns/tables": typeof model_campaigns_tables;
   "model/consent": typeof model_consent;

@@ -26,6 +26,7 @@ import type { ProviderError, SendResult } from "../providers/whatsappErrors";
 import type { MessageOrigin } from "../schema";
 import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
+import { recordReach } from "./campaigns/limits";
 import { messageChanged, sendThrottled } from "./campaigns/progress";
 import { fail } from "./errors";
 import { checkSend } from "./templates";
@@ -36,6 +37,12 @@ export const WINDOW_MS = 24 * 60 * 60 * 1000;
 export const MAX_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 2_000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
+const ERROR_PAIR_LIMIT = 131056;
+/**
+ * Errors a campaign send does not retry in the pipeline: the campaign decides (the marketing cap
+ * waits a day, once; the spam limit pauses the channel's campaigns), see campaigns/progress.ts.
+ */
+const CAMPAIGN_DECIDES = new Set([131048, 131049]);
 
 /** Whether free-form messages may be sent: the customer wrote within the last 24 hours. */
 export function windowOpen(conversation: Pick<Doc<"conversations">, "lastInboundAt">, now: number): boolean {
@@ -166,6 +173,9 @@ export async function queueMessage(
   });
   if (now > conversation.lastMessageAt)
     await ctx.db.patch("conversations", conversation._id, { lastMessageAt: now });
+  // A template outside the window reaches a person against WhatsApp's messaging limit.
+  if (body.type === "template" && channel.kind === "cloud" && !windowOpen(conversation, now))
+    await recordReach(ctx, channel, conversation.contactId, now);
   if (block) await holdMessage(ctx, (await ctx.db.get("messages", messageId))!, block);
   else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
   return messageId;
@@ -231,8 +241,17 @@ export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promis
   return { messageId: message._id, channelId: channel._id, to, body };
 }
 
-/** Exponential backoff with full jitter, at least what the provider asked for. */
-export function retryDelay(attempt: number, retryAfterMs: number | undefined, random = Math.random): number {
+/**
+ * Exponential backoff with full jitter, at least what the provider asked for. WhatsApp's pair
+ * limit (131056, one recipient messaged too fast) asks for 4^n seconds after the n-th attempt.
+ */
+export function retryDelay(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  random = Math.random,
+  errorCode?: number,
+): number {
+  if (errorCode === ERROR_PAIR_LIMIT) return Math.max(retryAfterMs ?? 0, 4 ** Math.max(1, attempt) * 1_000);
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
   return Math.max(retryAfterMs ?? 0, Math.round(ceiling / 2 + (random() * ceiling) / 2));
 }
@@ -274,11 +293,14 @@ export async function recordResult(
   if (message.status !== "sending") return "ignored";
   const error = result.error;
   const attempts = message.attempts ?? 1;
+  const campaignDecides =
+    message.origin === "campaign" && error.code !== undefined && CAMPAIGN_DECIDES.has(error.code);
   const transient =
-    error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited";
+    !campaignDecides &&
+    (error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited");
   if (error.class === "throttled") await sendThrottled(ctx, message);
   if (transient && attempts < MAX_ATTEMPTS) {
-    const delay = retryDelay(attempts, error.retryAfterMs);
+    const delay = retryDelay(attempts, error.retryAfterMs, Math.random, error.code);
     await ctx.db.patch("messages", message._id, {
       status: "queued",
       statusAt: Date.now(),

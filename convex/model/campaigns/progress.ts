@@ -7,11 +7,12 @@
 import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { moved } from "./counters";
-import { ensureTickAt, throttled } from "./dispatch";
+import { ensureTickAt, spamLimited, throttled, usMarketing } from "./dispatch";
 import type { RecipientState } from "./tables";
 
 export const MARKETING_CAP_RETRY_MS = 24 * 60 * 60 * 1000;
 const ERROR_MARKETING_CAP = 131049;
+const ERROR_SPAM_LIMIT = 131048;
 
 function recipientStateOf(message: Pick<Doc<"messages">, "status">): RecipientState {
   switch (message.status) {
@@ -34,7 +35,47 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
     .first();
   if (!recipient) return;
   const now = Date.now();
-  if (message.status === "failed" && message.errorCode === ERROR_MARKETING_CAP && !recipient.reason) {
+  if (
+    message.status === "failed" &&
+    message.errorCode === ERROR_SPAM_LIMIT &&
+    recipient.state !== "pending"
+  ) {
+    // Not this person's fault: they wait for the campaign to be resumed, which sends them again.
+    await ctx.db.patch("campaignRecipients", recipient._id, {
+      state: "pending",
+      dueAt: now,
+      messageId: undefined,
+      reason: "WhatsApp's spam limit stopped this message: sent again when the campaign is resumed",
+      errorCode: ERROR_SPAM_LIMIT,
+      updatedAt: now,
+    });
+    await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, "pending");
+    await spamLimited(ctx, message.channelId);
+    return;
+  }
+  if (message.status === "failed" && message.errorCode === ERROR_MARKETING_CAP) {
+    const contact = await ctx.db.get("contacts", message.contactId);
+    const final = usMarketing(message.template?.category, contact?.phone)
+      ? "WhatsApp does not deliver marketing templates to US (+1) numbers"
+      : recipient.errorCode === ERROR_MARKETING_CAP
+        ? "WhatsApp's marketing limit for this person refused it again a day later: not sent"
+        : null;
+    if (final) {
+      await ctx.db.patch("campaignRecipients", recipient._id, {
+        state: "failed",
+        reason: final,
+        errorCode: ERROR_MARKETING_CAP,
+        updatedAt: now,
+      });
+      await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, "failed");
+      return;
+    }
+  }
+  if (
+    message.status === "failed" &&
+    message.errorCode === ERROR_MARKETING_CAP &&
+    recipient.state !== "pending"
+  ) {
     await ctx.db.patch("campaignRecipients", recipient._id, {
       state: "pending",
       dueAt: now + MARKETING_CAP_RETRY_MS,
