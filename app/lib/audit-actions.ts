@@ -47,6 +47,13 @@ export const TENANT_AUDIT_ACTIONS = {
   "contacts.import_cancelled": "Contact import cancelled",
   "sending.paused": "Sending paused",
   "sending.resumed": "Sending resumed",
+  "campaign.created": "Campaign created",
+  "campaign.duplicated": "Campaign duplicated",
+  "campaign.launched": "Campaign launched",
+  "campaign.paused": "Campaign paused",
+  "campaign.resumed": "Campaign resumed",
+  "campaign.cancelled": "Campaign cancelled",
+  "campaign.retried": "Campaign's failed recipients retried",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {

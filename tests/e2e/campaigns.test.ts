@@ -192,7 +192,7 @@ it("builds a campaign for a tag, launches it and watches it complete live", asyn
   expect(file.status()).toBe(200);
   expect(file.headers()["content-type"]).toMatch(/^text\/csv/);
   const body = (await file.body()).toString("utf8");
-  expect(body.startsWith("\uFEFFName,Phone,State,Reason,Updated (UTC)\r\n")).toBe(true);
+  expect(body.startsWith("\uFEFFName,Phone,State,Reason,Updated (UTC),Replied (UTC)\r\n")).toBe(true);
   expect(body).toContain("Diego Díaz,");
   expect(body.match(/,Read,/g)).toHaveLength(3);
 

@@ -4,9 +4,9 @@
  * recipient and its counter shard. WhatsApp's per-person marketing limit (131049) is not a
  * failure of the campaign: the recipient waits a day and is tried again, once.
  */
-import type { Doc } from "../../_generated/dataModel";
+import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
-import { moved } from "./counters";
+import { bumpExtra, COST_SHARD, moved } from "./counters";
 import { ensureTickAt, spamLimited, throttled, usMarketing } from "./dispatch";
 import type { RecipientState } from "./tables";
 
@@ -117,4 +117,53 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
 /** A campaign send was throttled (130429): the channel's dispatcher slows down. */
 export async function sendThrottled(ctx: MutationCtx, message: Doc<"messages">): Promise<void> {
   if (message.origin === "campaign") await throttled(ctx, message.channelId);
+}
+
+/** How long after a campaign message a person's message still counts as a reply to it. */
+export const REPLY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * A person wrote to the business: when their latest campaign message (one indexed read) was sent
+ * on this channel before, within REPLY_WINDOW_MS, the campaign counts one reply, once per recipient.
+ */
+export async function inboundFrom(
+  ctx: MutationCtx,
+  channel: Pick<Doc<"channels">, "_id" | "tenantId">,
+  contactId: Id<"contacts">,
+  at: number,
+): Promise<void> {
+  const recipient = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_contact", (q) => q.eq("contactId", contactId))
+    .order("desc")
+    .first();
+  if (!recipient || recipient.tenantId !== channel.tenantId || recipient.repliedAt !== undefined) return;
+  if (recipient.state !== "sent" && recipient.state !== "delivered" && recipient.state !== "read") return;
+  const message = recipient.messageId ? await ctx.db.get("messages", recipient.messageId) : null;
+  if (!message || message.channelId !== channel._id) return;
+  if (at < message.createdAt || at - message.createdAt > REPLY_WINDOW_MS) return;
+  await ctx.db.patch("campaignRecipients", recipient._id, { repliedAt: at });
+  await bumpExtra(ctx, recipient.campaignId, recipient.shard, { replied: 1 });
+}
+
+/** The campaign a campaign message was sent for: from its batch reservation, else its recipient. */
+async function campaignOfMessage(
+  ctx: MutationCtx,
+  message: Doc<"messages">,
+): Promise<Id<"campaigns"> | null> {
+  const fromKey = /^batch:([^:]+):\d+$/.exec(message.reservationKey ?? "")?.[1];
+  const id = fromKey ? ctx.db.normalizeId("campaigns", fromKey) : null;
+  if (id) return id;
+  const recipient = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_message", (q) => q.eq("messageId", message._id))
+    .first();
+  return recipient?.campaignId ?? null;
+}
+
+/** Settlement charged a campaign message `amount` (micro-units): the campaign's cost so far grows. */
+export async function messageSettled(ctx: MutationCtx, message: Doc<"messages">, amount: number) {
+  if (message.origin !== "campaign" || amount <= 0) return;
+  const campaignId = await campaignOfMessage(ctx, message);
+  if (campaignId) await bumpExtra(ctx, campaignId, COST_SHARD, { cost: amount });
 }

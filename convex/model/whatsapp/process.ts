@@ -37,7 +37,7 @@ import { settlementPatch } from "../billing/settlement";
 import { afterInbound } from "../assistant/turns";
 import { consentChangedAfter, recordConsent } from "../contactConsent";
 import { onInbound } from "../conversations";
-import { messageChanged } from "../campaigns/progress";
+import { inboundFrom, messageChanged } from "../campaigns/progress";
 import { ensureTick } from "../campaigns/dispatch";
 import { applyStatus } from "./status";
 import * as Templates from "../templates";
@@ -263,6 +263,7 @@ async function applyMessage(ctx: MutationCtx, channel: Doc<"channels"> | null, e
     createdAt: event.timestamp,
   });
   await onInbound(ctx, conversationId);
+  await inboundFrom(ctx, channel, contactId, event.timestamp);
   // Consent keywords, then the assistant's next turn (model/assistant/turns.ts).
   const payload = (event.content as { payload?: unknown } | undefined)?.payload;
   await afterInbound(ctx, {
