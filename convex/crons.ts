@@ -16,4 +16,7 @@ crons.interval("load published rates", { minutes: 10 }, internal.billing.loadPub
 // Templates still pending past their deadline: ask Meta (their status webhook may have been lost).
 crons.interval("poll pending templates", { minutes: 1 }, internal.templates.pollDue, {});
 
+// Sends whose outcome was lost (process died mid-call, statuses never came) → `unknown`, never resent.
+crons.interval("resolve stuck sends", { minutes: 1 }, internal.outbound.resolveStuckSending, {});
+
 export default crons;

@@ -121,3 +121,13 @@ export function templatePollAfterMs(): number {
 export function metricsToken(): string | undefined {
   return optional("METRICS_TOKEN");
 }
+
+/**
+ * How long an outbound message may stay `sending` (the provider call under way, no answer
+ * recorded) before its outcome counts as unknown and it is never sent again
+ * (OUTBOUND_UNKNOWN_AFTER_MS, default 10 minutes; at least 1 second).
+ */
+export function outboundUnknownAfterMs(): number {
+  const value = Number(optional("OUTBOUND_UNKNOWN_AFTER_MS"));
+  return Number.isFinite(value) && value >= 1_000 ? value : 10 * 60 * 1000;
+}

@@ -80,6 +80,8 @@ export const vMessageStatus = v.union(
   v.literal("received"),
   v.literal("queued"),
   v.literal("sending"),
+  /** Was `sending` past the deadline with no answer (the process died mid-call): never sent again. */
+  v.literal("unknown"),
   v.literal("sent"),
   v.literal("delivered"),
   v.literal("read"),
@@ -547,7 +549,9 @@ export default defineSchema({
     .index("by_settlement", ["settlement"])
     .index("by_conversation_created", ["conversationId", "createdAt"])
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
-    .index("by_channel_created", ["channelId", "createdAt"]),
+    .index("by_channel_created", ["channelId", "createdAt"])
+    /** Messages stuck in `sending` past the deadline (model/outbound.ts resolveStuckSending). */
+    .index("by_status_at", ["status", "statusAt"]),
 
   /** Queued messages a kill switch stopped at claim time, to release when sending resumes. */
   heldMessages: defineTable({

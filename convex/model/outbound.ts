@@ -17,7 +17,10 @@
  * sending resumes. A message already `sending` (its provider call under way) cannot be stopped.
  *
  * A crash between 2 and 4 leaves the message `sending` without a provider id: it may or may not
- * have gone out, so it is never retried blindly (reconciliation looks at such messages).
+ * have gone out, so it is never retried. A status webhook settles it (found by our id, sent as
+ * callback data); if none arrives within OUTBOUND_UNKNOWN_AFTER_MS, `resolveStuckSending` marks
+ * it `unknown` (a later status still settles it, once). The same applies to a message the
+ * provider accepted but whose statuses never came.
  */
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
@@ -290,6 +293,12 @@ export async function recordResult(
     });
     return "sent";
   }
+  if (message.status === "unknown") {
+    // The provider answered after the outcome was declared unknown: it was not sent. It is not
+    // tried again (the recipient may have been told about it); it fails with the answer.
+    await failMessage(ctx, message, result.error);
+    return "failed";
+  }
   if (message.status !== "sending") return "ignored";
   const error = result.error;
   const attempts = message.attempts ?? 1;
@@ -327,4 +336,54 @@ export async function recordResult(
     });
   }
   return "failed";
+}
+
+/** Stuck messages marked `unknown` per run of `resolveStuckSending`. */
+export const STUCK_SENDING_BATCH = 100;
+
+export type StuckSendingResult = {
+  /** Messages `sending` past the deadline seen by this run: resolved + remaining. */
+  found: number;
+  /** Marked `unknown` by this run. */
+  resolved: number;
+  /** Still stuck after this run (counted up to `batch`: `batch` means at least that many). */
+  remaining: number;
+};
+
+/** Why a message's outcome is unknown, in words the inbox and the campaign drill-down show. */
+export function unknownReason(message: Pick<Doc<"messages">, "providerMessageId">, afterMs: number): string {
+  const minutes = Math.max(1, Math.round(afterMs / 60_000));
+  return message.providerMessageId
+    ? `WhatsApp accepted the message but reported nothing within ${minutes} min: whether it arrived is unknown. It is not sent again.`
+    : `The send was under way when the connection to WhatsApp was lost, and no answer came within ${minutes} min: whether it went out is unknown. It is not sent again, so nobody gets it twice.`;
+}
+
+/**
+ * Messages still `sending` `afterMs` after their claim become `unknown`, at most `batch` per run
+ * (oldest first). They are never claimed again (only `queued` messages are); a status webhook
+ * arriving later still moves them on (unknown ranks below sent), and campaign recipients and
+ * counters follow. Idempotent: a second run finds nothing the first resolved.
+ */
+export async function resolveStuckSending(
+  ctx: MutationCtx,
+  args: { now: number; afterMs: number; batch?: number },
+): Promise<StuckSendingResult> {
+  const batch = Math.max(1, Math.min(args.batch ?? STUCK_SENDING_BATCH, 500));
+  const stuck = await ctx.db
+    .query("messages")
+    .withIndex("by_status_at", (q) => q.eq("status", "sending").lt("statusAt", args.now - args.afterMs))
+    .take(batch * 2);
+  const now = args.now;
+  let resolved = 0;
+  for (const message of stuck.slice(0, batch)) {
+    await ctx.db.patch("messages", message._id, {
+      status: "unknown",
+      statusAt: now,
+      errorMessage: unknownReason(message, args.afterMs),
+    });
+    await messageChanged(ctx, (await ctx.db.get("messages", message._id))!);
+    resolved++;
+  }
+  const remaining = Math.max(0, stuck.length - batch);
+  return { found: resolved + remaining, resolved, remaining };
 }

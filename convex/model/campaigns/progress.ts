@@ -20,6 +20,7 @@ function recipientStateOf(message: Pick<Doc<"messages">, "status">): RecipientSt
     case "delivered":
     case "read":
     case "failed":
+    case "unknown":
       return message.status;
     default:
       return "queued";
@@ -108,7 +109,11 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
           reason: message.errorMessage ?? "The message failed",
           ...(message.errorCode !== undefined ? { errorCode: message.errorCode } : {}),
         }
-      : {}),
+      : state === "unknown"
+        ? { reason: message.errorMessage ?? "Whether the message went out is unknown; it is not sent again" }
+        : recipient.state === "unknown"
+          ? { reason: undefined }
+          : {}),
     updatedAt: now,
   });
   await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, state);
