@@ -16,4 +16,7 @@ crons.interval("load published rates", { minutes: 10 }, internal.billing.loadPub
 // Templates still pending past their deadline: ask Meta (their status webhook may have been lost).
 crons.interval("poll pending templates", { minutes: 1 }, internal.templates.pollDue, {});
 
+// Data exports expire a day after they are made: their rows and files are deleted.
+crons.interval("prune expired exports", { hours: 1 }, internal.privacy.pruneExports, {});
+
 export default crons;

@@ -4,6 +4,7 @@ import { vWhatsAppEvent } from "./model/whatsapp/events";
 import { billingTables } from "./model/billing/tables";
 import { campaignTables } from "./model/campaigns/tables";
 import { vContactFilter } from "./model/contactFilter";
+import { privacyTables } from "./model/privacy/tables";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -335,6 +336,8 @@ export default defineSchema({
     .index("by_tenant_created", ["tenantId", "createdAt"])
     .index("by_tenant_last_inbound", ["tenantId", "lastInboundAt"])
     .index("by_tenant_opted_out", ["tenantId", "optedOutAt"])
+    // Export and erasure find contacts merged into one whose history is still moving.
+    .index("by_merged_into", ["mergedInto"])
     .searchIndex("search_contacts", { searchField: "searchText", filterFields: ["tenantId"] }),
 
   /** One row per tag of a contact, so a tag filter reads only its contacts. `tag` is lowercased. */
@@ -429,6 +432,8 @@ export default defineSchema({
       v.literal("user_preferences"),
       v.literal("error_131050"),
       v.literal("agent"),
+      // A contact created again with the number of an erased person who had opted out.
+      v.literal("suppression"),
     ),
     /** What it covers: every message (absent means this too), or marketing messages only. */
     scope: v.optional(v.union(v.literal("all"), v.literal("marketing"))),
@@ -691,4 +696,7 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- campaigns
   ...campaignTables,
+
+  // ---------------------------------------------------------------- privacy (export, erasure)
+  ...privacyTables,
 });
