@@ -117,20 +117,28 @@ export const job = tenantQuery({
 
 /**
  * Where the app's server fetches a finished export from, for a member of the workspace with the
- * admin role (platform admins read workspaces but do not take their customers' data home).
+ * admin role (platform admins read workspaces but do not take their customers' data home). A
+ * mutation, so each download is audited.
  */
-export const download = tenantQuery({
+export const download = tenantMutation({
   role: "admin",
   args: { jobId: v.id("privacyJobs") },
   returns: v.object({ url: v.string(), fileName: v.string(), bytes: v.number() }),
   handler: async (ctx, { jobId }) => {
-    if (!ctx.membership) fail("FORBIDDEN", "Only the workspace's admins can download its exports");
     const row = await jobOf(ctx, ctx.tenant._id, jobId);
     if (!row.kind.startsWith("export_")) fail("NOT_FOUND", "No such export");
     if (row.state !== "done" || !row.storageId) fail("CONFLICT", "This export is not ready yet");
     if ((row.expiresAt ?? 0) <= Date.now()) fail("NOT_FOUND", "This export has expired: make a new one");
     const url = await ctx.storage.getUrl(row.storageId);
     if (!url) fail("NOT_FOUND", "This export has expired: make a new one");
+    await Audit.record(ctx, {
+      tenantId: ctx.tenant._id,
+      actor: ctx.user,
+      action: "privacy.export_downloaded",
+      targetType: "privacyJob",
+      targetId: row.reference,
+      summary: `${ctx.user.name} downloaded the export ${row.reference}`,
+    });
     const what = row.kind === "export_tenant" ? "workspace" : "contact";
     return { url, fileName: `${ctx.tenant.slug}-${what}-${row.reference}.json`, bytes: row.bytes ?? 0 };
   },

@@ -293,7 +293,7 @@ describe("contact export", () => {
     const job = await s.owner.query(api.privacy.job, { tenantId: s.w.tenantId, jobId });
     expect(job?.state, job?.error ?? "").toBe("done");
     expect(job?.expiresAt).toBeGreaterThan(Date.now());
-    const { url } = await s.owner.query(api.privacy.download, { tenantId: s.w.tenantId, jobId });
+    const { url } = await s.owner.mutation(api.privacy.download, { tenantId: s.w.tenantId, jobId });
     expect(url).toBeTruthy();
     const file = await t.run(async (ctx) => {
       const row = await ctx.db.get("privacyJobs", jobId);
@@ -337,7 +337,7 @@ describe("contact export", () => {
       });
     });
     await expectCode(
-      as("ann@acme.test").query(api.privacy.download, { tenantId: s.w.tenantId, jobId }),
+      as("ann@acme.test").mutation(api.privacy.download, { tenantId: s.w.tenantId, jobId }),
       "FORBIDDEN",
     );
     const storageId = (await t.run((ctx) => ctx.db.get("privacyJobs", jobId)))!.storageId!;
