@@ -19,4 +19,7 @@ crons.interval("poll pending templates", { minutes: 1 }, internal.templates.poll
 // Sends whose outcome was lost (process died mid-call, statuses never came) → `unknown`, never resent.
 crons.interval("resolve stuck sends", { minutes: 1 }, internal.outbound.resolveStuckSending, {});
 
+// Data exports expire a day after they are made: their rows and files are deleted.
+crons.interval("prune expired exports", { hours: 1 }, internal.privacy.pruneExports, {});
+
 export default crons;

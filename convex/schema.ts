@@ -5,6 +5,7 @@ import { billingTables } from "./model/billing/tables";
 import { campaignTables } from "./model/campaigns/tables";
 import { limitTables } from "./model/campaigns/limits";
 import { vContactFilter } from "./model/contactFilter";
+import { privacyTables } from "./model/privacy/tables";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -338,6 +339,8 @@ export default defineSchema({
     .index("by_tenant_created", ["tenantId", "createdAt"])
     .index("by_tenant_last_inbound", ["tenantId", "lastInboundAt"])
     .index("by_tenant_opted_out", ["tenantId", "optedOutAt"])
+    // Export and erasure find contacts merged into one whose history is still moving.
+    .index("by_merged_into", ["mergedInto"])
     .searchIndex("search_contacts", { searchField: "searchText", filterFields: ["tenantId"] }),
 
   /** One row per tag of a contact, so a tag filter reads only its contacts. `tag` is lowercased. */
@@ -432,6 +435,8 @@ export default defineSchema({
       v.literal("user_preferences"),
       v.literal("error_131050"),
       v.literal("agent"),
+      // A contact created again with the number of an erased person who had opted out.
+      v.literal("suppression"),
     ),
     /** What it covers: every message (absent means this too), or marketing messages only. */
     scope: v.optional(v.union(v.literal("all"), v.literal("marketing"))),
@@ -699,4 +704,7 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- messaging limits
   ...limitTables,
+
+  // ---------------------------------------------------------------- privacy (export, erasure)
+  ...privacyTables,
 });
