@@ -16,4 +16,27 @@ crons.interval("load published rates", { minutes: 10 }, internal.billing.loadPub
 // Templates still pending past their deadline: ask Meta (their status webhook may have been lost).
 crons.interval("poll pending templates", { minutes: 1 }, internal.templates.pollDue, {});
 
+// Reconciliation (docs/operations.md, "Reconciliation"): each run reports what it found and fixed.
+crons.interval("reconcile sends with no status", { hours: 1 }, internal.reconciliation.start, {
+  job: "no_status",
+});
+crons.interval("reconcile stuck sends", { minutes: 10 }, internal.reconciliation.start, {
+  job: "stuck_sending",
+});
+crons.daily("reconcile ledger vs balance", { hourUTC: 3, minuteUTC: 17 }, internal.reconciliation.start, {
+  job: "wallet_invariant",
+});
+crons.interval("reconcile campaign counters", { hours: 1 }, internal.reconciliation.start, {
+  job: "campaign_counters",
+});
+crons.interval("release old reservations", { hours: 1 }, internal.reconciliation.start, {
+  job: "old_reservations",
+});
+crons.daily("reconcile billed vs rate card", { hourUTC: 1, minuteUTC: 30 }, internal.reconciliation.start, {
+  job: "pricing_drift",
+});
+crons.daily("data retention", { hourUTC: 2, minuteUTC: 17 }, internal.reconciliation.start, {
+  job: "retention",
+});
+
 export default crons;

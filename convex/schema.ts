@@ -3,6 +3,7 @@ import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
 import { billingTables } from "./model/billing/tables";
 import { campaignTables } from "./model/campaigns/tables";
+import { reconciliationTables } from "./model/reconciliation/tables";
 import { vContactFilter } from "./model/contactFilter";
 
 // ---------------------------------------------------------------- shared validators
@@ -534,7 +535,14 @@ export default defineSchema({
      * (or its unbilled failure) is known, "settled" once the ledger has its entry, "error" when
      * it could not be priced (`settlementError` says why; reconciliation shows it to a person).
      */
-    settlement: v.optional(v.union(v.literal("pending"), v.literal("settled"), v.literal("error"))),
+    settlement: v.optional(
+      v.union(v.literal("pending"), v.literal("settled"), v.literal("error"), v.literal("estimated")),
+    ),
+    /**
+     * Set when reconciliation charged the rate card's estimate (or released the reservation)
+     * because no status came within the deadline; a later real status settles the difference.
+     */
+    estimatedAt: v.optional(v.number()),
     settlementError: v.optional(v.string()),
     /** When the pricing arrived: the rate in force then applies. */
     pricedAt: v.optional(v.number()),
@@ -546,7 +554,11 @@ export default defineSchema({
     .index("by_settlement", ["settlement"])
     .index("by_conversation_created", ["conversationId", "createdAt"])
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
-    .index("by_channel_created", ["channelId", "createdAt"]),
+    .index("by_channel_created", ["channelId", "createdAt"])
+    // Reconciliation: sends with no status, and stuck sends, past their deadlines.
+    .index("by_status_settlement_status_at", ["status", "settlement", "statusAt"])
+    // Reconciliation: what Meta billed per day against what the rate card expected.
+    .index("by_priced_at", ["pricedAt"]),
 
   /** Queued messages a kill switch stopped at claim time, to release when sending resumes. */
   heldMessages: defineTable({
@@ -691,4 +703,7 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- campaigns
   ...campaignTables,
+
+  // ---------------------------------------------------------------- reconciliation and retention
+  ...reconciliationTables,
 });

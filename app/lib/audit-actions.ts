@@ -47,6 +47,7 @@ export const TENANT_AUDIT_ACTIONS = {
   "contacts.import_cancelled": "Contact import cancelled",
   "sending.paused": "Sending paused",
   "sending.resumed": "Sending resumed",
+  "tenant.retention_changed": "Data retention changed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -59,6 +60,7 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "billing.rates_seeded": "Rate card loaded",
   "sending.global_paused": "Sending paused on the platform",
   "sending.global_resumed": "Sending resumed on the platform",
+  "reconciliation.run_requested": "Reconciliation run started",
 } as const;
 
 export function auditActionLabel(action: string): string {
