@@ -22,4 +22,27 @@ crons.interval("resolve stuck sends", { minutes: 1 }, internal.outbound.resolveS
 // Data exports expire a day after they are made: their rows and files are deleted.
 crons.interval("prune expired exports", { hours: 1 }, internal.privacy.pruneExports, {});
 
+// Reconciliation (docs/operations.md, "Reconciliation"): each run reports what it found and fixed.
+crons.interval("reconcile sends with no status", { hours: 1 }, internal.reconciliation.start, {
+  job: "no_status",
+});
+crons.interval("reconcile stuck sends", { minutes: 10 }, internal.reconciliation.start, {
+  job: "stuck_sending",
+});
+crons.daily("reconcile ledger vs balance", { hourUTC: 3, minuteUTC: 17 }, internal.reconciliation.start, {
+  job: "wallet_invariant",
+});
+crons.interval("reconcile campaign counters", { hours: 1 }, internal.reconciliation.start, {
+  job: "campaign_counters",
+});
+crons.interval("release old reservations", { hours: 1 }, internal.reconciliation.start, {
+  job: "old_reservations",
+});
+crons.daily("reconcile billed vs rate card", { hourUTC: 1, minuteUTC: 30 }, internal.reconciliation.start, {
+  job: "pricing_drift",
+});
+crons.daily("data retention", { hourUTC: 2, minuteUTC: 17 }, internal.reconciliation.start, {
+  job: "retention",
+});
+
 export default crons;

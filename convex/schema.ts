@@ -4,6 +4,7 @@ import { vWhatsAppEvent } from "./model/whatsapp/events";
 import { billingTables } from "./model/billing/tables";
 import { campaignTables } from "./model/campaigns/tables";
 import { limitTables } from "./model/campaigns/limits";
+import { reconciliationTables } from "./model/reconciliation/tables";
 import { vContactFilter } from "./model/contactFilter";
 import { privacyTables } from "./model/privacy/tables";
 
@@ -542,7 +543,14 @@ export default defineSchema({
      * (or its unbilled failure) is known, "settled" once the ledger has its entry, "error" when
      * it could not be priced (`settlementError` says why; reconciliation shows it to a person).
      */
-    settlement: v.optional(v.union(v.literal("pending"), v.literal("settled"), v.literal("error"))),
+    settlement: v.optional(
+      v.union(v.literal("pending"), v.literal("settled"), v.literal("error"), v.literal("estimated")),
+    ),
+    /**
+     * Set when reconciliation charged the rate card's estimate (or released the reservation)
+     * because no status came within the deadline; a later real status settles the difference.
+     */
+    estimatedAt: v.optional(v.number()),
     settlementError: v.optional(v.string()),
     /** When the pricing arrived: the rate in force then applies. */
     pricedAt: v.optional(v.number()),
@@ -556,7 +564,11 @@ export default defineSchema({
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
     .index("by_channel_created", ["channelId", "createdAt"])
     /** Messages stuck in `sending` past the deadline (model/outbound.ts resolveStuckSending). */
-    .index("by_status_at", ["status", "statusAt"]),
+    .index("by_status_at", ["status", "statusAt"])
+    // Reconciliation: sends with no status, and stuck sends, past their deadlines.
+    .index("by_status_settlement_status_at", ["status", "settlement", "statusAt"])
+    // Reconciliation: what Meta billed per day against what the rate card expected.
+    .index("by_priced_at", ["pricedAt"]),
 
   /** Queued messages a kill switch stopped at claim time, to release when sending resumes. */
   heldMessages: defineTable({
@@ -707,4 +719,6 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- privacy (export, erasure)
   ...privacyTables,
+  // ---------------------------------------------------------------- reconciliation and retention
+  ...reconciliationTables,
 });

@@ -54,6 +54,7 @@ export const TENANT_AUDIT_ACTIONS = {
   "campaign.resumed": "Campaign resumed",
   "campaign.cancelled": "Campaign cancelled",
   "campaign.retried": "Campaign's failed recipients retried",
+  "tenant.retention_changed": "Data retention changed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -66,6 +67,7 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "billing.rates_seeded": "Rate card loaded",
   "sending.global_paused": "Sending paused on the platform",
   "sending.global_resumed": "Sending resumed on the platform",
+  "reconciliation.run_requested": "Reconciliation run started",
 } as const;
 
 export function auditActionLabel(action: string): string {

@@ -134,6 +134,11 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
     args: () => ({ kind: "top_up", from: 0, to: 4_102_444_800_000, paginationOpts: page }),
   },
   "billing:setLowBalanceThresholds": { role: "admin", args: () => ({ thresholds: ["20.00"] }) },
+  "reconciliation:retention": { role: "admin", args: () => ({}) },
+  "reconciliation:setWorkspaceRetention": {
+    role: "admin",
+    args: () => ({ messagesDays: 90, webhookEventsDays: 14, emailsDays: 30 }),
+  },
   "conversations:list": { role: "agent", args: () => ({ paginationOpts: page }) },
   "conversations:counts": { role: "agent", args: () => ({}) },
   "conversations:get": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
@@ -269,6 +274,9 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "sending:globalStatus": () => ({}),
   "sending:setGlobalPaused": () => ({ paused: true, reason: "Provider incident" }),
   "sending:setTenantPaused": (w) => ({ tenantId: w.tenantA, paused: true, reason: "Abuse report" }),
+  "reconciliation:jobs": () => ({}),
+  "reconciliation:runs": () => ({}),
+  "reconciliation:runNow": () => ({ job: "old_reservations" }),
   "billing:rates": () => ({ currency: "USD", market: "IT", category: "marketing" }),
   "billing:modelPrices": () => ({}),
   "billing:addRate": () => ({

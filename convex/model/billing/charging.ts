@@ -197,6 +197,8 @@ export type SettleArgs = Base &
     pricing?: ProviderPricing | null;
     /** When the message was sent or delivered: the rate in force then applies. */
     at: number;
+    /** Charged from the rate card's guess, not from pricing the provider reported (reconciliation). */
+    estimated?: boolean;
   };
 
 export type SettleResult = {
@@ -264,8 +266,8 @@ export async function settle(ctx: MutationCtx, args: SettleArgs): Promise<Settle
       rateMarket: quote.rate.market,
       base: quote.base,
       markupBps: quote.markupBps,
-      source: quote.rate.source,
-      estimate: quote.estimate,
+      source: args.estimated ? `estimate without status; ${quote.rate.source}` : quote.rate.source,
+      estimate: quote.estimate || args.estimated === true,
     },
   });
   if (reservation) await drawDown(ctx, reservation, freed);

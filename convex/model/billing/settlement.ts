@@ -14,7 +14,8 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { addressesOf } from "../whatsapp/contacts";
 import { bsuidCountry } from "../../shared/bsuid";
 import { messageSettled } from "../campaigns/progress";
-import { settle, type SettleResult } from "./charging";
+import { refund, settle, type SettleResult } from "./charging";
+import { entryByKey } from "./ledger";
 
 /** Messages settled per run; a run over a full batch schedules the next one straight away. */
 export const SETTLE_BATCH = 100;
@@ -27,14 +28,20 @@ type Settleable = Pick<Doc<"messages">, "direction" | "status" | "pricing" | "se
 /**
  * What a status patch adds to make the message due for settlement, or nothing: outbound
  * messages with pricing, and failed ones that hold a reservation share to give back. A message
- * already pending or settled is left alone (its key would charge it once anyway).
+ * already pending or settled is left alone (its key would charge it once anyway). A message
+ * reconciliation estimated (no status came in time) is due again when a real status brings
+ * pricing or a failure: settling it then replaces the estimate by the real charge, once.
  */
 export function settlementPatch(
   message: Settleable,
   patch: Partial<Pick<Doc<"messages">, "status" | "pricing">>,
   at: number,
 ): Partial<Pick<Doc<"messages">, "settlement" | "pricedAt">> {
-  if (message.direction !== "out" || message.settlement !== undefined) return {};
+  if (message.direction !== "out") return {};
+  if (message.settlement === "estimated") {
+    return patch.pricing || patch.status === "failed" ? { settlement: "pending", pricedAt: at } : {};
+  }
+  if (message.settlement !== undefined) return {};
   const pricing = patch.pricing ?? message.pricing;
   const status = patch.status ?? message.status;
   if (pricing || (status === "failed" && message.reservationKey))
@@ -53,7 +60,7 @@ export function messageKey(
  * Where the message went, for the rate: the contact's E.164 number, else the country its
  * business-scoped user id was issued in (a person who hides their number), else unknown.
  */
-async function recipientPlace(
+export async function recipientPlace(
   ctx: QueryCtx,
   message: Doc<"messages">,
 ): Promise<{ phoneE164: string } | { country: string }> {
@@ -65,12 +72,23 @@ async function recipientPlace(
 
 export type SettleRun = { settled: number; charged: number; errors: number; more: boolean };
 
-/** Settles one message; a price that cannot be found marks it `error` instead of failing the batch. */
+/** The ledger key of the estimate reconciliation charged for a message that had no status in time. */
+export function estimateKey(message: Pick<Doc<"messages">, "_id" | "channelId" | "providerMessageId">) {
+  return `estimate:${messageKey(message)}`;
+}
+
+/**
+ * Settles one message; a price that cannot be found marks it `error` instead of failing the batch.
+ * A message reconciliation already estimated gets its estimate refunded and the real pricing
+ * charged, in this one mutation and each under its own key, so the difference is settled
+ * exactly once; its reservation share was freed by the estimate and is not freed again.
+ */
 export async function settleMessage(
   ctx: MutationCtx,
   message: Doc<"messages">,
 ): Promise<SettleResult | null> {
   const place = await recipientPlace(ctx, message);
+  const estimated = message.estimatedAt !== undefined;
   try {
     const result = await settle(ctx, {
       tenantId: message.tenantId,
@@ -79,9 +97,20 @@ export async function settleMessage(
       actor: { kind: "system", name: "settlement" },
       pricing: message.pricing ?? null,
       at: message.pricedAt ?? message.statusAt,
-      ...(message.reservationKey ? { reservationKey: message.reservationKey } : {}),
+      ...(message.reservationKey && !estimated ? { reservationKey: message.reservationKey } : {}),
       ...place,
     });
+    if (estimated) {
+      const estimate = await entryByKey(ctx, message.tenantId, estimateKey(message));
+      if (estimate?.kind === "charge") {
+        await refund(ctx, {
+          tenantId: message.tenantId,
+          chargeKey: estimate.key,
+          actor: { kind: "system", name: "settlement" },
+          reason: "The real pricing arrived: it replaces the estimate",
+        });
+      }
+    }
     await ctx.db.patch("messages", message._id, { settlement: "settled", settlementError: undefined });
     if (result.status === "charged" && result.entry) await messageSettled(ctx, message, -result.entry.amount);
     return result;

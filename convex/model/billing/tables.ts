@@ -126,7 +126,9 @@ export const billingTables = {
     closedAt: v.optional(v.number()),
   })
     .index("by_tenant_key", ["tenantId", "key"])
-    .index("by_tenant_state", ["tenantId", "state"]),
+    .index("by_tenant_state", ["tenantId", "state"])
+    // Reconciliation: open reservations past their deadline, across tenants.
+    .index("by_state_created", ["state", "createdAt"]),
 
   /**
    * The append-only ledger. `amount` changes the balance, `reservedChange` the reserved total;

@@ -1,0 +1,214 @@
+/**
+ * Data retention per workspace: messages, processed webhook events and records of sent emails
+ * older than the workspace's settings are deleted, a bounded batch per mutation.
+ *
+ * Defaults (a workspace without settings): messages 365 days, webhook events
+ * WEBHOOK_EVENT_RETENTION_DAYS (30), emails 180 days. The platform-wide webhook-event pruning
+ * (whatsappWebhooks.pruneEvents) still applies, so a workspace can keep its events shorter than
+ * the platform does, not longer. Messages still in the send pipeline or waiting for billing
+ * (queued, sending, settlement pending or estimated) are kept until they are done.
+ */
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { webhookEventRetentionDays } from "../../env";
+import * as Audit from "../audit";
+import { fail } from "../errors";
+import { Findings, type StepInput, type StepResult } from "./runs";
+import type { RetentionSettings } from "./tables";
+
+export const DEFAULT_MESSAGE_DAYS = 365;
+export const DEFAULT_EMAIL_DAYS = 180;
+export const MAX_RETENTION_DAYS = 3650;
+/** Documents deleted (or looked at) per batch. */
+export const RETENTION_BATCH = 200;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function defaultRetention(): RetentionSettings {
+  return {
+    messagesDays: DEFAULT_MESSAGE_DAYS,
+    webhookEventsDays: webhookEventRetentionDays(),
+    emailsDays: DEFAULT_EMAIL_DAYS,
+  };
+}
+
+export async function retentionOf(ctx: QueryCtx, tenantId: Id<"tenants">): Promise<RetentionSettings> {
+  const row = await ctx.db
+    .query("retentionSettings")
+    .withIndex("by_tenant", (q) => q.eq("tenantId", tenantId))
+    .unique();
+  const defaults = defaultRetention();
+  if (!row) return defaults;
+  return {
+    messagesDays: row.messagesDays,
+    // The platform's pruning caps it (see above).
+    webhookEventsDays: Math.min(row.webhookEventsDays, defaults.webhookEventsDays),
+    emailsDays: row.emailsDays,
+  };
+}
+
+function checkDays(value: number, field: keyof RetentionSettings, label: string, max = MAX_RETENTION_DAYS) {
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    fail("INVALID", `${label} must be a whole number of days from 1 to ${max}`, field);
+  return value;
+}
+
+/** Saves a workspace's retention settings (owners and admins), audited. */
+export async function setRetention(
+  ctx: MutationCtx,
+  user: Doc<"users">,
+  tenantId: Id<"tenants">,
+  input: RetentionSettings,
+): Promise<RetentionSettings> {
+  const platformEvents = webhookEventRetentionDays();
+  const next: RetentionSettings = {
+    messagesDays: checkDays(input.messagesDays, "messagesDays", "Messages"),
+    webhookEventsDays: checkDays(
+      input.webhookEventsDays,
+      "webhookEventsDays",
+      "Webhook events",
+      platformEvents,
+    ),
+    emailsDays: checkDays(input.emailsDays, "emailsDays", "Emails"),
+  };
+  const before = await retentionOf(ctx, tenantId);
+  const row = await ctx.db
+    .query("retentionSettings")
+    .withIndex("by_tenant", (q) => q.eq("tenantId", tenantId))
+    .unique();
+  const fields = { ...next, updatedAt: Date.now(), updatedBy: user._id };
+  if (row) await ctx.db.patch("retentionSettings", row._id, fields);
+  else await ctx.db.insert("retentionSettings", { tenantId, ...fields });
+  const changed = Audit.diff(before, next);
+  if (changed) {
+    await Audit.record(ctx, {
+      tenantId,
+      actor: user,
+      action: "tenant.retention_changed",
+      targetType: "tenant",
+      targetId: tenantId,
+      summary: `Set data retention to messages ${next.messagesDays} days, webhook events ${next.webhookEventsDays} days, emails ${next.emailsDays} days`,
+      ...changed,
+    });
+  }
+  return next;
+}
+
+type Phase = "messages" | "events" | "emails";
+const PHASES: Phase[] = ["messages", "events", "emails"];
+
+type RetentionCursor = {
+  /** The creation time of the last workspace finished. */
+  after: number | null;
+  current?: { tenantId: Id<"tenants">; created: number; phase: Phase; channel: number; page: string | null };
+};
+
+function keep(message: Doc<"messages">): boolean {
+  return (
+    message.status === "queued" ||
+    message.status === "sending" ||
+    message.settlement === "pending" ||
+    message.settlement === "estimated"
+  );
+}
+
+/**
+ * One batch of one workspace's phase (messages per channel, then webhook events per channel,
+ * then emails): deletes what is older than its setting; each batch that deleted something is a
+ * finding (fixed) saying what and up to when.
+ */
+export async function retentionStep(ctx: MutationCtx, { cursor, now }: StepInput): Promise<StepResult> {
+  const state: RetentionCursor = cursor ? (JSON.parse(cursor) as RetentionCursor) : { after: null };
+  let current = state.current;
+  if (!current) {
+    const after = state.after;
+    const tenant = await ctx.db
+      .query("tenants")
+      .withIndex("by_creation_time", (q) => (after === null ? q : q.gt("_creationTime", after)))
+      .first();
+    if (!tenant) return { findings: [], cursor: null };
+    current = {
+      tenantId: tenant._id,
+      created: tenant._creationTime,
+      phase: "messages",
+      channel: 0,
+      page: null,
+    };
+  }
+  const settings = await retentionOf(ctx, current.tenantId);
+  const channels = await ctx.db
+    .query("channels")
+    .withIndex("by_tenant", (q) => q.eq("tenantId", current.tenantId))
+    .take(100);
+  const findings = new Findings();
+  let deleted = 0;
+  let isDone = true;
+  let nextPage: string | null = null;
+  let cutoff = now;
+  let what = "";
+  if (current.phase === "emails") {
+    cutoff = now - settings.emailsDays * DAY_MS;
+    what = "email records";
+    const page = await ctx.db
+      .query("emails")
+      .withIndex("by_tenant_created", (q) => q.eq("tenantId", current.tenantId).lt("createdAt", cutoff))
+      .paginate({ cursor: current.page, numItems: RETENTION_BATCH });
+    for (const row of page.page) {
+      await ctx.db.delete("emails", row._id);
+      deleted++;
+    }
+    ({ isDone } = page);
+    nextPage = page.continueCursor;
+  } else if (current.channel < channels.length) {
+    const channelId = channels[current.channel]!._id;
+    if (current.phase === "messages") {
+      cutoff = now - settings.messagesDays * DAY_MS;
+      what = "messages";
+      const page = await ctx.db
+        .query("messages")
+        .withIndex("by_channel_created", (q) => q.eq("channelId", channelId).lt("createdAt", cutoff))
+        .paginate({ cursor: current.page, numItems: RETENTION_BATCH });
+      for (const message of page.page) {
+        if (keep(message)) continue;
+        await ctx.db.delete("messages", message._id);
+        deleted++;
+      }
+      ({ isDone } = page);
+      nextPage = page.continueCursor;
+    } else {
+      cutoff = now - settings.webhookEventsDays * DAY_MS;
+      what = "processed webhook events";
+      const page = await ctx.db
+        .query("webhookEvents")
+        .withIndex("by_channel_received", (q) => q.eq("channelId", channelId).lt("receivedAt", cutoff))
+        .paginate({ cursor: current.page, numItems: RETENTION_BATCH });
+      for (const event of page.page) {
+        // Events still to process, and dead letters waiting for a person, are kept.
+        if (event.state !== "done") continue;
+        await ctx.db.delete("webhookEvents", event._id);
+        deleted++;
+      }
+      ({ isDone } = page);
+      nextPage = page.continueCursor;
+    }
+  }
+  if (deleted > 0) {
+    findings.add(
+      `${current.tenantId}/${current.phase}`,
+      "fixed",
+      `Deleted ${deleted} ${what} from before ${new Date(cutoff).toISOString().slice(0, 10)} (kept ${current.phase === "messages" ? settings.messagesDays : current.phase === "events" ? settings.webhookEventsDays : settings.emailsDays} days)`,
+      current.tenantId,
+    );
+  }
+  let next: RetentionCursor;
+  if (!isDone) next = { after: state.after, current: { ...current, page: nextPage } };
+  else if (current.phase !== "emails" && current.channel + 1 < channels.length)
+    next = { after: state.after, current: { ...current, channel: current.channel + 1, page: null } };
+  else if (current.phase !== "emails")
+    next = {
+      after: state.after,
+      current: { ...current, phase: PHASES[PHASES.indexOf(current.phase) + 1]!, channel: 0, page: null },
+    };
+  else next = { after: current.created };
+  return { findings: findings.list, cursor: JSON.stringify(next) };
+}
