@@ -721,4 +721,25 @@ export default defineSchema({
   ...privacyTables,
   // ---------------------------------------------------------------- reconciliation and retention
   ...reconciliationTables,
+
+  // ---------------------------------------------------------------- platform overview
+  /**
+   * What the platform's list of workspaces shows beyond the tenant row, one row per tenant, kept
+   * where the events happen (model/tenantSummaries.ts): a search text over name and address, and
+   * the spend of the current month. Apart from the tenant row so that charges, which update it,
+   * never touch the document every tenant function reads.
+   */
+  tenantSummaries: defineTable({
+    tenantId: v.id("tenants"),
+    /** Folded name and address ("acme shoes acme shoes"), for the search index. */
+    searchText: v.string(),
+    /** "YYYY-MM" (UTC) that `monthSpend` is for; an older month reads as nothing spent. */
+    month: v.string(),
+    /** Charges minus refunds in `month`, micro-units of the wallet's currency. */
+    monthSpend: v.number(),
+    /** The last charge or refund. */
+    lastSpendAt: v.optional(v.number()),
+  })
+    .index("by_tenant", ["tenantId"])
+    .searchIndex("search_tenants", { searchField: "searchText" }),
 });

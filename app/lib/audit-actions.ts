@@ -55,6 +55,7 @@ export const TENANT_AUDIT_ACTIONS = {
   "campaign.cancelled": "Campaign cancelled",
   "campaign.retried": "Campaign's failed recipients retried",
   "tenant.retention_changed": "Data retention changed",
+  "webhook.replay": "Webhook replayed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -62,7 +63,6 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "platform_admin.granted": "Platform admin granted",
   "platform_admin.revoked": "Platform admin revoked",
   "channel.secrets_reencrypted": "Channel secrets re-encrypted",
-  "webhook.replay": "Webhook replayed",
   "billing.rates_changed": "Rate card changed",
   "billing.rates_seeded": "Rate card loaded",
   "sending.global_paused": "Sending paused on the platform",

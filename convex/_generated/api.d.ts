@@ -100,6 +100,7 @@ import type * as model_templateParams from "../model/templateParams.js";
 import type * as model_templates from "../model/templates.js";
 import type * as model_tenancy from "../model/tenancy.js";
 import type * as model_tenantDirectory from "../model/tenantDirectory.js";
+import type * as model_tenantSummaries from "../model/tenantSummaries.js";
 import type * as model_users from "../model/users.js";
 import type * as model_whatsapp_channels from "../model/whatsapp/channels.js";
 import type * as model_whatsapp_cloudWebhook from "../model/whatsapp/cloudWebhook.js";
@@ -236,6 +237,7 @@ declare const fullApi: ApiFromModules<{
   "model/templates": typeof model_templates;
   "model/tenancy": typeof model_tenancy;
   "model/tenantDirectory": typeof model_tenantDirectory;
+  "model/tenantSummaries": typeof model_tenantSummaries;
   "model/users": typeof model_users;
   "model/whatsapp/channels": typeof model_whatsapp_channels;
   "model/whatsapp/cloudWebhook": typeof model_whatsapp_cloudWebhook;
