@@ -236,6 +236,7 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
 const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "admin:listTenants": () => ({ paginationOpts: page }),
   "admin:tenant": (w) => ({ tenantId: w.tenantA }),
+  "admin:dispatchers": () => ({ paginationOpts: page }),
   "emails:listAll": () => ({}),
   "audit:listAll": () => ({ paginationOpts: page }),
   "deadLetters:list": () => ({ paginationOpts: page }),
