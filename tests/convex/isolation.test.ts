@@ -257,6 +257,7 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "admin:listTenants": () => ({ paginationOpts: page }),
   "admin:tenant": (w) => ({ tenantId: w.tenantA }),
   "privacy:eraseTenantAsPlatform": (w) => ({ tenantId: w.tenantA, confirm: w.slugA }),
+  "admin:dispatchers": () => ({ paginationOpts: page }),
   "emails:listAll": () => ({}),
   "audit:listAll": () => ({ paginationOpts: page }),
   "deadLetters:list": () => ({ paginationOpts: page }),
