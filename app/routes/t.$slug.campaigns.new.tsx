@@ -561,8 +561,8 @@ function LimitLine({
   const waiting = Math.max(0, needed - (limit.remaining ?? 0));
   return (
     <p className="mt-1" data-testid="campaign-estimate-limit">
-      WhatsApp&apos;s messaging limit (people reached outside a conversation, shared by the
-      accountWhatsApp&apos;s messaging limit for this number: apos;s numbers): {tierLabel(limit.tier)}
+      WhatsApp&apos;s messaging limit (people reached outside a conversation, shared by the account&apos;s
+      numbers): {tierLabel(limit.tier)}
       {limit.tier ? "" : " (assumed 250 people / 24 h)"}, {limit.remaining?.toLocaleString("en-US")} left now.{" "}
       {waiting > 0 ? (
         <strong className="text-amber-800">
