@@ -199,6 +199,7 @@ export const estimate = tenantQuery({
     cost: v.number(),
     unpriced: v.number(),
     currency: v.string(),
+    messagingLimit: Estimate.vLimitEstimate,
   }),
   handler: (ctx, args) => Estimate.estimate(ctx, ctx.tenant, args),
 });

@@ -33,6 +33,7 @@ import {
 } from "../lib/campaigns";
 import type { FunctionReturnType } from "convex/server";
 import { formatMoney } from "../lib/billing";
+import { tierLabel } from "../lib/channels";
 import { toAppError, toFormErrors, type FormErrors } from "../lib/convex-errors";
 import { useTenant } from "../lib/tenant-context";
 
@@ -540,7 +541,39 @@ function EstimateSummary({
         {estimate.unpriced ? ` (plus ${estimate.unpriced} with no rate for their country yet)` : ""}, from the
         rate card; each message is charged when WhatsApp reports its price.
       </p>
+      <LimitLine limit={estimate.messagingLimit} scale={scale} whole={whole} />
     </div>
+  );
+}
+
+/** WhatsApp's messaging limit: the tier, what is left of it, and how many would wait for it. */
+function LimitLine({
+  limit,
+  scale,
+  whole,
+}: {
+  limit: FunctionReturnType<typeof api.campaigns.estimate>["messagingLimit"];
+  scale: number;
+  whole: boolean;
+}) {
+  if (limit.limit === null) return null;
+  const needed = Math.round(limit.needed * scale);
+  const waiting = Math.max(0, needed - (limit.remaining ?? 0));
+  return (
+    <p className="mt-1" data-testid="campaign-estimate-limit">
+      WhatsApp&apos;s messaging limit (people reached outside a conversation, shared by the account&apos;s
+      numbers): {tierLabel(limit.tier)}
+      {limit.tier ? "" : " (assumed 250 people / 24 h)"}, {limit.remaining?.toLocaleString("en-US")} left now.{" "}
+      {waiting > 0 ? (
+        <strong className="text-amber-800">
+          {whole ? "" : "About "}
+          {waiting.toLocaleString("en-US")} would wait
+        </strong>
+      ) : (
+        "None would wait"
+      )}
+      {waiting > 0 ? " and go out as the limit frees up over the next 24 hours." : "."}
+    </p>
   );
 }
 
