@@ -409,3 +409,65 @@ it("duplicates a campaign, and sends again to the recipients WhatsApp failed", a
   expect(pageErrors).toEqual([]);
   await context.close();
 });
+
+it("builds campaigns for hand-picked contacts and for an uploaded list", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  dumpOnFailure(stack, page);
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await page.waitForURL(new RegExp(`/t/${SLUG}`));
+
+  // Two contacts found by search and ticked.
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill("Picked few");
+  await page.getByLabel("Chosen contacts").check();
+  await page.getByLabel("Find contacts").fill("Carla");
+  await page
+    .getByRole("list", { name: "Search results" })
+    .getByLabel(/Carla Cruz/)
+    .check();
+  await page.getByLabel("Find contacts").fill("Diego");
+  await page
+    .getByRole("list", { name: "Search results" })
+    .getByLabel(/Diego Díaz/)
+    .check();
+  await page.getByTestId("audience-count").getByText("2", { exact: true }).waitFor();
+  await page
+    .getByRole("complementary", { name: "Preview" })
+    .getByText("Hi Carla, this year's olive oil is ready for you.")
+    .waitFor();
+  await shot(page, "new-picked");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await page.getByRole("heading", { level: 1, name: "Picked few" }).waitFor();
+
+  // An uploaded list: one number she has, one new; both become the audience.
+  const listed = ["34611000001", "34613000001"];
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill("Fair visitors");
+  await page.getByLabel("Upload a list (CSV)").check();
+  await page.getByLabel("List file (CSV)").setInputFiles({
+    name: "fair.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(`Name,Phone\nCarla Cruz,+${listed[0]}\nElena Est,+${listed[1]}\n`),
+  });
+  await page.getByRole("button", { name: "Upload and import" }).click();
+  await page
+    .getByTestId("upload-status")
+    .getByText(/Imported 2 contacts, tagged/)
+    .waitFor({ timeout: 30_000 });
+  await page.getByTestId("audience-count").getByText("2", { exact: true }).waitFor();
+  await shot(page, "new-upload");
+  const before = await phonesReceived();
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Launch to 2" }).click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 30_000 });
+  const after = await phonesReceived();
+  expect(after[listed[0]]!.length).toBe(before[listed[0]]!.length + 1);
+  expect(after[listed[1]]).toEqual(["Hi Elena, this year's olive oil is ready for you."]);
+  expect(pageErrors).toEqual([]);
+  await context.close();
+});
