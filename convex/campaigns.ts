@@ -208,6 +208,34 @@ export const tick = internalMutation({
   handler: (ctx, { channelId, at }) => Dispatch.tick(ctx, channelId, at),
 });
 
+/**
+ * Restarts dispatcher chains that died: a tick that failed (e.g. ran past the one-second limit on
+ * an overloaded server) schedules no successor, and its running campaigns would wait forever. A
+ * chain whose next tick is more than half a minute overdue is replaced (dispatch.ts ensureTickAt);
+ * live and sleeping chains are left alone. Run by a cron.
+ */
+export const restartStalledDispatch = internalMutation({
+  args: {},
+  returns: v.object({ channels: v.number() }),
+  handler: async (ctx) => {
+    const running = await ctx.db
+      .query("campaigns")
+      .withIndex("by_state_scheduled", (q) => q.eq("state", "running"))
+      .take(200);
+    const channels = [...new Set(running.map((c) => c.channelId))];
+    const now = Date.now();
+    for (const channelId of channels) {
+      const row = await ctx.db
+        .query("channelDispatch")
+        .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+        .first();
+      const at = row?.nextTickAt !== undefined && row.nextTickAt > now ? row.nextTickAt : now;
+      await Dispatch.ensureTickAt(ctx, channelId, at);
+    }
+    return { channels: channels.length };
+  },
+});
+
 export const releaseReservations = internalMutation({
   args: { campaignId: v.id("campaigns") },
   returns: v.null(),
