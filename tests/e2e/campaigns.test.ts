@@ -469,6 +469,8 @@ it("builds campaigns for hand-picked contacts and for an uploaded list", async (
   expect(after[listed[0]]!.length).toBe(before[listed[0]]!.length + 1);
   expect(after[listed[1]]).toEqual(["Hi Elena, this year's olive oil is ready for you."]);
   expect(pageErrors).toEqual([]);
+  await context.close();
+});
 
 it("the platform's sending switch stops a running campaign before its next message", async () => {
   const BULK = 400;
