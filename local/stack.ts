@@ -349,7 +349,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           redisServerArgs(redisPort),
           env,
           /Ready to accept connections/,
-          log,
+          // Its start-up banner is noise here; readiness and problems are not.
+          (service, line) => {
+            if (/Ready to accept|error|fail|denied|in use|bye/i.test(line) && !/overcommit/.test(line))
+              log(service, line);
+          },
         );
         services.push(redis);
         await redis.ready;
