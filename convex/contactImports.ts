@@ -12,6 +12,7 @@ import * as Audit from "./model/audit";
 import * as Import from "./model/contactImport";
 import { parseContactsTable, readContactsTable, detectColumns, type ColumnRole } from "./model/contactsCsv";
 import { fail } from "./model/errors";
+import { limitOrFail } from "./model/rateLimits";
 import { vContactImportStatus, vImportedContact } from "./schema";
 
 const vImport = v.object({
@@ -40,7 +41,10 @@ export const generateUploadUrl = tenantMutation({
   role: "admin",
   args: {},
   returns: v.string(),
-  handler: async (ctx) => await ctx.storage.generateUploadUrl(),
+  handler: async (ctx) => {
+    await limitOrFail(ctx, "uploadUrl", ctx.tenant._id, "uploads for this workspace");
+    return await ctx.storage.generateUploadUrl();
+  },
 });
 
 /** Starts an import of an uploaded file: its header and first rows are read for the mapping. */

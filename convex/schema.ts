@@ -1,3 +1,4 @@
+import { rateLimitTables } from "convex-helpers/server/rateLimit";
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
@@ -691,4 +692,7 @@ export default defineSchema({
 
   // ---------------------------------------------------------------- campaigns
   ...campaignTables,
+
+  // ---------------------------------------------------------------- rate limits (model/rateLimits.ts)
+  ...rateLimitTables,
 });

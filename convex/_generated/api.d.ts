@@ -80,6 +80,7 @@ import type * as model_invitations from "../model/invitations.js";
 import type * as model_knowledge from "../model/knowledge.js";
 import type * as model_outbound from "../model/outbound.js";
 import type * as model_phrases from "../model/phrases.js";
+import type * as model_rateLimits from "../model/rateLimits.js";
 import type * as model_sending from "../model/sending.js";
 import type * as model_system from "../model/system.js";
 import type * as model_templateLint from "../model/templateLint.js";
@@ -201,6 +202,7 @@ declare const fullApi: ApiFromModules<{
   "model/knowledge": typeof model_knowledge;
   "model/outbound": typeof model_outbound;
   "model/phrases": typeof model_phrases;
+  "model/rateLimits": typeof model_rateLimits;
   "model/sending": typeof model_sending;
   "model/system": typeof model_system;
   "model/templateLint": typeof model_templateLint;
