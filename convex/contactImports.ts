@@ -18,6 +18,7 @@ import {
   type ColumnRole,
 } from "./model/contactsCsv";
 import { fail } from "./model/errors";
+import { limitOrFail } from "./model/rateLimits";
 import { vContactImportStatus, vImportedContact } from "./schema";
 
 const vImport = v.object({
@@ -46,7 +47,10 @@ export const generateUploadUrl = tenantMutation({
   role: "admin",
   args: {},
   returns: v.string(),
-  handler: async (ctx) => await ctx.storage.generateUploadUrl(),
+  handler: async (ctx) => {
+    await limitOrFail(ctx, "uploadUrl", ctx.tenant._id, "uploads for this workspace");
+    return await ctx.storage.generateUploadUrl();
+  },
 });
 
 /** Starts an import of an uploaded file: its header and first rows are read for the mapping. */

@@ -1,3 +1,4 @@
+import { rateLimitTables } from "convex-helpers/server/rateLimit";
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
@@ -742,4 +743,7 @@ export default defineSchema({
   })
     .index("by_tenant", ["tenantId"])
     .searchIndex("search_tenants", { searchField: "searchText" }),
+
+  // ---------------------------------------------------------------- rate limits (model/rateLimits.ts)
+  ...rateLimitTables,
 });

@@ -1,6 +1,7 @@
 /**
  * Runs the whole product locally: the local Convex server (unless CONVEX_URL points elsewhere),
- * the WhatsApp simulator, the local OpenAI server when OPENAI_LOCAL=1, and the Remix app, in dev
+ * the WhatsApp simulator, the local OpenAI server when OPENAI_LOCAL=1, redis-server behind a local
+ * Upstash REST bridge for rate limits (dev mode, or REDIS_LOCAL=1), and the Remix app, in dev
  * mode (`npm run dev`) or from the production build (`npm start`).
  * Prints the URLs, keeps data in .data/, and stops everything on Ctrl-C.
  */
@@ -12,6 +13,8 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
+import { findRedisServer, freePort, redisServerArgs } from "./redis-rest/redis-server";
+import { startRedisRestBridge } from "./redis-rest/server";
 import { startSentryReceiver, type ReceivedItem, type SentryReceiver } from "./sentry-receiver/server";
 import { configureDemoNumbers, demoIdentity, seedDemo, type DemoSeed } from "./whatsapp-simulator/demo";
 
@@ -56,6 +59,8 @@ export type RunningStack = {
   sentryUrl: string | null;
   /** The demo workspace `npm run dev` seeds (null when not seeded). */
   demo: (DemoSeed & { email: string }) | null;
+  /** Where the web app counts rate limits, in words (local Redis, the developer's Upstash, memory). */
+  rateLimits: string;
   stop(): Promise<void>;
 };
 
@@ -323,8 +328,50 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       closers.push(() => sentry!.close());
     }
 
+    // Rate limits: `npm run dev` (or REDIS_LOCAL=1) runs Debian's redis-server behind a local
+    // Upstash-compatible REST bridge, so the web app uses the same client as with Upstash.
+    // Without redis-server the web app counts in memory; an exported UPSTASH_* wins over both.
+    let rateLimits = "in memory (each process counts its own)";
+    const redisEnv: Record<string, string> = {};
+    const wantsRedis = env.REDIS_LOCAL ? optedIn(env.REDIS_LOCAL) : options.mode === "dev";
+    if (env.UPSTASH_REDIS_REST_URL) rateLimits = `Upstash at ${env.UPSTASH_REDIS_REST_URL}`;
+    else if (wantsRedis) {
+      const binary = findRedisServer(env);
+      if (!binary) {
+        rateLimits =
+          "in memory: redis-server is not installed (apt-get install redis-server for limits in Redis)";
+        log("redis", `redis-server not found; rate limits are counted in memory`);
+      } else {
+        const redisPort = await freePort();
+        const redis = startService(
+          "redis",
+          binary,
+          redisServerArgs(redisPort),
+          env,
+          /Ready to accept connections/,
+          // Its start-up banner is noise here; readiness and problems are not.
+          (service, line) => {
+            if (/Ready to accept|error|fail|denied|in use|bye/i.test(line) && !/overcommit/.test(line))
+              log(service, line);
+          },
+        );
+        services.push(redis);
+        await redis.ready;
+        const bridge = await startRedisRestBridge({
+          redisPort,
+          token: randomBytes(24).toString("hex"),
+          port: Number(env.REDIS_REST_LOCAL_PORT ?? 0),
+        });
+        closers.push(() => bridge.close());
+        redisEnv.UPSTASH_REDIS_REST_URL = bridge.url;
+        redisEnv.UPSTASH_REDIS_REST_TOKEN = bridge.token;
+        rateLimits = `Redis 127.0.0.1:${redisPort} via the Upstash REST bridge ${bridge.url}`;
+      }
+    }
+
     const webEnv = {
       ...env,
+      ...redisEnv,
       ...(sentry ? { SENTRY_DSN: sentry.dsn(), SENTRY_ENVIRONMENT: "local" } : {}),
       CONVEX_URL: convexUrl,
       CONVEX_SITE_URL: convexSiteUrl,
@@ -369,6 +416,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       openaiUrl,
       sentryUrl: sentry?.url ?? null,
       demo,
+      rateLimits,
       stop,
     };
   } catch (error) {
@@ -584,6 +632,7 @@ async function main(): Promise<void> {
       `  OpenAI (local)   ${stack.openaiUrl}/v1  (key ${LOCAL_OPENAI_KEY}; requests ${stack.openaiUrl}/_control/requests)`,
     );
   }
+  lines.push(`  Rate limits      ${stack.rateLimits}`);
   if (stack.sentryUrl) lines.push(`  Sentry (local)   ${stack.sentryUrl}/_events  (error reports, scrubbed)`);
   if (stack.demo)
     lines.push(`  Demo workspace   ${stack.webUrl}/t/${stack.demo.slug}  (sign in as ${stack.demo.email})`);

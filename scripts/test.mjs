@@ -34,8 +34,28 @@ function ensureChromium() {
   ]);
 }
 
+/** Rate-limit tests run a real redis-server (Debian's package), installed here when missing. */
+function ensureRedis() {
+  const found = spawnSync("sh", ["-c", "command -v redis-server"]).status === 0;
+  if (found || (process.env.REDIS_SERVER_PATH && existsSync(process.env.REDIS_SERVER_PATH))) return;
+  const isRoot = process.getuid?.() === 0;
+  const hasApt = spawnSync("sh", ["-c", "command -v apt-get"]).status === 0;
+  if (!isRoot || !hasApt) {
+    console.error(
+      "Rate-limit tests need redis-server. Install it with: sudo apt-get install -y redis-server " +
+        "(or set REDIS_SERVER_PATH to an existing redis-server binary).",
+    );
+    process.exit(1);
+  }
+  run("Install redis-server from Debian (apt-get)", "sh", [
+    "-c",
+    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null",
+  ]);
+}
+
 const only = process.argv[2];
 ensureChromium();
+ensureRedis();
 if (!only) {
   run("Type check", "npx", ["tsc", "--noEmit"]);
   run("Lint (ESLint and Prettier)", "npm", ["run", "lint"]);

@@ -14,7 +14,8 @@ export type TokenFetcherOptions = { url?: string; fetch?: typeof fetch; now?: ()
  * `fetchAccessToken` for ConvexProviderWithAuth: returns the cached token until REFRESH_MARGIN_MS
  * before it expires, fetches again when Convex asks for `forceRefreshToken`, and shares one
  * request between concurrent calls. Null when the server says nobody is signed in (401) or
- * cannot be reached; Convex then treats the client as signed out.
+ * cannot be reached; Convex then treats the client as signed out. Rate-limited (429), it keeps
+ * the cached token while that has not expired.
  */
 export function createTokenFetcher(options: TokenFetcherOptions = {}): FetchAccessToken {
   const url = options.url ?? "/auth/token";
@@ -29,6 +30,8 @@ export function createTokenFetcher(options: TokenFetcherOptions = {}): FetchAcce
         cache: "no-store",
         headers: { accept: "application/json" },
       });
+      // Too many requests (429): keep using the token in hand while it is still valid.
+      if (response.status === 429 && cached && cached.expiresAt > now()) return cached.token;
       if (!response.ok) {
         cached = null;
         return null;

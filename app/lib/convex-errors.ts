@@ -21,6 +21,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   OUTSIDE_WINDOW: true,
   OPTED_OUT: true,
   SENDING_PAUSED: true,
+  RATE_LIMITED: true,
 };
 const CODES: ReadonlySet<string> = new Set(Object.keys(KNOWN_CODES));
 

@@ -85,6 +85,7 @@ import type * as model_privacy_erase from "../model/privacy/erase.js";
 import type * as model_privacy_export from "../model/privacy/export.js";
 import type * as model_privacy_suppression from "../model/privacy/suppression.js";
 import type * as model_privacy_tables from "../model/privacy/tables.js";
+import type * as model_rateLimits from "../model/rateLimits.js";
 import type * as model_reconciliation_campaignJobs from "../model/reconciliation/campaignJobs.js";
 import type * as model_reconciliation_jobs from "../model/reconciliation/jobs.js";
 import type * as model_reconciliation_messageJobs from "../model/reconciliation/messageJobs.js";
@@ -222,6 +223,7 @@ declare const fullApi: ApiFromModules<{
   "model/privacy/export": typeof model_privacy_export;
   "model/privacy/suppression": typeof model_privacy_suppression;
   "model/privacy/tables": typeof model_privacy_tables;
+  "model/rateLimits": typeof model_rateLimits;
   "model/reconciliation/campaignJobs": typeof model_reconciliation_campaignJobs;
   "model/reconciliation/jobs": typeof model_reconciliation_jobs;
   "model/reconciliation/messageJobs": typeof model_reconciliation_messageJobs;

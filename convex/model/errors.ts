@@ -13,7 +13,9 @@ export type ErrorCode =
   | "OUTSIDE_WINDOW"
   | "OPTED_OUT"
   /** A kill switch is on: nothing is sent until it is turned off (model/sending.ts). */
-  | "SENDING_PAUSED";
+  | "SENDING_PAUSED"
+  /** Too many calls in a short time; the message says when to try again (model/rateLimits.ts). */
+  | "RATE_LIMITED";
 
 export type AppErrorData = { code: ErrorCode; message: string; field?: string };
 

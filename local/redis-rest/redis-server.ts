@@ -22,7 +22,7 @@ export type LocalRedis = {
   stop(): Promise<void>;
 };
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -49,8 +49,9 @@ export async function startRedisServer(
   }
 }
 
-function launch(binary: string, port: number, log?: (line: string) => void): Promise<LocalRedis> {
-  const args = [
+/** redis-server's arguments: loopback only, nothing saved to disk, memory bounded. */
+export function redisServerArgs(port: number): string[] {
+  return [
     "--port",
     String(port),
     "--bind",
@@ -67,6 +68,10 @@ function launch(binary: string, port: number, log?: (line: string) => void): Pro
     "--maxmemory-policy",
     "volatile-lru",
   ];
+}
+
+function launch(binary: string, port: number, log?: (line: string) => void): Promise<LocalRedis> {
+  const args = redisServerArgs(port);
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const stop = () =>

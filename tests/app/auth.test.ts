@@ -644,6 +644,17 @@ describe("the browser's token fetcher", () => {
     // And the stale token is not handed out afterwards.
     expect(await fetcher({ forceRefreshToken: false })).toBeNull();
   });
+
+  it("keeps the token in hand while it is valid when the server answers 429, then gives up", async () => {
+    const { fetcher, advance, setStatus } = await setup();
+    expect(await fetcher({ forceRefreshToken: false })).toBe("token-1");
+    setStatus(429);
+    expect(await fetcher({ forceRefreshToken: true })).toBe("token-1");
+    advance(5 * 60_000);
+    expect(await fetcher({ forceRefreshToken: true })).toBeNull();
+    setStatus(200);
+    expect(await fetcher({ forceRefreshToken: false })).toMatch(/^token-/);
+  });
 });
 
 describe("email verification", () => {
