@@ -250,7 +250,10 @@ export default defineSchema({
     .index("by_at", ["at"])
     .index("by_action_at", ["action", "at"])
     .index("by_actor_at", ["actorId", "at"])
-    .index("by_action_actor_at", ["action", "actorId", "at"]),
+    .index("by_action_actor_at", ["action", "actorId", "at"])
+    // Compliance queries: everything recorded about one target.
+    .index("by_tenant_target_at", ["tenantId", "targetType", "targetId", "at"])
+    .index("by_target_at", ["targetType", "targetId", "at"]),
 
   // ---------------------------------------------------------------- WhatsApp
   /** A WhatsApp number connected through Meta's Cloud API or a WAHA session. */

@@ -8,7 +8,7 @@ import type { Id } from "../../convex/_generated/dataModel";
 import type { AuditEventView } from "../../convex/model/audit";
 import { auditActionLabel, mergeActors, type ActorOption } from "../lib/audit-actions";
 import { changeRows, formatDateTime } from "../lib/format";
-import { Button } from "./button";
+import { Button, buttonClass } from "./button";
 import { EmptyState } from "./empty-state";
 import { SelectField } from "./form-field";
 import { LoadingState } from "./spinner";
@@ -20,12 +20,16 @@ export const AUDIT_PAGE_SIZE = 25;
 
 export type AuditFilterState = ReturnType<typeof useAuditFilters>;
 
-/** The filters in the URL (`?action=…&actor=…`), and setters that keep the rest of the URL. */
+type FilterKey = "action" | "actor" | "from" | "to" | "targetType" | "targetId";
+
+/**
+ * The filters in the URL (`?action=…&actor=…&from=YYYY-MM-DD&to=YYYY-MM-DD&targetType=…&targetId=…`),
+ * and setters that keep the rest of the URL. Dates are days in UTC, `to` included.
+ */
 export function useAuditFilters() {
   const [params, setParams] = useSearchParams();
-  const action = params.get("action") || undefined;
-  const actor = params.get("actor") || undefined;
-  const set = (key: "action" | "actor", value: string) =>
+  const get = (key: FilterKey) => params.get(key) || undefined;
+  const set = (key: FilterKey, value: string) =>
     setParams(
       (prev) => {
         const next = new URLSearchParams(prev);
@@ -36,16 +40,44 @@ export function useAuditFilters() {
       { replace: true, preventScrollReset: true },
     );
   return {
-    action,
-    actor,
+    action: get("action"),
+    actor: get("actor"),
+    from: get("from"),
+    to: get("to"),
+    targetType: get("targetType"),
+    targetId: get("targetId"),
     setAction: (value: string) => set("action", value),
     setActor: (value: string) => set("actor", value),
+    set,
+    /** The filters as a query string, for the CSV/JSON download. */
+    search: () => {
+      const out = new URLSearchParams();
+      for (const key of ["action", "actor", "from", "to", "targetType", "targetId"] as const) {
+        const value = params.get(key);
+        if (value) out.set(key, value);
+      }
+      return out;
+    },
   };
+}
+
+function dayStart(day: string | undefined): number | undefined {
+  if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const t = Date.parse(`${day}T00:00:00Z`);
+  return Number.isNaN(t) ? undefined : t;
 }
 
 /** The filters as arguments of the audit queries. */
 export function auditQueryFilters(filters: AuditFilterState) {
-  return { action: filters.action, actorId: filters.actor as Id<"users"> | undefined };
+  const to = dayStart(filters.to);
+  return {
+    action: filters.action,
+    actorId: filters.actor as Id<"users"> | undefined,
+    from: dayStart(filters.from),
+    to: to === undefined ? undefined : to + 86_400_000,
+    targetType: filters.targetType,
+    targetId: filters.targetType ? filters.targetId : undefined,
+  };
 }
 
 /** Everyone offered in the actor filter: `base` (e.g. the members) plus whoever acted in `events`. */
@@ -68,6 +100,8 @@ export type AuditLogProps = {
   knownActors?: readonly ActorOption[];
   /** The live paginated query of the events (filtered by `auditQueryFilters(filters)`). */
   page: { results: AuditEvent[]; status: PaginationStatus; loadMore: (numItems: number) => void };
+  /** Where the filtered log downloads as CSV or JSON (`?format=csv|json&…filters`). */
+  exportPath?: string;
 } & Pick<AuditEventListProps, "timeZone" | "tenantName">;
 
 /** The filters and the events under them, for a page that runs the query itself. */
@@ -78,8 +112,14 @@ export function AuditLog({
   page,
   timeZone,
   tenantName,
+  exportPath,
 }: AuditLogProps) {
   const actors = useActorOptions(knownActors, page.results);
+  const download = (format: "csv" | "json") => {
+    const search = filters.search();
+    search.set("format", format);
+    return `${exportPath}?${search.toString()}`;
+  };
   return (
     <>
       <AuditFilters
@@ -90,12 +130,72 @@ export function AuditLog({
         onAction={filters.setAction}
         onActor={filters.setActor}
       />
+      <form
+        role="search"
+        aria-label="Narrow the audit log by date and target"
+        onSubmit={(e) => e.preventDefault()}
+        className="grid gap-4 sm:grid-cols-4"
+      >
+        <label className="text-sm font-medium text-slate-700">
+          From (UTC)
+          <input
+            type="date"
+            name="from"
+            className="mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm"
+            value={filters.from ?? ""}
+            onChange={(e) => filters.set("from", e.target.value)}
+          />
+        </label>
+        <label className="text-sm font-medium text-slate-700">
+          To (UTC, included)
+          <input
+            type="date"
+            name="to"
+            className="mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm"
+            value={filters.to ?? ""}
+            onChange={(e) => filters.set("to", e.target.value)}
+          />
+        </label>
+        <label className="text-sm font-medium text-slate-700">
+          Target type
+          <input
+            name="targetType"
+            placeholder="contact, channel, privacyJob…"
+            className="mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm"
+            value={filters.targetType ?? ""}
+            onChange={(e) => filters.set("targetType", e.target.value.trim())}
+          />
+        </label>
+        <label className="text-sm font-medium text-slate-700">
+          Target id or reference
+          <input
+            name="targetId"
+            disabled={!filters.targetType}
+            className="mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm disabled:bg-slate-50"
+            value={filters.targetId ?? ""}
+            onChange={(e) => filters.set("targetId", e.target.value.trim())}
+          />
+        </label>
+      </form>
+      {exportPath ? (
+        <p className="flex flex-wrap items-center gap-2 text-sm text-slate-600">
+          Download the events matching these filters:
+          <a className={buttonClass("secondary", "sm")} href={download("csv")} download>
+            CSV
+          </a>
+          <a className={buttonClass("secondary", "sm")} href={download("json")} download>
+            JSON
+          </a>
+        </p>
+      ) : null}
       <AuditEventList
         events={page.results}
         status={page.status}
         loadMore={() => page.loadMore(AUDIT_PAGE_SIZE)}
         timeZone={timeZone}
-        filtered={Boolean(filters.action || filters.actor)}
+        filtered={Boolean(
+          filters.action || filters.actor || filters.from || filters.to || filters.targetType,
+        )}
         tenantName={tenantName}
       />
     </>

@@ -31,6 +31,7 @@ export default function AdminAudit() {
         filters={filters}
         actions={PLATFORM_AUDIT_ACTIONS}
         page={page}
+        exportPath={"/admin/audit/export"}
         tenantName={(e) => (e.tenantId ? (e.tenantName ?? "Deleted workspace") : "Platform")}
       />
     </div>

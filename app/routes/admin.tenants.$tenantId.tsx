@@ -20,10 +20,12 @@ import { FormError, FormStatus, TextField } from "../components/form-field";
 import { LEDGER_PAGE_SIZE, LedgerList } from "../components/ledger-table";
 import { MessagePanel } from "../components/not-allowed";
 import { PageHeader, Section } from "../components/page-header";
+import { PrivacyJobCard } from "../components/privacy-jobs";
 import { SendingSwitchCard } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
 import { WalletSummary, type WalletView } from "../components/wallet-summary";
 import { requireUser } from "../lib/auth.server";
+import { toAppError } from "../lib/convex-errors";
 import {
   bpsToPercent,
   formatMoney,
@@ -133,6 +135,7 @@ function TenantCredits({ tenant }: { tenant: Tenant }) {
         </>
       )}
       <RecentActivity tenant={tenant} />
+      <CloseAccount tenant={tenant} />
     </div>
   );
 }
@@ -222,6 +225,65 @@ function RecentActivity({ tenant }: { tenant: Tenant }) {
         loadMore={() => loadMore(25)}
         timeZone={tenant.timeZone}
         filtered={false}
+      />
+    </Section>
+  );
+}
+
+/**
+ * A closed account's customer data erased (decision 024): typed confirmation of the workspace's
+ * address; channels are disabled and sending paused at once, the erasure's progress shows here.
+ */
+function CloseAccount({ tenant }: { tenant: Tenant }) {
+  const erase = useMutation(api.privacy.eraseTenantAsPlatform);
+  const jobs = useQuery(api.privacy.jobs, { tenantId: tenant.tenantId });
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const erasures = (jobs ?? []).filter((j) => j.kind === "erase_tenant");
+  return (
+    <Section
+      id="close"
+      title="Closed account"
+      description="When a customer's account is closed: disable its channels, pause its sending and erase all its customers' data (contacts, conversations, messages, imports, webhook events). The ledger stays."
+    >
+      <Button variant="danger" onClick={() => setOpen(true)}>
+        Erase customer data…
+      </Button>
+      <FormError message={error} />
+      {erasures.map((job) => (
+        <PrivacyJobCard key={job.jobId} job={job} slug={tenant.slug} tenantId={tenant.tenantId} />
+      ))}
+      <ConfirmDialog
+        open={open}
+        onClose={() => {
+          setOpen(false);
+          setTyped("");
+        }}
+        title={`Erase ${tenant.name}'s customer data?`}
+        confirmLabel="Erase customer data"
+        busyLabel="Starting…"
+        confirmDisabled={typed.trim() !== tenant.slug}
+        onConfirm={async () => {
+          setError(null);
+          try {
+            await erase({ tenantId: tenant.tenantId, confirm: typed });
+          } catch (err) {
+            setError(toAppError(err).message);
+            throw err;
+          }
+        }}
+        description={
+          <label className="block text-sm font-medium text-slate-900">
+            This cannot be undone. Type <span className="font-semibold">{tenant.slug}</span> to confirm
+            <input
+              className="mt-1 w-full rounded-lg border border-slate-300 px-3 py-2 text-sm"
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              autoComplete="off"
+            />
+          </label>
+        }
       />
     </Section>
   );

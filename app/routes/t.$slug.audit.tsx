@@ -63,6 +63,7 @@ function TenantAuditLog({ tenant }: { tenant: TenantContext }) {
         actions={TENANT_AUDIT_ACTIONS}
         knownActors={memberOptions}
         page={page}
+        exportPath={`/t/${encodeURIComponent(tenant.slug)}/audit/export`}
         timeZone={details?.timeZone}
       />
     </div>

@@ -1,6 +1,7 @@
 // /t/<slug>/contacts/<id>: one contact, live: identifiers (E.164, wa_id, WAHA chat ids,
 // business-scoped ids), conversations, consent history; agents edit name, phone, tags, custom
-// fields and consent; admins merge another contact into this one, or delete it.
+// fields and consent; admins merge another contact into this one, delete it, export its data as
+// JSON, or erase it on the customer's request (then the page follows the erasure's progress).
 import type { MetaFunction } from "@remix-run/node";
 import { Link, useNavigate, useParams } from "@remix-run/react";
 import { useConvexAuth, useMutation, useQuery } from "convex/react";
@@ -12,6 +13,7 @@ import { ConfirmButton } from "../components/confirm-dialog";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { FormError, FormStatus } from "../components/form-field";
 import { PageHeader, Section } from "../components/page-header";
+import { EraseContactDialog, ErasureProgress, PrivacyJobCard } from "../components/privacy-jobs";
 import { LoadingState } from "../components/spinner";
 import { toAppError } from "../lib/convex-errors";
 import { hasRole } from "../lib/roles";
@@ -32,13 +34,27 @@ export default function ContactPage() {
   const tenant = useTenant();
   const { contactId = "" } = useParams();
   const { isAuthenticated } = useConvexAuth();
+  // Once an erasure starts, the contact is going: the page follows the erasure instead.
+  const [erasing, setErasing] = useState<Id<"privacyJobs"> | null>(null);
+  const erasure = useQuery(
+    api.privacy.job,
+    isAuthenticated && erasing ? { tenantId: tenant.tenantId, jobId: erasing } : "skip",
+  );
   const contact = useQuery(
     api.contacts.get,
-    isAuthenticated ? { tenantId: tenant.tenantId, contactId } : "skip",
+    isAuthenticated && !erasing ? { tenantId: tenant.tenantId, contactId } : "skip",
   );
   const fields = useQuery(api.contacts.fields, isAuthenticated ? { tenantId: tenant.tenantId } : "skip");
   const canEdit = tenant.isMember && hasRole(tenant.role, "agent");
   const base = `/t/${tenant.slug}/contacts`;
+  if (erasing) {
+    return (
+      <div className="space-y-6">
+        <PageHeader eyebrow={<Link to={base}>← Contacts</Link>} title="Erasing a contact" />
+        <ErasureProgress job={erasure} slug={tenant.slug} tenantId={tenant.tenantId} />
+      </div>
+    );
+  }
   if (contact === undefined) return <LoadingState label="Loading the contact…" />;
   return (
     <div className="space-y-10">
@@ -93,6 +109,13 @@ export default function ContactPage() {
         </ul>
       </Section>
       {tenant.canAdminWrite ? <AdminActions contactId={contact.contactId} base={base} /> : null}
+      {tenant.canAdminWrite ? (
+        <PrivacyActions
+          contactId={contact.contactId}
+          expected={contact.name || contact.phone || contact.contactId}
+          onErasing={setErasing}
+        />
+      ) : null}
     </div>
   );
 }
@@ -350,6 +373,72 @@ function AdminActions({ contactId, base }: { contactId: Id<"contacts">; base: st
             setError(toAppError(err).message);
             throw err;
           }
+        }}
+      />
+    </Section>
+  );
+}
+
+/** Admins export the contact's data as JSON, or erase it on the customer's request. */
+function PrivacyActions({
+  contactId,
+  expected,
+  onErasing,
+}: {
+  contactId: Id<"contacts">;
+  expected: string;
+  onErasing: (jobId: Id<"privacyJobs">) => void;
+}) {
+  const tenant = useTenant();
+  const exportContact = useMutation(api.privacy.exportContact);
+  const erase = useMutation(api.privacy.eraseContact);
+  const jobs = useQuery(api.privacy.jobs, { tenantId: tenant.tenantId, contactId });
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Section
+      id="privacy"
+      title="Data export and erasure"
+      description="For the customer's requests under data protection law (GDPR): a copy of everything kept about them, or its erasure."
+    >
+      <div className="flex flex-wrap gap-2">
+        <Button
+          busy={busy}
+          busyLabel="Starting…"
+          onClick={async () => {
+            setBusy(true);
+            setError(null);
+            try {
+              await exportContact({ tenantId: tenant.tenantId, contactId });
+            } catch (err) {
+              setError(toAppError(err).message);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          Export data (JSON)
+        </Button>
+        <Button variant="danger" onClick={() => setOpen(true)}>
+          Erase contact…
+        </Button>
+      </div>
+      <FormError message={error} />
+      {jobs && jobs.length ? (
+        <div className="mt-4 grid max-w-2xl gap-3">
+          {jobs.map((job) => (
+            <PrivacyJobCard key={job.jobId} job={job} slug={tenant.slug} tenantId={tenant.tenantId} />
+          ))}
+        </div>
+      ) : null}
+      <EraseContactDialog
+        open={open}
+        onClose={() => setOpen(false)}
+        expected={expected}
+        onConfirm={async (typed) => {
+          const { jobId } = await erase({ tenantId: tenant.tenantId, contactId, confirm: typed });
+          onErasing(jobId);
         }}
       />
     </Section>

@@ -1,16 +1,23 @@
 // /t/<slug>/settings: the workspace's name, currency, time zone and default country (admins), and
-// its sending switch (owners pause and resume; admins see it).
+// its sending switch (owners pause and resume; admins see it), the workspace's data export (admins)
+// and, after the account is closed, the erasure of all its customer data (owners).
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useMutation, useQuery } from "convex/react";
+import { useState } from "react";
 import { api } from "../../convex/_generated/api";
 import { currencyLockedMessage } from "../../convex/shared/currencies";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { NotAllowed } from "../components/not-allowed";
+import { Button } from "../components/button";
+import { ConfirmDialog } from "../components/confirm-dialog";
+import { FormError } from "../components/form-field";
 import { PageHeader } from "../components/page-header";
+import { PrivacyJobCard } from "../components/privacy-jobs";
 import { SendingSwitchCard } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
 import { TenantSettingsForm } from "../components/tenant-settings-form";
 import { requireUser } from "../lib/auth.server";
+import { toAppError } from "../lib/convex-errors";
 import { withArticle } from "../lib/roles";
 import { useTenant, type TenantContext } from "../lib/tenant-context";
 
@@ -72,7 +79,109 @@ function SettingsEditor({ tenant }: { tenant: TenantContext }) {
       <div className="mt-8">
         <SendingSection tenant={tenant} />
       </div>
+      <div className="mt-8">
+        <DataSection tenant={tenant} />
+      </div>
     </div>
+  );
+}
+
+/**
+ * The workspace's data: a JSON export of every contact, conversation, message, campaign and
+ * ledger entry (progress shown live), and for owners, closing the account and erasing its
+ * customer data (typed confirmation).
+ */
+function DataSection({ tenant }: { tenant: TenantContext }) {
+  const jobs = useQuery(api.privacy.jobs, { tenantId: tenant.tenantId });
+  const exportTenant = useMutation(api.privacy.exportTenant);
+  const eraseTenant = useMutation(api.privacy.eraseTenant);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState("");
+  const isOwner = tenant.isMember && tenant.role === "owner";
+  const workspaceJobs = (jobs ?? []).filter((j) => j.kind === "export_tenant" || j.kind === "erase_tenant");
+  return (
+    <section
+      id="data"
+      aria-labelledby="data-title"
+      className="space-y-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm"
+    >
+      <h2 id="data-title" className="text-lg font-semibold text-slate-900">
+        Data export and erasure
+      </h2>
+      <p className="text-sm text-slate-600">
+        Download everything {tenant.name} keeps about its customers as JSON: contacts with their identifiers
+        and consent history, conversations, messages, the assistant&apos;s summaries, campaigns and ledger
+        entries. The file is made in the background and kept for 24 hours.
+      </p>
+      <div className="flex flex-wrap gap-2">
+        <Button
+          busy={busy}
+          busyLabel="Starting…"
+          onClick={async () => {
+            setBusy(true);
+            setError(null);
+            try {
+              await exportTenant({ tenantId: tenant.tenantId });
+            } catch (err) {
+              setError(toAppError(err).message);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          Export workspace data (JSON)
+        </Button>
+        {isOwner ? (
+          <Button variant="danger" onClick={() => setOpen(true)}>
+            Close account and erase customer data…
+          </Button>
+        ) : null}
+      </div>
+      <FormError message={error} />
+      {jobs === undefined ? (
+        <LoadingState label="Loading exports…" />
+      ) : workspaceJobs.length === 0 ? (
+        <p className="text-sm text-slate-500">No workspace exports yet.</p>
+      ) : (
+        <div className="grid gap-3">
+          {workspaceJobs.map((job) => (
+            <PrivacyJobCard key={job.jobId} job={job} slug={tenant.slug} tenantId={tenant.tenantId} />
+          ))}
+        </div>
+      )}
+      <ConfirmDialog
+        open={open}
+        onClose={() => {
+          setOpen(false);
+          setTyped("");
+        }}
+        title="Close the account and erase its customer data?"
+        confirmLabel="Erase customer data"
+        busyLabel="Starting…"
+        confirmDisabled={typed.trim() !== tenant.slug}
+        onConfirm={() => eraseTenant({ tenantId: tenant.tenantId, confirm: typed })}
+        description={
+          <div className="space-y-3">
+            <p>
+              Every channel is disabled and sending is paused. Then every contact, conversation, message,
+              campaign recipient, import and webhook event of {tenant.name} is deleted, and customers&apos;
+              names are removed from the audit log. The ledger stays. This cannot be undone.
+            </p>
+            <label className="block text-sm font-medium text-slate-900">
+              Type <span className="font-semibold">{tenant.slug}</span> to confirm
+              <input
+                className="mt-1 w-full rounded-lg border border-slate-300 px-3 py-2 text-sm"
+                value={typed}
+                onChange={(e) => setTyped(e.target.value)}
+                autoComplete="off"
+              />
+            </label>
+          </div>
+        }
+      />
+    </section>
   );
 }
 

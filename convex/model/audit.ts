@@ -107,43 +107,102 @@ async function toViews(
   };
 }
 
-export type AuditFilter = { action?: string; actorId?: Id<"users"> };
+export type AuditFilter = {
+  action?: string;
+  actorId?: Id<"users">;
+  /** Events at or after `from` and before `to` (ms). */
+  from?: number;
+  to?: number;
+  /** Events about one target: a type ("contact", "channel", …) and optionally its id. */
+  targetType?: string;
+  targetId?: string;
+};
+
+type Range = { gte: (field: "at", value: number) => Range; lt: (field: "at", value: number) => Range };
+
+/** Narrows an index range on `at` (the last field of every audit index). */
+function inRange<Q>(q: Q, { from, to }: AuditFilter): Q {
+  let r = q as unknown as Range;
+  if (from !== undefined) r = r.gte("at", from);
+  if (to !== undefined) r = r.lt("at", to);
+  return r as unknown as Q;
+}
+
+/**
+ * Events matching the filter, newest first, through the index that fits it. A target filter
+ * uses its own index and checks action and actor on the rows (few events share one target).
+ */
+function filtered(ctx: QueryCtx, tenantId: Id<"tenants"> | null, filter: AuditFilter) {
+  const { action, actorId, targetType, targetId } = filter;
+  const events = ctx.db.query("auditEvents");
+  if (targetType) {
+    const query =
+      tenantId !== null
+        ? events.withIndex("by_tenant_target_at", (q) => {
+            const t = q.eq("tenantId", tenantId).eq("targetType", targetType);
+            return targetId !== undefined ? inRange(t.eq("targetId", targetId), filter) : t;
+          })
+        : events.withIndex("by_target_at", (q) => {
+            const t = q.eq("targetType", targetType);
+            return targetId !== undefined ? inRange(t.eq("targetId", targetId), filter) : t;
+          });
+    // Few events share one target: checking action, actor and dates on its rows reads little.
+    // eslint-disable-next-line @convex-dev/no-filter-in-query
+    return query.order("desc").filter((q) => {
+      const conditions = [];
+      if (action) conditions.push(q.eq(q.field("action"), action));
+      if (actorId) conditions.push(q.eq(q.field("actorId"), actorId));
+      if (targetId === undefined && filter.from !== undefined)
+        conditions.push(q.gte(q.field("at"), filter.from));
+      if (targetId === undefined && filter.to !== undefined) conditions.push(q.lt(q.field("at"), filter.to));
+      return q.and(...conditions);
+    });
+  }
+  if (tenantId !== null) {
+    const query =
+      action && actorId
+        ? events.withIndex("by_tenant_action_actor_at", (q) =>
+            inRange(q.eq("tenantId", tenantId).eq("action", action).eq("actorId", actorId), filter),
+          )
+        : action
+          ? events.withIndex("by_tenant_action_at", (q) =>
+              inRange(q.eq("tenantId", tenantId).eq("action", action), filter),
+            )
+          : actorId
+            ? events.withIndex("by_tenant_actor_at", (q) =>
+                inRange(q.eq("tenantId", tenantId).eq("actorId", actorId), filter),
+              )
+            : events.withIndex("by_tenant_at", (q) => inRange(q.eq("tenantId", tenantId), filter));
+    return query.order("desc");
+  }
+  const query =
+    action && actorId
+      ? events.withIndex("by_action_actor_at", (q) =>
+          inRange(q.eq("action", action).eq("actorId", actorId), filter),
+        )
+      : action
+        ? events.withIndex("by_action_at", (q) => inRange(q.eq("action", action), filter))
+        : actorId
+          ? events.withIndex("by_actor_at", (q) => inRange(q.eq("actorId", actorId), filter))
+          : events.withIndex("by_at", (q) => inRange(q, filter));
+  return query.order("desc");
+}
 
 /** One tenant's events, newest first, through the index that matches the filter. */
 export async function listForTenant(
   ctx: QueryCtx,
   tenantId: Id<"tenants">,
-  { action, actorId }: AuditFilter,
+  filter: AuditFilter,
   paginationOpts: PaginationOptions,
 ): Promise<PaginationResult<AuditEventView>> {
-  const events = ctx.db.query("auditEvents");
-  const query =
-    action && actorId
-      ? events.withIndex("by_tenant_action_actor_at", (q) =>
-          q.eq("tenantId", tenantId).eq("action", action).eq("actorId", actorId),
-        )
-      : action
-        ? events.withIndex("by_tenant_action_at", (q) => q.eq("tenantId", tenantId).eq("action", action))
-        : actorId
-          ? events.withIndex("by_tenant_actor_at", (q) => q.eq("tenantId", tenantId).eq("actorId", actorId))
-          : events.withIndex("by_tenant_at", (q) => q.eq("tenantId", tenantId));
-  return await toViews(ctx, await query.order("desc").paginate(paginationOpts));
+  return await toViews(ctx, await filtered(ctx, tenantId, filter).paginate(paginationOpts));
 }
 
 /** Every event on the platform (tenant and platform scope), newest first. */
 export async function listAll(
   ctx: QueryCtx,
-  { action, actorId }: AuditFilter,
+  filter: AuditFilter,
   paginationOpts: PaginationOptions,
 ): Promise<PaginationResult<AuditEventView>> {
-  const events = ctx.db.query("auditEvents");
-  const query =
-    action && actorId
-      ? events.withIndex("by_action_actor_at", (q) => q.eq("action", action).eq("actorId", actorId))
-      : action
-        ? events.withIndex("by_action_at", (q) => q.eq("action", action))
-        : actorId
-          ? events.withIndex("by_actor_at", (q) => q.eq("actorId", actorId))
-          : events.withIndex("by_at");
-  return await toViews(ctx, await query.order("desc").paginate(paginationOpts));
+  return await toViews(ctx, await filtered(ctx, null, filter).paginate(paginationOpts));
 }

@@ -437,6 +437,35 @@ describe("contact erasure", () => {
     const erased = audit.page.find((e) => e.action === "contact.erased");
     expect(erased?.targetId).toBe(reference);
     expect(erased?.summary).toContain("On the customer's request");
+    // The compliance query: by target (the reference), and by date range.
+    const byTarget = await s.owner.query(api.audit.listForTenant, {
+      tenantId: s.w.tenantId,
+      targetType: "privacyJob",
+      targetId: reference,
+      paginationOpts: { numItems: 50, cursor: null },
+    });
+    expect(byTarget.page.map((e) => e.action)).toEqual(["contact.erased", "contact.erasure_started"]);
+    const erasedOnly = await s.owner.query(api.audit.listForTenant, {
+      tenantId: s.w.tenantId,
+      targetType: "privacyJob",
+      action: "contact.erased",
+      paginationOpts: { numItems: 50, cursor: null },
+    });
+    expect(erasedOnly.page).toHaveLength(1);
+    const later = await s.owner.query(api.audit.listForTenant, {
+      tenantId: s.w.tenantId,
+      from: Date.now() + 1,
+      paginationOpts: { numItems: 50, cursor: null },
+    });
+    expect(later.page).toEqual([]);
+    const upToNow = await s.owner.query(api.audit.listForTenant, {
+      tenantId: s.w.tenantId,
+      action: "contact.erased",
+      from: Date.now() - 60_000,
+      to: Date.now() + 1,
+      paginationOpts: { numItems: 50, cursor: null },
+    });
+    expect(upToNow.page).toHaveLength(1);
 
     // They come back: a message from the number, and an import of it, find them opted out.
     expect((await postCloud(t, cloud("message-text"))).status).toBe(200);
