@@ -1,5 +1,5 @@
 // /admin: the platform admin area (workspaces and their credits, the rate card, audit log, outbox,
-// webhook dead letters).
+// webhook dead letters, reconciliation reports).
 // Everyone else is refused.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Outlet } from "@remix-run/react";
@@ -30,6 +30,7 @@ const NAV = [
   { to: "/admin/audit", label: "Audit log", end: false },
   { to: "/admin/outbox", label: "Outbox", end: false },
   { to: "/admin/dead-letters", label: "Dead letters", end: false },
+  { to: "/admin/reconciliation", label: "Reconciliation", end: false },
 ];
 
 function AdminShell() {

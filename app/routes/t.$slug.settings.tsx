@@ -6,7 +6,8 @@ import { api } from "../../convex/_generated/api";
 import { currencyLockedMessage } from "../../convex/shared/currencies";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { NotAllowed } from "../components/not-allowed";
-import { PageHeader } from "../components/page-header";
+import { PageHeader, Section } from "../components/page-header";
+import { RetentionForm } from "../components/retention-form";
 import { SendingSwitchCard } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
 import { TenantSettingsForm } from "../components/tenant-settings-form";
@@ -72,7 +73,38 @@ function SettingsEditor({ tenant }: { tenant: TenantContext }) {
       <div className="mt-8">
         <SendingSection tenant={tenant} />
       </div>
+      <div className="mt-8">
+        <RetentionSection tenant={tenant} />
+      </div>
     </div>
+  );
+}
+
+/** How long the workspace's data is kept; the nightly retention job deletes what is older. */
+function RetentionSection({ tenant }: { tenant: TenantContext }) {
+  const current = useQuery(api.reconciliation.retention, { tenantId: tenant.tenantId });
+  const save = useMutation(api.reconciliation.setWorkspaceRetention);
+  return (
+    <Section
+      id="retention"
+      title="Data retention"
+      description="How long this workspace keeps its data. Every night, older messages, webhook events and email records are deleted for good; messages still being sent or billed are kept until they are done."
+    >
+      {current === undefined ? (
+        <LoadingState label="Loading retention…" />
+      ) : (
+        <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
+          <RetentionForm
+            initial={current}
+            defaults={current.defaults}
+            onSubmit={async (values) => {
+              await save({ tenantId: tenant.tenantId, ...values });
+              return "Retention saved";
+            }}
+          />
+        </div>
+      )}
+    </Section>
   );
 }
 
