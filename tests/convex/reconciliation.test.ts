@@ -39,8 +39,9 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** Convex's transaction limits are on: every batch must stay within them. */
 async function fresh(): Promise<{ t: T; w: World; as: ReturnType<typeof setup>["as"] }> {
-  const { t, as } = setup();
+  const { t, as } = setup({ transactionLimits: true });
   await t.mutation(internal.billing.seedRates, {});
   return { t, as, w: await world(t) };
 }
@@ -162,7 +163,7 @@ describe("sends with no status webhook", () => {
     expect(wallet!.reserved).toBe(0);
     expect((await t.run((ctx) => ctx.db.get("messages", template)))!.settlement).toBe("settled");
     expect(await invariantOk(t, w.tenantId)).toBe(true);
-  });
+  }, 60_000);
 
   it("continues past one batch: more old sends than a batch are all estimated in one run", async () => {
     const { t, w } = await fresh();
@@ -172,7 +173,7 @@ describe("sends with no status webhook", () => {
     expect(run).toMatchObject({ status: "done", found: count, fixed: count });
     expect(run.batches).toBeGreaterThanOrEqual(2);
     expect(await runJob(t, "no_status")).toMatchObject({ found: 0 });
-  });
+  }, 60_000);
 });
 
 describe("sends stuck in sending", () => {
@@ -369,7 +370,7 @@ describe("old reservations", () => {
     expect(await invariantOk(t, w.tenantId)).toBe(true);
     expect(await runJob(t, "old_reservations")).toMatchObject({ found: 0 });
     expect(await ledger(t, w.tenantId)).toHaveLength(entries.length);
-  });
+  }, 60_000);
 });
 
 describe("billed vs rate card", () => {
@@ -466,7 +467,7 @@ describe("data retention", () => {
     const mail = await t.run((ctx) => ctx.db.query("emails").collect());
     expect(mail.map((e) => e.subject)).toEqual(["new"]);
     expect(await runJob(t, "retention")).toMatchObject({ found: 0 });
-  });
+  }, 60_000);
 
   it("lets a workspace admin set retention within limits, audited", async () => {
     const { t, as } = setup();
