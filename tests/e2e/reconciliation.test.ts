@@ -2,7 +2,8 @@
 // platform admin opens Reconciliation from the admin navigation, sees every job with its
 // schedule, starts one by hand through the confirmation, and follows the run live to its report;
 // the request is in the platform audit log. A workspace admin sets data retention on the
-// workspace's settings page, and an out-of-range value is refused on its field.
+// workspace's settings page, and an out-of-range value is refused on its field; then every other
+// job runs to a finished report on the local server.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { createWorkspace, dumpOnFailure, signIn } from "./helpers";
@@ -97,6 +98,25 @@ it("lists the jobs, runs one by hand and shows its report live; retention is set
       owner.getByRole("region", { name: "Data retention" }).getByLabel("Messages (days)").inputValue(),
     )
     .toBe("90");
+
+  // Every other job runs through on the local server too (the workspace exists now), each to a
+  // finished report.
+  await admin.goto(`${stack.webUrl}/admin/reconciliation`);
+  for (const label of [
+    "Sends with no status",
+    "Sends stuck in sending",
+    "Campaign counters",
+    "Old reservations",
+    "Billed vs rate card",
+    "Data retention",
+  ]) {
+    const row = jobs.getByRole("row").filter({ hasText: label });
+    await row.getByRole("button", { name: `Run now ${label}` }).click();
+    const confirm = admin.getByRole("dialog", { name: `Run "${label}" now?` });
+    await confirm.getByRole("button", { name: "Run now" }).click();
+    await confirm.waitFor({ state: "hidden" });
+    await row.getByText(/Found 0, fixed 0/).waitFor({ timeout: 20_000 });
+  }
 
   expect(pageErrors).toEqual([]);
 }, 180_000);
