@@ -454,6 +454,20 @@ describe("data retention", () => {
         status: "stored",
         createdAt: NOW - DAY,
       });
+      // The platform's own mail (no workspace) is kept the default 180 days.
+      for (const [subject, age] of [
+        ["platform old", 200],
+        ["platform new", 100],
+      ] as const) {
+        await ctx.db.insert("emails", {
+          to: ADMIN,
+          subject,
+          kind: "reconciliation_alert",
+          provider: "outbox",
+          status: "stored",
+          createdAt: NOW - age * DAY,
+        });
+      }
     });
     const run = await runJob(t, "retention");
     expect(run).toMatchObject({ status: "done", needsPerson: 0 });
@@ -465,7 +479,7 @@ describe("data retention", () => {
     const left = await t.run((ctx) => ctx.db.query("messages").collect());
     expect(left.map((m) => m._id).sort()).toEqual([pending, recent].sort());
     const mail = await t.run((ctx) => ctx.db.query("emails").collect());
-    expect(mail.map((e) => e.subject)).toEqual(["new"]);
+    expect(mail.map((e) => e.subject).sort()).toEqual(["new", "platform new"]);
     expect(await runJob(t, "retention")).toMatchObject({ found: 0 });
   }, 60_000);
 
