@@ -165,6 +165,65 @@ describe("sends with no status webhook", () => {
     expect(await invariantOk(t, w.tenantId)).toBe(true);
   }, 60_000);
 
+  it("refunds the estimate when the late status says the send failed unbilled", async () => {
+    const { t, w } = await fresh();
+    const wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARFBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA";
+    const id = await sent(t, w, { ...utilityTemplate, statusAt: NOW - 30 * HOUR }, wamid);
+    expect(await runJob(t, "no_status")).toMatchObject({ found: 1, fixed: 1 });
+    const estimate = (await ledger(t, w.tenantId)).find((e) => e.key.startsWith("estimate:"))!;
+    expect(estimate.amount).toBeLessThan(0);
+
+    const failed = cloud("status-failed").replace(
+      /"timestamp": "\d+"/,
+      `"timestamp": "${Math.floor((NOW - 29 * HOUR) / 1000)}"`,
+    );
+    await postCloud(t, failed);
+    await drain(t);
+    await t.mutation(internal.billing.settlePending, {});
+    await postCloud(t, failed);
+    await drain(t);
+    await t.mutation(internal.billing.settlePending, {});
+
+    const entries = await ledger(t, w.tenantId);
+    expect(entries.map((e) => e.kind)).toEqual(["charge", "refund"]);
+    expect(entries[1]!.amount).toBe(-estimate.amount);
+    expect((await t.run((ctx) => ctx.db.get("messages", id)))!).toMatchObject({
+      status: "failed",
+      settlement: "settled",
+    });
+    expect(await invariantOk(t, w.tenantId)).toBe(true);
+  }, 60_000);
+
+  it("closes a run that stopped without finishing as failed when the job next starts", async () => {
+    const { t } = await fresh();
+    const stale = await t.run((ctx) =>
+      ctx.db.insert("reconciliationRuns", {
+        job: "no_status",
+        trigger: "cron",
+        startedAt: NOW - 2 * HOUR,
+        status: "running",
+        found: 0,
+        fixed: 0,
+        needsPerson: 0,
+        details: [],
+        detailsDropped: 0,
+        batches: 3,
+        cursor: "{}",
+      }),
+    );
+    // Within the hour a running run is not doubled…
+    const again = await t.mutation(internal.reconciliation.start, { job: "no_status", now: NOW });
+    expect(again).toEqual({ runId: stale, started: false });
+    // …after it, it is closed as failed and a new run starts.
+    vi.setSystemTime(new Date(NOW + 2 * HOUR));
+    const next = await runJob(t, "no_status", { now: NOW + 2 * HOUR });
+    expect(next).toMatchObject({ status: "done" });
+    expect(await t.run((ctx) => ctx.db.get("reconciliationRuns", stale))).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/stopped without finishing/),
+    });
+  });
+
   it("continues past one batch: more old sends than a batch are all estimated in one run", async () => {
     const { t, w } = await fresh();
     const count = 130; // SEND_BATCH is 100
