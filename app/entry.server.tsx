@@ -15,6 +15,7 @@ import { renderToPipeableStream } from "react-dom/server";
 import { getEnv } from "./lib/env.server";
 import { logger } from "./lib/logger.server";
 import { NonceContext } from "./lib/nonce";
+import { announceRateLimitBackend } from "./lib/rate-limit.server";
 import { scrubEvent } from "./lib/sentry-scrub";
 import {
   baseSecurityHeaders,
@@ -26,6 +27,8 @@ import {
 // Validate configuration when the server loads this module, so a bad deploy fails at start
 // with every problem listed instead of on the first request.
 getEnv();
+// Where rate limits are counted; production without Redis warns here (docs/decisions/025).
+announceRateLimitBackend();
 
 // Sentry is started by instrument.server.mjs (before the build loads); what it sends is scrubbed
 // of secrets and personal data here, where the app's rules live.

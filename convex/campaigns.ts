@@ -4,7 +4,8 @@ import { v, type Infer } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import type { QueryCtx } from "./_generated/server";
 import { internalMutation, tenantMutation, tenantQuery } from "./functions";
-import { totals } from "./model/campaigns/counters";
+import { COST_SHARD, summary } from "./model/campaigns/counters";
+import { getWallet } from "./model/billing/wallet";
 import * as Dispatch from "./model/campaigns/dispatch";
 import * as Estimate from "./model/campaigns/estimate";
 import * as Lifecycle from "./model/campaigns/lifecycle";
@@ -24,9 +25,12 @@ const vCampaignView = v.object({
   frozen: v.number(),
   audienceFrozen: v.boolean(),
   counts: vCounts,
+  /** Recipients who wrote back after their message was sent. */
+  replied: v.number(),
 });
 
 async function viewOf(ctx: QueryCtx, c: Doc<"campaigns">): Promise<Infer<typeof vCampaignView>> {
+  const { counts, replied } = await summary(ctx, c._id);
   return {
     campaignId: c._id,
     name: c.name,
@@ -40,7 +44,8 @@ async function viewOf(ctx: QueryCtx, c: Doc<"campaigns">): Promise<Infer<typeof 
     finishedAt: c.finishedAt ?? null,
     frozen: c.frozen,
     audienceFrozen: c.audienceFrozen ?? false,
-    counts: await totals(ctx, c._id),
+    counts,
+    replied,
   };
 }
 
@@ -71,10 +76,15 @@ export const get = tenantQuery({
     await viewOf(ctx, await Lifecycle.campaignOf(ctx, ctx.tenant._id, campaignId)),
 });
 
-/** A campaign's recipients in one state, paginated (the drill-down). */
+const vRecipientFilter = v.union(vRecipientState, v.literal("all"), v.literal("replied"));
+
+/**
+ * A campaign's recipients, paginated (the drill-down): those in one state, everyone, or those who
+ * replied (most recent reply first).
+ */
 export const recipients = tenantQuery({
   role: "viewer",
-  args: { campaignId: v.id("campaigns"), state: vRecipientState, paginationOpts: paginationOptsValidator },
+  args: { campaignId: v.id("campaigns"), state: vRecipientFilter, paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(
     v.object({
       recipientId: v.id("campaignRecipients"),
@@ -83,15 +93,30 @@ export const recipients = tenantQuery({
       contactPhone: v.union(v.string(), v.null()),
       state: vRecipientState,
       reason: v.union(v.string(), v.null()),
+      errorCode: v.union(v.number(), v.null()),
+      repliedAt: v.union(v.number(), v.null()),
       updatedAt: v.number(),
     }),
   ),
   handler: async (ctx, { campaignId, state, paginationOpts }) => {
     const campaign = await Lifecycle.campaignOf(ctx, ctx.tenant._id, campaignId);
-    const page = await ctx.db
-      .query("campaignRecipients")
-      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", state))
-      .paginate({ ...paginationOpts, numItems: Math.min(paginationOpts.numItems, 100) });
+    const opts = { ...paginationOpts, numItems: Math.min(paginationOpts.numItems, 100) };
+    const page =
+      state === "all"
+        ? await ctx.db
+            .query("campaignRecipients")
+            .withIndex("by_campaign_contact", (q) => q.eq("campaignId", campaign._id))
+            .paginate(opts)
+        : state === "replied"
+          ? await ctx.db
+              .query("campaignRecipients")
+              .withIndex("by_campaign_replied", (q) => q.eq("campaignId", campaign._id).gt("repliedAt", 0))
+              .order("desc")
+              .paginate(opts)
+          : await ctx.db
+              .query("campaignRecipients")
+              .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", state))
+              .paginate(opts);
     const rows = await Promise.all(
       page.page.map(async (r) => {
         const contact = await ctx.db.get("contacts", r.contactId);
@@ -102,12 +127,62 @@ export const recipients = tenantQuery({
           contactPhone: contact?.phone ?? null,
           state: r.state,
           reason: r.reason ?? null,
+          errorCode: r.errorCode ?? null,
+          repliedAt: r.repliedAt ?? null,
           updatedAt: r.updatedAt,
         };
       }),
     );
     return { ...page, page: rows };
   },
+});
+
+/**
+ * What a launched campaign has cost and may still cost: the settled charges of its messages (as
+ * settlement charges them), the rate-card price of its next pending recipients (the page
+ * multiplies it by the pending count), and its number's current sending rate.
+ */
+export const outlook = tenantQuery({
+  role: "viewer",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.object({
+    currency: v.string(),
+    settled: v.number(),
+    pricePerRecipient: v.union(v.number(), v.null()),
+    sampled: v.number(),
+    unpriced: v.number(),
+    rate: v.union(v.number(), v.null()),
+    maxRate: v.union(v.number(), v.null()),
+  }),
+  handler: async (ctx, { campaignId }) => {
+    const campaign = await Lifecycle.campaignOf(ctx, ctx.tenant._id, campaignId);
+    const wallet = await getWallet(ctx, ctx.tenant._id);
+    const costRow = await ctx.db
+      .query("campaignCounters")
+      .withIndex("by_campaign_shard", (q) => q.eq("campaignId", campaign._id).eq("shard", COST_SHARD))
+      .first();
+    const remaining = await Estimate.pendingPrice(ctx, ctx.tenant, campaign, wallet);
+    const dispatch = await ctx.db
+      .query("channelDispatch")
+      .withIndex("by_channel", (q) => q.eq("channelId", campaign.channelId))
+      .first();
+    return {
+      currency: wallet?.currency ?? ctx.tenant.currency,
+      settled: costRow?.cost ?? 0,
+      ...remaining,
+      rate: dispatch?.rate ?? null,
+      maxRate: dispatch?.maxRate ?? null,
+    };
+  },
+});
+
+/** How many failed recipients "Retry failed" would send again, for its confirmation. */
+export const retryable = tenantQuery({
+  role: "viewer",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.object({ retryable: v.number(), final: v.number(), capped: v.boolean() }),
+  handler: async (ctx, { campaignId }) =>
+    await Lifecycle.retryableCount(ctx, await Lifecycle.campaignOf(ctx, ctx.tenant._id, campaignId)),
 });
 
 /**
@@ -140,6 +215,22 @@ export const create = tenantMutation({
   },
   returns: v.id("campaigns"),
   handler: (ctx, args) => Lifecycle.createCampaign(ctx, ctx, args),
+});
+
+/** A new draft with the same number, template, variables and audience. */
+export const duplicate = tenantMutation({
+  role: "admin",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.id("campaigns"),
+  handler: (ctx, { campaignId }) => Lifecycle.duplicate(ctx, ctx, campaignId),
+});
+
+/** Sends again to the failed recipients a second try can help (see Lifecycle.retryFailed). */
+export const retryFailed = tenantMutation({
+  role: "admin",
+  args: { campaignId: v.id("campaigns") },
+  returns: v.object({ retried: v.number(), more: v.boolean() }),
+  handler: (ctx, { campaignId }) => Lifecycle.retryFailed(ctx, ctx, campaignId),
 });
 
 export const launch = tenantMutation({
@@ -198,6 +289,15 @@ export const freezeStep = internalMutation({
   returns: v.null(),
   handler: async (ctx, { campaignId }) => {
     await Lifecycle.freezeStep(ctx, campaignId);
+    return null;
+  },
+});
+
+export const retryFailedStep = internalMutation({
+  args: { campaignId: v.id("campaigns"), cursor: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { campaignId, cursor }) => {
+    await Lifecycle.retryFailedStep(ctx, campaignId, cursor);
     return null;
   },
 });

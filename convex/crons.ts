@@ -16,6 +16,12 @@ crons.interval("load published rates", { minutes: 10 }, internal.billing.loadPub
 // Templates still pending past their deadline: ask Meta (their status webhook may have been lost).
 crons.interval("poll pending templates", { minutes: 1 }, internal.templates.pollDue, {});
 
+// Sends whose outcome was lost (process died mid-call, statuses never came) → `unknown`, never resent.
+crons.interval("resolve stuck sends", { minutes: 1 }, internal.outbound.resolveStuckSending, {});
+
+// Data exports expire a day after they are made: their rows and files are deleted.
+crons.interval("prune expired exports", { hours: 1 }, internal.privacy.pruneExports, {});
+
 // Reconciliation (docs/operations.md, "Reconciliation"): each run reports what it found and fixed.
 crons.interval("reconcile sends with no status", { hours: 1 }, internal.reconciliation.start, {
   job: "no_status",

@@ -70,7 +70,10 @@ export const replay = platformAdminMutation({
       fail("CONFLICT", `Only dead letters can be replayed; this event is ${row.state}`);
     await ctx.db.patch("webhookEvents", row._id, { state: "pending", attempts: 0 });
     await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.process, { eventId });
+    // An event of a workspace's channel is that workspace's business too: recorded with its id, it
+    // shows in the workspace's audit log as well as the platform's.
     await Audit.record(ctx, {
+      tenantId: row.tenantId,
       actor: ctx.user,
       action: "webhook.replay",
       targetType: "webhookEvent",

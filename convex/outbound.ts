@@ -2,7 +2,7 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalAction, internalMutation } from "./_generated/server";
-import { allowPrivateProviderUrls, whatsappGraphUrl } from "./env";
+import { allowPrivateProviderUrls, outboundUnknownAfterMs, whatsappGraphUrl } from "./env";
 import type { ProviderCheck } from "./model/whatsapp/channels";
 import * as Outbound from "./model/outbound";
 import * as Cloud from "./providers/whatsappCloud";
@@ -59,6 +59,26 @@ export const recordResult = internalMutation({
   args: { messageId: v.id("messages"), result: vSendResult },
   returns: v.union(v.literal("sent"), v.literal("retrying"), v.literal("failed"), v.literal("ignored")),
   handler: (ctx, { messageId, result }) => Outbound.recordResult(ctx, messageId, result as SendResult),
+});
+
+/**
+ * Messages stuck in `sending` past OUTBOUND_UNKNOWN_AFTER_MS become `unknown` (never sent again;
+ * a late status still settles them), a batch per run; run by a cron, and again at once while
+ * more are left. Returns counts for reconciliation reports.
+ */
+export const resolveStuckSending = internalMutation({
+  args: { batch: v.optional(v.number()) },
+  returns: v.object({ found: v.number(), resolved: v.number(), remaining: v.number() }),
+  handler: async (ctx, { batch }) => {
+    const result = await Outbound.resolveStuckSending(ctx, {
+      now: Date.now(),
+      afterMs: outboundUnknownAfterMs(),
+      batch,
+    });
+    if (result.remaining > 0)
+      await ctx.scheduler.runAfter(0, internal.outbound.resolveStuckSending, { batch });
+    return result;
+  },
 });
 
 /** Calls the provider for one claimed message, with our message id as callback data. */

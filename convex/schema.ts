@@ -3,8 +3,10 @@ import { v, type Infer } from "convex/values";
 import { vWhatsAppEvent } from "./model/whatsapp/events";
 import { billingTables } from "./model/billing/tables";
 import { campaignTables } from "./model/campaigns/tables";
+import { limitTables } from "./model/campaigns/limits";
 import { reconciliationTables } from "./model/reconciliation/tables";
 import { vContactFilter } from "./model/contactFilter";
+import { privacyTables } from "./model/privacy/tables";
 
 // ---------------------------------------------------------------- shared validators
 
@@ -80,6 +82,8 @@ export const vMessageStatus = v.union(
   v.literal("received"),
   v.literal("queued"),
   v.literal("sending"),
+  /** Was `sending` past the deadline with no answer (the process died mid-call): never sent again. */
+  v.literal("unknown"),
   v.literal("sent"),
   v.literal("delivered"),
   v.literal("read"),
@@ -336,6 +340,8 @@ export default defineSchema({
     .index("by_tenant_created", ["tenantId", "createdAt"])
     .index("by_tenant_last_inbound", ["tenantId", "lastInboundAt"])
     .index("by_tenant_opted_out", ["tenantId", "optedOutAt"])
+    // Export and erasure find contacts merged into one whose history is still moving.
+    .index("by_merged_into", ["mergedInto"])
     .searchIndex("search_contacts", { searchField: "searchText", filterFields: ["tenantId"] }),
 
   /** One row per tag of a contact, so a tag filter reads only its contacts. `tag` is lowercased. */
@@ -430,6 +436,8 @@ export default defineSchema({
       v.literal("user_preferences"),
       v.literal("error_131050"),
       v.literal("agent"),
+      // A contact created again with the number of an erased person who had opted out.
+      v.literal("suppression"),
     ),
     /** What it covers: every message (absent means this too), or marketing messages only. */
     scope: v.optional(v.union(v.literal("all"), v.literal("marketing"))),
@@ -555,6 +563,8 @@ export default defineSchema({
     .index("by_conversation_created", ["conversationId", "createdAt"])
     .index("by_channel_provider_id", ["channelId", "providerMessageId"])
     .index("by_channel_created", ["channelId", "createdAt"])
+    /** Messages stuck in `sending` past the deadline (model/outbound.ts resolveStuckSending). */
+    .index("by_status_at", ["status", "statusAt"])
     // Reconciliation: sends with no status, and stuck sends, past their deadlines.
     .index("by_status_settlement_status_at", ["status", "settlement", "statusAt"])
     // Reconciliation: what Meta billed per day against what the rate card expected.
@@ -704,6 +714,32 @@ export default defineSchema({
   // ---------------------------------------------------------------- campaigns
   ...campaignTables,
 
+  // ---------------------------------------------------------------- messaging limits
+  ...limitTables,
+
+  // ---------------------------------------------------------------- privacy (export, erasure)
+  ...privacyTables,
   // ---------------------------------------------------------------- reconciliation and retention
   ...reconciliationTables,
+
+  // ---------------------------------------------------------------- platform overview
+  /**
+   * What the platform's list of workspaces shows beyond the tenant row, one row per tenant, kept
+   * where the events happen (model/tenantSummaries.ts): a search text over name and address, and
+   * the spend of the current month. Apart from the tenant row so that charges, which update it,
+   * never touch the document every tenant function reads.
+   */
+  tenantSummaries: defineTable({
+    tenantId: v.id("tenants"),
+    /** Folded name and address ("acme shoes acme shoes"), for the search index. */
+    searchText: v.string(),
+    /** "YYYY-MM" (UTC) that `monthSpend` is for; an older month reads as nothing spent. */
+    month: v.string(),
+    /** Charges minus refunds in `month`, micro-units of the wallet's currency. */
+    monthSpend: v.number(),
+    /** The last charge or refund. */
+    lastSpendAt: v.optional(v.number()),
+  })
+    .index("by_tenant", ["tenantId"])
+    .searchIndex("search_tenants", { searchField: "searchText" }),
 });

@@ -16,9 +16,15 @@ function describe(error: unknown): Described {
       };
     }
     const message = typeof error.data === "string" && error.data.length > 0 ? error.data : error.statusText;
+    const titles: Record<number, string> = {
+      413: "That request is too large",
+      429: "Too many requests",
+    };
     return {
       status: error.status,
-      title: error.status >= 500 ? "Something went wrong" : "We could not complete that request",
+      title:
+        titles[error.status] ??
+        (error.status >= 500 ? "Something went wrong" : "We could not complete that request"),
       detail: message || "Please try again.",
     };
   }

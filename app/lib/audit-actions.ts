@@ -47,7 +47,15 @@ export const TENANT_AUDIT_ACTIONS = {
   "contacts.import_cancelled": "Contact import cancelled",
   "sending.paused": "Sending paused",
   "sending.resumed": "Sending resumed",
+  "campaign.created": "Campaign created",
+  "campaign.duplicated": "Campaign duplicated",
+  "campaign.launched": "Campaign launched",
+  "campaign.paused": "Campaign paused",
+  "campaign.resumed": "Campaign resumed",
+  "campaign.cancelled": "Campaign cancelled",
+  "campaign.retried": "Campaign's failed recipients retried",
   "tenant.retention_changed": "Data retention changed",
+  "webhook.replay": "Webhook replayed",
 } as const;
 
 export const PLATFORM_AUDIT_ACTIONS = {
@@ -55,7 +63,6 @@ export const PLATFORM_AUDIT_ACTIONS = {
   "platform_admin.granted": "Platform admin granted",
   "platform_admin.revoked": "Platform admin revoked",
   "channel.secrets_reencrypted": "Channel secrets re-encrypted",
-  "webhook.replay": "Webhook replayed",
   "billing.rates_changed": "Rate card changed",
   "billing.rates_seeded": "Rate card loaded",
   "sending.global_paused": "Sending paused on the platform",

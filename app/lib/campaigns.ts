@@ -143,7 +143,7 @@ export function formatInZone(ms: number, timeZone: string): string {
 }
 
 /** The campaign results file's header and rows. */
-export const RESULTS_CSV_HEADER = ["Name", "Phone", "State", "Reason", "Updated (UTC)"];
+export const RESULTS_CSV_HEADER = ["Name", "Phone", "State", "Reason", "Updated (UTC)", "Replied (UTC)"];
 
 export function resultsCsvName(campaignName: string): string {
   const safe = campaignName.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "campaign";

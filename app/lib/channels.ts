@@ -102,6 +102,7 @@ export const MESSAGE_STATUS_LABELS: Record<ActivityItem["status"], string> = {
   received: "Received",
   queued: "Queued",
   sending: "Sending",
+  unknown: "Outcome unknown",
   sent: "Sent",
   delivered: "Delivered",
   read: "Read",
@@ -109,7 +110,7 @@ export const MESSAGE_STATUS_LABELS: Record<ActivityItem["status"], string> = {
 };
 
 export function messageStatusTone(status: ActivityItem["status"]): Tone {
-  if (status === "failed") return "bad";
+  if (status === "failed" || status === "unknown") return "bad";
   if (status === "read" || status === "delivered" || status === "received") return "good";
   return "neutral";
 }

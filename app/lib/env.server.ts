@@ -45,6 +45,10 @@ const schema = z.object({
   RESEND_API_KEY: optionalText,
   RESEND_BASE_URL: httpUrl("RESEND_BASE_URL").optional(),
   EMAIL_FROM: optionalText,
+  // Rate limits shared by every server process (Upstash Redis, or any server speaking its REST
+  // API). Without them each process counts in memory (docs/decisions/025-rate-limiting.md).
+  UPSTASH_REDIS_REST_URL: httpUrl("UPSTASH_REDIS_REST_URL").optional(),
+  UPSTASH_REDIS_REST_TOKEN: optionalText,
 });
 
 /** Rules across variables; checked on the raw input so they are reported with every other problem. */
@@ -53,6 +57,10 @@ function crossFieldProblems(input: Record<string, string | undefined>): string[]
   if (Boolean(input.CLERK_PUBLISHABLE_KEY) !== Boolean(input.CLERK_SECRET_KEY)) {
     const missing = input.CLERK_PUBLISHABLE_KEY ? "CLERK_SECRET_KEY" : "CLERK_PUBLISHABLE_KEY";
     problems.push(`${missing} is required when the other Clerk key is set (set both or neither)`);
+  }
+  if (Boolean(input.UPSTASH_REDIS_REST_URL) !== Boolean(input.UPSTASH_REDIS_REST_TOKEN)) {
+    const missing = input.UPSTASH_REDIS_REST_URL ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL";
+    problems.push(`${missing} is required when the other Upstash variable is set (set both or neither)`);
   }
   const clerk = Boolean(input.CLERK_PUBLISHABLE_KEY && input.CLERK_SECRET_KEY);
   if (input.NODE_ENV === "production" && !clerk && input.LOCAL_SIGN_IN_IN_PRODUCTION !== "true") {

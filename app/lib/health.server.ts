@@ -1,6 +1,8 @@
 // Dependency checks for GET /healthz. Each check reports its own status and latency so a load
 // balancer (status code) and a person (body) can both read the result.
 
+import type { RateLimitBackend } from "./rate-limit.server";
+
 export type CheckResult = {
   status: "ok" | "degraded" | "down";
   latencyMs: number;
@@ -55,4 +57,29 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
     return cause?.code ?? cause?.message ?? error.message;
   }
   return String(error);
+}
+
+/**
+ * Where rate limits are counted. Redis that answers PING is ok; Redis that does not is degraded
+ * (limits fall back to each process's memory until it answers); no Redis configured is ok in
+ * development and degraded in production, where counts per process are weaker than intended.
+ */
+export async function checkRateLimitStore(
+  backend: RateLimitBackend,
+): Promise<CheckResult & { store: string }> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  if (backend.kind === "memory") {
+    return backend.production
+      ? { status: "degraded", store: "memory", latencyMs: 0, error: backend.reason }
+      : { status: "ok", store: "memory", latencyMs: 0 };
+  }
+  const ping = await backend.store.ping();
+  if (ping.ok) return { status: "ok", store: "redis", latencyMs: elapsed() };
+  return {
+    status: "degraded",
+    store: "redis",
+    latencyMs: elapsed(),
+    error: `Redis unreachable (${ping.error}): limits are counted in each process's memory`,
+  };
 }

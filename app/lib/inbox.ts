@@ -163,6 +163,7 @@ export type Tick = {
 const TICKS: Record<Exclude<MessageStatus, "received">, Tick> = {
   queued: { symbol: "⏱", label: "Queued", tone: "muted" },
   sending: { symbol: "↑", label: "Sending", tone: "muted" },
+  unknown: { symbol: "?", label: "Outcome unknown: not sent again", tone: "bad" },
   sent: { symbol: "✓", label: "Sent", tone: "muted" },
   delivered: { symbol: "✓✓", label: "Delivered", tone: "muted" },
   read: { symbol: "✓✓", label: "Read", tone: "read" },

@@ -24,6 +24,8 @@ import {
 import { linksShownOnPage, sendVerificationLink } from "../lib/local-auth/account-actions.server";
 import { MIN_PASSWORD_LENGTH } from "../lib/local-auth/accounts.server";
 import { destroySession } from "../lib/local-auth/session.server";
+import { checkRateLimits, retryAfterSeconds, retryAfterText } from "../lib/rate-limit.server";
+import { readFormData } from "../lib/request-limits.server";
 import { safeRedirect } from "../lib/safe-redirect";
 
 export const meta: MetaFunction = () => [{ title: "Your account — Switchboard" }];
@@ -60,7 +62,7 @@ export type AccountActionData =
 export async function action({ request }: ActionFunctionArgs) {
   rejectCrossSite(request);
   const account = await requireAccount(request);
-  const form = await request.formData();
+  const form = await readFormData(request);
   const intent = form.get("intent");
   if (intent === "set-password") {
     const password = form.get("password");
@@ -81,6 +83,16 @@ export async function action({ request }: ActionFunctionArgs) {
     return redirect("/sign-in", { headers: { "Set-Cookie": await destroySession(request) } });
   }
   if (intent === "send-verification") {
+    const limited = await checkRateLimits([["verificationEmailPerAccount", account.id]]);
+    if (!limited.ok) {
+      return data<AccountActionData>(
+        {
+          intent,
+          error: `Too many verification emails for this account. Try again ${retryAfterText(limited.retryAfterMs)}.`,
+        },
+        { status: 429, headers: { "retry-after": String(retryAfterSeconds(limited.retryAfterMs)) } },
+      );
+    }
     const outcome = await sendVerificationLink(account, form.get("next")?.toString());
     switch (outcome.kind) {
       case "sent":

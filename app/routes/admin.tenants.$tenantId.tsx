@@ -1,7 +1,9 @@
-// /admin/tenants/<id>: one workspace's sending switch and credits for platform admins. Grant credits (a reason is
+// /admin/tenants/<id>: one workspace for platform admins: its members, spend this month and last
+// activity, its channels with quality and tier, its sending switch (a reason in a confirmation),
+// its credits and its recent activity (the workspace's audit log). Grant credits (a reason is
 // required; the form's own key makes a double submit add once), adjust the balance, set the debt
-// limit and the markup; large or destructive changes ask first. The wallet and ledger are live.
-// Every change is audited by Convex, in the workspace's log and the platform's.
+// limit and the markup; large or destructive changes ask first. Everything on it is live. Every
+// change is audited by Convex, in the workspace's log and the platform's.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
@@ -9,7 +11,10 @@ import type { FunctionReturnType } from "convex/server";
 import { useState, type FormEvent, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { Button, buttonClass } from "../components/button";
+import { AuditEventList } from "../components/audit-log";
+import { ChannelHealthBadges } from "../components/channel-quality";
 import { ConfirmDialog } from "../components/confirm-dialog";
+import { DataTable } from "../components/data-table";
 import { DataRouteErrorView } from "../components/data-error-view";
 import { FormError, FormStatus, TextField } from "../components/form-field";
 import { LEDGER_PAGE_SIZE, LedgerList } from "../components/ledger-table";
@@ -27,9 +32,10 @@ import {
   percentToBps,
   tryParseAmount,
 } from "../lib/billing";
+import { durationInWords, formatDateTime } from "../lib/format";
 import { useFormSubmission, type FormSubmission } from "../lib/use-form-submission";
 
-export const meta: MetaFunction = () => [{ title: "Workspace credits — Platform admin — Switchboard" }];
+export const meta: MetaFunction = () => [{ title: "Workspace — Platform admin — Switchboard" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireUser(request);
@@ -79,9 +85,9 @@ function TenantCredits({ tenant }: { tenant: Tenant }) {
         title={tenant.name}
         description={
           <>
-            Credits, debt limit and markup of this workspace, in {wallet?.currency ?? tenant.currency}. Each
-            change needs a reason and is recorded in the workspace&apos;s audit log and the platform&apos;s.
-            Payment gateways are not part of Switchboard: credits come from here.
+            <code className="text-xs">/t/{tenant.slug}</code>, created {formatDateTime(tenant.createdAt)}.
+            Every change here needs a reason and is recorded in the workspace&apos;s audit log and the
+            platform&apos;s.
           </>
         }
         actions={
@@ -99,11 +105,17 @@ function TenantCredits({ tenant }: { tenant: Tenant }) {
         canChange
         onSet={(paused, reason) => setSending({ tenantId: tenant.tenantId, paused, reason })}
       />
+      <Overview tenant={tenant} />
+      <Channels tenant={tenant} />
       {wallet === undefined ? (
         <LoadingState label="Loading credits…" />
       ) : (
         <>
-          <Section id="credits" title="Credits">
+          <Section
+            id="credits"
+            title="Credits"
+            description={`In ${wallet.currency}. Payment gateways are not part of Switchboard: credits come from here.`}
+          >
             <WalletSummary wallet={wallet} />
             <p className="text-sm text-slate-600">
               Markup on message rates: <strong>{bpsToPercent(wallet.markupBps)} %</strong>.
@@ -120,7 +132,98 @@ function TenantCredits({ tenant }: { tenant: Tenant }) {
           </Section>
         </>
       )}
+      <RecentActivity tenant={tenant} />
     </div>
+  );
+}
+
+function Stat({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="rounded-2xl border border-slate-200 bg-white p-4 shadow-sm">
+      <dt className="text-sm text-slate-600">{label}</dt>
+      <dd className="mt-1 text-xl font-semibold text-slate-900 tabular-nums">{children}</dd>
+    </div>
+  );
+}
+
+/** Members, channels, spend this month and the last activity, at a glance. */
+function Overview({ tenant }: { tenant: Tenant }) {
+  const [now] = useState(() => Date.now());
+  const last = tenant.lastActivityAt;
+  return (
+    <section aria-label="Overview">
+      <dl className="grid grid-cols-2 gap-4 lg:grid-cols-4">
+        <Stat label="Members">{tenant.members ?? "—"}</Stat>
+        <Stat label="Channels">{tenant.channels ?? "—"}</Stat>
+        <Stat label="Spent this month">
+          {tenant.monthSpend === null ? "—" : formatMoney(tenant.monthSpend, tenant.currency)}
+        </Stat>
+        <Stat label="Last activity">
+          {last === null ? (
+            "None yet"
+          ) : (
+            <time dateTime={new Date(last).toISOString()} title={formatDateTime(last)}>
+              {now - last < 60_000 ? "just now" : `${durationInWords(now - last)} ago`}
+            </time>
+          )}
+        </Stat>
+      </dl>
+    </section>
+  );
+}
+
+type ChannelRow = Tenant["channelList"][number];
+
+/** Every channel with its quality rating, messaging tier and last webhook. */
+function Channels({ tenant }: { tenant: Tenant }) {
+  return (
+    <Section
+      id="channels"
+      title="Channels"
+      description="Quality and tier as Meta last reported them (Cloud API); the session's status for WAHA."
+    >
+      <DataTable<ChannelRow>
+        caption="Channels"
+        rows={tenant.channelList}
+        rowKey={(c) => c.channelId}
+        empty={
+          <p className="text-sm text-slate-600">This workspace has not connected a WhatsApp number yet.</p>
+        }
+        columns={[
+          { header: "Channel", rowHeader: true, cell: (c) => c.name },
+          { header: "Kind", cell: (c) => (c.kind === "cloud" ? "Cloud API" : "WAHA") },
+          { header: "Health", cell: (c) => <ChannelHealthBadges channel={c} /> },
+          {
+            header: "Last webhook",
+            cell: (c) => (c.lastWebhookAt === null ? "None yet" : formatDateTime(c.lastWebhookAt)),
+          },
+        ]}
+      />
+    </Section>
+  );
+}
+
+/** The workspace's audit log, newest first: what its people and the platform team did. */
+function RecentActivity({ tenant }: { tenant: Tenant }) {
+  const { results, status, loadMore } = usePaginatedQuery(
+    api.audit.listForTenant,
+    { tenantId: tenant.tenantId },
+    { initialNumItems: 10 },
+  );
+  return (
+    <Section
+      id="activity"
+      title="Recent activity"
+      description="The workspace's audit log, newest first, including what platform admins did here."
+    >
+      <AuditEventList
+        events={results}
+        status={status}
+        loadMore={() => loadMore(25)}
+        timeZone={tenant.timeZone}
+        filtered={false}
+      />
+    </Section>
   );
 }
 

@@ -1,5 +1,5 @@
-// /admin: the platform admin area (workspaces and their credits, the rate card, audit log, outbox,
-// webhook dead letters, reconciliation reports).
+// /admin: the platform admin area (workspaces, their channels, credits and sending, the campaign
+// dispatchers, the rate card, audit log, outbox, webhook dead letters, reconciliation reports).
 // Everyone else is refused.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Outlet } from "@remix-run/react";
@@ -26,6 +26,7 @@ export default function AdminLayout() {
 
 const NAV = [
   { to: "/admin", label: "Workspaces", end: true },
+  { to: "/admin/dispatch", label: "Dispatchers", end: false },
   { to: "/admin/rates", label: "Rates", end: false },
   { to: "/admin/audit", label: "Audit log", end: false },
   { to: "/admin/outbox", label: "Outbox", end: false },

@@ -16,6 +16,8 @@ import { RoleBadge } from "../components/role-badge";
 import { SignedInGate, useMe } from "../components/signed-in-gate";
 import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
+import { clientAddress } from "../lib/local-auth/sign-in-limits.server";
+import { enforceRateLimits } from "../lib/rate-limit.server";
 import { toAppError } from "../lib/convex-errors";
 import { describeExpiry, formatDateTime } from "../lib/format";
 import { invitationLifetime } from "../lib/invitation-messages";
@@ -30,7 +32,12 @@ export const meta: MetaFunction = () => [
 ];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireUser(request);
+  const user = await requireUser(request);
+  // Opening links counts per user and per client address, so tokens cannot be tried at scale here.
+  await enforceRateLimits([
+    ["invitationPerUser", user.subject],
+    ["invitationPerClient", clientAddress(request)],
+  ]);
   return { token: params.token ?? "" };
 }
 

@@ -17,6 +17,8 @@ import { sessionEpochOf } from "../lib/local-auth/accounts.server";
 import { commitNewSession } from "../lib/local-auth/session.server";
 import { clientAddress, getSignInLimiters } from "../lib/local-auth/sign-in-limits.server";
 import { signInWithForm } from "../lib/local-auth/sign-in-form.server";
+import { retryAfterSeconds } from "../lib/rate-limit.server";
+import { readFormData } from "../lib/request-limits.server";
 import { safeRedirect } from "../lib/safe-redirect";
 
 // Loaded only in Clerk mode, so local sign-in never downloads Clerk.
@@ -38,7 +40,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   if (getAuthMode() !== "local") throw new Response("Method not allowed", { status: 405 });
   rejectCrossSite(request);
-  const form = await request.formData();
+  const form = await readFormData(request);
   const redirectTo = safeRedirect(form.get("redirectTo"), "/app");
   // In production (LOCAL_SIGN_IN_IN_PRODUCTION=true) every account needs a password and attempts are limited.
   const hardened = getEnv().LOCAL_SIGN_IN_HARDENED;
@@ -47,9 +49,12 @@ export async function action({ request }: ActionFunctionArgs) {
     limits: hardened ? { limiters: getSignInLimiters(), client: clientAddress(request) } : undefined,
   });
   if (!outcome.ok) {
+    const limited = outcome.retryAfterMs !== undefined;
     return data(
       { fieldErrors: outcome.fieldErrors, values: outcome.values },
-      { status: outcome.limited ? 429 : 400 },
+      limited
+        ? { status: 429, headers: { "retry-after": String(retryAfterSeconds(outcome.retryAfterMs!)) } }
+        : { status: 400 },
     );
   }
   const cookie = await commitNewSession(outcome.account.id, sessionEpochOf(outcome.account));

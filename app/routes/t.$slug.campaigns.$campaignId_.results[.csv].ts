@@ -13,6 +13,8 @@ import { toAppError } from "../lib/convex-errors";
 /** Recipients read per query (the most `campaigns:recipients` returns). */
 const PAGE = 100;
 
+const utc = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+
 function text(status: number, message: string): Response {
   return new Response(message, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
@@ -47,7 +49,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
           r.contactPhone,
           label,
           r.reason,
-          new Date(r.updatedAt).toISOString().replace("T", " ").slice(0, 19),
+          utc(r.updatedAt),
+          r.repliedAt !== null ? utc(r.repliedAt) : "",
         ]);
       if (page.isDone) break;
       cursor = page.continueCursor;

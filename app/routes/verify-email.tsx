@@ -15,6 +15,9 @@ import { FormError } from "../components/form-field";
 import { MessagePanel } from "../components/not-allowed";
 import { getAuthMode, rejectCrossSite } from "../lib/auth.server";
 import { previewVerificationLink, redeemVerificationLink } from "../lib/local-auth/account-actions.server";
+import { clientAddress } from "../lib/local-auth/sign-in-limits.server";
+import { enforceRateLimits } from "../lib/rate-limit.server";
+import { readFormData } from "../lib/request-limits.server";
 import { safeRedirect } from "../lib/safe-redirect";
 
 export const meta: MetaFunction = () => [
@@ -34,7 +37,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   if (getAuthMode() !== "local") throw new Response("Not found", { status: 404 });
   rejectCrossSite(request);
-  const form = await request.formData();
+  await enforceRateLimits([["verifyEmailPerClient", clientAddress(request)]]);
+  const form = await readFormData(request);
   const token = form.get("token");
   const outcome = await redeemVerificationLink(typeof token === "string" ? token : "");
   if (!outcome.ok) return data({ error: outcome.message }, { status: 400 });

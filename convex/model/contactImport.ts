@@ -17,6 +17,7 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { ImportedContact } from "../schema";
+import { applySuppression } from "./privacy/suppression";
 import { COLUMN_ROLES, uniqueTags, type ColumnRole, type ParsedContact } from "./contactsCsv";
 import {
   addTagDelta,
@@ -128,6 +129,7 @@ export async function writeContacts(
         if (changed) patch.fields = fields;
       }
       if (Object.keys(patch).length) await ctx.db.patch("contacts", existing._id, patch);
+      if (patch.phone) await applySuppression(ctx, tenantId, existing._id, patch.phone);
       if (!alias) {
         await ctx.db.insert("contactAliases", {
           tenantId,
@@ -154,6 +156,8 @@ export async function writeContacts(
       searchText: searchTextOf(incoming.name, incoming.phone),
     });
     await ctx.db.insert("contactAliases", { tenantId, kind: "phone", value: incoming.phone, contactId: id });
+    // The number of an erased person who had opted out: the new contact starts opted out.
+    await applySuppression(ctx, tenantId, id, incoming.phone);
     // A new contact has no tag rows yet: insert them without looking.
     for (const label of tags) {
       await ctx.db.insert("contactTags", { tenantId, tag: tagKey(label), contactId: id });

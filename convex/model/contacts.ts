@@ -19,6 +19,7 @@ import { consentHistory } from "./contactConsent";
 import { normalizePhone } from "./contactsCsv";
 import { searchQueryOf, searchTextOf, setContactTags, tagKey } from "./contactTags";
 import { fail } from "./errors";
+import { applySuppression } from "./privacy/suppression";
 import { merge, resolveContact } from "./whatsapp/contacts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -431,6 +432,7 @@ export async function updateContact(
     );
   }
   if (Object.keys(patch).length) await ctx.db.patch("contacts", contact._id, patch);
+  if (patch.phone) await applySuppression(ctx, tenantId, contact._id, patch.phone);
   if (edit.tags !== undefined)
     await setContactTags(ctx, (await ctx.db.get("contacts", contact._id))!, edit.tags);
   return contact;

@@ -17,7 +17,10 @@
  * sending resumes. A message already `sending` (its provider call under way) cannot be stopped.
  *
  * A crash between 2 and 4 leaves the message `sending` without a provider id: it may or may not
- * have gone out, so it is never retried blindly (reconciliation looks at such messages).
+ * have gone out, so it is never retried. A status webhook settles it (found by our id, sent as
+ * callback data); if none arrives within OUTBOUND_UNKNOWN_AFTER_MS, `resolveStuckSending` marks
+ * it `unknown` (a later status still settles it, once). The same applies to a message the
+ * provider accepted but whose statuses never came.
  */
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
@@ -26,6 +29,7 @@ import type { ProviderError, SendResult } from "../providers/whatsappErrors";
 import type { MessageOrigin } from "../schema";
 import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
+import { recordReach } from "./campaigns/limits";
 import { messageChanged, sendThrottled } from "./campaigns/progress";
 import { fail } from "./errors";
 import { checkSend } from "./templates";
@@ -36,6 +40,12 @@ export const WINDOW_MS = 24 * 60 * 60 * 1000;
 export const MAX_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 2_000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
+const ERROR_PAIR_LIMIT = 131056;
+/**
+ * Errors a campaign send does not retry in the pipeline: the campaign decides (the marketing cap
+ * waits a day, once; the spam limit pauses the channel's campaigns), see campaigns/progress.ts.
+ */
+const CAMPAIGN_DECIDES = new Set([131048, 131049]);
 
 /** Whether free-form messages may be sent: the customer wrote within the last 24 hours. */
 export function windowOpen(conversation: Pick<Doc<"conversations">, "lastInboundAt">, now: number): boolean {
@@ -166,6 +176,9 @@ export async function queueMessage(
   });
   if (now > conversation.lastMessageAt)
     await ctx.db.patch("conversations", conversation._id, { lastMessageAt: now });
+  // A template outside the window reaches a person against WhatsApp's messaging limit.
+  if (body.type === "template" && channel.kind === "cloud" && !windowOpen(conversation, now))
+    await recordReach(ctx, channel, conversation.contactId, now);
   if (block) await holdMessage(ctx, (await ctx.db.get("messages", messageId))!, block);
   else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
   return messageId;
@@ -231,8 +244,17 @@ export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promis
   return { messageId: message._id, channelId: channel._id, to, body };
 }
 
-/** Exponential backoff with full jitter, at least what the provider asked for. */
-export function retryDelay(attempt: number, retryAfterMs: number | undefined, random = Math.random): number {
+/**
+ * Exponential backoff with full jitter, at least what the provider asked for. WhatsApp's pair
+ * limit (131056, one recipient messaged too fast) asks for 4^n seconds after the n-th attempt.
+ */
+export function retryDelay(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  random = Math.random,
+  errorCode?: number,
+): number {
+  if (errorCode === ERROR_PAIR_LIMIT) return Math.max(retryAfterMs ?? 0, 4 ** Math.max(1, attempt) * 1_000);
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
   return Math.max(retryAfterMs ?? 0, Math.round(ceiling / 2 + (random() * ceiling) / 2));
 }
@@ -271,14 +293,23 @@ export async function recordResult(
     });
     return "sent";
   }
+  if (message.status === "unknown") {
+    // The provider answered after the outcome was declared unknown: it was not sent. It is not
+    // tried again (the recipient may have been told about it); it fails with the answer.
+    await failMessage(ctx, message, result.error);
+    return "failed";
+  }
   if (message.status !== "sending") return "ignored";
   const error = result.error;
   const attempts = message.attempts ?? 1;
+  const campaignDecides =
+    message.origin === "campaign" && error.code !== undefined && CAMPAIGN_DECIDES.has(error.code);
   const transient =
-    error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited";
+    !campaignDecides &&
+    (error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited");
   if (error.class === "throttled") await sendThrottled(ctx, message);
   if (transient && attempts < MAX_ATTEMPTS) {
-    const delay = retryDelay(attempts, error.retryAfterMs);
+    const delay = retryDelay(attempts, error.retryAfterMs, Math.random, error.code);
     await ctx.db.patch("messages", message._id, {
       status: "queued",
       statusAt: Date.now(),
@@ -305,4 +336,54 @@ export async function recordResult(
     });
   }
   return "failed";
+}
+
+/** Stuck messages marked `unknown` per run of `resolveStuckSending`. */
+export const STUCK_SENDING_BATCH = 100;
+
+export type StuckSendingResult = {
+  /** Messages `sending` past the deadline seen by this run: resolved + remaining. */
+  found: number;
+  /** Marked `unknown` by this run. */
+  resolved: number;
+  /** Still stuck after this run (counted up to `batch`: `batch` means at least that many). */
+  remaining: number;
+};
+
+/** Why a message's outcome is unknown, in words the inbox and the campaign drill-down show. */
+export function unknownReason(message: Pick<Doc<"messages">, "providerMessageId">, afterMs: number): string {
+  const minutes = Math.max(1, Math.round(afterMs / 60_000));
+  return message.providerMessageId
+    ? `WhatsApp accepted the message but reported nothing within ${minutes} min: whether it arrived is unknown. It is not sent again.`
+    : `The send was under way when the connection to WhatsApp was lost, and no answer came within ${minutes} min: whether it went out is unknown. It is not sent again, so nobody gets it twice.`;
+}
+
+/**
+ * Messages still `sending` `afterMs` after their claim become `unknown`, at most `batch` per run
+ * (oldest first). They are never claimed again (only `queued` messages are); a status webhook
+ * arriving later still moves them on (unknown ranks below sent), and campaign recipients and
+ * counters follow. Idempotent: a second run finds nothing the first resolved.
+ */
+export async function resolveStuckSending(
+  ctx: MutationCtx,
+  args: { now: number; afterMs: number; batch?: number },
+): Promise<StuckSendingResult> {
+  const batch = Math.max(1, Math.min(args.batch ?? STUCK_SENDING_BATCH, 500));
+  const stuck = await ctx.db
+    .query("messages")
+    .withIndex("by_status_at", (q) => q.eq("status", "sending").lt("statusAt", args.now - args.afterMs))
+    .take(batch * 2);
+  const now = args.now;
+  let resolved = 0;
+  for (const message of stuck.slice(0, batch)) {
+    await ctx.db.patch("messages", message._id, {
+      status: "unknown",
+      statusAt: now,
+      errorMessage: unknownReason(message, args.afterMs),
+    });
+    await messageChanged(ctx, (await ctx.db.get("messages", message._id))!);
+    resolved++;
+  }
+  const remaining = Math.max(0, stuck.length - batch);
+  return { found: resolved + remaining, resolved, remaining };
 }

@@ -2,6 +2,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Role, TenantSettings } from "../schema";
 import * as Audit from "./audit";
+import * as TenantSummaries from "./tenantSummaries";
 import { currencyLocked, currencyLockedMessage, requireRateCardCurrency } from "./billing/currencies";
 import { fail } from "./errors";
 import * as TenantDirectory from "./tenantDirectory";
@@ -119,6 +120,7 @@ export async function createTenant(
     channelCount: 0,
   });
   await ctx.db.insert("memberships", { tenantId, userId: user._id, role: "owner", createdAt: now });
+  await TenantSummaries.syncName(ctx, { _id: tenantId, name: settings.name, slug });
   await ctx.db.patch("users", user._id, { lastTenantId: tenantId });
   await Audit.record(ctx, {
     tenantId,
@@ -155,6 +157,7 @@ export async function updateSettings(
       fail("INVALID", currencyLockedMessage(tenant.currency), "currency");
   }
   await ctx.db.patch("tenants", tenant._id, settings);
+  if (settings.name !== tenant.name) await TenantSummaries.syncName(ctx, { ...tenant, name: settings.name });
   await Audit.record(ctx, {
     tenantId: tenant._id,
     actor: user,

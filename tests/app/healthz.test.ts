@@ -8,10 +8,10 @@ const packageVersion = JSON.parse(readFileSync(new URL("../../package.json", imp
 
 /** The JSON body /healthz answers with. */
 type HealthBody = {
-  status: "ok" | "down";
+  status: "ok" | "degraded" | "down";
   service: string;
   version: string;
-  checks: { convex: CheckResult };
+  checks: { convex: CheckResult; rateLimits: CheckResult & { store: string } };
 };
 
 let server: TestServer | undefined;
@@ -46,7 +46,11 @@ describe("GET /healthz", () => {
       status: "ok",
       service: "web",
       version: packageVersion,
-      checks: { convex: { status: "ok", latencyMs: expect.any(Number) } },
+      checks: {
+        convex: { status: "ok", latencyMs: expect.any(Number) },
+        // No Redis configured outside production: limits count in memory, which is fine there.
+        rateLimits: { status: "ok", store: "memory", latencyMs: 0 },
+      },
     });
     expect(server.requests).toEqual(["GET /health"]);
   });
@@ -58,6 +62,26 @@ describe("GET /healthz", () => {
     expect(body.status).toBe("down");
     expect(body.service).toBe("web");
     expect(body.checks.convex).toMatchObject({ status: "down", error: "ECONNREFUSED" });
+  });
+
+  it("is 200 and degraded, naming what Convex says is degraded", async () => {
+    server = await startServer((_req, res) =>
+      sendJson(res, 200, {
+        status: "degraded",
+        checks: {
+          database: { status: "ok" },
+          scheduler: { status: "degraded", detail: "the heartbeat cron last ran 240 s ago" },
+          webhooks: { status: "ok" },
+        },
+      }),
+    );
+    const { response, body } = await healthzWith(server.url);
+    expect(response.status).toBe(200);
+    expect(body.status).toBe("degraded");
+    expect(body.checks.convex).toMatchObject({
+      status: "degraded",
+      degraded: ["scheduler: the heartbeat cron last ran 240 s ago"],
+    });
   });
 
   it("is 503 when Convex reports itself down", async () => {

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { recordConsent } from "../../convex/model/contactConsent";
-import { setup, type T } from "./factories";
+import { ISSUER, setup, type T } from "./factories";
 import { fakeProviders, type FakeProviders } from "./fake-providers";
 import {
   DISPLAY_NUMBER,
@@ -111,7 +111,10 @@ async function create(s: Shop, extra: Partial<FunctionArgs<typeof api.campaigns.
   });
 }
 
-async function statuses(t: T, updates: { wamid: string; status: string; code?: number }[]) {
+async function statuses(
+  t: T,
+  updates: { wamid: string; status: string; code?: number; pricing?: Record<string, unknown> }[],
+) {
   const body = {
     object: "whatsapp_business_account",
     entry: [
@@ -131,6 +134,7 @@ async function statuses(t: T, updates: { wamid: string; status: string; code?: n
                 status: u.status,
                 timestamp: String(Math.floor(Date.now() / 1000)),
                 recipient_id: "34610000000",
+                ...(u.pricing ? { pricing: u.pricing } : {}),
                 ...(u.code
                   ? {
                       errors: [
@@ -139,6 +143,41 @@ async function statuses(t: T, updates: { wamid: string; status: string; code?: n
                     }
                   : {}),
               })),
+            },
+          },
+        ],
+      },
+    ],
+  };
+  expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
+}
+
+/** A text message from a customer's number, as Cloud API delivers it. */
+async function inbound(t: T, from: string, id: string, text = "Do you have it in 1 litre?") {
+  const body = {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: WABA_ID,
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: {
+                display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
+                phone_number_id: PHONE_NUMBER_ID,
+              },
+              contacts: [{ profile: { name: "Customer" }, wa_id: from }],
+              messages: [
+                {
+                  from,
+                  id,
+                  timestamp: String(Math.floor(Date.now() / 1000)),
+                  type: "text",
+                  text: { body: text },
+                },
+              ],
             },
           },
         ],
@@ -484,5 +523,320 @@ describe("estimate", () => {
     });
     // Nothing was frozen or sent by estimating.
     expect(s.fake.sent).toHaveLength(0);
+  });
+});
+
+/** Each recipient's contact, number (as WhatsApp writes it) and message wamid, in contact order. */
+async function sends(s: Shop, campaignId: Id<"campaigns">) {
+  return await s.t.run(async (ctx) => {
+    const out: { contactId: Id<"contacts">; waId: string; wamid: string | null }[] = [];
+    for (const contactId of s.contacts) {
+      const r = await ctx.db
+        .query("campaignRecipients")
+        .withIndex("by_campaign_contact", (q) => q.eq("campaignId", campaignId).eq("contactId", contactId))
+        .first();
+      const m = r?.messageId ? await ctx.db.get("messages", r.messageId) : null;
+      const contact = (await ctx.db.get("contacts", contactId))!;
+      out.push({ contactId, waId: contact.phone!.slice(1), wamid: m?.providerMessageId ?? null });
+    }
+    return out;
+  });
+}
+
+async function auditActions(s: Shop, targetId: string) {
+  return await s.t.run(async (ctx) =>
+    (await ctx.db.query("auditEvents").collect()).filter((e) => e.targetId === targetId).map((e) => e.action),
+  );
+}
+
+describe("duplicate", () => {
+  it("makes a new draft with the same number, template, variables and audience, and records it", async () => {
+    const s = await shop(3);
+    const campaignId = await create(s, {
+      audience: { kind: "contacts", contactIds: [s.contacts[0]!, s.contacts[2]!] },
+    });
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(2);
+
+    const copyId = await s.owner.mutation(api.campaigns.duplicate, { tenantId: s.w.tenantId, campaignId });
+    expect(copyId).not.toBe(campaignId);
+    const [original, copy] = await s.t.run(async (ctx) => [
+      (await ctx.db.get("campaigns", campaignId))!,
+      (await ctx.db.get("campaigns", copyId))!,
+    ]);
+    expect(copy).toMatchObject({
+      name: "Copy of Spring sale",
+      state: "draft",
+      channelId: original.channelId,
+      templateId: original.templateId,
+      template: original.template,
+      variables: original.variables,
+      audience: original.audience,
+      frozen: 0,
+      batches: 0,
+    });
+    expect((await view(s, copyId)).counts.pending).toBe(0);
+    expect(await auditActions(s, copyId)).toEqual(["campaign.duplicated"]);
+
+    // The copy is a campaign of its own: launched, it sends to the same two contacts again.
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId: copyId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    expect(s.fake.sent.map((m) => m.body.to).sort()).toEqual([
+      "34610000000",
+      "34610000000",
+      "34610000002",
+      "34610000002",
+    ]);
+  });
+
+  it("refuses a campaign of another workspace", async () => {
+    const s = await shop(1);
+    const campaignId = await create(s);
+    const mallory = s.t.withIdentity({
+      subject: "mallory@evil.test",
+      issuer: ISSUER,
+      email: "mallory@evil.test",
+      name: "Mallory",
+      emailVerified: true,
+    });
+    await mallory.mutation(api.users.ensure, {});
+    const { tenantId: other } = await mallory.mutation(api.tenants.create, {
+      name: "Evil",
+      currency: "EUR",
+      timeZone: "Europe/Madrid",
+      defaultCountry: "ES",
+    });
+    await expect(mallory.mutation(api.campaigns.duplicate, { tenantId: other, campaignId })).rejects.toThrow(
+      /No such campaign/,
+    );
+    await expect(
+      mallory.mutation(api.campaigns.retryFailed, { tenantId: other, campaignId }),
+    ).rejects.toThrow(/No such campaign/);
+  });
+});
+
+describe("retry failed", () => {
+  it("sends again, through the dispatcher, to those a second try can help, and moves the counters", async () => {
+    const s = await shop(4);
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    const before = await sends(s, campaignId);
+    await statuses(s.t, [
+      { wamid: before[0]!.wamid!, status: "failed", code: 131026 }, // not on WhatsApp: final
+      { wamid: before[1]!.wamid!, status: "failed", code: 131000 }, // WhatsApp's error: worth a retry
+      { wamid: before[2]!.wamid!, status: "failed", code: 131050 }, // stopped marketing: final
+      { wamid: before[3]!.wamid!, status: "delivered" },
+    ]);
+    for (let i = 0; i < 8; i++) await step(s.t);
+    expect(await view(s, campaignId)).toMatchObject({
+      state: "completed",
+      counts: { failed: 3, delivered: 1, pending: 0, queued: 0 },
+    });
+    expect(await s.owner.query(api.campaigns.retryable, { tenantId: s.w.tenantId, campaignId })).toEqual({
+      retryable: 1,
+      final: 2,
+      capped: false,
+    });
+
+    const result = await s.owner.mutation(api.campaigns.retryFailed, { tenantId: s.w.tenantId, campaignId });
+    expect(result).toEqual({ retried: 1, more: false });
+    // Back to pending, not marked sent: the counters say so before anything leaves.
+    expect(await view(s, campaignId)).toMatchObject({
+      state: "running",
+      finishedAt: null,
+      counts: { failed: 2, pending: 1, delivered: 1 },
+    });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    // One new provider send, to the one that can be helped, with a new message.
+    expect(s.fake.sent).toHaveLength(5);
+    expect(s.fake.sent[4]!.body.to).toBe(before[1]!.waId);
+    const after = await sends(s, campaignId);
+    expect(after[1]!.wamid).not.toBe(before[1]!.wamid);
+    expect(after[0]!.wamid).toBe(before[0]!.wamid);
+    const old = await s.t.run(async (ctx) =>
+      (await ctx.db.query("messages").collect()).find((m) => m.providerMessageId === before[1]!.wamid),
+    );
+    expect(old?.status).toBe("failed");
+    expect((await view(s, campaignId)).counts).toMatchObject({ failed: 2, queued: 1, pending: 0 });
+
+    await statuses(s.t, [{ wamid: after[1]!.wamid!, status: "delivered" }]);
+    for (let i = 0; i < 8; i++) await step(s.t);
+    const v = await view(s, campaignId);
+    expect(v).toMatchObject({ state: "completed", counts: { failed: 2, delivered: 2, queued: 0 } });
+    expect(countsOf(await recipients(s.t, campaignId))).toEqual({ failed: 2, delivered: 2 });
+    expect(await auditActions(s, campaignId)).toContain("campaign.retried");
+    // Nothing left a second try can help.
+    await expect(
+      s.owner.mutation(api.campaigns.retryFailed, { tenantId: s.w.tenantId, campaignId }),
+    ).rejects.toThrow(/No failed recipient can be sent again/);
+  });
+
+  it("leaves a paused campaign paused: the retried recipients go out when it is resumed", async () => {
+    const s = await shop(2);
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    const before = await sends(s, campaignId);
+    await statuses(s.t, [
+      { wamid: before[0]!.wamid!, status: "failed", code: 131000 },
+      { wamid: before[1]!.wamid!, status: "failed", code: 131000 },
+    ]);
+    await step(s.t);
+    await s.owner.mutation(api.campaigns.pause, { tenantId: s.w.tenantId, campaignId });
+    await s.owner.mutation(api.campaigns.retryFailed, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(2);
+    expect(await view(s, campaignId)).toMatchObject({ state: "paused", counts: { pending: 2 } });
+    await s.owner.mutation(api.campaigns.resume, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(4);
+  });
+
+  it("refuses a draft or cancelled campaign", async () => {
+    const s = await shop(1);
+    const campaignId = await create(s);
+    await expect(
+      s.owner.mutation(api.campaigns.retryFailed, { tenantId: s.w.tenantId, campaignId }),
+    ).rejects.toThrow(/The campaign is draft/);
+  });
+});
+
+describe("replies", () => {
+  it("counts a recipient who writes back after their message was sent, once", async () => {
+    const s = await shop(4);
+    const campaignId = await create(s, {
+      audience: { kind: "contacts", contactIds: s.contacts.slice(0, 3) },
+    });
+    // Before any campaign message, a message from a contact is no reply.
+    await inbound(s.t, "34610000000", "wamid.before");
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    const sent = await sends(s, campaignId);
+    await statuses(s.t, [
+      { wamid: sent[0]!.wamid!, status: "delivered" },
+      { wamid: sent[1]!.wamid!, status: "read" },
+      { wamid: sent[2]!.wamid!, status: "failed", code: 131000 },
+    ]);
+    await step(s.t);
+    await inbound(s.t, sent[0]!.waId, "wamid.r1");
+    await inbound(s.t, sent[0]!.waId, "wamid.r2", "And in 5 litres?");
+    await inbound(s.t, sent[1]!.waId, "wamid.r3");
+    await inbound(s.t, sent[2]!.waId, "wamid.r4"); // their message failed: no reply to it
+    await inbound(s.t, "34610000003", "wamid.r5"); // not in this campaign
+    await step(s.t);
+    expect((await view(s, campaignId)).replied).toBe(2);
+    const replied = await s.owner.query(api.campaigns.recipients, {
+      tenantId: s.w.tenantId,
+      campaignId,
+      state: "replied",
+      paginationOpts: { numItems: 10, cursor: null },
+    });
+    expect(replied.page.map((r) => r.contactId).sort()).toEqual(
+      [sent[0]!.contactId, sent[1]!.contactId].sort(),
+    );
+    expect(replied.page.every((r) => r.repliedAt !== null)).toBe(true);
+  });
+});
+
+describe("cost", () => {
+  it("shows the settled charges of its messages, and prices the pending ones from the rate card", async () => {
+    const s = await shop(3);
+    await s.t.run(async (ctx) => {
+      await ctx.db.insert("rates", {
+        currency: "EUR",
+        market: "ES",
+        category: "marketing",
+        amount: 50_000,
+        effectiveFrom: Date.parse("2026-01-01T00:00:00Z"),
+        source: "test",
+        estimate: false,
+        createdAt: 1,
+      });
+      await ctx.db.insert("wallets", {
+        tenantId: s.w.tenantId,
+        currency: "EUR",
+        balance: 10_000_000,
+        reserved: 0,
+        debtLimit: 0,
+        markupBps: 1000,
+        lowBalanceThresholds: [],
+        alertedThresholds: [],
+        entryCount: 0,
+        createdAt: 1,
+        updatedAt: 1,
+      });
+      // One message a second, so some wait.
+      await ctx.db.insert("channelDispatch", {
+        channelId: s.w.cloudChannelId,
+        rate: 1,
+        maxRate: 1,
+        lastTickAt: 0,
+        sentTotal: 0,
+      });
+    });
+    const campaignId = await create(s);
+    const outlook = () => s.owner.query(api.campaigns.outlook, { tenantId: s.w.tenantId, campaignId });
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    await step(s.t, 0);
+    await step(s.t, 0);
+    const early = await outlook();
+    expect(early).toMatchObject({ currency: "EUR", settled: 0, rate: 1, maxRate: 1, unpriced: 0 });
+    // 0.05 plus the 10% markup, for each pending recipient.
+    expect(early.pricePerRecipient).toBe(55_000);
+    expect(early.sampled).toBe((await view(s, campaignId)).counts.pending);
+    expect(early.sampled).toBeGreaterThan(0);
+
+    for (let i = 0; i < 6; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(3);
+    const sent = await sends(s, campaignId);
+    const pricing = { billable: true, pricing_model: "PMP", type: "regular", category: "marketing" };
+    await statuses(s.t, [
+      { wamid: sent[0]!.wamid!, status: "delivered", pricing },
+      { wamid: sent[1]!.wamid!, status: "delivered", pricing },
+      { wamid: sent[2]!.wamid!, status: "failed", code: 131000 },
+    ]);
+    await step(s.t);
+    await s.t.mutation(internal.billing.settlePending, {});
+    expect(await outlook()).toMatchObject({ settled: 110_000, pricePerRecipient: null, sampled: 0 });
+    // Settling again charges nothing more.
+    await s.t.mutation(internal.billing.settlePending, {});
+    expect((await outlook()).settled).toBe(110_000);
+  });
+});
+
+describe("recipients drill-down", () => {
+  it("pages through everyone or one state, with reasons and error codes", async () => {
+    const s = await shop(5);
+    await s.t.run((ctx) => ctx.db.patch("contacts", s.contacts[4]!, { name: undefined }));
+    const campaignId = await create(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    const sent = await sends(s, campaignId);
+    await statuses(s.t, [{ wamid: sent[0]!.wamid!, status: "failed", code: 131026 }]);
+    await step(s.t);
+    const page = (state: FunctionArgs<typeof api.campaigns.recipients>["state"], cursor: string | null) =>
+      s.owner.query(api.campaigns.recipients, {
+        tenantId: s.w.tenantId,
+        campaignId,
+        state,
+        paginationOpts: { numItems: 3, cursor },
+      });
+    const first = await page("all", null);
+    expect(first.page).toHaveLength(3);
+    expect(first.isDone).toBe(false);
+    const second = await page("all", first.continueCursor);
+    const everyone = [...first.page, ...second.page];
+    expect(new Set(everyone.map((r) => r.contactId)).size).toBe(5);
+    const failed = await page("failed", null);
+    expect(failed.page).toEqual([
+      expect.objectContaining({ contactId: s.contacts[0], state: "failed", errorCode: 131026 }),
+    ]);
+    const skipped = await page("skipped", null);
+    expect(skipped.page).toEqual([
+      expect.objectContaining({ contactId: s.contacts[4], reason: "No value for {{1}}", errorCode: null }),
+    ]);
+    expect((await page("queued", null)).page).toHaveLength(3);
   });
 });

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
+import type { MutationCtx } from "../../convex/_generated/server";
 import type { Role } from "../../convex/schema";
 import { fakeProviders } from "./fake-providers";
 import {
@@ -55,6 +56,9 @@ type World = TenantsWorld & {
   segmentB: Id<"contactSegments">;
   importB: Id<"contactImports">;
   storageA: Id<"_storage">;
+  /** A finished export of tenant A, and a failed erasure (to start again). */
+  exportA: Id<"privacyJobs">;
+  erasureA: Id<"privacyJobs">;
 };
 
 const DRAFT = {
@@ -235,12 +239,24 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
     role: "admin",
     args: () => ({ referenceKind: "campaign", referenceId: "spring-sale" }),
   },
+  "privacy:jobs": { role: "admin", args: () => ({}) },
+  "privacy:job": { role: "admin", args: (w) => ({ jobId: w.exportA }) },
+  "privacy:download": { role: "admin", args: (w) => ({ jobId: w.exportA }) },
+  "privacy:exportContact": { role: "admin", args: (w) => ({ contactId: w.contactA }) },
+  "privacy:exportTenant": { role: "admin", args: () => ({}) },
+  "privacy:eraseContact": {
+    role: "admin",
+    args: (w) => ({ contactId: w.contactA2, confirm: "+34600111444" }),
+  },
+  "privacy:eraseTenant": { role: "owner", args: (w) => ({ confirm: w.slugA }) },
+  "privacy:resumeErasure": { role: "admin", args: (w) => ({ jobId: w.erasureA }) },
 };
 
 /** Valid arguments for every platform-admin function. */
 const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "admin:listTenants": () => ({ paginationOpts: page }),
   "admin:tenant": (w) => ({ tenantId: w.tenantA }),
+  "privacy:eraseTenantAsPlatform": (w) => ({ tenantId: w.tenantA, confirm: w.slugA }),
   "emails:listAll": () => ({}),
   "audit:listAll": () => ({ paginationOpts: page }),
   "deadLetters:list": () => ({ paginationOpts: page }),
@@ -480,6 +496,7 @@ async function world() {
       importA: await upload(tenants.tenantA, tenants.ownerA.userId, storageA),
       importB: await upload(tenants.tenantB, tenants.ownerB.userId, storageB),
       storageA: await ctx.storage.store(new Blob(["Name,Phone\nCid,600111666\n"])),
+      ...(await privacyJobs(ctx, tenants.tenantA, tenants.ownerA.userId, now)),
     };
   });
   const w: World = {
@@ -837,3 +854,37 @@ describe("cross-tenant id smuggling", () => {
     expect(await snapshot(t)).toEqual(before);
   });
 });
+
+/** Tenant A's export (finished, with its file) and erasure (failed, to start again). */
+async function privacyJobs(ctx: MutationCtx, tenantId: Id<"tenants">, userId: Id<"users">, now: number) {
+  const base = {
+    tenantId,
+    requestedBy: userId,
+    requestedByEmail: "olivia@acme.test",
+    phasesDone: 0,
+    phasesTotal: 7,
+    processed: 0,
+    createdAt: now,
+  };
+  return {
+    exportA: await ctx.db.insert("privacyJobs", {
+      ...base,
+      kind: "export_tenant",
+      state: "done",
+      reference: "EXP-0A0A0A0A0A",
+      reason: "Workspace export",
+      phase: "done",
+      storageId: await ctx.storage.store(new Blob(["{}"])),
+      expiresAt: now + 86_400_000,
+    }),
+    erasureA: await ctx.db.insert("privacyJobs", {
+      ...base,
+      kind: "erase_contact",
+      state: "failed",
+      reference: "ERA-0B0B0B0B0B",
+      reason: "On the customer's request",
+      phase: "emails",
+      targets: { contactIds: [], identifiers: [], words: [] },
+    }),
+  };
+}

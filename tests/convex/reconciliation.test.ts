@@ -105,7 +105,8 @@ describe("sends with no status webhook", () => {
       { ...utilityTemplate, statusAt: accepted, reservationKey: "res:a" },
       OUT_WAMID,
     );
-    const text = await sent(t, w, { statusAt: accepted }, "wamid.text-1");
+    // Marked unknown by the stuck-send resolution, then no status for the deadline either.
+    const text = await sent(t, w, { status: "unknown", statusAt: accepted }, "wamid.text-1");
     const young = await sent(t, w, { ...utilityTemplate, statusAt: NOW - 2 * HOUR }, "wamid.young");
     const stuck = await sent(t, w, { statusAt: accepted });
 
@@ -236,16 +237,19 @@ describe("sends with no status webhook", () => {
 });
 
 describe("sends stuck in sending", () => {
-  it("reports sends with no provider answer past the deadline, changing nothing", async () => {
+  it("marks sends with no answer past the deadline unknown through the outcome-unknown resolution, and reports each", async () => {
     const { t, w } = await fresh();
     const stuck = await sent(t, w, { statusAt: NOW - 20 * 60 * 1000 });
-    await sent(t, w, { statusAt: NOW - 5 * 60 * 1000 }); // within the deadline
-    await sent(t, w, { statusAt: NOW - 20 * 60 * 1000 }, "wamid.accepted"); // accepted: not stuck
+    const young = await sent(t, w, { statusAt: NOW - 5 * 60 * 1000 }); // within the deadline
     const run = await runJob(t, "stuck_sending");
-    expect(run).toMatchObject({ found: 1, fixed: 0, needsPerson: 0 });
-    expect(run.details[0]).toMatchObject({ id: stuck, outcome: "reported" });
-    expect(run.details[0]!.reason).toMatch(/outcome unknown.*never sent again/);
-    expect((await t.run((ctx) => ctx.db.get("messages", stuck)))!.status).toBe("sending");
+    expect(run).toMatchObject({ found: 1, fixed: 1, needsPerson: 0 });
+    expect(run.details[0]).toMatchObject({ id: stuck, outcome: "fixed" });
+    expect(run.details[0]!.reason).toMatch(/Marked unknown: .*It is not sent again.*no way to ask/);
+    const [a, b] = await t.run((ctx) =>
+      Promise.all([ctx.db.get("messages", stuck), ctx.db.get("messages", young)]),
+    );
+    expect([a!.status, b!.status]).toEqual(["unknown", "sending"]);
+    expect(await runJob(t, "stuck_sending")).toMatchObject({ found: 0 });
   });
 });
 

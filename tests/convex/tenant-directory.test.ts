@@ -83,7 +83,13 @@ describe("admin.listTenants", () => {
         createdAt: expect.any(Number),
         members: 42,
         channels: 7,
+        channelList: [],
         sendingPaused: null,
+        currency: "EUR",
+        balance: 0,
+        available: 0,
+        monthSpend: 0,
+        lastActivityAt: null,
       },
     ]);
   });
@@ -231,8 +237,13 @@ describe("admin.tenant", () => {
       createdAt: expect.any(Number),
       members: 1,
       channels: 0,
+      channelList: [],
       sendingPaused: null,
       currency: SETTINGS.currency,
+      balance: 0,
+      available: 0,
+      monthSpend: 0,
+      lastActivityAt: null,
       timeZone: SETTINGS.timeZone,
       defaultCountry: SETTINGS.defaultCountry,
     });

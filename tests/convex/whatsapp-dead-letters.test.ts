@@ -265,8 +265,10 @@ describe("dead letters", () => {
         .collect(),
     );
     expect(audit).toEqual([
+      // The event is a workspace's: the replay shows in its audit log as well as the platform's.
       expect.objectContaining({
-        scope: "platform",
+        scope: "tenant",
+        tenantId: dead.tenantId,
         actorId: root.userId,
         actorEmail: "root@platform.test",
         targetType: "webhookEvent",

@@ -192,7 +192,7 @@ it("builds a campaign for a tag, launches it and watches it complete live", asyn
   expect(file.status()).toBe(200);
   expect(file.headers()["content-type"]).toMatch(/^text\/csv/);
   const body = (await file.body()).toString("utf8");
-  expect(body.startsWith("\uFEFFName,Phone,State,Reason,Updated (UTC)\r\n")).toBe(true);
+  expect(body.startsWith("\uFEFFName,Phone,State,Reason,Updated (UTC),Replied (UTC)\r\n")).toBe(true);
   expect(body).toContain("Diego Díaz,");
   expect(body.match(/,Read,/g)).toHaveLength(3);
 
@@ -334,5 +334,84 @@ it("pauses a running campaign before its next message, and resumes it where it s
   await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 90_000 });
   const received = await phonesReceived();
   expect(users.filter((u) => received[u]?.length === 1)).toHaveLength(BULK);
+  await context.close();
+});
+
+it("the platform's sending switch stops a running campaign before its next message", async () => {
+  const BULK = 400;
+  const users = Array.from({ length: BULK }, (_, i) => `346120${String(i).padStart(5, "0")}`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const rita = await (await browser.newContext()).newPage();
+  dumpOnFailure(stack, [page, rita]);
+  await signIn(rita, "rita@platform.example", "Rita Root", { webUrl: stack.webUrl, redirectTo: "/admin" });
+  const global = rita.getByRole("region", { name: "Sending on the whole platform" });
+  await global.getByRole("button", { name: "Pause sending" }).waitFor();
+
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await page.waitForURL(new RegExp(`/t/${SLUG}`));
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill("Last call for oil");
+  const launchedAt = Date.now();
+  await page.getByLabel("Tag", { exact: true }).selectOption("bulk");
+  await page.getByTestId("audience-count").getByText(String(BULK), { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page
+    .getByRole("dialog")
+    .getByRole("button", { name: `Launch to ${BULK}` })
+    .click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+  await expect
+    .poll(async () => Number((await count(page, "pending").innerText()).replace(/,/g, "")), {
+      timeout: 20_000,
+      interval: 50,
+    })
+    .toBeLessThan(BULK);
+
+  // The platform team stops all sending: the campaign pauses with their reason.
+  await global.getByRole("button", { name: "Pause sending" }).click();
+  const dialog = rita.getByRole("dialog");
+  await dialog.getByLabel("Reason").fill("Provider incident");
+  await dialog.getByLabel(/to confirm/).fill("STOP ALL SENDING");
+  await dialog.getByRole("button", { name: /^Pause sending$/ }).click();
+  await global.getByTestId("global-sending-state").getByText("Paused").waitFor();
+  await page.getByTestId("campaign-state").getByText("Paused").waitFor({ timeout: 15_000 });
+  await page
+    .getByText(/Provider incident/)
+    .first()
+    .waitFor();
+
+  // This campaign's messages (the simulator's state holds the latest 500 messages, enough for 400).
+  const sendsSinceLaunch = async () => {
+    const state = await simulatorCall<{
+      messages: { direction: string; user: string; type: string; at: number }[];
+    }>(stack, "/_sim/state");
+    const perUser: Record<string, number> = {};
+    for (const m of state.messages)
+      if (m.direction === "out" && m.type === "template" && m.at >= launchedAt && users.includes(m.user))
+        perUser[m.user] = (perUser[m.user] ?? 0) + 1;
+    return perUser;
+  };
+  const secondSends = async () => Object.keys(await sendsSinceLaunch()).length;
+  // Messages claimed before the switch wait in the send queue; nothing reaches a phone meanwhile.
+  let sentAtStop = await secondSends();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  sentAtStop = await secondSends();
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  expect(await secondSends()).toBe(sentAtStop);
+  expect(sentAtStop).toBeLessThan(BULK);
+  expect(Object.values(await sendsSinceLaunch()).filter((n) => n > 1)).toEqual([]);
+
+  // Sending back on for the platform; the owner resumes the campaign and it completes, once each.
+  await global.getByRole("button", { name: "Resume sending" }).click();
+  await dialog.getByLabel("Reason").fill("Provider recovered");
+  await dialog.getByRole("button", { name: /^Resume sending$/ }).click();
+  await global.getByTestId("global-sending-state").getByText("Sending", { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Resume", exact: true }).click();
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 90_000 });
+  const after = await sendsSinceLaunch();
+  expect(users.filter((u) => after[u] === 1)).toHaveLength(BULK);
+  await rita.context().close();
   await context.close();
 });

@@ -1,8 +1,9 @@
 // Error reporting end to end: the production build with SENTRY_DSN pointing at a local receiver of
 // Sentry envelopes (local/sentry-receiver), the real @sentry/remix SDKs on the server
-// (instrument.server.mjs) and in Chromium. A browser error, a server error in a loader and a
-// failed Convex read during a page's first paint each arrive as an event; none carries the
-// customer's phone number, an email address, a bearer token or the session cookie.
+// (instrument.server.mjs) and in Chromium. A browser error, a server error in a loader, a failed
+// Convex read during a page's first paint and a Convex action that fails unexpectedly each arrive
+// as an event; none carries the customer's phone number, an email address, a bearer token or the
+// session cookie.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -11,7 +12,7 @@ import {
   type ReceivedItem,
   type SentryReceiver,
 } from "../../local/sentry-receiver/server";
-import { createWorkspace, dumpOnFailure, signIn } from "./helpers";
+import { connectCloudChannel, createWorkspace, dumpOnFailure, signIn, simulatorHas } from "./helpers";
 import { launchChromium, startTestStack } from "./stack";
 
 let receiver: SentryReceiver;
@@ -156,6 +157,66 @@ describe("error reporting", () => {
       expectScrubbed(preload);
     } finally {
       process.kill(convex, "SIGCONT");
+    }
+  });
+  it("reports a Convex action that fails unexpectedly, and shows the person a neutral sentence", async () => {
+    dumpOnFailure(stack, page);
+    receiver.clear();
+    await simulatorHas(stack, {
+      cloud: [
+        {
+          phoneNumberId: "106540352242922",
+          wabaId: "102290129340398",
+          displayNumber: "34600111222",
+          accessToken: "EAAG-error-reporting-0001",
+          appSecret: "e2e-app-secret",
+        },
+      ],
+    });
+    await connectCloudChannel(page, stack.webUrl, SLUG, {
+      name: "Shop number",
+      phoneNumberId: "106540352242922",
+      wabaId: "102290129340398",
+      displayNumber: "34600111222",
+      token: "EAAG-error-reporting-0001",
+    });
+    const channelUrl = page.url();
+    // A second tab whose Convex connection answers every action the way a Convex deployment
+    // answers a function that threw something other than a ConvexError: "Server Error".
+    const failing = await context.newPage();
+    dumpOnFailure(stack, failing);
+    await failing.routeWebSocket(/\/api\/[^/]+\/sync$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => server.send(message));
+      server.onMessage((message) => {
+        const parsed = typeof message === "string" ? (JSON.parse(message) as Record<string, unknown>) : null;
+        if (parsed?.type === "ActionResponse") {
+          ws.send(
+            JSON.stringify({
+              type: "ActionResponse",
+              requestId: parsed.requestId,
+              success: false,
+              result: `[Request ID: 7f3c0a9e] Server Error for ${PHONE}`,
+              logLines: [],
+            }),
+          );
+          return;
+        }
+        ws.send(message);
+      });
+    });
+    try {
+      await failing.goto(channelUrl);
+      await failing.getByRole("button", { name: "Refresh quality and tier" }).click();
+      await failing.getByText("Something went wrong").first().waitFor();
+      const event = await receiver.waitForEvent(
+        (item) => (item.payload as { tags?: Record<string, string> }).tags?.source === "convex-call",
+      );
+      expect((event.payload as { platform?: string }).platform).toBe("javascript");
+      expect(exceptionText(event)).toContain("Server Error");
+      expectScrubbed(event);
+    } finally {
+      await failing.close();
     }
   });
 });

@@ -35,7 +35,13 @@ export type SignInValues = { email: string; name: string };
 
 export type SignInOutcome =
   | { ok: true; account: Account }
-  | { ok: false; fieldErrors: SignInFieldErrors; values: SignInValues; limited?: boolean };
+  | {
+      ok: false;
+      fieldErrors: SignInFieldErrors;
+      values: SignInValues;
+      /** Refused by a rate limit: how long until the next attempt may pass. */
+      retryAfterMs?: number;
+    };
 
 function text(form: FormData, name: string): string | undefined {
   const value = form.get(name);
@@ -76,7 +82,7 @@ export async function signInWithForm(
     if (refused && !refused.ok) {
       return {
         ok: false,
-        limited: true,
+        retryAfterMs: refused.retryAfterMs,
         fieldErrors: {
           password: `Too many sign-in attempts. Try again ${retryAfterText(refused.retryAfterMs)}.`,
         },

@@ -1,24 +1,24 @@
 // How often local sign-in may be tried when it serves a production build: per email address
 // (against guessing one account's password) and per client address (against trying many).
-import { MemoryRateLimiter, type RateLimiter } from "../rate-limit.server";
+import { getRateLimiter, RATE_LIMITS, type RateLimiter } from "../rate-limit.server";
 
-const WINDOW_MS = 15 * 60 * 1000;
 export const SIGN_IN_LIMITS = {
-  perEmail: { limit: 10, windowMs: WINDOW_MS },
-  perClient: { limit: 30, windowMs: WINDOW_MS },
+  perEmail: RATE_LIMITS.signInPerEmail,
+  perClient: RATE_LIMITS.signInPerClient,
 } as const;
 
 export type SignInLimiters = { perEmail: RateLimiter; perClient: RateLimiter };
 
 let limiters: SignInLimiters | undefined;
 
-/** The process's sign-in limiters (in memory; swap `setSignInLimiters` for a shared store). */
+/** The process's sign-in limiters: in Redis when configured, else in memory (rate-limit.server). */
 export function getSignInLimiters(): SignInLimiters {
-  limiters ??= {
-    perEmail: new MemoryRateLimiter(SIGN_IN_LIMITS.perEmail),
-    perClient: new MemoryRateLimiter(SIGN_IN_LIMITS.perClient),
-  };
-  return limiters;
+  return (
+    limiters ?? {
+      perEmail: getRateLimiter("signInPerEmail"),
+      perClient: getRateLimiter("signInPerClient"),
+    }
+  );
 }
 
 export function setSignInLimiters(next: SignInLimiters | undefined): void {

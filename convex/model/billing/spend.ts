@@ -9,6 +9,7 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { add, sub, type Micros } from "./money";
 import { dayStart, isoDay, normaliseCategory } from "./rates";
 import type { Reference } from "./tables";
+import * as TenantSummaries from "../tenantSummaries";
 
 /** Spend that is neither a message category nor AI tokens (a charge with no pricing detail). */
 export const OTHER_SPEND = "other";
@@ -49,6 +50,7 @@ export async function recordSpend(ctx: MutationCtx, entry: Doc<"ledgerEntries">)
       q.eq("tenantId", entry.tenantId).eq("day", day).eq("category", category),
     )
     .unique();
+  await TenantSummaries.addSpend(ctx, entry.tenantId, spent, entry.at);
   const counted = entry.kind === "charge" ? 1 : 0;
   const refunded = entry.kind === "refund" ? entry.amount : 0;
   if (!row) {

@@ -8,6 +8,11 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { RECIPIENT_STATES, type Counts, type RecipientState } from "./tables";
 
 export const SHARDS = 8;
+/**
+ * The row settlement adds each campaign message's charge to: written only by the settlement
+ * job (one at a time), so it never conflicts with status webhooks moving the state shards.
+ */
+export const COST_SHARD = SHARDS;
 
 export function zeroCounts(): Counts {
   return Object.fromEntries(RECIPIENT_STATES.map((s) => [s, 0])) as Counts;
@@ -42,6 +47,44 @@ export async function moved(
 ): Promise<void> {
   if (from === to) return;
   await bump(ctx, campaignId, shard, { [from]: -1, [to]: 1 } as Partial<Record<RecipientState, number>>);
+}
+
+/** Adds to a shard's replied count or the cost row's settled cost (created on first use). */
+export async function bumpExtra(
+  ctx: MutationCtx,
+  campaignId: Id<"campaigns">,
+  shard: number,
+  extra: { replied?: number; cost?: number },
+): Promise<void> {
+  const row = await ctx.db
+    .query("campaignCounters")
+    .withIndex("by_campaign_shard", (q) => q.eq("campaignId", campaignId).eq("shard", shard))
+    .first();
+  const next = {
+    replied: (row?.replied ?? 0) + (extra.replied ?? 0),
+    cost: (row?.cost ?? 0) + (extra.cost ?? 0),
+  };
+  if (row) await ctx.db.patch("campaignCounters", row._id, next);
+  else await ctx.db.insert("campaignCounters", { campaignId, shard, counts: zeroCounts(), ...next });
+}
+
+export type Summary = { counts: Counts; replied: number; cost: number };
+
+/** The campaign's counts, replies and settled cost: one read of its shards. */
+export async function summary(ctx: QueryCtx, campaignId: Id<"campaigns">): Promise<Summary> {
+  const rows = await ctx.db
+    .query("campaignCounters")
+    .withIndex("by_campaign_shard", (q) => q.eq("campaignId", campaignId))
+    .take(SHARDS * 2);
+  const counts = zeroCounts();
+  let replied = 0;
+  let cost = 0;
+  for (const row of rows) {
+    for (const s of RECIPIENT_STATES) counts[s] += row.counts[s];
+    replied += row.replied ?? 0;
+    cost += row.cost ?? 0;
+  }
+  return { counts, replied, cost };
 }
 
 /** The campaign's counts: the sum of its shards. */

@@ -15,6 +15,11 @@
  *   fails a check is skipped with a reason; it never blocks the others.
  * - **Rate (AIMD)**: each tick sends up to `rate` messages (a second's worth); a throttling
  *   error (130429) halves the rate, each clean tick adds RATE_STEP up to `maxRate`.
+ * - **Messaging limit** (decision 023): a recipient outside a customer-service window who was
+ *   not reached in the last 24 hours takes one of the tier's people (model/campaigns/limits.ts);
+ *   when none is left, the rest wait (still pending) and the chain sleeps until the oldest hour
+ *   frees up, the campaign saying why. Marketing templates to US (+1) numbers are skipped:
+ *   WhatsApp does not deliver them.
  */
 import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
@@ -22,10 +27,11 @@ import type { MutationCtx } from "../../_generated/server";
 import { priceFor } from "../billing/rates";
 import { release, reserve } from "../billing/charging";
 import { getWallet } from "../billing/wallet";
-import { consentRefusal, queueMessage } from "../outbound";
+import { consentRefusal, queueMessage, windowOpen } from "../outbound";
 import { describeBlock, sendingBlock } from "../sending";
 import { addressesOf, upsertConversation } from "../whatsapp/contacts";
 import { moved, outstanding, totals } from "./counters";
+import { alreadyReached, budgetOf, describeLimit, reachOf } from "./limits";
 import type { Variable } from "./tables";
 
 export const TICK_MS = 1_000;
@@ -87,6 +93,48 @@ export async function throttled(ctx: MutationCtx, channelId: Id<"channels">): Pr
 
 export type TickResult = { claimed: number; skipped: number; campaigns: number };
 
+/** The reason shown on a campaign whose channel's running campaigns WhatsApp's spam limit stopped. */
+export const SPAM_LIMIT_REASON =
+  "WhatsApp stopped this number's messages for now (spam rate limit, error 131048): too many people blocked or reported its recent messages. Check the number's quality on its channel page and resume once it has recovered; nobody is skipped.";
+export const US_MARKETING_REASON = "WhatsApp does not deliver marketing templates to US (+1) numbers";
+
+/** Whether WhatsApp refuses this template to this number: marketing to US (+1) numbers. */
+export function usMarketing(category: string | undefined, phone: string | null | undefined): boolean {
+  return category?.toLowerCase() === "marketing" && !!phone && /^\+1\d/.test(phone);
+}
+
+/** WhatsApp's spam rate limit (131048) on a campaign send: the channel's running campaigns pause. */
+export async function spamLimited(ctx: MutationCtx, channelId: Id<"channels">): Promise<void> {
+  const running = await ctx.db
+    .query("campaigns")
+    .withIndex("by_channel_state", (q) => q.eq("channelId", channelId).eq("state", "running"))
+    .take(50);
+  for (const campaign of running) await pauseFor(ctx, campaign, SPAM_LIMIT_REASON);
+}
+
+/** What the messaging limit allows this tick; shared by the channel's campaigns. */
+type LimitBudget = { scope: string; remaining: number | null; limited: boolean };
+
+const WAITING_PREFIX = "Waiting for WhatsApp's messaging limit";
+const QUALITY_LOW = new Set(["FLAGGED", "RED", "LOW"]);
+
+/** A running campaign's note: waiting for the messaging limit, and the number's low quality. */
+function noticeOf(
+  channel: Doc<"channels">,
+  waiting: { used: number; limit: number | null; freesAt: number } | null,
+): string | undefined {
+  const parts: string[] = [];
+  if (waiting)
+    parts.push(
+      `${WAITING_PREFIX}: ${waiting.used.toLocaleString("en-US")} people reached outside a conversation in the last 24 hours, of ${describeLimit(waiting.limit)}${channel.messagingTier ? ` (${channel.messagingTier})` : " (tier not reported yet, so WhatsApp's starting limit is assumed)"}. The rest go out as the limit frees up, the next from ${new Date(waiting.freesAt).toISOString().slice(0, 16).replace("T", " ")} UTC.`,
+    );
+  if (channel.qualityRating && QUALITY_LOW.has(channel.qualityRating.toUpperCase()))
+    parts.push(
+      `WhatsApp rates this number's quality low: people are blocking or reporting its messages. If it gets worse WhatsApp stops its messages (error 131048) and the campaign pauses.`,
+    );
+  return parts.length ? parts.join(" ") : undefined;
+}
+
 /** One tick of a channel's dispatcher. */
 export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: number): Promise<TickResult> {
   const row = await dispatchRow(ctx, channelId);
@@ -103,17 +151,31 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
   result.campaigns = running.length;
   const cleanSinceThrottle = row.throttledAt === undefined || now - row.throttledAt > 5 * TICK_MS;
   let budget = Math.min(row.rate, MAX_CLAIMS_PER_TICK);
+  const reach = running.length ? await budgetOf(ctx, channel!, now) : null;
+  const limits: LimitBudget = {
+    scope: reach?.scope ?? "",
+    remaining: reach?.remaining ?? null,
+    limited: false,
+  };
+  const limitedCampaigns = new Set<Id<"campaigns">>();
+  const claimedCampaigns = new Set<Id<"campaigns">>();
   for (const [i, campaign] of running.entries()) {
     if (!channel!.enabled) {
       await pauseFor(ctx, campaign, `Channel ${channel!.name} is turned off: turn it on and resume`);
       continue;
     }
     const share = Math.ceil(budget / (running.length - i));
-    const done = await dispatchCampaign(ctx, campaign, channel!, share, now);
+    limits.limited = false;
+    const done = await dispatchCampaign(ctx, campaign, channel!, share, now, limits);
     result.claimed += done.claimed;
     result.skipped += done.skipped;
     budget -= done.claimed;
+    if (limits.limited) limitedCampaigns.add(campaign._id);
+    if (done.claimed) claimedCampaigns.add(campaign._id);
   }
+  // When the limit ran out: how many it counts now, and when its oldest hour frees up.
+  const after = limitedCampaigns.size ? await reachOf(ctx, limits.scope, now) : null;
+  const freesAt = after ? (after.freesAt ?? now + 60 * 60 * 1000) : null;
   // The next tick: in a second while recipients are due, at the next one's due time when they
   // all wait (e.g. a day after WhatsApp's marketing cap), none when nothing is pending.
   let next: number | undefined;
@@ -121,6 +183,18 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     const fresh = (await ctx.db.get("campaigns", campaign._id))!;
     if (fresh.state !== "running") continue;
     if (await completeIfDone(ctx, fresh)) continue;
+    const limited = limitedCampaigns.has(campaign._id);
+    // A waiting note stays until the campaign claims again (another campaign may have had the tick).
+    const stillWaiting =
+      !limited && !claimedCampaigns.has(campaign._id) && !!fresh.stateReason?.startsWith(WAITING_PREFIX);
+    if (!stillWaiting) {
+      const notice = noticeOf(
+        channel!,
+        limited ? { used: after!.used, limit: reach!.limit, freesAt: freesAt! } : null,
+      );
+      if (notice !== fresh.stateReason)
+        await ctx.db.patch("campaigns", campaign._id, { stateReason: notice });
+    }
     const first = await ctx.db
       .query("campaignRecipients")
       .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", "pending"))
@@ -131,7 +205,8 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
       next = Math.min(next ?? Infinity, now + COMPLETION_CHECK_MS);
       continue;
     }
-    const at = Math.max(first.dueAt, now + TICK_MS);
+    // Out of messaging limit: nothing can go before the oldest counted hour frees up.
+    const at = Math.max(first.dueAt, now + TICK_MS, limited ? freesAt! : 0);
     next = next === undefined ? at : Math.min(next, at);
   }
   await ctx.db.patch("channelDispatch", row._id, {
@@ -184,6 +259,7 @@ async function dispatchCampaign(
   channel: Doc<"channels">,
   limit: number,
   now: number,
+  limits: LimitBudget,
 ): Promise<{ claimed: number; skipped: number }> {
   if (limit <= 0) return { claimed: 0, skipped: 0 };
   const stopped = await sendingBlock(ctx, campaign.tenantId);
@@ -247,6 +323,28 @@ async function dispatchCampaign(
       continue;
     }
     const phone = address.phone ?? (address.waId ? `+${address.waId}` : null);
+    if (usMarketing(campaign.template.category, phone)) {
+      await skip(recipient, US_MARKETING_REASON);
+      continue;
+    }
+    if (limits.remaining !== null) {
+      // Outside a customer-service window, a person not reached in 24 hours takes one of the
+      // tier's people; with none left they stay pending (the tick chain sleeps, see tick).
+      const conversation = await ctx.db
+        .query("conversations")
+        .withIndex("by_channel_contact", (q) => q.eq("channelId", channel._id).eq("contactId", contact._id))
+        .first();
+      const free =
+        (conversation !== null && windowOpen(conversation, now)) ||
+        (await alreadyReached(ctx, limits.scope, contact._id, now));
+      if (!free) {
+        if (limits.remaining <= 0) {
+          limits.limited = true;
+          continue;
+        }
+        limits.remaining--;
+      }
+    }
     let price = 0;
     try {
       if (!phone) throw new Error("no number to price by");

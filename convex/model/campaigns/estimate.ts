@@ -130,3 +130,51 @@ export async function estimate(
     currency: tenant.currency,
   };
 }
+
+/** Pending recipients priced for the estimate of what a running campaign still costs. */
+export const REMAINING_SAMPLE = 20;
+
+/**
+ * The rate-card price (markup included) of the campaign's next pending recipients, averaged over
+ * those with a rate: multiplied by the pending count, it estimates what the rest will cost.
+ * Null when nobody is pending or none of them has a rate.
+ */
+export async function pendingPrice(
+  ctx: QueryCtx,
+  tenant: Doc<"tenants">,
+  campaign: Doc<"campaigns">,
+  wallet: Doc<"wallets"> | null,
+): Promise<{ pricePerRecipient: number | null; sampled: number; unpriced: number }> {
+  const pending = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", "pending"))
+    .take(REMAINING_SAMPLE);
+  const now = Date.now();
+  let total = 0;
+  let priced = 0;
+  let unpriced = 0;
+  for (const recipient of pending) {
+    const address = await addressesOf(ctx, recipient.contactId);
+    const phone = address.phone ?? (address.waId ? `+${address.waId}` : null);
+    try {
+      if (!phone) throw new Error("no number to price by");
+      total += (
+        await priceFor(ctx, {
+          phoneE164: phone,
+          currency: wallet?.currency ?? tenant.currency,
+          category: campaign.template.category,
+          at: now,
+          markupBps: wallet?.markupBps ?? 0,
+        })
+      ).amount;
+      priced++;
+    } catch {
+      unpriced++;
+    }
+  }
+  return {
+    pricePerRecipient: priced ? Math.round(total / priced) : null,
+    sampled: pending.length,
+    unpriced,
+  };
+}

@@ -12,7 +12,7 @@ import { listContacts } from "../contacts";
 import { fail } from "../errors";
 import { checkSend } from "../templates";
 import { resolveContact } from "../whatsapp/contacts";
-import { bump, SHARDS } from "./counters";
+import { bump, moved, SHARDS } from "./counters";
 import { ensureTick } from "./dispatch";
 import type { Audience, CampaignState, Variable } from "./tables";
 
@@ -51,6 +51,8 @@ export async function createCampaign(
     audience: Audience;
     scheduledAt?: number;
   },
+  /** The campaign this one copies (recorded in the audit log). */
+  copyOf?: Doc<"campaigns">,
 ): Promise<Id<"campaigns">> {
   const tenantId = actor.tenant._id;
   const name = args.name.trim();
@@ -109,10 +111,160 @@ export async function createCampaign(
     ctx,
     actor,
     campaignId,
-    "campaign.created",
-    `${actor.user.name} created the campaign “${name}”`,
+    copyOf ? "campaign.duplicated" : "campaign.created",
+    copyOf
+      ? `${actor.user.name} duplicated “${copyOf.name}” as the draft “${name}”`
+      : `${actor.user.name} created the campaign “${name}”`,
   );
   return campaignId;
+}
+
+/** The name of a copy: "Copy of …", shortened to fit. */
+export function copyName(name: string): string {
+  const copy = `Copy of ${name}`;
+  return copy.length <= NAME_MAX ? copy : `${copy.slice(0, NAME_MAX - 1).trimEnd()}…`;
+}
+
+/**
+ * A new draft with the same number, template, variables and audience definition (a filter is
+ * frozen again at its launch, so it reaches the contacts that match then). Any campaign can be
+ * duplicated; the template must still be approved.
+ */
+export async function duplicate(
+  ctx: MutationCtx,
+  actor: Actor,
+  campaignId: Id<"campaigns">,
+): Promise<Id<"campaigns">> {
+  const source = await campaignOf(ctx, actor.tenant._id, campaignId);
+  return await createCampaign(
+    ctx,
+    actor,
+    {
+      name: copyName(source.name),
+      channelId: source.channelId,
+      templateId: source.templateId,
+      variables: source.variables,
+      audience: source.audience,
+    },
+    source,
+  );
+}
+
+/**
+ * WhatsApp errors a second try cannot fix: the person stopped marketing messages (131050), the
+ * number cannot receive WhatsApp messages (131026), or it is the business's own number (131021).
+ */
+export const FINAL_ERROR_CODES: readonly number[] = [131050, 131026, 131021];
+/** Failed recipients moved back to pending per mutation. */
+export const RETRY_BATCH = 200;
+/** How many retryable recipients the confirmation counts at most (it then says "at least"). */
+export const RETRY_COUNT_LIMIT = 2000;
+const RETRY_STATES: CampaignState[] = ["running", "paused", "completed"];
+
+/** Whether a person asking again can help this failed recipient (not opted out, a real number). */
+export function retryable(
+  recipient: Pick<Doc<"campaignRecipients">, "state" | "errorCode">,
+  contact: Pick<Doc<"contacts">, "optedOutAt"> | null,
+): boolean {
+  if (recipient.state !== "failed" || !contact || contact.optedOutAt !== undefined) return false;
+  return recipient.errorCode === undefined || !FINAL_ERROR_CODES.includes(recipient.errorCode);
+}
+
+/** How many failed recipients a retry would send again (counted up to RETRY_COUNT_LIMIT). */
+export async function retryableCount(
+  ctx: QueryCtx,
+  campaign: Doc<"campaigns">,
+): Promise<{ retryable: number; final: number; capped: boolean }> {
+  const failed = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", "failed"))
+    .take(RETRY_COUNT_LIMIT + 1);
+  let count = 0;
+  let final = 0;
+  for (const recipient of failed.slice(0, RETRY_COUNT_LIMIT)) {
+    if (retryable(recipient, await ctx.db.get("contacts", recipient.contactId))) count++;
+    else final++;
+  }
+  return { retryable: count, final, capped: failed.length > RETRY_COUNT_LIMIT };
+}
+
+/**
+ * Sends the campaign again to its failed recipients whose failure a person can fix: they go
+ * back to `pending` (their failed message stays as it was, unlinked) and the dispatcher claims
+ * them like any other, each with a new message. A completed campaign runs again; a paused one
+ * sends them when resumed.
+ */
+export async function retryFailed(
+  ctx: MutationCtx,
+  actor: Actor,
+  campaignId: Id<"campaigns">,
+): Promise<{ retried: number; more: boolean }> {
+  const campaign = await campaignOf(ctx, actor.tenant._id, campaignId);
+  if (!RETRY_STATES.includes(campaign.state) || !campaign.audienceFrozen)
+    fail("INVALID", `The campaign is ${campaign.state}: only a running, paused or completed one can retry`);
+  const template = await ctx.db.get("templates", campaign.templateId);
+  if (!template || template.status.toUpperCase() !== "APPROVED")
+    fail("INVALID", "The campaign's template is no longer approved");
+  const step = await retryStep(ctx, campaign, null);
+  if (step.retried === 0 && !step.more) fail("INVALID", "No failed recipient can be sent again");
+  await audit(
+    ctx,
+    actor,
+    campaignId,
+    "campaign.retried",
+    `${actor.user.name} sent “${campaign.name}” again to its failed recipients`,
+  );
+  return step;
+}
+
+/** Continues a retry over the failed recipients after `cursor`. */
+export async function retryFailedStep(
+  ctx: MutationCtx,
+  campaignId: Id<"campaigns">,
+  cursor: string,
+): Promise<void> {
+  const campaign = await ctx.db.get("campaigns", campaignId);
+  if (!campaign || !RETRY_STATES.includes(campaign.state)) return;
+  await retryStep(ctx, campaign, cursor);
+}
+
+async function retryStep(
+  ctx: MutationCtx,
+  campaign: Doc<"campaigns">,
+  cursor: string | null,
+): Promise<{ retried: number; more: boolean }> {
+  const page = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id).eq("state", "failed"))
+    .paginate({ numItems: RETRY_BATCH, cursor });
+  const now = Date.now();
+  let retried = 0;
+  for (const recipient of page.page) {
+    if (!retryable(recipient, await ctx.db.get("contacts", recipient.contactId))) continue;
+    await ctx.db.patch("campaignRecipients", recipient._id, {
+      state: "pending",
+      dueAt: now,
+      messageId: undefined,
+      reason: undefined,
+      errorCode: undefined,
+      parameters: undefined,
+      updatedAt: now,
+    });
+    await moved(ctx, campaign._id, recipient.shard, "failed", "pending");
+    retried++;
+  }
+  if (retried > 0 && campaign.state !== "paused") {
+    // A completed campaign runs again until these are sent.
+    if (campaign.state === "completed")
+      await ctx.db.patch("campaigns", campaign._id, { state: "running", finishedAt: undefined });
+    await ensureTick(ctx, campaign.channelId);
+  }
+  if (!page.isDone)
+    await ctx.scheduler.runAfter(0, internal.campaigns.retryFailedStep, {
+      campaignId: campaign._id,
+      cursor: page.continueCursor,
+    });
+  return { retried, more: !page.isDone };
 }
 
 /** Launches a draft now, or at its scheduled time. */

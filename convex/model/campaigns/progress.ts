@@ -4,14 +4,15 @@
  * recipient and its counter shard. WhatsApp's per-person marketing limit (131049) is not a
  * failure of the campaign: the recipient waits a day and is tried again, once.
  */
-import type { Doc } from "../../_generated/dataModel";
+import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
-import { moved } from "./counters";
-import { ensureTickAt, throttled } from "./dispatch";
+import { bumpExtra, COST_SHARD, moved } from "./counters";
+import { ensureTickAt, spamLimited, throttled, usMarketing } from "./dispatch";
 import type { RecipientState } from "./tables";
 
 export const MARKETING_CAP_RETRY_MS = 24 * 60 * 60 * 1000;
 const ERROR_MARKETING_CAP = 131049;
+const ERROR_SPAM_LIMIT = 131048;
 
 function recipientStateOf(message: Pick<Doc<"messages">, "status">): RecipientState {
   switch (message.status) {
@@ -19,6 +20,7 @@ function recipientStateOf(message: Pick<Doc<"messages">, "status">): RecipientSt
     case "delivered":
     case "read":
     case "failed":
+    case "unknown":
       return message.status;
     default:
       return "queued";
@@ -34,7 +36,47 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
     .first();
   if (!recipient) return;
   const now = Date.now();
-  if (message.status === "failed" && message.errorCode === ERROR_MARKETING_CAP && !recipient.reason) {
+  if (
+    message.status === "failed" &&
+    message.errorCode === ERROR_SPAM_LIMIT &&
+    recipient.state !== "pending"
+  ) {
+    // Not this person's fault: they wait for the campaign to be resumed, which sends them again.
+    await ctx.db.patch("campaignRecipients", recipient._id, {
+      state: "pending",
+      dueAt: now,
+      messageId: undefined,
+      reason: "WhatsApp's spam limit stopped this message: sent again when the campaign is resumed",
+      errorCode: ERROR_SPAM_LIMIT,
+      updatedAt: now,
+    });
+    await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, "pending");
+    await spamLimited(ctx, message.channelId);
+    return;
+  }
+  if (message.status === "failed" && message.errorCode === ERROR_MARKETING_CAP) {
+    const contact = await ctx.db.get("contacts", message.contactId);
+    const final = usMarketing(message.template?.category, contact?.phone)
+      ? "WhatsApp does not deliver marketing templates to US (+1) numbers"
+      : recipient.errorCode === ERROR_MARKETING_CAP
+        ? "WhatsApp's marketing limit for this person refused it again a day later: not sent"
+        : null;
+    if (final) {
+      await ctx.db.patch("campaignRecipients", recipient._id, {
+        state: "failed",
+        reason: final,
+        errorCode: ERROR_MARKETING_CAP,
+        updatedAt: now,
+      });
+      await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, "failed");
+      return;
+    }
+  }
+  if (
+    message.status === "failed" &&
+    message.errorCode === ERROR_MARKETING_CAP &&
+    recipient.state !== "pending"
+  ) {
     await ctx.db.patch("campaignRecipients", recipient._id, {
       state: "pending",
       dueAt: now + MARKETING_CAP_RETRY_MS,
@@ -67,7 +109,11 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
           reason: message.errorMessage ?? "The message failed",
           ...(message.errorCode !== undefined ? { errorCode: message.errorCode } : {}),
         }
-      : {}),
+      : state === "unknown"
+        ? { reason: message.errorMessage ?? "Whether the message went out is unknown; it is not sent again" }
+        : recipient.state === "unknown"
+          ? { reason: undefined }
+          : {}),
     updatedAt: now,
   });
   await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, state);
@@ -76,4 +122,53 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
 /** A campaign send was throttled (130429): the channel's dispatcher slows down. */
 export async function sendThrottled(ctx: MutationCtx, message: Doc<"messages">): Promise<void> {
   if (message.origin === "campaign") await throttled(ctx, message.channelId);
+}
+
+/** How long after a campaign message a person's message still counts as a reply to it. */
+export const REPLY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * A person wrote to the business: when their latest campaign message (one indexed read) was sent
+ * on this channel before, within REPLY_WINDOW_MS, the campaign counts one reply, once per recipient.
+ */
+export async function inboundFrom(
+  ctx: MutationCtx,
+  channel: Pick<Doc<"channels">, "_id" | "tenantId">,
+  contactId: Id<"contacts">,
+  at: number,
+): Promise<void> {
+  const recipient = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_contact", (q) => q.eq("contactId", contactId))
+    .order("desc")
+    .first();
+  if (!recipient || recipient.tenantId !== channel.tenantId || recipient.repliedAt !== undefined) return;
+  if (recipient.state !== "sent" && recipient.state !== "delivered" && recipient.state !== "read") return;
+  const message = recipient.messageId ? await ctx.db.get("messages", recipient.messageId) : null;
+  if (!message || message.channelId !== channel._id) return;
+  if (at < message.createdAt || at - message.createdAt > REPLY_WINDOW_MS) return;
+  await ctx.db.patch("campaignRecipients", recipient._id, { repliedAt: at });
+  await bumpExtra(ctx, recipient.campaignId, recipient.shard, { replied: 1 });
+}
+
+/** The campaign a campaign message was sent for: from its batch reservation, else its recipient. */
+async function campaignOfMessage(
+  ctx: MutationCtx,
+  message: Doc<"messages">,
+): Promise<Id<"campaigns"> | null> {
+  const fromKey = /^batch:([^:]+):\d+$/.exec(message.reservationKey ?? "")?.[1];
+  const id = fromKey ? ctx.db.normalizeId("campaigns", fromKey) : null;
+  if (id) return id;
+  const recipient = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_message", (q) => q.eq("messageId", message._id))
+    .first();
+  return recipient?.campaignId ?? null;
+}
+
+/** Settlement charged a campaign message `amount` (micro-units): the campaign's cost so far grows. */
+export async function messageSettled(ctx: MutationCtx, message: Doc<"messages">, amount: number) {
+  if (message.origin !== "campaign" || amount <= 0) return;
+  const campaignId = await campaignOfMessage(ctx, message);
+  if (campaignId) await bumpExtra(ctx, campaignId, COST_SHARD, { cost: amount });
 }

@@ -125,11 +125,16 @@ export const campaignTables = {
     parameters: v.optional(v.array(v.string())),
     /** The counter shard this recipient's changes are counted in. */
     shard: v.number(),
+    /** When the contact first wrote back after the campaign's message was sent. */
+    repliedAt: v.optional(v.number()),
     updatedAt: v.number(),
   })
     .index("by_campaign_state_due", ["campaignId", "state", "dueAt"])
     .index("by_campaign_contact", ["campaignId", "contactId"])
-    .index("by_message", ["messageId"]),
+    .index("by_message", ["messageId"])
+    // A contact's latest campaign recipient row (a reply is counted on it).
+    .index("by_contact", ["contactId"])
+    .index("by_campaign_replied", ["campaignId", "repliedAt"]),
 
   /**
    * A campaign's progress counts, split over a few shards so status webhooks for different
@@ -139,6 +144,10 @@ export const campaignTables = {
     campaignId: v.id("campaigns"),
     shard: v.number(),
     counts: vCounts,
+    /** Recipients who wrote back after their message was sent (counted once each). */
+    replied: v.optional(v.number()),
+    /** Settled charges of the campaign's messages (micro-units), on the cost row only. */
+    cost: v.optional(v.number()),
   }).index("by_campaign_shard", ["campaignId", "shard"]),
 
   /** A channel's dispatcher: its current rate (AIMD) and the one tick chain that runs it. */

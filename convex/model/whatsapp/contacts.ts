@@ -16,6 +16,7 @@ import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { searchTextOf, setContactTags } from "../contactTags";
+import { applySuppression } from "../privacy/suppression";
 import type { WhatsAppParty } from "./events";
 import { PermanentEventError } from "./payload";
 
@@ -70,6 +71,8 @@ export async function upsertContact(
       lastInboundAt: options.inbound ? at : undefined,
       searchText: searchTextOf(party.name, party.phone),
     });
+    // An erased person who had opted out stays opted out when they write again.
+    await applySuppression(ctx, tenantId, id, party.phone);
     contact = (await ctx.db.get("contacts", id))!;
   } else {
     const [survivor, ...others] = [...found.values()].sort(
@@ -100,6 +103,7 @@ export async function upsertContact(
     patch.searchText = searchTextOf(patch.name ?? contact.name, patch.phone ?? contact.phone);
   }
   if (Object.keys(patch).length) await ctx.db.patch("contacts", contact._id, patch);
+  if (patch.phone) await applySuppression(ctx, tenantId, contact._id, patch.phone);
   return contact._id;
 }
 

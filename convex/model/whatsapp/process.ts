@@ -37,7 +37,8 @@ import { settlementPatch } from "../billing/settlement";
 import { afterInbound } from "../assistant/turns";
 import { consentChangedAfter, recordConsent } from "../contactConsent";
 import { onInbound } from "../conversations";
-import { messageChanged } from "../campaigns/progress";
+import { inboundFrom, messageChanged } from "../campaigns/progress";
+import { ensureTick } from "../campaigns/dispatch";
 import { applyStatus } from "./status";
 import * as Templates from "../templates";
 
@@ -262,6 +263,7 @@ async function applyMessage(ctx: MutationCtx, channel: Doc<"channels"> | null, e
     createdAt: event.timestamp,
   });
   await onInbound(ctx, conversationId);
+  await inboundFrom(ctx, channel, contactId, event.timestamp);
   // Consent keywords, then the assistant's next turn (model/assistant/turns.ts).
   const payload = (event.content as { payload?: unknown } | undefined)?.payload;
   await afterInbound(ctx, {
@@ -570,7 +572,15 @@ async function applyQuality(
   }
   if (event.tier && !(await superseded(ctx, channel._id, row, event.timestamp, hasTier)))
     patch.messagingTier = event.tier;
-  if (Object.keys(patch).length) await ctx.db.patch("channels", channel._id, patch);
+  if (Object.keys(patch).length) {
+    await ctx.db.patch("channels", channel._id, patch);
+    // Running campaigns show the new quality, and a higher tier may let waiting recipients go.
+    const running = await ctx.db
+      .query("campaigns")
+      .withIndex("by_channel_state", (q) => q.eq("channelId", channel._id).eq("state", "running"))
+      .first();
+    if (running) await ensureTick(ctx, channel._id);
+  }
 }
 
 async function applySession(

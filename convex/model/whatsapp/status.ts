@@ -13,10 +13,11 @@ const RANK: Record<MessageStatus, number> = {
   received: 0,
   queued: 1,
   sending: 2,
-  sent: 3,
-  delivered: 4,
-  read: 5,
-  failed: 6,
+  unknown: 3,
+  sent: 4,
+  delivered: 5,
+  read: 6,
+  failed: 7,
 };
 
 export function statusRank(status: MessageStatus): number {

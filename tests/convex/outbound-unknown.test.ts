@@ -1,0 +1,313 @@
+/**
+ * Sends whose outcome was lost: a message claimed (`sending`) whose provider call never reported
+ * back, as when the process dies mid-call. Past OUTBOUND_UNKNOWN_AFTER_MS the sweep marks it
+ * `unknown`; it is never sent again, a late status webhook (by wamid or by our callback id)
+ * settles it exactly once, and the campaign's counters follow the recipients.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { claim } from "../../convex/model/outbound";
+import { setup, type T } from "./factories";
+import { fakeProviders, type FakeProviders } from "./fake-providers";
+import {
+  DISPLAY_NUMBER,
+  PHONE_NUMBER_ID,
+  WABA_ID,
+  postCloud,
+  stubWhatsAppEnv,
+  world,
+  type World,
+} from "./whatsapp-helpers";
+
+const NOW = Date.parse("2026-12-07T10:00:00Z");
+const AFTER_MS = 60_000;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(NOW);
+  stubWhatsAppEnv();
+  vi.stubEnv("OUTBOUND_UNKNOWN_AFTER_MS", String(AFTER_MS));
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  vi.unstubAllGlobals();
+});
+
+type Shop = {
+  t: T;
+  w: World;
+  fake: FakeProviders;
+  owner: ReturnType<T["withIdentity"]>;
+  campaignId: Id<"campaigns">;
+  /** Each recipient's message, in claim order. */
+  messages: Id<"messages">[];
+};
+
+/**
+ * A launched campaign to `n` contacts whose first tick has claimed everyone (the send intents
+ * are written) and whose first `lost` messages were claimed by a delivery that then died: they
+ * are `sending`, and the provider was never asked. The other deliveries then run normally, and
+ * (unless `statusesCome` is false) WhatsApp reports them sent.
+ */
+async function campaignWithLostSends(n: number, lost: number, statusesCome = true): Promise<Shop> {
+  const { t } = setup();
+  const fake = fakeProviders();
+  const w = await world(t);
+  const owner = t.withIdentity({
+    subject: "owner@acme.test",
+    issuer: "https://idp.test",
+    tokenIdentifier: "https://idp.test|owner@acme.test",
+    email: "owner@acme.test",
+    emailVerified: true,
+  });
+  const templateId = await t.run(async (ctx) => {
+    await ctx.db.insert("memberships", {
+      tenantId: w.tenantId,
+      userId: w.userId,
+      role: "owner",
+      createdAt: 1,
+    });
+    const templateId = await ctx.db.insert("templates", {
+      tenantId: w.tenantId,
+      channelId: w.cloudChannelId,
+      name: "restock",
+      language: "es_ES",
+      category: "UTILITY",
+      status: "APPROVED",
+      updatedAt: 1,
+      components: [{ type: "BODY", text: "Hola {{1}}, ya tenemos tu talla." }],
+      parameterFormat: "POSITIONAL",
+    });
+    for (let i = 0; i < n; i++) {
+      const phone = `+346200${String(i).padStart(5, "0")}`;
+      const contactId = await ctx.db.insert("contacts", {
+        tenantId: w.tenantId,
+        name: `Customer ${i}`,
+        phone,
+        createdAt: 1,
+        tags: ["VIP"],
+      });
+      await ctx.db.insert("contactAliases", { tenantId: w.tenantId, kind: "phone", value: phone, contactId });
+      await ctx.db.insert("contactTags", { tenantId: w.tenantId, tag: "vip", contactId });
+    }
+    return templateId;
+  });
+  const campaignId = await owner.mutation(api.campaigns.create, {
+    tenantId: w.tenantId,
+    name: "Restock",
+    channelId: w.cloudChannelId,
+    templateId,
+    variables: [{ source: "name" }],
+    audience: { kind: "filter", filter: { tag: "VIP" } },
+  });
+  await owner.mutation(api.campaigns.launch, { tenantId: w.tenantId, campaignId });
+  // The freeze and the first tick, run here by hand so the deliveries they schedule wait.
+  await t.mutation(internal.campaigns.freezeStep, { campaignId });
+  const at = await t.run(
+    async (ctx) =>
+      (await ctx.db
+        .query("channelDispatch")
+        .withIndex("by_channel", (q) => q.eq("channelId", w.cloudChannelId))
+        .first())!.nextTickAt!,
+  );
+  expect((await t.mutation(internal.campaigns.tick, { channelId: w.cloudChannelId, at })).claimed).toBe(n);
+  const messages = await t.run(async (ctx) => {
+    const rows = await ctx.db
+      .query("campaignRecipients")
+      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
+      .collect();
+    const ids = rows.map((r) => r.messageId!).sort();
+    // The claim committed, then the process died before the provider call returned.
+    for (const id of ids.slice(0, lost)) expect(await claim(ctx, id)).not.toBeNull();
+    return ids;
+  });
+  await step(t);
+  if (statusesCome) {
+    const sent = await t.run(async (ctx) =>
+      Promise.all(
+        messages.slice(lost).map(async (id) => (await ctx.db.get("messages", id))!.providerMessageId!),
+      ),
+    );
+    await statuses(
+      t,
+      sent.map((id) => ({ id, status: "sent" })),
+    );
+  }
+  return { t, w, fake, owner, campaignId, messages };
+}
+
+async function step(t: T, ms = 1_000) {
+  await vi.advanceTimersByTimeAsync(ms);
+  await t.finishInProgressScheduledFunctions();
+}
+
+/** Cloud API status webhooks; `id` is a wamid, `callback` our message id echoed back. */
+async function statuses(t: T, updates: { id: string; callback?: string; status: string; code?: number }[]) {
+  const body = {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: WABA_ID,
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: {
+                display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
+                phone_number_id: PHONE_NUMBER_ID,
+              },
+              statuses: updates.map((u) => ({
+                id: u.id,
+                status: u.status,
+                timestamp: String(Math.floor(Date.now() / 1000)),
+                recipient_id: "34620000000",
+                ...(u.callback ? { biz_opaque_callback_data: u.callback } : {}),
+                ...(u.code
+                  ? {
+                      errors: [
+                        { code: u.code, title: "Error", message: "Error", error_data: { details: "x" } },
+                      ],
+                    }
+                  : {}),
+              })),
+            },
+          },
+        ],
+      },
+    ],
+  };
+  expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
+  await step(t, 100);
+}
+
+async function state(s: Shop) {
+  const rows = await s.t.run((ctx) =>
+    ctx.db
+      .query("campaignRecipients")
+      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", s.campaignId))
+      .collect(),
+  );
+  const byState: Record<string, number> = {};
+  for (const r of rows) byState[r.state] = (byState[r.state] ?? 0) + 1;
+  const view = await s.owner.query(api.campaigns.get, { tenantId: s.w.tenantId, campaignId: s.campaignId });
+  const counts = Object.fromEntries(Object.entries(view.counts).filter(([, n]) => n !== 0));
+  return { byState, counts, view, rows };
+}
+
+const message = (s: Shop, id: Id<"messages">) => s.t.run((ctx) => ctx.db.get("messages", id));
+const sweep = (t: T, batch?: number) =>
+  t.mutation(internal.outbound.resolveStuckSending, batch === undefined ? {} : { batch });
+
+describe("sends whose outcome was lost", () => {
+  it("become unknown past the deadline, are never sent again, and a late status settles each once", async () => {
+    const s = await campaignWithLostSends(6, 3);
+    const [a, b, c] = s.messages;
+    // Three went out; the three lost ones are `sending` and were never offered to the provider.
+    expect(s.fake.sent).toHaveLength(3);
+    for (const id of [a, b, c]) expect(await message(s, id)).toMatchObject({ status: "sending" });
+
+    // Before the deadline nothing is touched.
+    expect(await sweep(s.t)).toEqual({ found: 0, resolved: 0, remaining: 0 });
+    vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
+    expect(await sweep(s.t)).toEqual({ found: 3, resolved: 3, remaining: 0 });
+    // Idempotent: the next run finds nothing.
+    expect(await sweep(s.t)).toEqual({ found: 0, resolved: 0, remaining: 0 });
+    const lost = await message(s, a);
+    expect(lost).toMatchObject({ status: "unknown", attempts: 1 });
+    expect(lost!.errorMessage).toMatch(/whether it went out is unknown\. It is not sent again/);
+    let now = await state(s);
+    expect(now.byState).toEqual({ unknown: 3, sent: 3 });
+    expect(now.counts).toEqual(now.byState);
+    expect(now.rows.find((r) => r.messageId === a)!.reason).toMatch(/not sent again/);
+
+    // Ticks, retries and crons go on: nothing is sent again.
+    for (let i = 0; i < 8; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(3);
+    expect((await message(s, b))!.status).toBe("unknown");
+
+    // The provider had received two of them after all: their statuses arrive late, matched by our
+    // id (a) and by callback id then wamid (b); duplicates change nothing.
+    await statuses(s.t, [{ id: "wamid.LATE_A", callback: a, status: "delivered" }]);
+    await statuses(s.t, [{ id: "wamid.LATE_A", callback: a, status: "delivered" }]);
+    await statuses(s.t, [{ id: "wamid.LATE_B", callback: b, status: "sent" }]);
+    await statuses(s.t, [{ id: "wamid.LATE_B", status: "failed", code: 131026 }]);
+    await statuses(s.t, [{ id: "wamid.LATE_B", status: "failed", code: 131026 }]);
+    expect(await message(s, a)).toMatchObject({ status: "delivered", providerMessageId: "wamid.LATE_A" });
+    expect(await message(s, b)).toMatchObject({ status: "failed", errorCode: 131026 });
+    expect((await message(s, c))!.status).toBe("unknown");
+    now = await state(s);
+    expect(now.byState).toEqual({ delivered: 1, failed: 1, unknown: 1, sent: 3 });
+    expect(now.counts).toEqual(now.byState);
+    expect(now.rows.find((r) => r.messageId === a)!.reason).toBeUndefined();
+
+    // The three that went out get their statuses; nothing is outstanding, and the campaign
+    // completes with the one unknown counted as such.
+    const wamids = (await Promise.all(s.messages.slice(3).map((id) => message(s, id)))).map(
+      (m) => m!.providerMessageId!,
+    );
+    await statuses(
+      s.t,
+      wamids.map((id) => ({ id, status: "read" })),
+    );
+    for (let i = 0; i < 6; i++) await step(s.t);
+    now = await state(s);
+    expect(now.byState).toEqual({ delivered: 1, failed: 1, unknown: 1, read: 3 });
+    expect(now.counts).toEqual(now.byState);
+    expect(now.view.state).toBe("completed");
+    expect(s.fake.sent).toHaveLength(3);
+  });
+
+  it("works through a backlog in bounded batches, rescheduling itself while more are left", async () => {
+    const s = await campaignWithLostSends(7, 5);
+    vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
+    expect(await sweep(s.t, 2)).toEqual({ found: 4, resolved: 2, remaining: 2 });
+    for (let i = 0; i < 3; i++) await step(s.t, 10);
+    const now = await state(s);
+    expect(now.byState).toEqual({ unknown: 5, sent: 2 });
+    expect(now.counts).toEqual(now.byState);
+    expect(await sweep(s.t, 2)).toEqual({ found: 0, resolved: 0, remaining: 0 });
+  });
+
+  it("records the provider's late answer: a failure fails it, an id lets its status settle it", async () => {
+    const s = await campaignWithLostSends(3, 2);
+    const [a, b] = s.messages;
+    vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
+    expect((await sweep(s.t)).resolved).toBe(2);
+    expect(
+      await s.t.mutation(internal.outbound.recordResult, {
+        messageId: a,
+        result: { ok: false, error: { class: "throttled", code: 130429, message: "Rate limit hit" } },
+      }),
+    ).toBe("failed");
+    expect(
+      await s.t.mutation(internal.outbound.recordResult, {
+        messageId: b,
+        result: { ok: true, providerMessageId: "wamid.SLOW_B" },
+      }),
+    ).toBe("sent");
+    expect(await message(s, a)).toMatchObject({ status: "failed", errorCode: 130429 });
+    expect(await message(s, b)).toMatchObject({ status: "unknown", providerMessageId: "wamid.SLOW_B" });
+    await statuses(s.t, [{ id: "wamid.SLOW_B", status: "delivered" }]);
+    for (let i = 0; i < 4; i++) await step(s.t);
+    const now = await state(s);
+    expect(now.byState).toEqual({ failed: 1, delivered: 1, sent: 1 });
+    expect(now.counts).toEqual(now.byState);
+    expect(s.fake.sent).toHaveLength(1);
+  });
+
+  it("also settles a message the provider accepted whose statuses never came", async () => {
+    const s = await campaignWithLostSends(2, 0, false);
+    vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
+    expect(await sweep(s.t)).toEqual({ found: 2, resolved: 2, remaining: 0 });
+    const m = await message(s, s.messages[0]);
+    expect(m!.status).toBe("unknown");
+    expect(m!.errorMessage).toMatch(/WhatsApp accepted the message but reported nothing/);
+    for (let i = 0; i < 6; i++) await step(s.t);
+    const now = await state(s);
+    expect(now.byState).toEqual({ unknown: 2 });
+    expect(now.view.state).toBe("completed");
+  });
+});
