@@ -98,8 +98,8 @@ async function tenantRow(ctx: QueryCtx, t: Doc<"tenants">, channelLimit: number,
 }
 
 /**
- * Every workspace, newest first, a page at a time, or those whose name or address matches
- * `search` (best matches first), with members, channels (quality and tier), credits, this
+ * Every workspace, newest first, a page at a time, or those whose name or address contains every
+ * word of `search` (the last may be a word's start; best matches first), with members, channels (quality and tier), credits, this
  * month's spend, sending state and last activity. Each row reads a fixed handful of documents:
  * the counts and the month's spend are kept up to date where they change.
  */
@@ -115,7 +115,8 @@ export const listTenants = platformAdminQuery({
         .query("tenantSummaries")
         .withSearchIndex("search_tenants", (q) => q.search("searchText", query))
         .paginate(opts);
-      const tenants = await Promise.all(found.page.map((s) => ctx.db.get("tenants", s.tenantId)));
+      const matching = found.page.filter((s) => TenantSummaries.matchesAll(s.searchText, query));
+      const tenants = await Promise.all(matching.map((s) => ctx.db.get("tenants", s.tenantId)));
       const page = await Promise.all(
         tenants
           .filter((t): t is Doc<"tenants"> => t !== null)

@@ -1,6 +1,7 @@
 /** Campaigns: create, launch, pause, resume, cancel, live progress (logic in convex/model/campaigns/). */
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
+import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import type { QueryCtx } from "./_generated/server";
 import { internalMutation, tenantMutation, tenantQuery } from "./functions";
@@ -199,6 +200,7 @@ export const estimate = tenantQuery({
     cost: v.number(),
     unpriced: v.number(),
     currency: v.string(),
+    messagingLimit: Estimate.vLimitEstimate,
   }),
   handler: (ctx, args) => Estimate.estimate(ctx, ctx.tenant, args),
 });
@@ -306,6 +308,51 @@ export const tick = internalMutation({
   args: { channelId: v.id("channels"), at: v.number() },
   returns: v.object({ claimed: v.number(), skipped: v.number(), campaigns: v.number() }),
   handler: (ctx, { channelId, at }) => Dispatch.tick(ctx, channelId, at),
+});
+
+/** A freeze or a tick chain this long overdue is dead (its step failed). */
+const STALLED_MS = 30_000;
+
+/**
+ * Restarts work that died: a freeze step or a dispatcher tick that failed (e.g. ran past the
+ * one-second limit on an overloaded server) schedules no successor, and its campaigns would wait
+ * forever. A freeze that has not moved for half a minute gets its next step again (steps continue
+ * from the stored cursor and skip contacts already frozen); a chain whose next tick is more than
+ * half a minute overdue is replaced (dispatch.ts ensureTickAt); live and sleeping chains are left
+ * alone. Run by a cron.
+ */
+export const restartStalledDispatch = internalMutation({
+  args: {},
+  returns: v.object({ channels: v.number(), freezes: v.number() }),
+  handler: async (ctx) => {
+    const preparing = await ctx.db
+      .query("campaigns")
+      .withIndex("by_state_scheduled", (q) => q.eq("state", "preparing"))
+      .take(100);
+    let freezes = 0;
+    for (const campaign of preparing) {
+      const last = campaign.freezeStepAt ?? campaign.launchedAt ?? campaign.createdAt;
+      if (last > Date.now() - STALLED_MS) continue;
+      await ctx.db.patch("campaigns", campaign._id, { freezeStepAt: Date.now() });
+      await ctx.scheduler.runAfter(0, internal.campaigns.freezeStep, { campaignId: campaign._id });
+      freezes++;
+    }
+    const running = await ctx.db
+      .query("campaigns")
+      .withIndex("by_state_scheduled", (q) => q.eq("state", "running"))
+      .take(200);
+    const channels = [...new Set(running.map((c) => c.channelId))];
+    const now = Date.now();
+    for (const channelId of channels) {
+      const row = await ctx.db
+        .query("channelDispatch")
+        .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+        .first();
+      const at = row?.nextTickAt !== undefined && row.nextTickAt > now ? row.nextTickAt : now;
+      await Dispatch.ensureTickAt(ctx, channelId, at);
+    }
+    return { channels: channels.length, freezes };
+  },
 });
 
 export const releaseReservations = internalMutation({

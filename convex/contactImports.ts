@@ -10,7 +10,13 @@ import type { MutationCtx } from "./_generated/server";
 import { internalAction, internalMutation, internalQuery, tenantMutation, tenantQuery } from "./functions";
 import * as Audit from "./model/audit";
 import * as Import from "./model/contactImport";
-import { parseContactsTable, readContactsTable, detectColumns, type ColumnRole } from "./model/contactsCsv";
+import {
+  parseContactsTable,
+  readContactsTable,
+  detectColumns,
+  uniqueTags,
+  type ColumnRole,
+} from "./model/contactsCsv";
 import { fail } from "./model/errors";
 import { vContactImportStatus, vImportedContact } from "./schema";
 
@@ -111,12 +117,17 @@ export const errors = tenantQuery({
   },
 });
 
-/** Imports with the columns as mapped by the person (one role per header). */
+/**
+ * Imports with the columns as mapped by the person (one role per header). `tag`, when given, is
+ * added to every contact of the file (a campaign's uploaded list is the contacts with that tag).
+ */
 export const start = tenantMutation({
   role: "admin",
-  args: { importId: v.id("contactImports"), columns: v.array(v.string()) },
+  args: { importId: v.id("contactImports"), columns: v.array(v.string()), tag: v.optional(v.string()) },
   returns: v.null(),
-  handler: async (ctx, { importId, columns }) => {
+  handler: async (ctx, { importId, columns, tag: rawTag }) => {
+    const tag = rawTag === undefined ? undefined : uniqueTags([rawTag])[0];
+    if (rawTag !== undefined && !tag) fail("INVALID", "Give the tag for the imported contacts a name", "tag");
     const row = await Import.importOf(ctx, ctx.tenant._id, importId);
     if (row.status !== "mapping") fail("CONFLICT", "This import has already started");
     if (columns.length !== (row.headers ?? []).length || !columns.every(Import.isColumnRole)) {
@@ -124,7 +135,7 @@ export const start = tenantMutation({
     }
     if (!columns.includes("phone")) fail("INVALID", "Choose the column that holds phone numbers", "columns");
     await ctx.db.patch("contactImports", importId, { status: "parsing", columns });
-    await ctx.scheduler.runAfter(0, internal.contactImports.prepare, { importId });
+    await ctx.scheduler.runAfter(0, internal.contactImports.prepare, { importId, ...(tag ? { tag } : {}) });
     await Audit.record(ctx, {
       tenantId: ctx.tenant._id,
       actor: ctx.user,
@@ -260,16 +271,18 @@ export const failed = internalMutation({
 
 /** Parses the whole file with the chosen mapping and stores it in chunks, then starts writing. */
 export const prepare = internalAction({
-  args: { importId: v.id("contactImports") },
+  args: { importId: v.id("contactImports"), tag: v.optional(v.string()) },
   returns: v.null(),
-  handler: async (ctx, { importId }) => {
+  handler: async (ctx, { importId, tag }) => {
     const job = await ctx.runQuery(internal.contactImports.loadImport, { importId });
     if (!job || job.status !== "parsing" || !job.storageId) return null;
     try {
       const table = readContactsTable(await fileBytes(ctx, job.storageId));
       const columns = job.columns.filter(Import.isColumnRole) as ColumnRole[];
       const result = parseContactsTable(table, { defaultCountry: job.defaultCountry, columns });
-      const contacts = result.contacts.map(Import.storedContact);
+      const contacts = result.contacts.map((c) =>
+        Import.storedContact(tag ? { ...c, tags: uniqueTags([tag, ...(c.tags ?? [])]) } : c),
+      );
       const chunks: (typeof contacts)[] = [];
       for (let i = 0; i < contacts.length; i += Import.CHUNK_SIZE)
         chunks.push(contacts.slice(i, i + Import.CHUNK_SIZE));

@@ -18,6 +18,8 @@ crons.interval("poll pending templates", { minutes: 1 }, internal.templates.poll
 
 // Sends whose outcome was lost (process died mid-call, statuses never came) → `unknown`, never resent.
 crons.interval("resolve stuck sends", { minutes: 1 }, internal.outbound.resolveStuckSending, {});
+// Campaign dispatcher chains whose tick failed (none scheduled after it) are started again.
+crons.interval("restart stalled dispatchers", { seconds: 30 }, internal.campaigns.restartStalledDispatch, {});
 
 // Data exports expire a day after they are made: their rows and files are deleted.
 crons.interval("prune expired exports", { hours: 1 }, internal.privacy.pruneExports, {});

@@ -74,6 +74,11 @@ export function qualityInfo(rating: string | null): { label: string; tone: Tone 
     case "RED":
     case "LOW":
       return { label: "Quality low", tone: "bad" };
+    // phone_number_quality_update events: WhatsApp flags a number whose quality fell low.
+    case "FLAGGED":
+      return { label: "Quality low (flagged)", tone: "bad" };
+    case "UNFLAGGED":
+      return { label: "Quality recovered", tone: "good" };
     case undefined:
       return { label: "Quality not reported", tone: "neutral" };
     default:

@@ -56,7 +56,7 @@ const COLUMNS: Column<Tenant>[] = [
         >
           {t.name}
         </Link>
-        <div className="text-xs text-slate-500">
+        <div className="text-xs whitespace-nowrap text-slate-500">
           <code>/t/{t.slug}</code>
         </div>
       </div>

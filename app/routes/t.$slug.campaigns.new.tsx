@@ -1,11 +1,12 @@
 // /t/<slug>/campaigns/new: a campaign in one form — name, Cloud API number, approved template,
-// where each {{n}} comes from, audience (a tag, a saved segment or everyone) with its live count,
+// where each {{n}} comes from, audience (a tag, a saved segment, everyone, contacts picked by
+// search, or an uploaded CSV imported as contacts with a tag of its own) with its live count,
 // a WhatsApp-style preview for the first few recipients, and when to send. Saves a draft, or
 // launches after a confirmation that states how many contacts it goes to.
 import type { MetaFunction } from "@remix-run/node";
 import { Link, useNavigate } from "@remix-run/react";
 import { useMutation, useQuery } from "convex/react";
-import { useId, useMemo, useRef, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { Button } from "../components/button";
@@ -33,6 +34,7 @@ import {
 } from "../lib/campaigns";
 import type { FunctionReturnType } from "convex/server";
 import { formatMoney } from "../lib/billing";
+import { tierLabel } from "../lib/channels";
 import { toAppError, toFormErrors, type FormErrors } from "../lib/convex-errors";
 import { useTenant } from "../lib/tenant-context";
 
@@ -40,7 +42,10 @@ export const meta: MetaFunction = () => [{ title: "New campaign — Switchboard"
 
 const FIELDS = ["name", "channelId", "templateId", "variables", "audience", "scheduledAt"] as const;
 type Field = (typeof FIELDS)[number];
-type AudienceKind = "tag" | "segment" | "all";
+type AudienceKind = "tag" | "segment" | "all" | "contacts" | "upload";
+/** Contacts a hand-picked audience can hold (the backend's limit too). */
+const MAX_PICKED = 10_000;
+type Picked = { contactId: Id<"contacts">; name: string | null; phone: string | null; optedOut: boolean };
 const PREVIEW_COUNT = 3;
 
 export default function NewCampaignPage() {
@@ -93,6 +98,8 @@ function CampaignForm() {
   const [segmentChoice, setSegmentChoice] = useState("");
   const tag = tagChoice || tags?.[0]?.tag || "";
   const segment = segments?.find((s) => s.segmentId === segmentChoice) ?? segments?.[0];
+  const [picked, setPicked] = useState<Picked[]>([]);
+  const [uploadTag, setUploadTag] = useState<string | null>(null);
   const filter =
     audienceKind === "tag"
       ? tag
@@ -100,18 +107,35 @@ function CampaignForm() {
         : null
       : audienceKind === "segment"
         ? (segment?.filter ?? null)
-        : {};
+        : audienceKind === "upload"
+          ? uploadTag
+            ? { tag: uploadTag }
+            : null
+          : audienceKind === "contacts"
+            ? null
+            : {};
   const audience =
-    filter === null
-      ? null
-      : audienceKind === "segment" && segment
-        ? { kind: "filter" as const, filter, segmentId: segment.segmentId }
-        : { kind: "filter" as const, filter };
-  const audienceCount = useQuery(api.contacts.count, filter ? { tenantId, filter } : "skip");
-  const preview = useQuery(
+    audienceKind === "contacts"
+      ? picked.length
+        ? { kind: "contacts" as const, contactIds: picked.map((p) => p.contactId) }
+        : null
+      : filter === null
+        ? null
+        : audienceKind === "segment" && segment
+          ? { kind: "filter" as const, filter, segmentId: segment.segmentId }
+          : { kind: "filter" as const, filter };
+  const filterCount = useQuery(api.contacts.count, filter ? { tenantId, filter } : "skip");
+  const audienceCount =
+    audienceKind === "contacts"
+      ? picked.length
+        ? { count: picked.length, capped: false }
+        : undefined
+      : filterCount;
+  const filterPreview = useQuery(
     api.contacts.list,
     filter ? { tenantId, filter, paginationOpts: { numItems: PREVIEW_COUNT, cursor: null } } : "skip",
   );
+  const preview = audienceKind === "contacts" ? { page: picked.slice(0, PREVIEW_COUNT) } : filterPreview;
 
   const variables = toVariables(mappings);
   const estimate = useQuery(
@@ -135,7 +159,15 @@ function CampaignForm() {
     const local: Partial<Record<Field, string>> = {};
     if (!channelId) local.channelId = "Choose a Cloud API number";
     if (!template) local.templateId = "Choose an approved template";
-    if (!audience) local.audience = audienceKind === "tag" ? "Choose a tag" : "Choose a saved segment";
+    if (!audience)
+      local.audience =
+        audienceKind === "tag"
+          ? "Choose a tag"
+          : audienceKind === "segment"
+            ? "Choose a saved segment"
+            : audienceKind === "contacts"
+              ? "Choose at least one contact"
+              : "Upload a CSV file and wait until it is imported";
     let scheduledAt: number | undefined;
     if (when === "later") {
       const instant = at ? zonedDateTime(at, timeZone) : null;
@@ -326,6 +358,8 @@ function CampaignForm() {
                   ["tag", "Contacts with a tag"],
                   ["segment", "A saved segment"],
                   ["all", "All contacts"],
+                  ["contacts", "Chosen contacts"],
+                  ["upload", "Upload a list (CSV)"],
                 ] as const
               ).map(([k, label]) => (
                 <label key={k} className="flex items-center gap-2 text-sm text-slate-800">
@@ -365,12 +399,17 @@ function CampaignForm() {
                   options={(segments ?? []).map((s) => ({ value: s.segmentId, label: s.name }))}
                 />
               )
+            ) : audienceKind === "contacts" ? (
+              <ContactPicker picked={picked} onChange={setPicked} />
+            ) : audienceKind === "upload" ? (
+              <UploadList campaignName={name} tag={uploadTag} onImported={setUploadTag} />
             ) : null}
             <p id={`${ids.audience}-count`} className="text-sm text-slate-700" aria-live="polite">
-              {filter ? (
+              {filter || (audienceKind === "contacts" && picked.length) ? (
                 <>
                   <strong data-testid="audience-count">{recipients}</strong> contact
-                  {audienceCount?.count === 1 ? "" : "s"} now
+                  {audienceCount?.count === 1 ? "" : "s"}
+                  {audienceKind === "contacts" ? " chosen" : " now"}
                 </>
               ) : null}
             </p>
@@ -437,7 +476,7 @@ function CampaignForm() {
           <h2 className="text-sm font-medium text-slate-900">Preview</h2>
           {!template ? (
             <p className="text-sm text-slate-600">Choose a template to see the message.</p>
-          ) : preview === undefined && filter ? (
+          ) : preview === undefined && (filter || audienceKind === "contacts") ? (
             <LoadingState label="Loading contacts…" />
           ) : !preview || preview.page.length === 0 ? (
             <p className="text-sm text-slate-600">
@@ -540,7 +579,39 @@ function EstimateSummary({
         {estimate.unpriced ? ` (plus ${estimate.unpriced} with no rate for their country yet)` : ""}, from the
         rate card; each message is charged when WhatsApp reports its price.
       </p>
+      <LimitLine limit={estimate.messagingLimit} scale={scale} whole={whole} />
     </div>
+  );
+}
+
+/** WhatsApp's messaging limit: the tier, what is left of it, and how many would wait for it. */
+function LimitLine({
+  limit,
+  scale,
+  whole,
+}: {
+  limit: FunctionReturnType<typeof api.campaigns.estimate>["messagingLimit"];
+  scale: number;
+  whole: boolean;
+}) {
+  if (limit.limit === null) return null;
+  const needed = Math.round(limit.needed * scale);
+  const waiting = Math.max(0, needed - (limit.remaining ?? 0));
+  return (
+    <p className="mt-1" data-testid="campaign-estimate-limit">
+      WhatsApp&apos;s messaging limit (people reached outside a conversation, shared by the account&apos;s
+      numbers): {tierLabel(limit.tier)}
+      {limit.tier ? "" : " (assumed 250 people / 24 h)"}, {limit.remaining?.toLocaleString("en-US")} left now.{" "}
+      {waiting > 0 ? (
+        <strong className="text-amber-800">
+          {whole ? "" : "About "}
+          {waiting.toLocaleString("en-US")} would wait
+        </strong>
+      ) : (
+        "None would wait"
+      )}
+      {waiting > 0 ? " and go out as the limit frees up over the next 24 hours." : "."}
+    </p>
   );
 }
 
@@ -605,4 +676,247 @@ function MappingRow({
 
 export function ErrorBoundary() {
   return <DataRouteErrorView />;
+}
+
+/** Search contacts by name or number and tick them; the chosen ones are listed, removable. */
+function ContactPicker({ picked, onChange }: { picked: Picked[]; onChange: (p: Picked[]) => void }) {
+  const tenant = useTenant();
+  const searchId = useId();
+  const [search, setSearch] = useState("");
+  const query = search.trim();
+  const results = useQuery(
+    api.contacts.list,
+    query
+      ? {
+          tenantId: tenant.tenantId,
+          filter: { search: query },
+          paginationOpts: { numItems: 20, cursor: null },
+        }
+      : "skip",
+  );
+  const chosen = new Set(picked.map((p) => p.contactId));
+  const toggle = (c: Picked) =>
+    onChange(
+      chosen.has(c.contactId)
+        ? picked.filter((p) => p.contactId !== c.contactId)
+        : picked.length >= MAX_PICKED
+          ? picked
+          : [...picked, c],
+    );
+  return (
+    <div className="space-y-3">
+      <div>
+        <label htmlFor={searchId} className="block text-sm font-medium text-slate-900">
+          Find contacts
+        </label>
+        <input
+          id={searchId}
+          type="search"
+          className={`mt-1.5 ${controlClass()}`}
+          placeholder="Name or number"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          autoComplete="off"
+        />
+      </div>
+      {query ? (
+        results === undefined ? (
+          <LoadingState label="Searching…" />
+        ) : results.page.length === 0 ? (
+          <p className="text-sm text-slate-600">No contact matches “{query}”.</p>
+        ) : (
+          <ul
+            aria-label="Search results"
+            className="max-h-64 divide-y divide-slate-100 overflow-y-auto rounded-lg border border-slate-200 bg-white"
+          >
+            {results.page.map((c) => (
+              <li key={c.contactId}>
+                <label className="flex cursor-pointer items-center gap-3 px-3 py-2 text-sm hover:bg-slate-50">
+                  <input
+                    type="checkbox"
+                    className="accent-brand-600"
+                    checked={chosen.has(c.contactId)}
+                    onChange={() =>
+                      toggle({ contactId: c.contactId, name: c.name, phone: c.phone, optedOut: c.optedOut })
+                    }
+                  />
+                  <span className="min-w-0 flex-1 truncate text-slate-900">{c.name ?? "No name"}</span>
+                  <span className="font-mono text-xs text-slate-600">{c.phone ?? "—"}</span>
+                  {c.optedOut ? <span className="text-xs text-amber-800">opted out</span> : null}
+                </label>
+              </li>
+            ))}
+          </ul>
+        )
+      ) : (
+        <p className="text-sm text-slate-600">Search by name or number, then tick the contacts to send to.</p>
+      )}
+      {picked.length ? (
+        <div>
+          <div className="flex items-center justify-between">
+            <p className="text-sm font-medium text-slate-900">
+              Chosen ({picked.length.toLocaleString("en-US")})
+            </p>
+            <button type="button" className="text-sm text-slate-600 underline" onClick={() => onChange([])}>
+              Clear
+            </button>
+          </div>
+          <ul aria-label="Chosen contacts" className="mt-2 flex flex-wrap gap-2">
+            {picked.slice(0, 50).map((p) => (
+              <li key={p.contactId}>
+                <button
+                  type="button"
+                  onClick={() => toggle(p)}
+                  aria-label={`Remove ${p.name ?? p.phone ?? "contact"}`}
+                  className="rounded-full border border-slate-300 bg-white px-3 py-1 text-sm text-slate-800 hover:bg-slate-50"
+                >
+                  {p.name ?? p.phone ?? "Contact"} ×
+                </button>
+              </li>
+            ))}
+            {picked.length > 50 ? (
+              <li className="self-center text-sm text-slate-600">and {picked.length - 50} more</li>
+            ) : null}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A tag for an uploaded list's contacts: the campaign's name (if any) and the upload's time. */
+function uploadTagFor(campaignName: string, at: Date): string {
+  const stamp = at.toISOString().slice(0, 16).replace("T", " ");
+  const base = campaignName.trim().slice(0, 28);
+  return `${base ? `${base} ` : ""}list ${stamp}`;
+}
+
+/**
+ * Uploads a CSV through the contact import (numbers matched to existing contacts, new ones
+ * created), tagging every contact of the file; the campaign then goes to that tag.
+ */
+function UploadList({
+  campaignName,
+  tag,
+  onImported,
+}: {
+  campaignName: string;
+  tag: string | null;
+  onImported: (tag: string | null) => void;
+}) {
+  const tenant = useTenant();
+  const fileId = useId();
+  const uploadUrl = useMutation(api.contactImports.generateUploadUrl);
+  const create = useMutation(api.contactImports.create);
+  const start = useMutation(api.contactImports.start);
+  const [file, setFile] = useState<File | null>(null);
+  const [job, setJob] = useState<{ importId: Id<"contactImports">; tag: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [started, setStarted] = useState(false);
+  const row = useQuery(
+    api.contactImports.get,
+    job ? { tenantId: tenant.tenantId, importId: job.importId } : "skip",
+  );
+  // Once the file is read, import it with the columns detected (a phone column is needed).
+  useEffect(() => {
+    if (!job || !row || started || row.status !== "mapping") return;
+    if (!row.columns.includes("phone")) {
+      setError(
+        "No column of phone numbers was found in the file. Import it on the Contacts page, where you can say which column holds them.",
+      );
+      return;
+    }
+    setStarted(true);
+    start({ tenantId: tenant.tenantId, importId: job.importId, columns: row.columns, tag: job.tag }).catch(
+      (e: unknown) => setError(toAppError(e).message),
+    );
+  }, [job, row, started, start, tenant.tenantId]);
+  useEffect(() => {
+    if (job && row?.status === "done" && tag !== job.tag) onImported(job.tag);
+  }, [job, row?.status, tag, onImported]);
+
+  const upload = async () => {
+    if (!file) return setError("Choose a CSV file");
+    setBusy(true);
+    setError(null);
+    setStarted(false);
+    onImported(null);
+    try {
+      const url = await uploadUrl({ tenantId: tenant.tenantId });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": file.type || "text/csv" },
+        body: file,
+      });
+      if (!res.ok) throw new Error("The upload failed: try again");
+      const { storageId } = (await res.json()) as { storageId: Id<"_storage"> };
+      const importId = await create({ tenantId: tenant.tenantId, storageId, fileName: file.name });
+      setJob({ importId, tag: uploadTagFor(campaignName, new Date()) });
+    } catch (e) {
+      setError(toAppError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const total = row?.contactsTotal ?? null;
+  const percent = total ? Math.floor((row!.contactsDone * 100) / total) : 0;
+  return (
+    <div className="space-y-3" data-testid="upload-list">
+      <div>
+        <label htmlFor={fileId} className="block text-sm font-medium text-slate-900">
+          List file (CSV)
+        </label>
+        <input
+          id={fileId}
+          type="file"
+          accept=".csv,.txt,.tsv,text/csv,text/plain"
+          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          className="mt-1.5 block w-full text-sm text-slate-700 file:mr-3 file:rounded-lg file:border file:border-slate-300 file:bg-white file:px-3 file:py-2 file:text-sm file:font-medium file:text-slate-800 hover:file:bg-slate-50"
+        />
+        <p className="mt-1 text-xs text-slate-600">
+          A header row and a column of phone numbers (names and tags too, if you have them). The numbers
+          become contacts (or are matched to yours), tagged so the campaign goes to exactly this list.
+        </p>
+      </div>
+      <Button onClick={upload} busy={busy} busyLabel="Uploading…" disabled={!file}>
+        Upload and import
+      </Button>
+      <FormError
+        message={error ?? (row?.status === "failed" ? (row.failure ?? "The import failed") : null)}
+      />
+      {job && row && !error ? (
+        row.status === "done" ? (
+          <p role="status" className="text-sm text-emerald-800" data-testid="upload-status">
+            Imported {row.contactsDone.toLocaleString("en-US")} contact{row.contactsDone === 1 ? "" : "s"}
+            {row.errorCount ? ` (${row.errorCount} rows could not be read)` : ""}, tagged “{job.tag}”.
+          </p>
+        ) : (
+          <div className="space-y-1" data-testid="upload-status">
+            <p className="text-sm text-slate-700">
+              {row.status === "analyzing"
+                ? "Reading the file…"
+                : row.status === "importing" && total
+                  ? `Importing ${row.contactsDone.toLocaleString("en-US")} of ${total.toLocaleString("en-US")}…`
+                  : "Importing…"}
+            </p>
+            <div
+              role="progressbar"
+              aria-label="Import progress"
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={percent}
+              className="h-2 w-full overflow-hidden rounded-full bg-slate-200"
+            >
+              <div
+                className="h-full rounded-full bg-brand-600 transition-all"
+                style={{ width: `${percent}%` }}
+              />
+            </div>
+          </div>
+        )
+      ) : null}
+    </div>
+  );
 }

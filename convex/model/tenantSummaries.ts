@@ -28,6 +28,18 @@ export function searchQueryFor(search: string): string {
   return foldForSearch(search.slice(0, 100));
 }
 
+/**
+ * Whether a summary matches every word of a folded search (the last one may be the start of a
+ * word, as typed so far). The search index ranks rows matching any word; the list keeps these.
+ */
+export function matchesAll(searchText: string, query: string): boolean {
+  const words = new Set(searchText.split(" "));
+  const terms = query.split(" ").filter(Boolean);
+  const last = terms.pop();
+  if (last === undefined) return true;
+  return terms.every((t) => words.has(t)) && [...words].some((w) => w.startsWith(last));
+}
+
 export async function summaryOf(
   ctx: QueryCtx,
   tenantId: Id<"tenants">,

@@ -156,6 +156,25 @@ function installScopedEnv(): void {
   });
 }
 
+let durableFetchInstalled = false;
+
+/**
+ * An outbound request made by a function (an action calling a provider) waits until everything
+ * committed so far is on disk, as on Convex, where `runMutation` returns a durable commit. Without
+ * it, an action could claim a message (a mutation), call the provider, and be killed before the
+ * claim's fsync: the restarted server would find the message unclaimed and send it again.
+ */
+function installDurableFetch(): void {
+  if (durableFetchInstalled) return;
+  durableFetchInstalled = true;
+  const real = globalThis.fetch;
+  globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const engine = loadedModule?.currentInstance() ? currentEngine() : undefined;
+    if (engine) await engine.persistence.sync();
+    return await real(input, init);
+  };
+}
+
 let moduleReady: Promise<ConvexTestModule> | null = null;
 function loadConvexTest(): Promise<ConvexTestModule> {
   moduleReady ??= ConvexTestModule.load().then((mod) => {
@@ -492,6 +511,7 @@ export class Engine {
       CONVEX_SITE_URL: this.options.siteUrl,
     });
     installScopedEnv();
+    installDurableFetch();
   }
 
   private async bundle(): Promise<FunctionsBuild> {

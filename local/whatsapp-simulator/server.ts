@@ -157,6 +157,11 @@ export async function startWhatsAppSimulator(
     const method = req.method ?? "GET";
     if (method === "GET" && path === "/_sim/state") return { status: 200, body: sim.snapshot() };
     if (method === "GET" && path === "/_sim/knobs") return { status: 200, body: sim.knobs };
+    if (method === "GET" && path === "/_sim/counters") {
+      const sentTo = Object.fromEntries(sim.counters.sentTo);
+      const accepted = Object.values(sentTo).reduce((a, b) => a + b, 0);
+      return { status: 200, body: { sentTo, accepted, throttled: sim.counters.throttled } };
+    }
     if (method === "GET" && path === "/_sim/events") {
       res.writeHead(200, {
         "content-type": "text/event-stream",

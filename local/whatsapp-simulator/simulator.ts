@@ -155,6 +155,11 @@ export class Simulator {
   readonly templates = new Map<string, SimTemplate>();
   readonly users = new Map<string, SimUser>();
   readonly messages: SimMessage[] = [];
+  /**
+   * Counts kept however many messages are kept: accepted sends per user (digits) and Cloud API
+   * sends refused with 130429 (GET /_sim/counters; crash tests check nobody got a message twice).
+   */
+  readonly counters = { sentTo: new Map<string, number>(), throttled: 0 };
   readonly charges: Charge[] = [];
   readonly injected: InjectedError[] = [];
   readonly apiCalls: {
@@ -242,6 +247,8 @@ export class Simulator {
   /** Forgets traffic (messages, users, webhooks, charges, limits); `all` also config and templates. */
   reset(all = false) {
     this.messages.splice(0);
+    this.counters.sentTo.clear();
+    this.counters.throttled = 0;
     this.charges.splice(0);
     this.injected.splice(0);
     this.apiCalls.splice(0);
@@ -421,6 +428,8 @@ export class Simulator {
   }
 
   private pushMessage(message: SimMessage) {
+    if (message.direction === "out")
+      this.counters.sentTo.set(message.user, (this.counters.sentTo.get(message.user) ?? 0) + 1);
     this.messages.push(message);
     if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES);
   }
@@ -579,7 +588,10 @@ export class Simulator {
     const limit = number.throughputPerSecond ?? this.knobs.throughputPerSecond;
     const recent = (this.sendTimes.get(phoneNumberId) ?? []).filter((t) => t > now - 1000);
     this.sendTimes.set(phoneNumberId, recent);
-    if (recent.length >= limit) return this.graph(graphError(130429));
+    if (recent.length >= limit) {
+      this.counters.throttled++;
+      return this.graph(graphError(130429));
+    }
 
     if (type === "template") {
       const name = String(content.name);

@@ -10,6 +10,7 @@ import { runAssistantLatency } from "./assistant";
 import { runCampaign, runSettleThroughput } from "./billing";
 import { conflictTable } from "./conflicts";
 import { runContactsImport } from "./contacts";
+import { dispatchTables, runDispatch } from "./dispatch";
 import { runReactivity, type ReactivityResult } from "./reactivity";
 import { runWebhooks } from "./webhooks";
 
@@ -125,6 +126,29 @@ async function main(): Promise<void> {
       )
         .map(([t, n]) => `${t} ${n}`)
         .join(", ")}) | ${c.progressSamples.length} | ${c.countsRight} |`,
+      "",
+    );
+  }
+
+  if (!only || only === "dispatch") {
+    // DISPATCH_BENCH_SCALE shrinks the campaigns (e.g. 0.25) on a busy machine.
+    const scale = Number(process.env.DISPATCH_BENCH_SCALE) || 1;
+    const n = (count: number) => Math.max(200, Math.round(count * scale));
+    const runs = [];
+    for (const [rate, recipients, webhooksPerSecond] of [
+      [20, n(1_200), 20],
+      [80, n(3_200), 40],
+      [80, n(10_000), 0],
+    ] as const) {
+      const r = await runDispatch(rate, recipients, { webhooksPerSecond });
+      console.log(JSON.stringify(r));
+      runs.push(r);
+    }
+    results.dispatch = runs;
+    md.push(
+      "## Campaign dispatch: provider limit, cost per message, webhook ingest alongside",
+      "",
+      ...dispatchTables(runs),
       "",
     );
   }

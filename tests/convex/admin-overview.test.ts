@@ -132,6 +132,10 @@ describe("admin.listTenants", () => {
     expect(await search("cafe")).toEqual([cafe]);
     expect(await search("  corner-bakery ")).toEqual([bakery]);
     expect(await search("nothing like it")).toEqual([]);
+    // Every word must match, the last one as typed so far: "corner" alone is not "acme corner".
+    expect(await search("acme corner")).toEqual([]);
+    expect(await search("corner bak")).toEqual([bakery]);
+    expect(await search("acme-s")).toEqual([acme]);
     // A blank search lists every workspace, newest first.
     expect(await search("   ")).toEqual([bakery, cafe, acme]);
 

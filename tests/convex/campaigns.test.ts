@@ -508,6 +508,7 @@ describe("estimate", () => {
       cost: 100_000,
       unpriced: 0,
       currency: "EUR",
+      messagingLimit: { tier: null, limit: 250, used: 0, remaining: 250, needed: 2, waiting: 0 },
     });
     const withFallback = await s.owner.query(api.campaigns.estimate, {
       ...args,

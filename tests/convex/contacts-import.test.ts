@@ -134,6 +134,47 @@ describe("importing a CSV", () => {
     expect(inB.page).toEqual([]);
   }, 120_000);
 
+  it("tags every contact of the file with the tag given at the start (a campaign's uploaded list)", async () => {
+    const { t, as } = setup({ transactionLimits: true });
+    const w = await twoTenants(t, as);
+    const admin = w.adminA.client;
+    const first = await runImport(t, admin, w.tenantA, "Name,Phone\nAna,612345678\n");
+    await admin.mutation(api.contactImports.start, {
+      tenantId: w.tenantA,
+      importId: first,
+      columns: ["name", "phone"],
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const list = await runImport(t, admin, w.tenantA, "Name,Phone,Tags\nAna,612345678,\nBea,612345679,vip\n");
+    await expectCode(
+      admin.mutation(api.contactImports.start, {
+        tenantId: w.tenantA,
+        importId: list,
+        columns: ["name", "phone", "tags"],
+        tag: "  ",
+      }),
+      "INVALID",
+      "tag",
+    );
+    await admin.mutation(api.contactImports.start, {
+      tenantId: w.tenantA,
+      importId: list,
+      columns: ["name", "phone", "tags"],
+      tag: "Fair list 2026-03-02 10:00",
+    });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const tagged = await admin.query(api.contacts.list, {
+      tenantId: w.tenantA,
+      filter: { tag: "fair list 2026-03-02 10:00" },
+      paginationOpts: { numItems: 10, cursor: null },
+    });
+    // The contact already known (merged) and the new one both carry it; nobody else does.
+    expect(tagged.page.map((c) => c.name).sort()).toEqual(["Ana", "Bea"]);
+    expect(tagged.page.find((c) => c.name === "Bea")?.tags).toEqual(["Fair list 2026-03-02 10:00", "vip"]);
+    const all = await admin.query(api.contacts.count, { tenantId: w.tenantA, filter: {} });
+    expect(all.count).toBe(2);
+  });
+
   it("merges with existing contacts by phone, keeps opted-out contacts opted out, and merges repeats in the file", async () => {
     const { t, as } = setup({ transactionLimits: true });
     const w = await twoTenants(t, as);

@@ -189,6 +189,10 @@ const TENANT_MATRIX: Record<string, TenantRow> = {
   "campaigns:pause": { role: "admin", args: (w) => ({ campaignId: w.runningCampaignA }) },
   "campaigns:resume": { role: "admin", args: (w) => ({ campaignId: w.pausedCampaignA }) },
   "campaigns:cancel": { role: "admin", args: (w) => ({ campaignId: w.runningCampaignA }) },
+  "campaigns:duplicate": { role: "admin", args: (w) => ({ campaignId: w.campaignA }) },
+  "campaigns:retryFailed": { role: "admin", args: (w) => ({ campaignId: w.pausedCampaignA }) },
+  "campaigns:retryable": { role: "viewer", args: (w) => ({ campaignId: w.runningCampaignA }) },
+  "campaigns:outlook": { role: "viewer", args: (w) => ({ campaignId: w.runningCampaignA }) },
   "assistant:turns": { role: "agent", args: (w) => ({ conversationId: w.conversationA }) },
   "conversations:setConsent": {
     role: "agent",
@@ -257,6 +261,7 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "admin:listTenants": () => ({ paginationOpts: page }),
   "admin:tenant": (w) => ({ tenantId: w.tenantA }),
   "privacy:eraseTenantAsPlatform": (w) => ({ tenantId: w.tenantA, confirm: w.slugA }),
+  "admin:dispatchers": () => ({ paginationOpts: page }),
   "emails:listAll": () => ({}),
   "audit:listAll": () => ({ paginationOpts: page }),
   "deadLetters:list": () => ({ paginationOpts: page }),
@@ -435,6 +440,18 @@ async function world() {
     const campaignA = await campaign("draft");
     const runningCampaignA = await campaign("running");
     const pausedCampaignA = await campaign("paused");
+    // A recipient WhatsApp failed, which "retry failed" can send again.
+    await ctx.db.insert("campaignRecipients", {
+      tenantId: tenants.tenantA,
+      campaignId: pausedCampaignA,
+      contactId,
+      state: "failed",
+      dueAt: now,
+      reason: "Something went wrong",
+      errorCode: 131000,
+      shard: 0,
+      updatedAt: now,
+    });
     return {
       conversationA,
       templateA,

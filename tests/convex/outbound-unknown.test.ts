@@ -311,3 +311,120 @@ describe("sends whose outcome was lost", () => {
     expect(now.view.state).toBe("completed");
   });
 });
+
+describe("a dispatcher chain whose tick failed", () => {
+  it("is started again by the watchdog, and the campaign goes on without sending anyone twice", async () => {
+    const s = await campaignWithLostSends(3, 0);
+    // More recipients arrive in a second campaign; its chain's next tick then fails (cancelled
+    // here, as a tick that ran past the time limit leaves no successor).
+    await s.t.run(async (ctx) => {
+      for (let i = 100; i < 110; i++) {
+        const phone = `+346200${String(i).padStart(5, "0")}`;
+        const contactId = await ctx.db.insert("contacts", {
+          tenantId: s.w.tenantId,
+          name: `Late ${i}`,
+          phone,
+          createdAt: 1,
+          tags: ["Late"],
+        });
+        await ctx.db.insert("contactAliases", {
+          tenantId: s.w.tenantId,
+          kind: "phone",
+          value: phone,
+          contactId,
+        });
+        await ctx.db.insert("contactTags", { tenantId: s.w.tenantId, tag: "late", contactId });
+      }
+    });
+    const template = await s.t.run(async (ctx) => (await ctx.db.query("templates").first())!._id);
+    const second = await s.owner.mutation(api.campaigns.create, {
+      tenantId: s.w.tenantId,
+      name: "Late",
+      channelId: s.w.cloudChannelId,
+      templateId: template,
+      variables: [{ source: "name" }],
+      audience: { kind: "filter", filter: { tag: "Late" } },
+    });
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId: second });
+    await s.t.mutation(internal.campaigns.freezeStep, { campaignId: second });
+    const killTicks = () =>
+      s.t.run(async (ctx) => {
+        for (const job of await ctx.db.system.query("_scheduled_functions").collect())
+          if (job.name.includes("tick") && job.state.kind === "pending") await ctx.scheduler.cancel(job._id);
+      });
+    await killTicks();
+    for (let i = 0; i < 5; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(3);
+    // A live chain is left alone: the watchdog right away changes nothing…
+    const nextTick = () =>
+      s.t.run(
+        async (ctx) =>
+          (await ctx.db
+            .query("channelDispatch")
+            .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+            .first())!.nextTickAt,
+      );
+    const stuckAt = await nextTick();
+    await s.t.mutation(internal.campaigns.restartStalledDispatch, {});
+    expect(await nextTick()).toBe(stuckAt);
+    // …half a minute later the chain counts as dead and starts again.
+    await step(s.t, 31_000);
+    expect(await s.t.mutation(internal.campaigns.restartStalledDispatch, {})).toEqual({
+      channels: 1,
+      freezes: 0,
+    });
+    expect(await nextTick()).not.toBe(stuckAt);
+    for (let i = 0; i < 4; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(13);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(13);
+  });
+
+  it("restarts a freeze whose step failed, and the campaign goes out once to everyone", async () => {
+    const s = await campaignWithLostSends(2, 0);
+    await s.t.run(async (ctx) => {
+      for (let i = 200; i < 205; i++) {
+        const phone = `+346200${String(i).padStart(5, "0")}`;
+        const contactId = await ctx.db.insert("contacts", {
+          tenantId: s.w.tenantId,
+          name: `Frozen ${i}`,
+          phone,
+          createdAt: 1,
+          tags: ["Frozen"],
+        });
+        await ctx.db.insert("contactAliases", {
+          tenantId: s.w.tenantId,
+          kind: "phone",
+          value: phone,
+          contactId,
+        });
+        await ctx.db.insert("contactTags", { tenantId: s.w.tenantId, tag: "frozen", contactId });
+      }
+    });
+    const template = await s.t.run(async (ctx) => (await ctx.db.query("templates").first())!._id);
+    const campaignId = await s.owner.mutation(api.campaigns.create, {
+      tenantId: s.w.tenantId,
+      name: "Frozen",
+      channelId: s.w.cloudChannelId,
+      templateId: template,
+      variables: [{ source: "name" }],
+      audience: { kind: "filter", filter: { tag: "Frozen" } },
+    });
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    // The freeze's first step fails (cancelled here, as one past the time limit leaves no successor).
+    await s.t.run(async (ctx) => {
+      for (const job of await ctx.db.system.query("_scheduled_functions").collect())
+        if (job.name.includes("freezeStep") && job.state.kind === "pending")
+          await ctx.scheduler.cancel(job._id);
+    });
+    await step(s.t, 5_000);
+    const view = () => s.owner.query(api.campaigns.get, { tenantId: s.w.tenantId, campaignId });
+    expect((await view()).state).toBe("preparing");
+    expect(await s.t.mutation(internal.campaigns.restartStalledDispatch, {})).toMatchObject({ freezes: 0 });
+    await step(s.t, 30_000);
+    expect(await s.t.mutation(internal.campaigns.restartStalledDispatch, {})).toMatchObject({ freezes: 1 });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    expect((await view()).counts).toMatchObject({ queued: 5, pending: 0 });
+    expect(s.fake.sent).toHaveLength(7);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(7);
+  });
+});

@@ -8,7 +8,11 @@
 // as CSV. A second campaign, launched while the workspace's sending is paused, shows the pause's
 // reason and goes out when she resumes it. A third, to 400 contacts (with credits a platform admin
 // grants), is paused as soon as it starts sending: nothing more leaves until it is resumed, and
-// then every phone gets it exactly once.
+// then every phone gets it exactly once. Finally she duplicates the first campaign, launches the
+// copy while WhatsApp fails every message, and sends it again to the failed recipients once
+// WhatsApp is well: each phone gets exactly one more message.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -81,6 +85,14 @@ async function phonesReceived(): Promise<Record<string, string[]>> {
 }
 
 const count = (page: Page, state: string) => page.getByTestId(`count-${state}`);
+
+/** With SCREENSHOT_DIR set, the page is saved there (full page) for a look. */
+async function shot(page: Page, name: string) {
+  const dir = process.env.SCREENSHOT_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `campaigns-${name}.png`), fullPage: true });
+}
 
 async function newCampaign(page: Page, name: string) {
   await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
@@ -334,6 +346,129 @@ it("pauses a running campaign before its next message, and resumes it where it s
   await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 90_000 });
   const received = await phonesReceived();
   expect(users.filter((u) => received[u]?.length === 1)).toHaveLength(BULK);
+  await context.close();
+});
+
+it("duplicates a campaign, and sends again to the recipients WhatsApp failed", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  dumpOnFailure(stack, page);
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await page.waitForURL(new RegExp(`/t/${SLUG}`));
+
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns`);
+  await page.getByRole("link", { name: "Harvest 2026" }).click();
+  await page.getByRole("heading", { level: 1, name: "Harvest 2026" }).waitFor();
+  await shot(page, "completed");
+  const firstUrl = page.url();
+  await page.getByRole("button", { name: "Duplicate", exact: true }).click();
+  await page.waitForURL((url) => url.toString() !== firstUrl && /\/campaigns\/[a-z0-9]+$/.test(url.pathname));
+  await page.getByRole("heading", { level: 1, name: "Copy of Harvest 2026" }).waitFor();
+  await page.getByTestId("campaign-state").getByText("Draft").waitFor();
+
+  // WhatsApp fails every message of the copy (a temporary error on its side).
+  await simulatorCall(stack, "/_sim/knobs", { failShare: 1, failCode: 131000 });
+  const before = await phonesReceived();
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page
+    .getByRole("dialog", { name: "Launch this campaign?" })
+    .getByRole("button", { name: "Launch" })
+    .click();
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 30_000 });
+  await expect.poll(async () => await count(page, "failed").innerText(), { timeout: 10_000 }).toBe("3");
+  const recipients = page.getByRole("region", { name: "Recipients" });
+  await recipients.getByRole("button", { name: "Failed (3)" }).click();
+  await recipients.getByText("(131000)").first().waitFor();
+
+  // Retrying asks first, saying how many get a new message.
+  await simulatorCall(stack, "/_sim/knobs", { failShare: 0 });
+  const afterFailure = await phonesReceived();
+  await page.getByRole("button", { name: "Retry failed…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Send again to failed recipients?" });
+  await dialog
+    .getByTestId("retry-summary")
+    .getByText(/3 of the 3 failed recipients will get a new message/)
+    .waitFor();
+  await shot(page, "retry-dialog");
+  await dialog.getByRole("button", { name: "Send again to 3" }).click();
+  await page.getByText("3 failed recipients will be sent again.").waitFor();
+  await expect.poll(async () => await count(page, "read").innerText(), { timeout: 30_000 }).toBe("3");
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 15_000 });
+  expect(await count(page, "failed").innerText()).toBe("0");
+  await shot(page, "retried");
+
+  // Each phone got the copy's message once more after the retry, not twice.
+  const after = await phonesReceived();
+  for (const user of USERS) {
+    expect(afterFailure[user]!.length).toBeGreaterThanOrEqual(before[user]!.length);
+    expect(after[user]!.length).toBe(afterFailure[user]!.length + 1);
+  }
+  expect(pageErrors).toEqual([]);
+  await context.close();
+});
+
+it("builds campaigns for hand-picked contacts and for an uploaded list", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  dumpOnFailure(stack, page);
+  await page.goto(`${stack.webUrl}/app`);
+  await signIn(page, "olga@olives.example", "Olga Ortiz");
+  await page.waitForURL(new RegExp(`/t/${SLUG}`));
+
+  // Two contacts found by search and ticked.
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill("Picked few");
+  await page.getByLabel("Chosen contacts").check();
+  await page.getByLabel("Find contacts").fill("Carla");
+  await page
+    .getByRole("list", { name: "Search results" })
+    .getByLabel(/Carla Cruz/)
+    .check();
+  await page.getByLabel("Find contacts").fill("Diego");
+  await page
+    .getByRole("list", { name: "Search results" })
+    .getByLabel(/Diego Díaz/)
+    .check();
+  await page.getByTestId("audience-count").getByText("2", { exact: true }).waitFor();
+  await page
+    .getByRole("complementary", { name: "Preview" })
+    .getByText("Hi Carla, this year's olive oil is ready for you.")
+    .waitFor();
+  await shot(page, "new-picked");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await page.getByRole("heading", { level: 1, name: "Picked few" }).waitFor();
+
+  // An uploaded list: one number she has, one new; both become the audience.
+  const listed = ["34611000001", "34613000001"];
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill("Fair visitors");
+  await page.getByLabel("Upload a list (CSV)").check();
+  await page.getByLabel("List file (CSV)").setInputFiles({
+    name: "fair.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(`Name,Phone\nCarla Cruz,+${listed[0]}\nElena Est,+${listed[1]}\n`),
+  });
+  await page.getByRole("button", { name: "Upload and import" }).click();
+  await page
+    .getByTestId("upload-status")
+    .getByText(/Imported 2 contacts, tagged/)
+    .waitFor({ timeout: 30_000 });
+  await page.getByTestId("audience-count").getByText("2", { exact: true }).waitFor();
+  await shot(page, "new-upload");
+  const before = await phonesReceived();
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Launch to 2" }).click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+  await page.getByTestId("campaign-state").getByText("Completed").waitFor({ timeout: 30_000 });
+  const after = await phonesReceived();
+  expect(after[listed[0]]!.length).toBe(before[listed[0]]!.length + 1);
+  expect(after[listed[1]]).toEqual(["Hi Elena, this year's olive oil is ready for you."]);
+  expect(pageErrors).toEqual([]);
   await context.close();
 });
 

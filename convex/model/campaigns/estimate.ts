@@ -2,8 +2,10 @@
  * A campaign's estimate before launch: the first contacts of the audience checked the way the
  * dispatcher checks them at claim time (number, consent, a value for every variable) and priced
  * from the rate card for the template's category. The page scales the sample to the audience's
- * count; the real cost is what settlement charges.
+ * count; the real cost is what settlement charges. It also tells how many would take one of the
+ * channel's messaging-limit people (decision 023) and how many of those would wait.
  */
+import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { QueryCtx } from "../../_generated/server";
 import { priceFor } from "../billing/rates";
@@ -12,11 +14,29 @@ import { listContacts } from "../contacts";
 import { fail } from "../errors";
 import { consentRefusal } from "../outbound";
 import { addressesOf, resolveContact } from "../whatsapp/contacts";
-import { parametersFor } from "./dispatch";
+import { parametersFor, US_MARKETING_REASON, usMarketing } from "./dispatch";
+import { alreadyReached, budgetOf } from "./limits";
+import { windowOpen } from "../outbound";
 import type { Audience, Variable } from "./tables";
 
 /** Contacts the estimate checks (each costs a few reads: the contact, its aliases, a rate). */
 export const ESTIMATE_SAMPLE = 100;
+
+/** The channel's messaging limit as the estimate sees it. */
+export const vLimitEstimate = v.object({
+  /** The tier Meta reported (TIER_2K…), or null when not reported yet (250 is assumed). */
+  tier: v.union(v.string(), v.null()),
+  /** People per rolling 24 hours; null: unlimited. */
+  limit: v.union(v.number(), v.null()),
+  /** People reached outside a conversation in the last 24 hours. */
+  used: v.number(),
+  remaining: v.union(v.number(), v.null()),
+  /** Sampled sendable contacts who would take one of the limit's people. */
+  needed: v.number(),
+  /** Of those, how many would wait for the limit to free up (for the sample as it is). */
+  waiting: v.number(),
+});
+export type LimitEstimate = Infer<typeof vLimitEstimate>;
 
 export type Estimate = {
   /** Contacts checked (the first of the audience). */
@@ -30,6 +50,7 @@ export type Estimate = {
   /** Sendable contacts with no rate for their market (sent anyway, priced at settlement). */
   unpriced: number;
   currency: string;
+  messagingLimit: LimitEstimate;
 };
 
 export async function estimate(
@@ -61,6 +82,9 @@ export async function estimate(
   }
   const markupBps = (await getWallet(ctx, tenant._id))?.markupBps ?? 0;
   const now = Date.now();
+  const channel = await ctx.db.get("channels", template.channelId);
+  const budget = channel ? await budgetOf(ctx, channel, now) : null;
+  let needed = 0;
   const excluded = new Map<string, number>();
   const exclude = (reason: string) => excluded.set(reason, (excluded.get(reason) ?? 0) + 1);
   const seen = new Set<Id<"contacts">>();
@@ -100,9 +124,23 @@ export async function estimate(
       exclude(`No value for {{${params.missing}}}`);
       continue;
     }
-    sendable++;
     // Known only by a business-scoped id: sent, and priced when settled.
     const phone = address.phone ?? (address.waId ? `+${address.waId}` : null);
+    if (usMarketing(category, phone)) {
+      exclude(US_MARKETING_REASON);
+      continue;
+    }
+    sendable++;
+    if (channel && budget && budget.limit !== null) {
+      const conversation = await ctx.db
+        .query("conversations")
+        .withIndex("by_channel_contact", (q) => q.eq("channelId", channel._id).eq("contactId", contact._id))
+        .first();
+      const free =
+        (conversation !== null && windowOpen(conversation, now)) ||
+        (await alreadyReached(ctx, budget.scope, contact._id, now));
+      if (!free) needed++;
+    }
     if (!phone) {
       unpriced++;
       continue;
@@ -128,6 +166,14 @@ export async function estimate(
     cost,
     unpriced,
     currency: tenant.currency,
+    messagingLimit: {
+      tier: budget?.tier ?? null,
+      limit: budget?.limit ?? null,
+      used: budget?.used ?? 0,
+      remaining: budget?.remaining ?? null,
+      needed,
+      waiting: budget?.remaining === null || !budget ? 0 : Math.max(0, needed - budget.remaining),
+    },
   };
 }
 

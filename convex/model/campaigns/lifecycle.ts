@@ -17,7 +17,8 @@ import { ensureTick } from "./dispatch";
 import type { Audience, CampaignState, Variable } from "./tables";
 
 /** Contacts frozen per mutation: each costs a recipient insert and a duplicate check. */
-export const FREEZE_BATCH = 200;
+/** Contacts frozen per step: small enough to stay well inside the one-second limit under load. */
+export const FREEZE_BATCH = 100;
 export const NAME_MAX = 120;
 export const MAX_CONTACTS = 10_000;
 
@@ -350,6 +351,7 @@ export async function freezeStep(ctx: MutationCtx, campaignId: Id<"campaigns">):
   for (const [shard, n] of shardCounts) await bump(ctx, campaign._id, shard, { pending: n });
   await ctx.db.patch("campaigns", campaign._id, {
     frozen: campaign.audience.kind === "contacts" ? position : campaign.frozen + added,
+    freezeStepAt: now,
     ...(campaign.audience.kind === "filter" ? { freezeCursor: cursor } : {}),
     ...(done ? { state: "running" as const, audienceFrozen: true } : {}),
   });

@@ -99,6 +99,8 @@ export const campaignTables = {
     /** Recipients frozen so far, and where the freeze continues (an audience cursor). */
     frozen: v.number(),
     freezeCursor: v.optional(v.union(v.string(), v.null())),
+    /** The last freeze step: a freeze that stopped moving (its step failed) is restarted. */
+    freezeStepAt: v.optional(v.number()),
     /** Set once every recipient is frozen. */
     audienceFrozen: v.optional(v.boolean()),
     /** Dispatch batches reserved so far (reservation keys `batch:<campaign>:<n>`). */
