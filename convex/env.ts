@@ -132,8 +132,7 @@ export function outboundUnknownAfterMs(): number {
   return Number.isFinite(value) && value >= 1_000 ? value : 10 * 60 * 1000;
 }
 
-function positiveNumber(name: string, fallback: number): number {
-  const raw = optional(name);
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) {
@@ -144,21 +143,21 @@ function positiveNumber(name: string, fallback: number): number {
 
 /**
  * The reconciliation jobs' deadlines (docs/operations.md, "Reconciliation"): hours before a send
- * WhatsApp accepted with no status since is charged at the estimate (24), minutes before a send
- * whose provider call never answered counts as stuck (15), hours before an open reservation is
- * released (48), and days after which a finished campaign's counters are no longer recounted (7).
+ * WhatsApp accepted with no status since is charged at the estimate (24), hours before an open
+ * reservation is released (48), and days after which a finished campaign's counters are no
+ * longer recounted (7). Stuck sends use OUTBOUND_UNKNOWN_AFTER_MS (outboundUnknownAfterMs).
  */
 export function reconciliationDeadlines(): {
   noStatusMs: number;
-  stuckSendingMs: number;
   reservationMs: number;
   counterWindowMs: number;
 } {
   const HOUR = 60 * 60 * 1000;
+  const read = (name: string, raw: string | undefined, fallback: number) =>
+    positiveNumber(name, raw, fallback);
   return {
-    noStatusMs: positiveNumber("RECONCILE_NO_STATUS_HOURS", 24) * HOUR,
-    stuckSendingMs: positiveNumber("RECONCILE_STUCK_SENDING_MINUTES", 15) * 60 * 1000,
-    reservationMs: positiveNumber("RECONCILE_RESERVATION_HOURS", 48) * HOUR,
-    counterWindowMs: positiveNumber("RECONCILE_COUNTER_WINDOW_DAYS", 7) * 24 * HOUR,
+    noStatusMs: read("RECONCILE_NO_STATUS_HOURS", optional("RECONCILE_NO_STATUS_HOURS"), 24) * HOUR,
+    reservationMs: read("RECONCILE_RESERVATION_HOURS", optional("RECONCILE_RESERVATION_HOURS"), 48) * HOUR,
+    counterWindowMs: read("RECONCILE_COUNTER_DAYS", optional("RECONCILE_COUNTER_DAYS"), 7) * 24 * HOUR,
   };
 }

@@ -1,5 +1,5 @@
 // /admin: the platform admin area (workspaces, their channels, credits and sending, the campaign
-// dispatchers, the rate card, audit log, outbox, webhook dead letters).
+// dispatchers, the rate card, audit log, outbox, webhook dead letters, reconciliation reports).
 // Everyone else is refused.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Outlet } from "@remix-run/react";
@@ -31,6 +31,7 @@ const NAV = [
   { to: "/admin/audit", label: "Audit log", end: false },
   { to: "/admin/outbox", label: "Outbox", end: false },
   { to: "/admin/dead-letters", label: "Dead letters", end: false },
+  { to: "/admin/reconciliation", label: "Reconciliation", end: false },
 ];
 
 function AdminShell() {

@@ -11,8 +11,9 @@ import { NotAllowed } from "../components/not-allowed";
 import { Button } from "../components/button";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { FormError } from "../components/form-field";
-import { PageHeader } from "../components/page-header";
+import { PageHeader, Section } from "../components/page-header";
 import { PrivacyJobCard } from "../components/privacy-jobs";
+import { RetentionForm } from "../components/retention-form";
 import { SendingSwitchCard } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
 import { TenantSettingsForm } from "../components/tenant-settings-form";
@@ -81,6 +82,9 @@ function SettingsEditor({ tenant }: { tenant: TenantContext }) {
       </div>
       <div className="mt-8">
         <DataSection tenant={tenant} />
+      </div>
+      <div className="mt-8">
+        <RetentionSection tenant={tenant} />
       </div>
     </div>
   );
@@ -182,6 +186,34 @@ function DataSection({ tenant }: { tenant: TenantContext }) {
         }
       />
     </section>
+  );
+}
+
+/** How long the workspace's data is kept; the nightly retention job deletes what is older. */
+function RetentionSection({ tenant }: { tenant: TenantContext }) {
+  const current = useQuery(api.reconciliation.retention, { tenantId: tenant.tenantId });
+  const save = useMutation(api.reconciliation.setWorkspaceRetention);
+  return (
+    <Section
+      id="retention"
+      title="Data retention"
+      description="How long this workspace keeps its data. Every night, older messages, webhook events and email records are deleted for good; messages still being sent or billed are kept until they are done."
+    >
+      {current === undefined ? (
+        <LoadingState label="Loading retention…" />
+      ) : (
+        <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
+          <RetentionForm
+            initial={current}
+            defaults={current.defaults}
+            onSubmit={async (values) => {
+              await save({ tenantId: tenant.tenantId, ...values });
+              return "Retention saved";
+            }}
+          />
+        </div>
+      )}
+    </Section>
   );
 }
 

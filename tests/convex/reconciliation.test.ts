@@ -39,8 +39,9 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** Convex's transaction limits are on: every batch must stay within them. */
 async function fresh(): Promise<{ t: T; w: World; as: ReturnType<typeof setup>["as"] }> {
-  const { t, as } = setup();
+  const { t, as } = setup({ transactionLimits: true });
   await t.mutation(internal.billing.seedRates, {});
   return { t, as, w: await world(t) };
 }
@@ -104,7 +105,8 @@ describe("sends with no status webhook", () => {
       { ...utilityTemplate, statusAt: accepted, reservationKey: "res:a" },
       OUT_WAMID,
     );
-    const text = await sent(t, w, { statusAt: accepted }, "wamid.text-1");
+    // Marked unknown by the stuck-send resolution, then no status for the deadline either.
+    const text = await sent(t, w, { status: "unknown", statusAt: accepted }, "wamid.text-1");
     const young = await sent(t, w, { ...utilityTemplate, statusAt: NOW - 2 * HOUR }, "wamid.young");
     const stuck = await sent(t, w, { statusAt: accepted });
 
@@ -162,6 +164,65 @@ describe("sends with no status webhook", () => {
     expect(wallet!.reserved).toBe(0);
     expect((await t.run((ctx) => ctx.db.get("messages", template)))!.settlement).toBe("settled");
     expect(await invariantOk(t, w.tenantId)).toBe(true);
+  }, 60_000);
+
+  it("refunds the estimate when the late status says the send failed unbilled", async () => {
+    const { t, w } = await fresh();
+    const wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARFBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA";
+    const id = await sent(t, w, { ...utilityTemplate, statusAt: NOW - 30 * HOUR }, wamid);
+    expect(await runJob(t, "no_status")).toMatchObject({ found: 1, fixed: 1 });
+    const estimate = (await ledger(t, w.tenantId)).find((e) => e.key.startsWith("estimate:"))!;
+    expect(estimate.amount).toBeLessThan(0);
+
+    const failed = cloud("status-failed").replace(
+      /"timestamp": "\d+"/,
+      `"timestamp": "${Math.floor((NOW - 29 * HOUR) / 1000)}"`,
+    );
+    await postCloud(t, failed);
+    await drain(t);
+    await t.mutation(internal.billing.settlePending, {});
+    await postCloud(t, failed);
+    await drain(t);
+    await t.mutation(internal.billing.settlePending, {});
+
+    const entries = await ledger(t, w.tenantId);
+    expect(entries.map((e) => e.kind)).toEqual(["charge", "refund"]);
+    expect(entries[1]!.amount).toBe(-estimate.amount);
+    expect((await t.run((ctx) => ctx.db.get("messages", id)))!).toMatchObject({
+      status: "failed",
+      settlement: "settled",
+    });
+    expect(await invariantOk(t, w.tenantId)).toBe(true);
+  }, 60_000);
+
+  it("closes a run that stopped without finishing as failed when the job next starts", async () => {
+    const { t } = await fresh();
+    const stale = await t.run((ctx) =>
+      ctx.db.insert("reconciliationRuns", {
+        job: "no_status",
+        trigger: "cron",
+        startedAt: NOW - 2 * HOUR,
+        status: "running",
+        found: 0,
+        fixed: 0,
+        needsPerson: 0,
+        details: [],
+        detailsDropped: 0,
+        batches: 3,
+        cursor: "{}",
+      }),
+    );
+    // Within the hour a running run is not doubled…
+    const again = await t.mutation(internal.reconciliation.start, { job: "no_status", now: NOW });
+    expect(again).toEqual({ runId: stale, started: false });
+    // …after it, it is closed as failed and a new run starts.
+    vi.setSystemTime(new Date(NOW + 2 * HOUR));
+    const next = await runJob(t, "no_status", { now: NOW + 2 * HOUR });
+    expect(next).toMatchObject({ status: "done" });
+    expect(await t.run((ctx) => ctx.db.get("reconciliationRuns", stale))).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/stopped without finishing/),
+    });
   });
 
   it("continues past one batch: more old sends than a batch are all estimated in one run", async () => {
@@ -172,20 +233,23 @@ describe("sends with no status webhook", () => {
     expect(run).toMatchObject({ status: "done", found: count, fixed: count });
     expect(run.batches).toBeGreaterThanOrEqual(2);
     expect(await runJob(t, "no_status")).toMatchObject({ found: 0 });
-  });
+  }, 60_000);
 });
 
 describe("sends stuck in sending", () => {
-  it("reports sends with no provider answer past the deadline, changing nothing", async () => {
+  it("marks sends with no answer past the deadline unknown through the outcome-unknown resolution, and reports each", async () => {
     const { t, w } = await fresh();
     const stuck = await sent(t, w, { statusAt: NOW - 20 * 60 * 1000 });
-    await sent(t, w, { statusAt: NOW - 5 * 60 * 1000 }); // within the deadline
-    await sent(t, w, { statusAt: NOW - 20 * 60 * 1000 }, "wamid.accepted"); // accepted: not stuck
+    const young = await sent(t, w, { statusAt: NOW - 5 * 60 * 1000 }); // within the deadline
     const run = await runJob(t, "stuck_sending");
-    expect(run).toMatchObject({ found: 1, fixed: 0, needsPerson: 0 });
-    expect(run.details[0]).toMatchObject({ id: stuck, outcome: "reported" });
-    expect(run.details[0]!.reason).toMatch(/outcome unknown.*never sent again/);
-    expect((await t.run((ctx) => ctx.db.get("messages", stuck)))!.status).toBe("sending");
+    expect(run).toMatchObject({ found: 1, fixed: 1, needsPerson: 0 });
+    expect(run.details[0]).toMatchObject({ id: stuck, outcome: "fixed" });
+    expect(run.details[0]!.reason).toMatch(/Marked unknown: .*It is not sent again.*no way to ask/);
+    const [a, b] = await t.run((ctx) =>
+      Promise.all([ctx.db.get("messages", stuck), ctx.db.get("messages", young)]),
+    );
+    expect([a!.status, b!.status]).toEqual(["unknown", "sending"]);
+    expect(await runJob(t, "stuck_sending")).toMatchObject({ found: 0 });
   });
 });
 
@@ -369,7 +433,7 @@ describe("old reservations", () => {
     expect(await invariantOk(t, w.tenantId)).toBe(true);
     expect(await runJob(t, "old_reservations")).toMatchObject({ found: 0 });
     expect(await ledger(t, w.tenantId)).toHaveLength(entries.length);
-  });
+  }, 60_000);
 });
 
 describe("billed vs rate card", () => {
@@ -453,6 +517,20 @@ describe("data retention", () => {
         status: "stored",
         createdAt: NOW - DAY,
       });
+      // The platform's own mail (no workspace) is kept the default 180 days.
+      for (const [subject, age] of [
+        ["platform old", 200],
+        ["platform new", 100],
+      ] as const) {
+        await ctx.db.insert("emails", {
+          to: ADMIN,
+          subject,
+          kind: "reconciliation_alert",
+          provider: "outbox",
+          status: "stored",
+          createdAt: NOW - age * DAY,
+        });
+      }
     });
     const run = await runJob(t, "retention");
     expect(run).toMatchObject({ status: "done", needsPerson: 0 });
@@ -464,9 +542,9 @@ describe("data retention", () => {
     const left = await t.run((ctx) => ctx.db.query("messages").collect());
     expect(left.map((m) => m._id).sort()).toEqual([pending, recent].sort());
     const mail = await t.run((ctx) => ctx.db.query("emails").collect());
-    expect(mail.map((e) => e.subject)).toEqual(["new"]);
+    expect(mail.map((e) => e.subject).sort()).toEqual(["new", "platform new"]);
     expect(await runJob(t, "retention")).toMatchObject({ found: 0 });
-  });
+  }, 60_000);
 
   it("lets a workspace admin set retention within limits, audited", async () => {
     const { t, as } = setup();

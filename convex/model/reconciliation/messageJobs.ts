@@ -7,13 +7,14 @@
 import { ConvexError } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
-import { reconciliationDeadlines } from "../../env";
+import { outboundUnknownAfterMs, reconciliationDeadlines } from "../../env";
 import { chargedCategory, settle } from "../billing/charging";
 import { toDecimalString } from "../billing/money";
 import { dayStart, isoDay, normaliseCategory } from "../billing/rates";
 import { estimateKey, recipientPlace } from "../billing/settlement";
 import { Findings, type StepInput, type StepResult } from "./runs";
-import { resolveStuck } from "./stuckSending";
+import { resolveStuckSending, unknownReason } from "../outbound";
+import { providerNote } from "./stuckSending";
 
 /** Messages looked at per batch by the two send jobs. */
 export const SEND_BATCH = 100;
@@ -22,12 +23,18 @@ export const PRICING_BATCH = 500;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Outbound messages still `sending`, with nothing settled, whose last change is before `cutoff`. */
-async function sendingBefore(ctx: MutationCtx, cutoff: number, cursor: string | null, numItems: number) {
+/** Outbound messages in `status`, with nothing settled, whose last change is before `cutoff`. */
+async function unsettledBefore(
+  ctx: MutationCtx,
+  status: "sending" | "unknown",
+  cutoff: number,
+  cursor: string | null,
+  numItems: number,
+) {
   return await ctx.db
     .query("messages")
     .withIndex("by_status_settlement_status_at", (q) =>
-      q.eq("status", "sending").eq("settlement", undefined).lt("statusAt", cutoff),
+      q.eq("status", status).eq("settlement", undefined).lt("statusAt", cutoff),
     )
     .paginate({ cursor, numItems });
 }
@@ -36,20 +43,28 @@ function when(ms: number): string {
   return `${new Date(ms).toISOString().replace("T", " ").slice(0, 16)} UTC`;
 }
 
+/** The no-status job walks `unknown` sends first, then any still `sending` (one query per batch). */
+type NoStatusCursor = { status: "sending" | "unknown"; page: string | null };
+
 /**
  * The rule for a send WhatsApp accepted (it has a provider id) that got no status within the
- * deadline: a Cloud API template is charged at the rate card's price for its category (the
- * template's, else marketing) under `estimate:<message key>`, marked estimated, freeing its
- * reservation share; a free-form message (free inside the customer-service window) and any WAHA
- * message (Meta does not bill them) only free their reservation share. A later real status
- * settles the difference once (model/billing/settlement.ts).
+ * deadline (its outcome is `unknown` by now, or it is still `sending`): a Cloud API template is
+ * charged at the rate card's price for its category (the template's, else marketing) under
+ * `estimate:<message key>`, marked estimated, freeing its reservation share; a free-form message
+ * (free inside the customer-service window) and any WAHA message (Meta does not bill them) only
+ * free their reservation share. A later real status settles the difference once
+ * (model/billing/settlement.ts).
  */
 export async function noStatusStep(ctx: MutationCtx, { cursor, now }: StepInput): Promise<StepResult> {
   const cutoff = now - reconciliationDeadlines().noStatusMs;
-  const page = await sendingBefore(ctx, cutoff, cursor, SEND_BATCH);
+  const state: NoStatusCursor = cursor
+    ? (JSON.parse(cursor) as NoStatusCursor)
+    : { status: "unknown", page: null };
+  const page = await unsettledBefore(ctx, state.status, cutoff, state.page, SEND_BATCH);
   const findings = new Findings();
   for (const message of page.page) {
-    if (message.direction !== "out" || !message.providerMessageId) continue; // stuck: the other job
+    // Never accepted by the provider: nothing was billed, and the stuck-send job reports it.
+    if (message.direction !== "out" || !message.providerMessageId) continue;
     const channel = await ctx.db.get("channels", message.channelId);
     const category =
       channel?.kind === "cloud" && message.type === "template"
@@ -84,7 +99,7 @@ export async function noStatusStep(ctx: MutationCtx, { cursor, now }: StepInput)
       findings.add(
         message._id,
         "fixed",
-        `Accepted by WhatsApp ${when(message.statusAt)}, no status since: ${what}`,
+        `Accepted by WhatsApp, no status since (${message.status} since ${when(message.statusAt)}): ${what}`,
         message.tenantId,
       );
     } catch (error) {
@@ -93,26 +108,47 @@ export async function noStatusStep(ctx: MutationCtx, { cursor, now }: StepInput)
       findings.add(
         message._id,
         "needs_person",
-        `Accepted by WhatsApp ${when(message.statusAt)}, no status since, and no estimate could be charged: ${data.message ?? data.code}`,
+        `Accepted by WhatsApp, no status since ${when(message.statusAt)}, and no estimate could be charged: ${data.message ?? data.code}`,
         message.tenantId,
       );
     }
   }
-  return { findings: findings.list, cursor: page.isDone ? null : page.continueCursor };
+  const next: NoStatusCursor | null = !page.isDone
+    ? { status: state.status, page: page.continueCursor }
+    : state.status === "unknown"
+      ? { status: "sending", page: null }
+      : null;
+  return { findings: findings.list, cursor: next ? JSON.stringify(next) : null };
 }
 
-/** Sends with no provider answer past the deadline, each given to the stuck-sending resolution. */
-export async function stuckSendingStep(ctx: MutationCtx, { cursor, now }: StepInput): Promise<StepResult> {
-  const cutoff = now - reconciliationDeadlines().stuckSendingMs;
-  const page = await sendingBefore(ctx, cutoff, cursor, SEND_BATCH);
+/**
+ * Sends still `sending` past OUTBOUND_UNKNOWN_AFTER_MS: the outcome-unknown resolution
+ * (`resolveStuckSending`, model/outbound.ts) marks them `unknown`, never to be sent again; this
+ * job runs it and reports each message it resolved. The resolution's own cron usually gets there
+ * first; the job is the safety net and the record.
+ */
+export async function stuckSendingStep(ctx: MutationCtx, { now }: StepInput): Promise<StepResult> {
+  const afterMs = outboundUnknownAfterMs();
+  const stuck = await ctx.db
+    .query("messages")
+    .withIndex("by_status_at", (q) => q.eq("status", "sending").lt("statusAt", now - afterMs))
+    .take(SEND_BATCH);
+  const channels = new Map<string, Doc<"channels"> | null>();
+  for (const m of stuck)
+    if (!channels.has(m.channelId)) channels.set(m.channelId, await ctx.db.get("channels", m.channelId));
+  // The resolution takes the same oldest-first batch from the same index, in this transaction.
+  const result = await resolveStuckSending(ctx, { now, afterMs, batch: SEND_BATCH });
   const findings = new Findings();
-  for (const message of page.page) {
-    if (message.direction !== "out" || message.providerMessageId) continue; // accepted: the other job
-    const channel = await ctx.db.get("channels", message.channelId);
-    const { outcome, reason } = await resolveStuck(ctx, message, channel);
-    findings.add(message._id, outcome, reason, message.tenantId);
+  for (const message of stuck.slice(0, result.resolved)) {
+    const channel = channels.get(message.channelId) ?? null;
+    findings.add(
+      message._id,
+      "fixed",
+      `Marked unknown: ${unknownReason(message, afterMs)} ${providerNote(channel)}`,
+      message.tenantId,
+    );
   }
-  return { findings: findings.list, cursor: page.isDone ? null : page.continueCursor };
+  return { findings: findings.list, cursor: result.remaining > 0 ? "more" : null };
 }
 
 /** One kind of unexpected billing on a day: a tenant, what Meta billed, what we expected. */

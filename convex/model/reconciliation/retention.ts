@@ -6,7 +6,8 @@
  * WEBHOOK_EVENT_RETENTION_DAYS (30), emails 180 days. The platform-wide webhook-event pruning
  * (whatsappWebhooks.pruneEvents) still applies, so a workspace can keep its events shorter than
  * the platform does, not longer. Messages still in the send pipeline or waiting for billing
- * (queued, sending, settlement pending or estimated) are kept until they are done.
+ * (queued, sending, settlement pending or estimated) are kept until they are done. Email records
+ * of no workspace (the platform's) are kept the default time.
  */
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
@@ -100,6 +101,8 @@ const PHASES: Phase[] = ["messages", "events", "emails"];
 type RetentionCursor = {
   /** The creation time of the last workspace finished. */
   after: number | null;
+  /** After every workspace: the platform's own email records (no workspace), from this page. */
+  platform?: { page: string | null };
   current?: { tenantId: Id<"tenants">; created: number; phase: Phase; channel: number; page: string | null };
 };
 
@@ -110,6 +113,31 @@ function keep(message: Doc<"messages">): boolean {
     message.settlement === "pending" ||
     message.settlement === "estimated"
   );
+}
+
+/** The platform's email records (alerts to platform admins, sign-in mail), kept the default time. */
+async function platformEmails(
+  ctx: MutationCtx,
+  cursor: string | null,
+  now: number,
+  after: number | null,
+): Promise<StepResult> {
+  const cutoff = now - DEFAULT_EMAIL_DAYS * DAY_MS;
+  const page = await ctx.db
+    .query("emails")
+    .withIndex("by_tenant_created", (q) => q.eq("tenantId", undefined).lt("createdAt", cutoff))
+    .paginate({ cursor, numItems: RETENTION_BATCH });
+  for (const row of page.page) await ctx.db.delete("emails", row._id);
+  const findings = new Findings();
+  if (page.page.length) {
+    findings.add(
+      "platform/emails",
+      "fixed",
+      `Deleted ${page.page.length} platform email records from before ${new Date(cutoff).toISOString().slice(0, 10)} (kept ${DEFAULT_EMAIL_DAYS} days)`,
+    );
+  }
+  const next: RetentionCursor = { after, platform: { page: page.continueCursor } };
+  return { findings: findings.list, cursor: page.isDone ? null : JSON.stringify(next) };
 }
 
 /**
@@ -126,7 +154,7 @@ export async function retentionStep(ctx: MutationCtx, { cursor, now }: StepInput
       .query("tenants")
       .withIndex("by_creation_time", (q) => (after === null ? q : q.gt("_creationTime", after)))
       .first();
-    if (!tenant) return { findings: [], cursor: null };
+    if (!tenant) return await platformEmails(ctx, state.platform?.page ?? null, now, state.after);
     current = {
       tenantId: tenant._id,
       created: tenant._creationTime,
