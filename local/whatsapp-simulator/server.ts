@@ -186,6 +186,13 @@ export async function startWhatsAppSimulator(
       });
       return null;
     }
+    const limits = /^\/_sim\/cloud\/([^/]+)\/limits$/.exec(path);
+    if (method === "GET" && limits) {
+      const answer = sim.messagingLimit(decodeURIComponent(limits[1]));
+      return answer
+        ? { status: 200, body: answer }
+        : { status: 404, body: { error: "No such Cloud number" } };
+    }
     const media = /^\/_sim\/media\/([^/]+)$/.exec(path);
     if (method === "GET" && media) {
       const file = sim.mediaFile(decodeURIComponent(media[1]));

@@ -125,6 +125,14 @@ const PIXEL = Buffer.from(
   "base64",
 );
 
+/** Unique users per rolling 24 h for a messaging limit tier (TIER_2K, 2000, TIER_UNLIMITED); null: unlimited. */
+export function tierLimit(tier: string): number | null {
+  const upper = tier.trim().toUpperCase();
+  if (upper === "TIER_UNLIMITED" || upper === "UNLIMITED") return null;
+  const m = /^(?:TIER_)?(\d+)(K)?$/.exec(upper);
+  return m ? Number(m[1]) * (m[2] ? 1_000 : 1) : 250;
+}
+
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -182,6 +190,10 @@ export class Simulator {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sendTimes = new Map<string, number[]>();
   private readonly pairBuckets = new Map<string, { tokens: number; at: number }>();
+  /** Portfolio → user → when a business-initiated template last reached them (messaging limit). */
+  private readonly reached = new Map<string, Map<string, number>>();
+  /** User → when they were delivered marketing templates (the per-user marketing cap). */
+  private readonly marketingTimes = new Map<string, number[]>();
   private readonly conversations = new Map<string, { id: string; expiresAt: number }>();
   private saveTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -214,7 +226,7 @@ export class Simulator {
       const previous = this.cloud.get(n.phoneNumberId);
       this.cloud.set(n.phoneNumberId, {
         qualityRating: "GREEN",
-        messagingLimitTier: "TIER_1K",
+        messagingLimitTier: "TIER_2K",
         verifiedName: "Simulated Business",
         ...previous,
         ...n,
@@ -255,6 +267,8 @@ export class Simulator {
     this.users.clear();
     this.sendTimes.clear();
     this.pairBuckets.clear();
+    this.reached.clear();
+    this.marketingTimes.clear();
     this.conversations.clear();
     this.webhooks.clear();
     for (const t of this.timers) clearTimeout(t);
@@ -632,6 +646,16 @@ export class Simulator {
     bucket.tokens -= 1;
     recent.push(now);
 
+    // Business-initiated: a template outside the user's window (counts toward the messaging limit).
+    const businessInitiated = !!template && !windowOpen;
+    const limited = template ? this.limitFailure(number, to, template, businessInitiated, now) : null;
+    if (limited && this.knobs.limitsAs === "error") return this.graph(graphError(limited));
+    if (!limited && !marketingStopped) {
+      if (businessInitiated) this.reachedOf(number).set(to, now);
+      if (template?.category === "MARKETING")
+        this.marketingTimes.set(to, [...(this.marketingTimes.get(to) ?? []), now]);
+    }
+
     const category = template ? template.category.toLowerCase() : "service";
     const free = category === "service" || (category === "utility" && windowOpen);
     const message: SimMessage = {
@@ -665,11 +689,13 @@ export class Simulator {
         ? { code: injected.code, details: injected.details, afterSent: true }
         : marketingStopped
           ? { code: 131050, afterSent: false }
-          : !template && !windowOpen
-            ? { code: 131047, afterSent: false }
-            : this.random() < this.knobs.failShare
-              ? { code: this.knobs.failCode, afterSent: true }
-              : null;
+          : limited
+            ? { code: limited, afterSent: false }
+            : !template && !windowOpen
+              ? { code: 131047, afterSent: false }
+              : this.random() < this.knobs.failShare
+                ? { code: this.knobs.failCode, afterSent: true }
+                : null;
     this.cloudLifecycle(number, message, version, failure);
 
     return {
@@ -684,6 +710,70 @@ export class Simulator {
         messages: [template ? { id: message.id, message_status: "accepted" } : { id: message.id }],
       },
     };
+  }
+
+  /** The portfolio's users reached by business-initiated templates (user → when, last). */
+  private reachedOf(number: CloudNumberConfig): Map<string, number> {
+    const portfolio = number.portfolioId ?? number.wabaId;
+    let map = this.reached.get(portfolio);
+    if (!map) {
+      map = new Map();
+      this.reached.set(portfolio, map);
+    }
+    return map;
+  }
+
+  /** Users the number's portfolio reached in the last 24 h and its limit (null: unlimited). */
+  messagingLimit(phoneNumberId: string): { tier: string; limit: number | null; reached: number } | null {
+    const number = this.cloud.get(phoneNumberId);
+    if (!number) return null;
+    const since = Date.now() - 24 * 3_600_000;
+    const reached = [...this.reachedOf(number).values()].filter((at) => at > since).length;
+    const tier = number.messagingLimitTier ?? "TIER_250";
+    return { tier, limit: tierLimit(tier), reached };
+  }
+
+  /**
+   * Why WhatsApp refuses this template now, as an error code, or null: the spam rate limit
+   * (131048, which also flags the number's quality), the portfolio's messaging limit, marketing
+   * to a US number (131049) and the per-user marketing cap (131049).
+   */
+  private limitFailure(
+    number: CloudNumberConfig,
+    to: string,
+    template: SimTemplate,
+    businessInitiated: boolean,
+    now: number,
+  ): number | null {
+    const spam = number.spamShare ?? this.knobs.spamShare;
+    if (spam > 0 && this.random() < spam) {
+      if (number.qualityRating !== "RED")
+        this.qualityUpdate(number.phoneNumberId, { event: "FLAGGED", qualityRating: "RED" });
+      return 131048;
+    }
+    if (businessInitiated) {
+      const limit = tierLimit(number.messagingLimitTier ?? "TIER_250");
+      const reached = this.reachedOf(number);
+      const since = now - 24 * 3_600_000;
+      if (limit !== null && !((reached.get(to) ?? 0) > since)) {
+        let count = 0;
+        for (const [user, at] of reached) {
+          if (at > since) count++;
+          else reached.delete(user);
+        }
+        if (count >= limit) return this.knobs.messagingLimitCode;
+      }
+    }
+    if (template.category !== "MARKETING") return null;
+    if (this.knobs.usMarketingBlocked && /^1\d{10}$/.test(to)) return 131049;
+    if (this.knobs.marketingCapUsers.includes(to)) return 131049;
+    const cap = this.knobs.marketingPerUserPer24h;
+    if (cap !== null) {
+      const recent = (this.marketingTimes.get(to) ?? []).filter((at) => at > now - 24 * 3_600_000);
+      this.marketingTimes.set(to, recent);
+      if (recent.length >= cap) return 131049;
+    }
+    return null;
   }
 
   private cloudLifecycle(
@@ -957,6 +1047,8 @@ export class Simulator {
         display_phone_number: number.displayNumber,
         quality_rating: number.qualityRating,
         messaging_limit_tier: number.messagingLimitTier,
+        // The portfolio-level field Meta reads the limit from since 2025-10-07.
+        whatsapp_business_manager_messaging_limit: number.messagingLimitTier,
         code_verification_status: "VERIFIED",
         platform_type: "CLOUD_API",
         throughput: { level: "STANDARD" },

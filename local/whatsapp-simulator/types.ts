@@ -15,8 +15,16 @@ export type CloudNumberConfig = {
   verifiedName?: string;
   /** GREEN, YELLOW, RED, UNKNOWN (GET /{phone-number-id}). */
   qualityRating?: string;
-  /** TIER_250 … TIER_UNLIMITED. */
+  /**
+   * The business portfolio's messaging limit: TIER_250, TIER_2K, TIER_10K, TIER_100K,
+   * TIER_UNLIMITED (or a plain number). Business-initiated templates (outside the user's 24 h
+   * window) reach at most that many unique users per rolling 24 h, counted per portfolio.
+   */
   messagingLimitTier?: string;
+  /** Numbers of one business portfolio share its messaging limit (default: the WABA id). */
+  portfolioId?: string;
+  /** Overrides the spamShare knob for this number. */
+  spamShare?: number;
   /** Milliseconds since epoch after which the token answers 190. */
   tokenExpiresAt?: number;
   /** Overrides the knob for this number. */
@@ -121,6 +129,28 @@ export type Knobs = {
    * username). A message's `bsuidOnly` and a send to a BSUID (`recipient`) do it for one message.
    */
   cloudUserIds: "phone" | "both" | "bsuid";
+  /**
+   * How the messaging limit, the marketing cap, marketing to US numbers and the spam limit show:
+   * "status" (as Meta does: the send is accepted, then a failed status webhook carries the code)
+   * or "error" (the send itself answers the code).
+   */
+  limitsAs: "status" | "error";
+  /**
+   * The code a send beyond the portfolio's messaging limit fails with. Meta documents none; the
+   * default is its generic "Message undeliverable".
+   */
+  messagingLimitCode: number;
+  /** Marketing templates a user may get per rolling 24 h before 131049 (null: no cap). */
+  marketingPerUserPer24h: number | null;
+  /** Users (digits) every marketing template to fails with 131049. */
+  marketingCapUsers: string[];
+  /** Marketing templates to US (+1) numbers fail with 131049, as since 2025-04-01. */
+  usMarketingBlocked: boolean;
+  /**
+   * Share of template sends refused with 131048 (spam rate limit). The first one drops the
+   * number's quality to RED and sends phone_number_quality_update (FLAGGED).
+   */
+  spamShare: number;
 };
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -146,6 +176,12 @@ export const DEFAULT_KNOBS: Knobs = {
   webhookAttempts: 3,
   wahaLid: false,
   cloudUserIds: "phone",
+  limitsAs: "status",
+  messagingLimitCode: 131026,
+  marketingPerUserPer24h: null,
+  marketingCapUsers: [],
+  usMarketingBlocked: true,
+  spamShare: 0,
 };
 
 /** An error to answer with (on: "api") or to fail the next message with (on: "status"). */

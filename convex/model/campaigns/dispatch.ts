@@ -79,6 +79,18 @@ export async function ensureTickAt(ctx: MutationCtx, channelId: Id<"channels">, 
   await ctx.scheduler.runAt(at, internal.campaigns.tick, { channelId, at });
 }
 
+/**
+ * The channel's quality or messaging tier changed: its running campaigns are looked at now (a
+ * chain asleep until the messaging limit frees up included).
+ */
+export async function wakeCampaigns(ctx: MutationCtx, channelId: Id<"channels">): Promise<void> {
+  const running = await ctx.db
+    .query("campaigns")
+    .withIndex("by_channel_state", (q) => q.eq("channelId", channelId).eq("state", "running"))
+    .first();
+  if (running) await ensureTick(ctx, channelId);
+}
+
 /** A throttling error on a campaign send: halve the channel's rate (not below 1/s). */
 export async function throttled(ctx: MutationCtx, channelId: Id<"channels">): Promise<void> {
   const row = await dispatchRow(ctx, channelId);
@@ -176,6 +188,9 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
   // When the limit ran out: how many it counts now, and when its oldest hour frees up.
   const after = limitedCampaigns.size ? await reachOf(ctx, limits.scope, now) : null;
   const freesAt = after ? (after.freesAt ?? now + 60 * 60 * 1000) : null;
+  // Limited by the tier assumed while none is known: ask Meta for the number's real one.
+  if (after && !channel!.messagingTier && channel!.kind === "cloud")
+    await ctx.scheduler.runAfter(0, internal.channels.refreshHealth, { channelId });
   // The next tick: in a second while recipients are due, at the next one's due time when they
   // all wait (e.g. a day after WhatsApp's marketing cap), none when nothing is pending.
   let next: number | undefined;

@@ -14,6 +14,7 @@ import { vChannelKind, vErrorClass, vMessageStatus, vWebhookState, type ChangeSu
 import * as Audit from "../audit";
 import { fail } from "../errors";
 import * as TenantDirectory from "../tenantDirectory";
+import { wakeCampaigns } from "../campaigns/dispatch";
 import {
   KIND_LABELS,
   SECRET_FIELDS,
@@ -506,6 +507,9 @@ export async function create(
     createdAt: Date.now(),
   });
   await TenantDirectory.adjustCounts(ctx, actor.tenant._id, { channels: 1 });
+  // A Cloud number's quality and messaging tier, which campaigns are limited by, read at once.
+  if (fields.kind === "cloud")
+    await ctx.scheduler.runAfter(0, internal.channels.refreshHealth, { channelId });
   await Audit.record(ctx, {
     tenantId: actor.tenant._id,
     actor: actor.user,
@@ -833,5 +837,9 @@ export async function recordHealth(ctx: MutationCtx, channelId: Id<"channels">, 
     patch.qualityRating = update.qualityRating;
   if (channel.kind === "cloud" && update.messagingTier && update.messagingTier !== channel.messagingTier)
     patch.messagingTier = update.messagingTier;
-  if (Object.keys(patch).length) await ctx.db.patch("channels", channel._id, patch);
+  if (Object.keys(patch).length) {
+    await ctx.db.patch("channels", channel._id, patch);
+    // Waiting campaigns look again: a higher tier may let recipients go now.
+    if (patch.messagingTier) await wakeCampaigns(ctx, channel._id);
+  }
 }

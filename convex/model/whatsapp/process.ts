@@ -38,7 +38,7 @@ import { afterInbound } from "../assistant/turns";
 import { consentChangedAfter, recordConsent } from "../contactConsent";
 import { onInbound } from "../conversations";
 import { inboundFrom, messageChanged } from "../campaigns/progress";
-import { ensureTick } from "../campaigns/dispatch";
+import { wakeCampaigns } from "../campaigns/dispatch";
 import { applyStatus } from "./status";
 import * as Templates from "../templates";
 
@@ -575,11 +575,7 @@ async function applyQuality(
   if (Object.keys(patch).length) {
     await ctx.db.patch("channels", channel._id, patch);
     // Running campaigns show the new quality, and a higher tier may let waiting recipients go.
-    const running = await ctx.db
-      .query("campaigns")
-      .withIndex("by_channel_state", (q) => q.eq("channelId", channel._id).eq("state", "running"))
-      .first();
-    if (running) await ensureTick(ctx, channel._id);
+    await wakeCampaigns(ctx, channel._id);
   }
 }
 
