@@ -8,7 +8,7 @@ import type { MetaFunction } from "@remix-run/node";
 import { Link, useLocation, useNavigate, useParams } from "@remix-run/react";
 import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
-import { useEffect, useRef, useState } from "react";
+import { Component, useEffect, useRef, useState, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { Button, buttonClass } from "../components/button";
@@ -246,7 +246,11 @@ function CampaignDetail({ campaign }: { campaign: CampaignView }) {
         </dl>
       </section>
 
-      {state !== "draft" && state !== "scheduled" ? <Outlook campaign={campaign} active={active} /> : null}
+      {state !== "draft" && state !== "scheduled" ? (
+        <SectionBoundary what="The cost and the sending limit">
+          <Outlook campaign={campaign} active={active} />
+        </SectionBoundary>
+      ) : null}
 
       <Recipients campaign={campaign} />
 
@@ -333,6 +337,35 @@ function CampaignDetail({ campaign }: { campaign: CampaignView }) {
       />
     </div>
   );
+}
+
+/**
+ * Keeps a failing section (a query the server could not answer in time) from taking the whole
+ * page down: it says so and offers to try again.
+ */
+class SectionBoundary extends Component<{ what: string; children: ReactNode }, { failed: boolean }> {
+  state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  render() {
+    if (!this.state.failed) return this.props.children;
+    return (
+      <div
+        role="alert"
+        className="rounded-xl border border-slate-200 bg-white px-4 py-3 text-sm text-slate-700"
+      >
+        {this.props.what} could not be loaded just now.{" "}
+        <button
+          type="button"
+          className="text-brand-700 underline"
+          onClick={() => this.setState({ failed: false })}
+        >
+          Try again
+        </button>
+      </div>
+    );
+  }
 }
 
 /** Cost so far and estimated remaining, and the throughput chart with the number's limit. */

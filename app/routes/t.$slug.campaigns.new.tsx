@@ -5,7 +5,7 @@
 // launches after a confirmation that states how many contacts it goes to.
 import type { MetaFunction } from "@remix-run/node";
 import { Link, useNavigate } from "@remix-run/react";
-import { useMutation, useQuery } from "convex/react";
+import { useMutation, useQueries, useQuery } from "convex/react";
 import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
@@ -138,10 +138,20 @@ function CampaignForm() {
   const preview = audienceKind === "contacts" ? { page: picked.slice(0, PREVIEW_COUNT) } : filterPreview;
 
   const variables = toVariables(mappings);
-  const estimate = useQuery(
-    api.campaigns.estimate,
-    template && audience ? { tenantId, templateId: template.templateId, variables, audience } : "skip",
+  // The estimate is a help, not a must: when the server cannot answer it (a busy server, a huge
+  // audience), the form stays and the estimate is left out.
+  const estimateArgs =
+    template && audience ? { tenantId, templateId: template.templateId, variables, audience } : null;
+  const estimateKey = JSON.stringify(estimateArgs);
+  const estimateQueries = useMemo(
+    (): Parameters<typeof useQueries>[0] =>
+      estimateArgs ? { estimate: { query: api.campaigns.estimate, args: estimateArgs } } : {},
+    // Keyed by value, as useQuery does: the same arguments keep the same subscription.
+    [estimateKey],
   );
+  const estimateResult = useQueries(estimateQueries).estimate as
+    FunctionReturnType<typeof api.campaigns.estimate> | Error | undefined;
+  const estimate = estimateResult instanceof Error ? undefined : estimateResult;
 
   const [when, setWhen] = useState<"now" | "later">("now");
   const [at, setAt] = useState("");

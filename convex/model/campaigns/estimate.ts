@@ -178,7 +178,7 @@ export async function estimate(
 }
 
 /** Pending recipients priced for the estimate of what a running campaign still costs. */
-export const REMAINING_SAMPLE = 20;
+export const REMAINING_SAMPLE = 10;
 
 /**
  * The rate-card price (markup included) of the campaign's next pending recipients, averaged over
