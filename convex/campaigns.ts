@@ -318,8 +318,9 @@ const STALLED_MS = 30_000;
  * one-second limit on an overloaded server) schedules no successor, and its campaigns would wait
  * forever. A freeze that has not moved for half a minute gets its next step again (steps continue
  * from the stored cursor and skip contacts already frozen); a chain whose next tick is more than
- * half a minute overdue is replaced (dispatch.ts ensureTickAt); live and sleeping chains are left
- * alone. Run by a cron.
+ * half a minute overdue is replaced (dispatch.ts ensureTickAt) and its rate halved (a tick that
+ * ran past the time limit claimed too many at once); live and sleeping chains are left alone.
+ * Run by a cron.
  */
 export const restartStalledDispatch = internalMutation({
   args: {},
@@ -349,6 +350,11 @@ export const restartStalledDispatch = internalMutation({
         .withIndex("by_channel", (q) => q.eq("channelId", channelId))
         .first();
       const at = row?.nextTickAt !== undefined && row.nextTickAt > now ? row.nextTickAt : now;
+      if (row?.nextTickAt !== undefined && row.nextTickAt < now - STALLED_MS) {
+        // The tick most likely died of its own size (past the time limit): a failed tick rolls
+        // back, so without this the same rate would fail again. Halve it, as a 130429 does.
+        await ctx.db.patch("channelDispatch", row._id, { rate: Math.max(1, Math.floor(row.rate / 2)) });
+      }
       await Dispatch.ensureTickAt(ctx, channelId, at);
     }
     return { channels: channels.length, freezes };

@@ -108,7 +108,8 @@ function webhookLoad(stack: CampaignStack, perSecond: number) {
   const loop = (async () => {
     for (let i = 0; !stopped; i++) {
       if (i % perSecond === 0) {
-        wamids = ((await stack.admin.query(recentWamids, {})) as string[]) ?? [];
+        // A busy or restarting server may refuse a read: keep the last ids and go on.
+        wamids = ((await stack.admin.query(recentWamids, {}).catch(() => wamids)) as string[]) ?? [];
       }
       const due = started + (i * 1000) / perSecond;
       const wait = due - performance.now();

@@ -374,6 +374,14 @@ describe("a dispatcher chain whose tick failed", () => {
       freezes: 0,
     });
     expect(await nextTick()).not.toBe(stuckAt);
+    const rate = await s.t.run(
+      async (ctx) =>
+        (await ctx.db
+          .query("channelDispatch")
+          .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+          .first())!.rate,
+    );
+    expect(rate).toBe(10); // the start rate (20), halved
     for (let i = 0; i < 4; i++) await step(s.t);
     expect(s.fake.sent).toHaveLength(13);
     expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(13);

@@ -330,8 +330,8 @@ export async function startCampaignStack(
 }
 
 /**
- * Runs a seeding mutation again when it ran past the one-second limit (a busy machine): a timed-out
- * mutation committed nothing, so running it again is safe.
+ * Runs a seeding mutation or a probe again when it ran past the one-second limit (a busy machine):
+ * a timed-out mutation committed nothing, so running it again is safe.
  */
 async function patiently<R>(run: () => Promise<R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
@@ -385,9 +385,9 @@ export async function recipientRows(
   const rows: RecipientRow[] = [];
   let cursor: string | null = null;
   for (;;) {
-    const page: { rows: RecipientRow[]; cursor: string; done: boolean } = await stack.admin.query(
-      ref.recipientPage,
-      { campaignId, cursor },
+    const at = cursor;
+    const page: { rows: RecipientRow[]; cursor: string; done: boolean } = await patiently(() =>
+      stack.admin.query(ref.recipientPage, { campaignId, cursor: at }),
     );
     rows.push(...page.rows);
     if (page.done) return rows;
@@ -399,7 +399,7 @@ export async function campaignState(
   stack: CampaignStack,
   campaignId: Id<"campaigns">,
 ): Promise<CampaignState> {
-  return await stack.admin.query(ref.campaignState, { campaignId });
+  return await patiently(() => stack.admin.query(ref.campaignState, { campaignId }));
 }
 
 /** Recipients per state, as counted from their rows. */
