@@ -56,6 +56,24 @@ describe("parseEnv", () => {
     expect(parseEnv({ ...LOCAL, NODE_ENV: "development" })).toMatchObject({ LOCAL_SIGN_IN_HARDENED: false });
   });
 
+  it("requires both Upstash variables or neither, and an http(s) URL", () => {
+    expect(problemsOf({ ...LOCAL, UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io" })).toEqual([
+      expect.stringMatching(/^UPSTASH_REDIS_REST_TOKEN is required when the other Upstash variable is set/),
+    ]);
+    expect(problemsOf({ ...LOCAL, UPSTASH_REDIS_REST_TOKEN: "t" })).toEqual([
+      expect.stringMatching(/^UPSTASH_REDIS_REST_URL is required/),
+    ]);
+    expect(
+      problemsOf({ ...LOCAL, UPSTASH_REDIS_REST_URL: "redis://x", UPSTASH_REDIS_REST_TOKEN: "t" }),
+    ).toEqual(["UPSTASH_REDIS_REST_URL must be an http(s) URL"]);
+    const both = parseEnv({
+      ...LOCAL,
+      UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io",
+      UPSTASH_REDIS_REST_TOKEN: "t",
+    });
+    expect(both.UPSTASH_REDIS_REST_TOKEN).toBe("t");
+  });
+
   it("requires both Clerk keys or neither", () => {
     expect(problemsOf({ ...LOCAL, CLERK_PUBLISHABLE_KEY: "pk_test_1" })).toEqual([
       expect.stringMatching(/^CLERK_SECRET_KEY is required/),
