@@ -129,7 +129,6 @@ export async function detachContact(ctx: MutationCtx, contact: Doc<"contacts">):
   for (const c of contacts) {
     if (c.phone) identifiers.push(c.phone);
     if (c.name) words.push(c.name);
-    for (const f of c.fields ?? []) if (f.value.length >= 4) words.push(f.value);
     const aliases = await ctx.db
       .query("contactAliases")
       .withIndex("by_contact", (q) => q.eq("contactId", c._id))
@@ -519,7 +518,9 @@ async function auditStep(ctx: MutationCtx, job: Job): Promise<StepResult> {
         after: undefined,
       };
     } else {
-      const targets = job.targets!;
+      // Names are redacted only where events speak of customers (a contact called "Support"
+      // must not blank the word across the log); numbers and WhatsApp ids everywhere.
+      const targets = CUSTOMER_TARGETS.has(event.targetType) ? job.targets! : { ...job.targets!, words: [] };
       patch = {
         summary: redact(event.summary, targets),
         before: redactSummary(event.before, targets),

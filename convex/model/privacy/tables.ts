@@ -24,7 +24,7 @@ export const vErasureTargets = v.object({
   contactIds: v.array(v.id("contacts")),
   /** Phone numbers and WhatsApp identifiers: records holding one of these are the person's. */
   identifiers: v.array(v.string()),
-  /** Names and other words redacted where they appear in text kept for other reasons (audit). */
+  /** Names, redacted where text kept for other reasons mentions them (audit entries about customers, emails). */
   words: v.array(v.string()),
 });
 export type ErasureTargets = Infer<typeof vErasureTargets>;
