@@ -59,7 +59,7 @@ export const continueRun = internalMutation({
 });
 
 /** A platform admin starts a run of `job` now (audited); a run under way is not doubled. */
-export const runNow = platformAdminMutation({
+export const startNow = platformAdminMutation({
   args: { job: vReconciliationJob, scope: v.optional(v.string()) },
   returns: v.object({ runId: v.id("reconciliationRuns"), started: v.boolean() }),
   handler: async (ctx, { job, scope }) => {

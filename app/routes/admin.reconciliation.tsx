@@ -50,7 +50,7 @@ const RUN_PAGE = 25;
 export default function AdminReconciliation() {
   const jobs = useQuery(api.reconciliation.jobs, {});
   const runs = useQuery(api.reconciliation.runs, { limit: RUN_PAGE });
-  const runNow = useMutation(api.reconciliation.runNow);
+  const runNow = useMutation(api.reconciliation.startNow);
   const [announcement, setAnnouncement] = useState("");
   const [params] = useSearchParams();
   const { isOpen, toggle, panelId } = useExpandedRows();

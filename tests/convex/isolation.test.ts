@@ -281,7 +281,7 @@ const PLATFORM_MATRIX: Record<string, (w: World) => Record<string, unknown>> = {
   "sending:setTenantPaused": (w) => ({ tenantId: w.tenantA, paused: true, reason: "Abuse report" }),
   "reconciliation:jobs": () => ({}),
   "reconciliation:runs": () => ({}),
-  "reconciliation:runNow": () => ({ job: "old_reservations" }),
+  "reconciliation:startNow": () => ({ job: "old_reservations" }),
   "billing:rates": () => ({ currency: "USD", market: "IT", category: "marketing" }),
   "billing:modelPrices": () => ({}),
   "billing:addRate": () => ({
@@ -863,6 +863,8 @@ describe("cross-tenant id smuggling", () => {
 
   it.each(cases)("refuses %s and changes nothing", async (_label, attempt) => {
     const { t, w } = await world();
+    // The world's own background work (a campaign's tick, a new channel's tier check) settles first.
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
     const before = await snapshot(t);
     const error = await expectCode(attempt(w), "NOT_FOUND");
     expect(JSON.stringify(error)).not.toMatch(/beta|bea@|bruno@/i);

@@ -591,10 +591,10 @@ describe("running by hand", () => {
     const admin = await signUp(as, ADMIN);
     const someone = await signUp(as, "mallory@evil.test");
     expect(
-      await errorOf(someone.client.mutation(api.reconciliation.runNow, { job: "old_reservations" })),
+      await errorOf(someone.client.mutation(api.reconciliation.startNow, { job: "old_reservations" })),
     ).toBeTruthy();
-    const first = await admin.client.mutation(api.reconciliation.runNow, { job: "old_reservations" });
-    const second = await admin.client.mutation(api.reconciliation.runNow, { job: "old_reservations" });
+    const first = await admin.client.mutation(api.reconciliation.startNow, { job: "old_reservations" });
+    const second = await admin.client.mutation(api.reconciliation.startNow, { job: "old_reservations" });
     expect(first.started).toBe(true);
     expect(second).toEqual({ runId: first.runId, started: false });
     await drain(t);
