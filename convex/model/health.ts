@@ -9,6 +9,8 @@
  * deployment out of service because WhatsApp or OpenAI is having a bad hour.
  */
 import type { QueryCtx } from "../_generated/server";
+import { JOB_NAMES } from "./reconciliation/jobs";
+import { latestRun } from "./reconciliation/runs";
 import { HEARTBEAT_JOB, jobStatus } from "./system";
 
 export type CheckStatus = "ok" | "degraded" | "down";
@@ -43,6 +45,15 @@ export type HealthSnapshot = {
     }[];
     runningCampaigns: number;
   };
+  /** Each reconciliation job's latest run (jobs that never ran are left out). */
+  reconciliation: {
+    job: string;
+    status: "running" | "done" | "failed";
+    startedAt: number;
+    found: number;
+    fixed: number;
+    needsPerson: number;
+  }[];
 };
 
 /** Every dependency's state, from bounded reads. */
@@ -146,8 +157,25 @@ export async function snapshot(ctx: QueryCtx, now = Date.now()): Promise<HealthS
       .withIndex("by_state_scheduled", (q) => q.eq("state", "running"))
       .take(COUNT_CAP)
   ).length;
+  const reconciliation = (
+    await Promise.all(JOB_NAMES.map(async (job) => ({ job, run: await latestRun(ctx, job) })))
+  ).flatMap(({ job, run }) =>
+    run
+      ? [
+          {
+            job,
+            status: run.status,
+            startedAt: run.startedAt,
+            found: run.found,
+            fixed: run.fixed,
+            needsPerson: run.needsPerson,
+          },
+        ]
+      : [],
+  );
   return {
     at: now,
+    reconciliation,
     scheduler,
     webhooks,
     whatsapp,
@@ -289,6 +317,31 @@ export function metricsOf(s: HealthSnapshot): string {
       help: "Campaign messages each channel's dispatcher has handed to the send pipeline.",
       type: "counter",
       values: s.dispatch.channels.map((c) => ({ labels: { channel: c.channelId }, value: c.sentTotal })),
+    },
+    {
+      name: "switchboard_reconciliation_findings",
+      help: "What each reconciliation job's latest run found, fixed and left for a person.",
+      type: "gauge",
+      values: s.reconciliation.flatMap((r) => [
+        { labels: { job: r.job, outcome: "found" }, value: r.found },
+        { labels: { job: r.job, outcome: "fixed" }, value: r.fixed },
+        { labels: { job: r.job, outcome: "needs_person" }, value: r.needsPerson },
+      ]),
+    },
+    {
+      name: "switchboard_reconciliation_last_run_timestamp_seconds",
+      help: "When each reconciliation job's latest run started (Unix seconds).",
+      type: "gauge",
+      values: s.reconciliation.map((r) => ({
+        labels: { job: r.job },
+        value: Math.floor(r.startedAt / 1000),
+      })),
+    },
+    {
+      name: "switchboard_reconciliation_run_failed",
+      help: "1 when a reconciliation job's latest run failed.",
+      type: "gauge",
+      values: s.reconciliation.map((r) => ({ labels: { job: r.job }, value: r.status === "failed" ? 1 : 0 })),
     },
     {
       name: "switchboard_dispatch_throttled",

@@ -138,4 +138,27 @@ describe("Convex /metrics", () => {
     expect(text).toMatch(/^switchboard_webhook_lag_seconds 90$/m);
     expect(text).toMatch(/^switchboard_scheduler_heartbeat_age_seconds 90$/m);
   });
+  it("reports each reconciliation job's latest run", async () => {
+    vi.stubEnv("METRICS_TOKEN", "scrape-token-7c1e");
+    const { t } = setup();
+    await t.mutation(internal.reconciliation.start, { job: "old_reservations" });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    const started = Math.floor(Date.now() / 1000);
+    const text = await (
+      await t.fetch("/metrics", { method: "GET", headers: { authorization: "Bearer scrape-token-7c1e" } })
+    ).text();
+    expect(text).toContain('switchboard_reconciliation_findings{job="old_reservations",outcome="found"} 0');
+    expect(text).toContain(
+      'switchboard_reconciliation_findings{job="old_reservations",outcome="needs_person"} 0',
+    );
+    expect(text).toContain('switchboard_reconciliation_run_failed{job="old_reservations"} 0');
+    expect(text).toMatch(
+      new RegExp(
+        `^switchboard_reconciliation_last_run_timestamp_seconds\\{job="old_reservations"\\} ${started}$`,
+        "m",
+      ),
+    );
+    // Jobs that never ran have no samples.
+    expect(text).not.toContain('job="wallet_invariant"');
+  });
 });
