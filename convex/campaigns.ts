@@ -352,7 +352,7 @@ export const restartStalledDispatch = internalMutation({
       const at = row?.nextTickAt !== undefined && row.nextTickAt > now ? row.nextTickAt : now;
       if (row?.nextTickAt !== undefined && row.nextTickAt < now - STALLED_MS) {
         // The tick most likely died of its own size (past the time limit): a failed tick rolls
-        // back, so without this the same rate would fail again. Halve it, as a 130429 does.
+        // back, so without this the same rate would fail again. Halve it.
         await ctx.db.patch("channelDispatch", row._id, { rate: Math.max(1, Math.floor(row.rate / 2)) });
       }
       await Dispatch.ensureTickAt(ctx, channelId, at);

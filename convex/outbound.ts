@@ -1,7 +1,8 @@
 /** Delivery of queued outbound messages (the pipeline is described in convex/model/outbound.ts). */
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { internalAction, internalMutation } from "./_generated/server";
+import type { Id } from "./_generated/dataModel";
+import { type ActionCtx, internalAction, internalMutation } from "./_generated/server";
 import { allowPrivateProviderUrls, outboundUnknownAfterMs, whatsappGraphUrl } from "./env";
 import type { ProviderCheck } from "./model/whatsapp/channels";
 import * as Outbound from "./model/outbound";
@@ -40,25 +41,52 @@ const vBody = v.union(
   }),
 );
 
+const vDelivery = v.object({
+  messageId: v.id("messages"),
+  channelId: v.id("channels"),
+  to: v.string(),
+  body: vBody,
+  replyTo: v.optional(v.string()),
+});
+
+/** Messages per `deliverMany` call at most. */
+const MAX_SLICE = 20;
+
 export const claim = internalMutation({
   args: { messageId: v.id("messages") },
-  returns: v.union(
-    v.null(),
-    v.object({
-      messageId: v.id("messages"),
-      channelId: v.id("channels"),
-      to: v.string(),
-      body: vBody,
-      replyTo: v.optional(v.string()),
-    }),
-  ),
+  returns: v.union(v.null(), vDelivery),
   handler: (ctx, { messageId }) => Outbound.claim(ctx, messageId),
+});
+
+/** Claims several queued messages at once (a campaign slice); the ones not claimable are left out. */
+export const claimMany = internalMutation({
+  args: { messageIds: v.array(v.id("messages")) },
+  returns: v.array(vDelivery),
+  handler: async (ctx, { messageIds }) => {
+    const deliveries: Outbound.Delivery[] = [];
+    for (const messageId of messageIds.slice(0, MAX_SLICE)) {
+      const delivery = await Outbound.claim(ctx, messageId);
+      if (delivery) deliveries.push(delivery);
+    }
+    return deliveries;
+  },
 });
 
 export const recordResult = internalMutation({
   args: { messageId: v.id("messages"), result: vSendResult },
   returns: v.union(v.literal("sent"), v.literal("retrying"), v.literal("failed"), v.literal("ignored")),
   handler: (ctx, { messageId, result }) => Outbound.recordResult(ctx, messageId, result as SendResult),
+});
+
+/** Records the answers of a slice's sends, in one transaction. */
+export const recordResults = internalMutation({
+  args: { results: v.array(v.object({ messageId: v.id("messages"), result: vSendResult })) },
+  returns: v.null(),
+  handler: async (ctx, { results }) => {
+    for (const { messageId, result } of results)
+      await Outbound.recordResult(ctx, messageId, result as SendResult);
+    return null;
+  },
 });
 
 /**
@@ -126,6 +154,35 @@ async function send(check: ProviderCheck, delivery: Outbound.Delivery): Promise<
   );
 }
 
+/** Calls the provider for each claimed message at once; what the pipeline records of each answer. */
+async function sendAll(
+  ctx: ActionCtx,
+  deliveries: Outbound.Delivery[],
+): Promise<{ messageId: Id<"messages">; result: SendResult }[]> {
+  const checks = new Map<Id<"channels">, Promise<ProviderCheck | null>>();
+  const checkOf = (channelId: Id<"channels">) => {
+    if (!checks.has(channelId))
+      checks.set(channelId, ctx.runQuery(internal.channels.healthCheck, { channelId }));
+    return checks.get(channelId)!;
+  };
+  return await Promise.all(
+    deliveries.map(async (delivery) => {
+      const check = await checkOf(delivery.channelId);
+      const answer: SendResult = check
+        ? await send(check, delivery)
+        : {
+            ok: false,
+            error: { class: "auth", message: "The channel's secrets cannot be read; enter them again" },
+          };
+      // Only what the pipeline records (the Cloud API's answer carries more).
+      const result: SendResult = answer.ok
+        ? { ok: true, providerMessageId: answer.providerMessageId }
+        : { ok: false, error: answer.error };
+      return { messageId: delivery.messageId, result };
+    }),
+  );
+}
+
 /** Delivers one queued message: claim, call the provider, record what it answered. */
 export const deliver = internalAction({
   args: { messageId: v.id("messages") },
@@ -133,18 +190,26 @@ export const deliver = internalAction({
   handler: async (ctx, { messageId }) => {
     const delivery = await ctx.runMutation(internal.outbound.claim, { messageId });
     if (!delivery) return null;
-    const check = await ctx.runQuery(internal.channels.healthCheck, { channelId: delivery.channelId });
-    const answer: SendResult = check
-      ? await send(check, delivery)
-      : {
-          ok: false,
-          error: { class: "auth", message: "The channel's secrets cannot be read; enter them again" },
-        };
-    // Only what the pipeline records (the Cloud API's answer carries more).
-    const result: SendResult = answer.ok
-      ? { ok: true, providerMessageId: answer.providerMessageId }
-      : { ok: false, error: answer.error };
+    const [{ result }] = await sendAll(ctx, [delivery]);
     await ctx.runMutation(internal.outbound.recordResult, { messageId, result });
+    return null;
+  },
+});
+
+/**
+ * Delivers a slice of queued messages (a campaign tick's, at most MAX_SLICE): one claim for all,
+ * the provider calls at once, one record for all. The calls are made together right after the
+ * claim, so a crash in between leaves only calls that were all under way at that instant
+ * `sending` (and later `unknown`), as with single deliveries; retries go one by one (`deliver`).
+ */
+export const deliverMany = internalAction({
+  args: { messageIds: v.array(v.id("messages")) },
+  returns: v.null(),
+  handler: async (ctx, { messageIds }) => {
+    const deliveries = await ctx.runMutation(internal.outbound.claimMany, { messageIds });
+    if (!deliveries.length) return null;
+    const results = await sendAll(ctx, deliveries);
+    await ctx.runMutation(internal.outbound.recordResults, { results });
     return null;
   },
 });

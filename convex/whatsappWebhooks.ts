@@ -1,11 +1,14 @@
 /**
  * Internal functions behind the WhatsApp webhook routes in http.ts: store every event of a
- * request in one mutation, then process each in its own scheduled mutation
- * (model/whatsapp/ingest.ts and process.ts hold the logic).
+ * request in one mutation and, for a request of a few events, apply them in the same
+ * transaction; anything that fails there, and larger requests, is processed by scheduled
+ * mutations with retries (model/whatsapp/ingest.ts and process.ts hold the logic).
  */
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { webhookEventRetentionDays } from "./env";
+import type { Id } from "./_generated/dataModel";
+import type { MutationCtx } from "./_generated/server";
 import { internalMutation, internalQuery } from "./functions";
 import { vKeyedEvent } from "./model/whatsapp/events";
 import * as Contacts from "./model/whatsapp/contacts";
@@ -15,8 +18,28 @@ import { vChannelKind } from "./schema";
 
 /** A mutation may schedule at most 1000 functions; larger batches fan out through `schedule`. */
 const SCHEDULE_DIRECTLY = 500;
+/**
+ * Requests with at most this many new events (almost all: Meta sends one status or message per
+ * request) have them applied in the storing transaction: the first attempt, saving a scheduled
+ * job and a commit per event. Each is applied as a sub-transaction, so one that throws rolls
+ * back alone and is counted like any failed attempt (retried with backoff, or dead at once);
+ * the request is still stored and acknowledged.
+ */
+export const APPLY_INLINE_MAX = 10;
 
-/** Stores the events of one webhook request (duplicates are no-ops) and schedules their processing. */
+/** One attempt at an event: applied, or its failure counted (see `process`). */
+async function attempt(ctx: MutationCtx, eventId: Id<"webhookEvents">): Promise<void> {
+  try {
+    await ctx.runMutation(internal.whatsappWebhooks.apply, { eventId });
+  } catch (error) {
+    await Process.recordFailure(ctx, eventId, error);
+  }
+}
+
+/**
+ * Stores the events of one webhook request (duplicates are no-ops), applies a few at once, and
+ * schedules processing for the rest.
+ */
 export const ingest = internalMutation({
   args: {
     provider: vChannelKind,
@@ -27,7 +50,9 @@ export const ingest = internalMutation({
   returns: v.object({ stored: v.number(), duplicates: v.number(), unrouted: v.number() }),
   handler: async (ctx, args) => {
     const { toProcess, ...result } = await Ingest.storeEvents(ctx, args, Date.now());
-    if (toProcess.length <= SCHEDULE_DIRECTLY) {
+    if (toProcess.length <= APPLY_INLINE_MAX) {
+      for (const eventId of toProcess) await attempt(ctx, eventId);
+    } else if (toProcess.length <= SCHEDULE_DIRECTLY) {
       for (const eventId of toProcess)
         await ctx.scheduler.runAfter(0, internal.whatsappWebhooks.process, { eventId });
     } else {
@@ -62,11 +87,7 @@ export const process = internalMutation({
   handler: async (ctx, { eventId }) => {
     const row = await ctx.db.get("webhookEvents", eventId);
     if (!row || row.state === "done" || row.state === "dead") return null;
-    try {
-      await ctx.runMutation(internal.whatsappWebhooks.apply, { eventId });
-    } catch (error) {
-      await Process.recordFailure(ctx, eventId, error);
-    }
+    await attempt(ctx, eventId);
     return null;
   },
 });

@@ -63,6 +63,7 @@ import type * as model_campaigns_estimate from "../model/campaigns/estimate.js";
 import type * as model_campaigns_lifecycle from "../model/campaigns/lifecycle.js";
 import type * as model_campaigns_limits from "../model/campaigns/limits.js";
 import type * as model_campaigns_progress from "../model/campaigns/progress.js";
+import type * as model_campaigns_rate from "../model/campaigns/rate.js";
 import type * as model_campaigns_tables from "../model/campaigns/tables.js";
 import type * as model_consent from "../model/consent.js";
 import type * as model_contactConsent from "../model/contactConsent.js";
@@ -201,6 +202,7 @@ declare const fullApi: ApiFromModules<{
   "model/campaigns/lifecycle": typeof model_campaigns_lifecycle;
   "model/campaigns/limits": typeof model_campaigns_limits;
   "model/campaigns/progress": typeof model_campaigns_progress;
+  "model/campaigns/rate": typeof model_campaigns_rate;
   "model/campaigns/tables": typeof model_campaigns_tables;
   "model/consent": typeof model_consent;
   "model/contactConsent": typeof model_contactConsent;

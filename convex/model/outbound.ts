@@ -30,7 +30,7 @@ import type { MessageOrigin } from "../schema";
 import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
 import { recordReach } from "./campaigns/limits";
-import { messageChanged, sendThrottled } from "./campaigns/progress";
+import { messageChanged, sendThrottled, withdrawIfStopped } from "./campaigns/progress";
 import { fail } from "./errors";
 import { checkSend } from "./templates";
 import { describeBlock, holdMessage, sendingBlock } from "./sending";
@@ -113,6 +113,11 @@ export async function queueMessage(
     reservationKey?: string;
     /** Consent confirmations go out even to a contact who just opted out. */
     skipConsentCheck?: boolean;
+    /**
+     * The caller schedules delivery itself (a campaign tick sends its claims in paced slices,
+     * `deliverMany`); otherwise it is scheduled here, at once.
+     */
+    deliveredByCaller?: boolean;
   },
 ): Promise<Id<"messages">> {
   const conversation = await ctx.db.get("conversations", args.conversationId);
@@ -180,7 +185,7 @@ export async function queueMessage(
   if (body.type === "template" && channel.kind === "cloud" && !windowOpen(conversation, now))
     await recordReach(ctx, channel, conversation.contactId, now);
   if (block) await holdMessage(ctx, (await ctx.db.get("messages", messageId))!, block);
-  else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
+  else if (!args.deliveredByCaller) await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId });
   return messageId;
 }
 
@@ -207,12 +212,14 @@ async function addressOf(
 }
 
 /**
- * Moves a queued message to `sending`; null when it is not queued (already claimed, or gone) or
- * a kill switch holds it (it stays queued until sending resumes).
+ * Moves a queued message to `sending`; null when it is not queued (already claimed, or gone), a
+ * kill switch holds it (it stays queued until sending resumes), or its campaign stopped running
+ * (the intent is withdrawn, see campaigns/progress.ts `withdrawIfStopped`).
  */
 export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promise<Delivery | null> {
   const message = await ctx.db.get("messages", messageId);
   if (!message || message.direction !== "out" || message.status !== "queued") return null;
+  if (await withdrawIfStopped(ctx, message)) return null;
   const block = await sendingBlock(ctx, message.tenantId);
   if (block) {
     await holdMessage(ctx, message, block);
@@ -307,9 +314,9 @@ export async function recordResult(
   const transient =
     !campaignDecides &&
     (error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited");
-  if (error.class === "throttled") await sendThrottled(ctx, message);
+  const delay = retryDelay(attempts, error.retryAfterMs, Math.random, error.code);
+  if (error.class === "throttled") await sendThrottled(ctx, message, Date.now() + delay);
   if (transient && attempts < MAX_ATTEMPTS) {
-    const delay = retryDelay(attempts, error.retryAfterMs, Math.random, error.code);
     await ctx.db.patch("messages", message._id, {
       status: "queued",
       statusAt: Date.now(),

@@ -317,6 +317,45 @@ describe("a campaign from launch to completion", () => {
     expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(50);
   });
 
+  it("spreads a tick's sends over its second, and a pause within that second stops the rest", async () => {
+    const s = await shop(30);
+    const campaignId = await create(s);
+    await s.t.run((ctx) =>
+      ctx.db.insert("channelDispatch", {
+        channelId: s.w.cloudChannelId,
+        rate: 10,
+        maxRate: 10,
+        lastTickAt: 0,
+        sentTotal: 0,
+      }),
+    );
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    // The first tick claims ten: one goes at once, the others 100 ms apart.
+    for (let i = 0; i < 10 && s.fake.sent.length === 0; i++) await step(s.t, 50);
+    expect(s.fake.sent).toHaveLength(1);
+    await step(s.t, 100);
+    await step(s.t, 100);
+    const before = s.fake.sent.length;
+    expect(before).toBeGreaterThanOrEqual(2);
+    expect(before).toBeLessThanOrEqual(4);
+    expect((await view(s, campaignId)).counts.queued).toBe(10);
+    await s.owner.mutation(api.campaigns.pause, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 5; i++) await step(s.t);
+    // The slices still due found the campaign paused: nothing more left, and their recipients
+    // wait as pending with no message.
+    expect(s.fake.sent).toHaveLength(before);
+    const rows = await recipients(s.t, campaignId);
+    expect(countsOf(rows)).toEqual({ pending: 30 - before, queued: before });
+    expect(rows.filter((r) => r.state === "pending" && r.messageId)).toEqual([]);
+    const messages = await s.t.run((ctx) => ctx.db.query("messages").collect());
+    expect(messages).toHaveLength(before);
+    expect((await view(s, campaignId)).counts).toMatchObject({ pending: 30 - before, queued: before });
+    await s.owner.mutation(api.campaigns.resume, { tenantId: s.w.tenantId, campaignId });
+    for (let i = 0; i < 6; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(30);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(30);
+  });
+
   it("never claims a recipient twice, even when a second tick chain is started beside the first", async () => {
     const s = await shop(30);
     const campaignId = await create(s);

@@ -93,16 +93,18 @@ describe("retrying only what retrying can fix", () => {
     expect(await rows(t, "messages")).toHaveLength(0);
   });
 
-  it("dead-letters an event whose channel was deleted at once", async () => {
+  it("dead-letters an event whose channel was deleted while it waited for a retry, at once", async () => {
     const { t } = setup();
     const w = await world(t);
+    fault.remaining = 1;
     await postCloud(t, cloud("message-text"));
+    expect(await only(t)).toMatchObject({ state: "retrying", attempts: 1 });
     await t.run((ctx) => ctx.db.delete("channels", w.cloudChannelId));
-    await runDue(t);
+    await runDue(t, 1_000);
     const dead = await only(t);
     expect(dead).toMatchObject({
       state: "dead",
-      attempts: 1,
+      attempts: 2,
       lastError: `unrouted: channel ${w.cloudChannelId} no longer exists`,
     });
     expect(await pendingDelays(t)).toEqual([]);

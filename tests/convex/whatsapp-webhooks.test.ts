@@ -225,7 +225,7 @@ describe("the internal event shape is validated at the boundary", () => {
 });
 
 describe("POST /whatsapp/waha/<channel id>", () => {
-  it("stores the event and answers 200", async () => {
+  it("stores the event, applies it in the same transaction and answers 200", async () => {
     const { t, w } = await fresh();
     const response = await postWaha(t, w.wahaChannelId, waha("message-text"));
     expect(response.status).toBe(200);
@@ -235,8 +235,13 @@ describe("POST /whatsapp/waha/<channel id>", () => {
       dedupeKey: "waha:evt_01HZX3Q2M8K9ZB4T6W1R5N7C2D",
       channelId: w.wahaChannelId,
       tenantId: w.tenantId,
-      state: "pending",
+      state: "done",
+      attempts: 0,
     });
+    // Nothing was left for a scheduled job: the message is there before any job ran.
+    expect(await rows(t, "messages")).toHaveLength(1);
+    const jobs = await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(jobs.filter((j) => j.name.includes("whatsappWebhooks"))).toEqual([]);
   });
 
   it("scopes dedupe keys by channel: another tenant's event with the same id is not a duplicate", async () => {

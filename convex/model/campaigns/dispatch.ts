@@ -13,8 +13,9 @@
  *   (one reservation per batch), the contact has a number, has not opted out (marketing stops
  *   too for marketing templates), and every template variable has a value. A recipient that
  *   fails a check is skipped with a reason; it never blocks the others.
- * - **Rate (AIMD)**: each tick sends up to `rate` messages (a second's worth); a throttling
- *   error (130429) halves the rate, each clean tick adds RATE_STEP up to `maxRate`.
+ * - **Rate** (model/campaigns/rate.ts): each tick claims up to `rate` recipients (a second's
+ *   worth, less throttled retries due that second) and spreads their sends evenly over its second;
+ *   throttling errors (130429) teach the channel's ceiling, and the rate stays just under it.
  * - **Messaging limit** (decision 023): a recipient outside a customer-service window who was
  *   not reached in the last 24 hours takes one of the tier's people (model/campaigns/limits.ts);
  *   when none is left, the rest wait (still pending) and the chain sleeps until the oldest hour
@@ -32,16 +33,13 @@ import { describeBlock, sendingBlock } from "../sending";
 import { addressesOf, upsertConversation } from "../whatsapp/contacts";
 import { moved, outstanding, totals } from "./counters";
 import { alreadyReached, budgetOf, describeLimit, reachOf } from "./limits";
+import { afterTick, MAX_RATE, nextTickTime, onThrottle, START_RATE, TICK_MS, tickBudget } from "./rate";
 import type { Variable } from "./tables";
 
-export const TICK_MS = 1_000;
+export { TICK_MS } from "./rate";
+
 /** How often a campaign waiting only for statuses is checked for completion. */
 export const COMPLETION_CHECK_MS = 5_000;
-export const START_RATE = 20;
-export const MAX_RATE = 80;
-export const RATE_STEP = 5;
-/** Claims per tick at most, whatever the rate: a transaction's work stays bounded. */
-export const MAX_CLAIMS_PER_TICK = 80;
 /** A chain whose next tick is this late is dead (its tick failed): a new one may start. */
 const STALE_TICK_MS = 30_000;
 
@@ -91,16 +89,18 @@ export async function wakeCampaigns(ctx: MutationCtx, channelId: Id<"channels">)
   if (running) await ensureTick(ctx, channelId);
 }
 
-/** A throttling error on a campaign send: halve the channel's rate (not below 1/s). */
-export async function throttled(ctx: MutationCtx, channelId: Id<"channels">): Promise<void> {
+/**
+ * A throttling error (130429) on a campaign send queued at `queuedAt`, retried at `retryAt`: the
+ * channel's ceiling may come down, and the rate under it (model/campaigns/rate.ts).
+ */
+export async function throttled(
+  ctx: MutationCtx,
+  channelId: Id<"channels">,
+  retryAt: number,
+  queuedAt: number,
+): Promise<void> {
   const row = await dispatchRow(ctx, channelId);
-  const now = Date.now();
-  // One halving per tick's worth of errors: a burst of 130429s from one batch halves once.
-  if (row.throttledAt !== undefined && now - row.throttledAt < TICK_MS) return;
-  await ctx.db.patch("channelDispatch", row._id, {
-    rate: Math.max(1, Math.floor(row.rate / 2)),
-    throttledAt: now,
-  });
+  await ctx.db.patch("channelDispatch", row._id, onThrottle(row, Date.now(), retryAt, queuedAt));
 }
 
 export type TickResult = { claimed: number; skipped: number; campaigns: number };
@@ -161,8 +161,9 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
         .take(20)
     : [];
   result.campaigns = running.length;
-  const cleanSinceThrottle = row.throttledAt === undefined || now - row.throttledAt > 5 * TICK_MS;
-  let budget = Math.min(row.rate, MAX_CLAIMS_PER_TICK);
+  const fullBudget = tickBudget(row, now);
+  let budget = fullBudget;
+  const pacing: Pacing = { at, now, budget: fullBudget, messageIds: [] };
   const reach = running.length ? await budgetOf(ctx, channel!, now) : null;
   const limits: LimitBudget = {
     scope: reach?.scope ?? "",
@@ -178,13 +179,14 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     }
     const share = Math.ceil(budget / (running.length - i));
     limits.limited = false;
-    const done = await dispatchCampaign(ctx, campaign, channel!, share, now, limits);
+    const done = await dispatchCampaign(ctx, campaign, channel!, share, now, limits, pacing);
     result.claimed += done.claimed;
     result.skipped += done.skipped;
     budget -= done.claimed;
     if (limits.limited) limitedCampaigns.add(campaign._id);
     if (done.claimed) claimedCampaigns.add(campaign._id);
   }
+  await deliverPaced(ctx, pacing);
   // When the limit ran out: how many it counts now, and when its oldest hour frees up.
   const after = limitedCampaigns.size ? await reachOf(ctx, limits.scope, now) : null;
   const freesAt = after ? (after.freesAt ?? now + 60 * 60 * 1000) : null;
@@ -221,16 +223,14 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
       continue;
     }
     // Out of messaging limit: nothing can go before the oldest counted hour frees up.
-    const at = Math.max(first.dueAt, now + TICK_MS, limited ? freesAt! : 0);
-    next = next === undefined ? at : Math.min(next, at);
+    const due = Math.max(first.dueAt, nextTickTime(at, now), limited ? freesAt! : 0);
+    next = next === undefined ? due : Math.min(next, due);
   }
   await ctx.db.patch("channelDispatch", row._id, {
     lastTickAt: now,
     nextTickAt: next,
     sentTotal: row.sentTotal + result.claimed,
-    ...(cleanSinceThrottle && result.claimed >= Math.min(row.rate, MAX_CLAIMS_PER_TICK) - 1
-      ? { rate: Math.min(row.maxRate, row.rate + RATE_STEP) }
-      : {}),
+    ...afterTick(row, now, result.claimed, fullBudget),
   });
   if (next !== undefined) await ctx.scheduler.runAt(next, internal.campaigns.tick, { channelId, at: next });
   return result;
@@ -268,6 +268,30 @@ export function parametersFor(
   return { ok: true, parameters };
 }
 
+/** The messages a tick claimed, in order; sent in slices spread over its second (`deliverPaced`). */
+type Pacing = { at: number; now: number; budget: number; messageIds: Id<"messages">[] };
+
+/** Slices per second at most: each is one action with one claim and one record. */
+const SLICES_PER_TICK = 20;
+
+/**
+ * Schedules the tick's messages in slices spread evenly over its second, in step with the
+ * chain's schedule (`at`): the n-th message goes at `at + n × (second ÷ budget)`, in slices of a
+ * few at the higher rates so a second is at most SLICES_PER_TICK deliveries.
+ */
+async function deliverPaced(ctx: MutationCtx, pacing: Pacing): Promise<void> {
+  const { messageIds } = pacing;
+  if (!messageIds.length) return;
+  const spacingMs = TICK_MS / Math.max(pacing.budget, messageIds.length);
+  const size = Math.max(1, Math.ceil(Math.max(pacing.budget, messageIds.length) / SLICES_PER_TICK));
+  for (let i = 0; i < messageIds.length; i += size) {
+    const delay = Math.max(0, Math.round(pacing.at + i * spacingMs - pacing.now));
+    await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
+      messageIds: messageIds.slice(i, i + size),
+    });
+  }
+}
+
 async function dispatchCampaign(
   ctx: MutationCtx,
   campaign: Doc<"campaigns">,
@@ -275,6 +299,7 @@ async function dispatchCampaign(
   limit: number,
   now: number,
   limits: LimitBudget,
+  pacing: Pacing,
 ): Promise<{ claimed: number; skipped: number }> {
   if (limit <= 0) return { claimed: 0, skipped: 0 };
   const stopped = await sendingBlock(ctx, campaign.tenantId);
@@ -417,6 +442,7 @@ async function dispatchCampaign(
         },
         ...(perItem > 0 ? { reservationKey } : {}),
         skipConsentCheck: true,
+        deliveredByCaller: true,
       });
     } catch (error) {
       // queueMessage checks before it writes: a refusal here (the template changed under the
@@ -433,6 +459,7 @@ async function dispatchCampaign(
       updatedAt: now,
     });
     await moved(ctx, campaign._id, recipient.shard, "pending", "queued");
+    pacing.messageIds.push(messageId);
     claimed++;
   }
   return { claimed, skipped };

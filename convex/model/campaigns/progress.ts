@@ -119,9 +119,39 @@ export async function messageChanged(ctx: MutationCtx, message: Doc<"messages">)
   await moved(ctx, recipient.campaignId, recipient.shard, recipient.state, state);
 }
 
+/**
+ * A campaign message about to be claimed whose campaign stopped running since the tick queued
+ * it (a tick's second is sent in slices, so a pause can fall in between): it has not left, so
+ * the send intent is withdrawn and the recipient waits as pending, sent if the campaign is
+ * resumed. True when it was withdrawn (the message row is gone).
+ */
+export async function withdrawIfStopped(ctx: MutationCtx, message: Doc<"messages">): Promise<boolean> {
+  if (message.origin !== "campaign") return false;
+  const recipient = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_message", (q) => q.eq("messageId", message._id))
+    .first();
+  if (!recipient || recipient.state !== "queued") return false;
+  const campaign = await ctx.db.get("campaigns", recipient.campaignId);
+  if (!campaign || campaign.state === "running") return false;
+  await ctx.db.patch("campaignRecipients", recipient._id, {
+    state: "pending",
+    dueAt: Date.now(),
+    messageId: undefined,
+    updatedAt: Date.now(),
+  });
+  await moved(ctx, recipient.campaignId, recipient.shard, "queued", "pending");
+  await ctx.db.delete("messages", message._id);
+  return true;
+}
+
 /** A campaign send was throttled (130429): the channel's dispatcher slows down. */
-export async function sendThrottled(ctx: MutationCtx, message: Doc<"messages">): Promise<void> {
-  if (message.origin === "campaign") await throttled(ctx, message.channelId);
+export async function sendThrottled(
+  ctx: MutationCtx,
+  message: Doc<"messages">,
+  retryAt: number,
+): Promise<void> {
+  if (message.origin === "campaign") await throttled(ctx, message.channelId, retryAt, message.createdAt);
 }
 
 /** How long after a campaign message a person's message still counts as a reply to it. */

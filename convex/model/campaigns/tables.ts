@@ -161,8 +161,15 @@ export const campaignTables = {
     lastTickAt: v.number(),
     /** The scheduled next tick; a new chain starts only when none is due. */
     nextTickAt: v.optional(v.number()),
-    /** Last throttling error (130429) and when, shown to platform admins. */
+    /** When the latest burst of throttling errors (130429) began, shown to platform admins. */
     throttledAt: v.optional(v.number()),
+    /** The throughput WhatsApp's errors say the number has, and when they said it (model/campaigns/rate.ts). */
+    ceiling: v.optional(v.number()),
+    ceilingAt: v.optional(v.number()),
+    /** The rate that tripped the first throttling error of the current burst. */
+    burstRate: v.optional(v.number()),
+    /** When throttled campaign sends are retried: the tick of that second claims fewer. */
+    retriesDue: v.optional(v.array(v.number())),
     sentTotal: v.number(),
   }).index("by_channel", ["channelId"]),
 };

@@ -1,0 +1,133 @@
+/**
+ * How fast a channel's dispatcher sends (decision 022, "Rate"): a learned ceiling instead of a
+ * sawtooth.
+ *
+ * WhatsApp's throughput limit is a fixed number of messages per second per number (80 by default),
+ * refused with 130429 above it. Halving on every 130429 and creeping back up (classic AIMD) keeps
+ * hitting the limit and averages well below it. Instead:
+ *
+ * - **Learn the ceiling from the errors.** The first 130429 puts the ceiling one below the rate
+ *   that tripped it, and each further 130429 of the same second one lower (a second's worth sent
+ *   at `rate` with `k` refused means about `rate - k` got through), by a quarter at most: sends
+ *   that bunched up in a busy moment are refused beyond the limit too. Later, a refusal of a send
+ *   made under the current ceiling lowers it by one, once a second; refusals of sends queued
+ *   before it was learned, and of retries, echo what is already known.
+ * - **Send just under it.** The rate drops to the ceiling less a small margin (3 %, at least 1) and
+ *   grows back to that target quickly, never above it while the ceiling is fresh.
+ * - **Probe rarely.** A ceiling not hit again for PROBE_AFTER_MS goes stale (WhatsApp raises
+ *   throughput for some numbers): the rate then creeps up one message per second per full tick
+ *   until it is hit again.
+ * - **Retries take their seconds.** A throttled message is retried by the pipeline a second or two
+ *   later; its retry time is kept here, and the tick that second claims one recipient fewer, so
+ *   retries do not push the next seconds over the limit again.
+ */
+import type { Doc } from "../../_generated/dataModel";
+
+export const TICK_MS = 1_000;
+export const START_RATE = 20;
+export const MAX_RATE = 80;
+/** Growth per full tick up to the target (fresh ceiling) or while no ceiling is known. */
+export const RATE_STEP = 5;
+/** Claims per tick at most, whatever the rate: a transaction's work stays bounded. */
+export const MAX_CLAIMS_PER_TICK = 80;
+/** A ceiling not hit again for this long is probed (one more message per second per full tick). */
+export const PROBE_AFTER_MS = 5 * 60 * 1000;
+/** After a 130429 the rate does not grow for this long (the burst's errors are still coming in). */
+const QUIET_AFTER_THROTTLE_MS = 3 * TICK_MS;
+/** Retry times kept at most (a second's worth at the highest rate). */
+const MAX_RETRIES_KEPT = MAX_CLAIMS_PER_TICK;
+
+export type RateState = Pick<
+  Doc<"channelDispatch">,
+  "rate" | "maxRate" | "throttledAt" | "ceiling" | "ceilingAt" | "burstRate" | "retriesDue"
+>;
+
+/** The rate to send at under a ceiling: 3 % below it, at least one message below. */
+export function targetUnder(ceiling: number): number {
+  return Math.max(1, ceiling - Math.max(1, Math.round(ceiling * 0.03)));
+}
+
+function freshCeiling(state: RateState, now: number): number | null {
+  return state.ceiling !== undefined &&
+    state.ceilingAt !== undefined &&
+    now - state.ceilingAt < PROBE_AFTER_MS
+    ? state.ceiling
+    : null;
+}
+
+/**
+ * A campaign send queued at `queuedAt` was refused with 130429 at `now`; it is retried at
+ * `retryAt`. Not every refusal says something new about the limit: sends queued before the
+ * ceiling was last lowered went out at the old rate, and their refusals (and those of retries)
+ * echo what is already known. Those only keep the retry's second free.
+ */
+export function onThrottle(
+  state: RateState,
+  now: number,
+  retryAt: number,
+  queuedAt: number,
+): Partial<RateState> {
+  const retriesDue = [...(state.retriesDue ?? []).filter((t) => t > now), retryAt]
+    .sort((a, b) => a - b)
+    .slice(-MAX_RETRIES_KEPT);
+  const sameBurst = state.throttledAt !== undefined && now - state.throttledAt < TICK_MS;
+  const known = freshCeiling(state, now);
+  let ceiling: number;
+  let burstRate = state.burstRate;
+  if (known === null) {
+    // The first refusal: the number's limit is below the rate that tripped it.
+    burstRate = Math.min(state.rate, state.maxRate);
+    ceiling = burstRate - 1;
+  } else if (sameBurst && burstRate !== undefined && queuedAt <= state.ceilingAt!) {
+    // More refusals of the first second's sends: about that many fewer got through. Sends that
+    // bunched up (a busy moment) are refused beyond the limit too, so it falls a quarter at most.
+    ceiling = Math.max(Math.ceil(burstRate * 0.75), known - 1);
+  } else if (!sameBurst && queuedAt > state.ceilingAt!) {
+    // A send made under the current ceiling was refused: one lower, once a second.
+    burstRate = undefined;
+    ceiling = known - 1;
+  } else {
+    return { retriesDue };
+  }
+  ceiling = Math.max(1, ceiling);
+  return {
+    ceiling,
+    ceilingAt: now,
+    burstRate,
+    rate: Math.min(state.rate, targetUnder(ceiling)),
+    // The burst's first refusal marks it; later ones in the same second belong to it.
+    throttledAt: sameBurst ? state.throttledAt : now,
+    retriesDue,
+  };
+}
+
+/** How many recipients a tick at `now` may claim: the rate less the retries due in its second. */
+export function tickBudget(state: RateState, now: number): number {
+  const retries = (state.retriesDue ?? []).filter((t) => t >= now && t < now + TICK_MS).length;
+  return Math.max(0, Math.min(state.rate, MAX_CLAIMS_PER_TICK) - retries);
+}
+
+/** The state after a tick that claimed `claimed` of its `budget`. */
+export function afterTick(
+  state: RateState,
+  now: number,
+  claimed: number,
+  budget: number,
+): Partial<RateState> {
+  const retriesDue = (state.retriesDue ?? []).filter((t) => t >= now);
+  const pruned = retriesDue.length !== (state.retriesDue ?? []).length ? { retriesDue } : {};
+  const quiet = state.throttledAt === undefined || now - state.throttledAt > QUIET_AFTER_THROTTLE_MS;
+  // Only a full tick says anything about the rate (a campaign running out of recipients does not).
+  if (!quiet || budget <= 0 || claimed < budget - 1) return pruned;
+  const ceiling = freshCeiling(state, now);
+  const rate =
+    ceiling !== null
+      ? Math.max(state.rate, Math.min(targetUnder(ceiling), state.rate + RATE_STEP))
+      : Math.min(state.maxRate, state.rate + (state.ceiling !== undefined ? 1 : RATE_STEP));
+  return rate !== state.rate ? { ...pruned, rate } : pruned;
+}
+
+/** When the tick after one due at `at` (running at `now`) is due: a second later, without drift. */
+export function nextTickTime(at: number, now: number): number {
+  return at + TICK_MS > now ? at + TICK_MS : now + TICK_MS;
+}

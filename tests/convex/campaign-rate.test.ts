@@ -1,0 +1,92 @@
+/**
+ * The dispatcher's rate (convex/model/campaigns/rate.ts): a ceiling learned from WhatsApp's
+ * throttling errors, a rate just under it, echoes ignored, retries given their second.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  afterTick,
+  nextTickTime,
+  onThrottle,
+  PROBE_AFTER_MS,
+  type RateState,
+  targetUnder,
+  tickBudget,
+} from "../../convex/model/campaigns/rate";
+
+const base: RateState = { rate: 25, maxRate: 80 };
+
+/** Applies refusals of sends queued at `queuedAt`, at the given times (retried 2 s later). */
+function refuse(state: RateState, times: number[], queuedAt: number): RateState {
+  let s = state;
+  for (const t of times) s = { ...s, ...onThrottle(s, t, t + 2_000, queuedAt) };
+  return s;
+}
+
+describe("the dispatcher's rate", () => {
+  it("puts the ceiling at what got through in the second that tripped it, and sends just under it", () => {
+    // 25 sent in a second at a limit of 20: five refused.
+    const s = refuse(base, [10_100, 10_300, 10_450, 10_600, 10_800], 10_000);
+    expect(s.ceiling).toBe(20);
+    expect(s.rate).toBe(targetUnder(20));
+    expect(targetUnder(20)).toBe(19);
+    expect(targetUnder(80)).toBe(78);
+    expect(targetUnder(1)).toBe(1);
+  });
+
+  it("lowers the ceiling by a quarter at most in one second, however many sends bunched up", () => {
+    const s = refuse(
+      base,
+      Array.from({ length: 20 }, (_, i) => 10_100 + i * 10),
+      10_000,
+    );
+    expect(s.ceiling).toBe(19); // ceil(25 × 0.75)
+  });
+
+  it("ignores refusals of sends queued before the ceiling was learned, but keeps their retries' seconds", () => {
+    const learned = refuse(base, [10_100, 10_200], 10_000);
+    // The next tick (queued at 10 900, before the errors came back) is refused too, later on.
+    const echoed = refuse(learned, [11_500, 11_600], 10_050);
+    expect(echoed.ceiling).toBe(learned.ceiling);
+    expect(echoed.rate).toBe(learned.rate);
+    expect(echoed.retriesDue).toEqual([12_100, 12_200, 13_500, 13_600]);
+  });
+
+  it("lowers the ceiling by one, once a second, when a send made under it is refused", () => {
+    const learned = refuse(base, [10_100], 10_000);
+    expect(learned.ceiling).toBe(24);
+    const later = refuse(learned, [15_000, 15_100, 15_200], 14_000);
+    expect(later.ceiling).toBe(23);
+    expect(later.rate).toBe(22);
+  });
+
+  it("gives throttled retries their second: the tick then claims that many fewer", () => {
+    const s = refuse({ rate: 20, maxRate: 80 }, [10_100, 10_150, 10_200], 10_000);
+    expect(s.retriesDue).toEqual([12_100, 12_150, 12_200]);
+    expect(tickBudget(s, 11_000)).toBe(s.rate);
+    expect(tickBudget(s, 11_500)).toBe(s.rate - 3);
+    expect(tickBudget(s, 12_300)).toBe(s.rate);
+  });
+
+  it("grows to the ceiling's target after a quiet spell and no further while it is fresh", () => {
+    let s: RateState = { rate: 10, maxRate: 80, ceiling: 30, ceilingAt: 0, throttledAt: 0 };
+    // Not while the errors of a burst may still be coming in.
+    expect(afterTick(s, 1_000, 10, 10)).toEqual({});
+    for (let t = 5_000; t < 15_000; t += 1_000) s = { ...s, ...afterTick(s, t, s.rate, s.rate) };
+    expect(s.rate).toBe(targetUnder(30));
+    // A tick that did not use its budget (the campaign ran short) says nothing about the rate.
+    expect(afterTick({ rate: 10, maxRate: 80 }, 5_000, 3, 10)).toEqual({});
+  });
+
+  it("starts fast without a ceiling and probes one at a time once the ceiling is stale", () => {
+    expect(afterTick({ rate: 20, maxRate: 80 }, 5_000, 20, 20).rate).toBe(25);
+    expect(afterTick({ rate: 78, maxRate: 80 }, 5_000, 78, 78).rate).toBe(80);
+    const stale: RateState = { rate: 29, maxRate: 80, ceiling: 30, ceilingAt: 0, throttledAt: 0 };
+    expect(afterTick(stale, PROBE_AFTER_MS - 1, 29, 29)).toEqual({});
+    expect(afterTick(stale, PROBE_AFTER_MS + 1, 29, 29).rate).toBe(30);
+  });
+
+  it("keeps ticks a second apart without drifting", () => {
+    expect(nextTickTime(10_000, 10_040)).toBe(11_000);
+    expect(nextTickTime(10_000, 11_500)).toBe(12_500);
+  });
+});
