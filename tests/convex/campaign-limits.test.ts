@@ -266,6 +266,25 @@ describe("messaging tiers", () => {
       templateId: second.templateId,
       audience: { kind: "contacts", contactIds: second.others },
     });
+    // Both numbers send fast enough for one tick to look at every recipient (the open windows
+    // are at the end of the list).
+    await s.t.run(async (ctx) => {
+      for (const channelId of [s.w.cloudChannelId, second.channelId]) {
+        const row = await ctx.db
+          .query("channelDispatch")
+          .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+          .first();
+        if (row) await ctx.db.patch("channelDispatch", row._id, { rate: 80 });
+        else
+          await ctx.db.insert("channelDispatch", {
+            channelId,
+            rate: 80,
+            maxRate: 80,
+            lastTickAt: 0,
+            sentTotal: 0,
+          });
+      }
+    });
     const campaignId = await launch(s);
     await step(s.t, 0);
     // Overlapping ticks of both numbers for the same due times.

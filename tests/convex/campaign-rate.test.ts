@@ -8,8 +8,10 @@ import {
   nextTickTime,
   onThrottle,
   PROBE_AFTER_MS,
+  RATE_STEP,
   type RateState,
   targetUnder,
+  TICK_MS,
   tickBudget,
 } from "../../convex/model/campaigns/rate";
 
@@ -59,12 +61,19 @@ describe("the dispatcher's rate", () => {
     expect(later.rate).toBe(22);
   });
 
-  it("gives throttled retries their second: the tick then claims that many fewer", () => {
+  it("gives each tick its part of the second's rate, less the throttled retries due in its time", () => {
+    expect(TICK_MS).toBe(500);
+    // 19 a second: 9 and 10 in turn, 19 in every second.
+    const r19: RateState = { rate: 19, maxRate: 80 };
+    const shares = [0, 500, 1_000, 1_500, 2_000, 2_500].map((at) => tickBudget(r19, at, at));
+    expect(shares).toEqual([9, 10, 9, 10, 9, 10]);
+    expect(tickBudget({ rate: 200, maxRate: 200 }, 0, 0)).toBe(40);
     const s = refuse({ rate: 20, maxRate: 80 }, [10_100, 10_150, 10_200], 10_000);
     expect(s.retriesDue).toEqual([12_100, 12_150, 12_200]);
-    expect(tickBudget(s, 11_000)).toBe(s.rate);
-    expect(tickBudget(s, 11_500)).toBe(s.rate - 3);
-    expect(tickBudget(s, 12_300)).toBe(s.rate);
+    const half = (at: number) => tickBudget({ ...s, retriesDue: [] }, at, at);
+    expect(tickBudget(s, 11_000, 11_000)).toBe(half(11_000));
+    expect(tickBudget(s, 12_000, 12_000)).toBe(half(12_000) - 3);
+    expect(tickBudget(s, 12_500, 12_500)).toBe(half(12_500));
   });
 
   it("grows to the ceiling's target after a quiet spell and no further while it is fresh", () => {
@@ -78,15 +87,15 @@ describe("the dispatcher's rate", () => {
   });
 
   it("starts fast without a ceiling and probes one at a time once the ceiling is stale", () => {
-    expect(afterTick({ rate: 20, maxRate: 80 }, 5_000, 20, 20).rate).toBe(25);
+    expect(afterTick({ rate: 20, maxRate: 80 }, 5_000, 10, 10).rate).toBe(20 + RATE_STEP);
     expect(afterTick({ rate: 78, maxRate: 80 }, 5_000, 78, 78).rate).toBe(80);
     const stale: RateState = { rate: 29, maxRate: 80, ceiling: 30, ceilingAt: 0, throttledAt: 0 };
     expect(afterTick(stale, PROBE_AFTER_MS - 1, 29, 29)).toEqual({});
     expect(afterTick(stale, PROBE_AFTER_MS + 1, 29, 29).rate).toBe(30);
   });
 
-  it("keeps ticks a second apart without drifting", () => {
-    expect(nextTickTime(10_000, 10_040)).toBe(11_000);
-    expect(nextTickTime(10_000, 11_500)).toBe(12_500);
+  it("keeps ticks TICK_MS apart without drifting", () => {
+    expect(nextTickTime(10_000, 10_040)).toBe(10_500);
+    expect(nextTickTime(10_000, 11_500)).toBe(12_000);
   });
 });

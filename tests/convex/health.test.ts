@@ -4,6 +4,22 @@ import { internal } from "../../convex/_generated/api";
 import { HEARTBEAT_STALE_MS, WEBHOOK_LAG_DEGRADED_MS } from "../../convex/model/health";
 import { setup, type T } from "./factories";
 import { cloud, postCloud, stubWhatsAppEnv, world } from "./whatsapp-helpers";
+import { APPLY_INLINE_MAX } from "../../convex/whatsappWebhooks";
+
+/**
+ * One request with more messages than are applied while storing: they wait for scheduled
+ * processing (the clock below moves without firing timers, so it stays waiting).
+ */
+function largeBatch(): string {
+  const body = JSON.parse(cloud("message-text"));
+  const value = body.entry[0].changes[0].value;
+  const [message] = value.messages;
+  value.messages = Array.from({ length: APPLY_INLINE_MAX + 1 }, (_, i) => ({
+    ...message,
+    id: `${message.id}.${i}`,
+  }));
+  return JSON.stringify(body);
+}
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -56,8 +72,8 @@ describe("Convex /health", () => {
     const { t } = setup();
     await world(t);
     await t.mutation(internal.system.heartbeat, {});
-    expect((await postCloud(t, cloud("message-text"))).status).toBe(200);
-    // The clock moves without firing timers: the event's processing stays scheduled, not run.
+    expect((await postCloud(t, largeBatch())).status).toBe(200);
+    // The clock moves without firing timers: the events' processing stays scheduled, not run.
     vi.setSystemTime(Date.now() + WEBHOOK_LAG_DEGRADED_MS + 5_000);
     await t.mutation(internal.system.heartbeat, {});
     const waiting = await health(t);
@@ -117,7 +133,7 @@ describe("Convex /metrics", () => {
     const { t } = setup();
     await world(t);
     await t.mutation(internal.system.heartbeat, {});
-    await postCloud(t, cloud("message-text"));
+    await postCloud(t, largeBatch());
     vi.setSystemTime(Date.now() + 90_000);
     const response = await t.fetch("/metrics", {
       method: "GET",
@@ -134,7 +150,7 @@ describe("Convex /metrics", () => {
     }
     expect(text).toContain("# TYPE switchboard_check_status gauge");
     expect(text).toContain('switchboard_check_status{check="webhooks"} 1');
-    expect(text).toContain('switchboard_webhook_events{state="pending"} 1');
+    expect(text).toContain(`switchboard_webhook_events{state="pending"} ${APPLY_INLINE_MAX + 1}`);
     expect(text).toMatch(/^switchboard_webhook_lag_seconds 90$/m);
     expect(text).toMatch(/^switchboard_scheduler_heartbeat_age_seconds 90$/m);
   });

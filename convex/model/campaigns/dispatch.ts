@@ -13,9 +13,10 @@
  *   (one reservation per batch), the contact has a number, has not opted out (marketing stops
  *   too for marketing templates), and every template variable has a value. A recipient that
  *   fails a check is skipped with a reason; it never blocks the others.
- * - **Rate** (model/campaigns/rate.ts): each tick claims up to `rate` recipients (a second's
- *   worth, less throttled retries due that second) and spreads their sends evenly over its second;
- *   throttling errors (130429) teach the channel's ceiling, and the rate stays just under it.
+ * - **Rate** (model/campaigns/rate.ts): a tick every TICK_MS (half a second) claims its part of
+ *   `rate` per second, less throttled retries due in its time, and spreads their sends evenly
+ *   over that time in slices (one claim and one record each, `outbound.deliverMany`); throttling
+ *   errors (130429) teach the channel's ceiling, and the rate stays just under it.
  * - **Messaging limit** (decision 023): a recipient outside a customer-service window who was
  *   not reached in the last 24 hours takes one of the tier's people (model/campaigns/limits.ts);
  *   when none is left, the rest wait (still pending) and the chain sleeps until the oldest hour
@@ -161,7 +162,7 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
         .take(20)
     : [];
   result.campaigns = running.length;
-  const fullBudget = tickBudget(row, now);
+  const fullBudget = tickBudget(row, at, now);
   let budget = fullBudget;
   const pacing: Pacing = { at, now, budget: fullBudget, messageIds: [] };
   const reach = running.length ? await budgetOf(ctx, channel!, now) : null;
@@ -193,7 +194,7 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
   // Limited by the tier assumed while none is known: ask Meta for the number's real one.
   if (after && !channel!.messagingTier && channel!.kind === "cloud")
     await ctx.scheduler.runAfter(0, internal.channels.refreshHealth, { channelId });
-  // The next tick: in a second while recipients are due, at the next one's due time when they
+  // The next tick: TICK_MS on while recipients are due, at the next one's due time when they
   // all wait (e.g. a day after WhatsApp's marketing cap), none when nothing is pending.
   let next: number | undefined;
   for (const campaign of running) {
@@ -268,16 +269,16 @@ export function parametersFor(
   return { ok: true, parameters };
 }
 
-/** The messages a tick claimed, in order; sent in slices spread over its second (`deliverPaced`). */
+/** The messages a tick claimed, in order; sent in slices spread over its time (`deliverPaced`). */
 type Pacing = { at: number; now: number; budget: number; messageIds: Id<"messages">[] };
 
-/** Slices per second at most: each is one action with one claim and one record. */
-const SLICES_PER_TICK = 20;
+/** Slices per tick at most: each is one action with one claim and one record. */
+const SLICES_PER_TICK = 10;
 
 /**
- * Schedules the tick's messages in slices spread evenly over its second, in step with the
- * chain's schedule (`at`): the n-th message goes at `at + n × (second ÷ budget)`, in slices of a
- * few at the higher rates so a second is at most SLICES_PER_TICK deliveries.
+ * Schedules the tick's messages in slices spread evenly over its TICK_MS, in step with the
+ * chain's schedule (`at`): the n-th message goes at `at + n × (TICK_MS ÷ budget)`, in slices of a
+ * few at the higher rates so a tick makes at most SLICES_PER_TICK deliveries.
  */
 async function deliverPaced(ctx: MutationCtx, pacing: Pacing): Promise<void> {
   const { messageIds } = pacing;

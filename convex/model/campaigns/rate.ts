@@ -23,19 +23,25 @@
  */
 import type { Doc } from "../../_generated/dataModel";
 
-export const TICK_MS = 1_000;
+/**
+ * A tick claims this much of a second's rate. Shorter ticks keep each claim transaction small,
+ * so the sends paced after it are not held up behind one long transaction and then released in
+ * a bunch (which a per-second limit refuses).
+ */
+export const TICK_MS = 500;
+const SECOND_MS = 1_000;
 export const START_RATE = 20;
 export const MAX_RATE = 80;
 /** Growth per full tick up to the target (fresh ceiling) or while no ceiling is known. */
-export const RATE_STEP = 5;
+export const RATE_STEP = 3;
 /** Claims per tick at most, whatever the rate: a transaction's work stays bounded. */
-export const MAX_CLAIMS_PER_TICK = 80;
+export const MAX_CLAIMS_PER_TICK = 40;
 /** A ceiling not hit again for this long is probed (one more message per second per full tick). */
 export const PROBE_AFTER_MS = 5 * 60 * 1000;
 /** After a 130429 the rate does not grow for this long (the burst's errors are still coming in). */
-const QUIET_AFTER_THROTTLE_MS = 3 * TICK_MS;
+const QUIET_AFTER_THROTTLE_MS = 3 * SECOND_MS;
 /** Retry times kept at most (a second's worth at the highest rate). */
-const MAX_RETRIES_KEPT = MAX_CLAIMS_PER_TICK;
+const MAX_RETRIES_KEPT = MAX_RATE;
 
 export type RateState = Pick<
   Doc<"channelDispatch">,
@@ -70,7 +76,7 @@ export function onThrottle(
   const retriesDue = [...(state.retriesDue ?? []).filter((t) => t > now), retryAt]
     .sort((a, b) => a - b)
     .slice(-MAX_RETRIES_KEPT);
-  const sameBurst = state.throttledAt !== undefined && now - state.throttledAt < TICK_MS;
+  const sameBurst = state.throttledAt !== undefined && now - state.throttledAt < SECOND_MS;
   const known = freshCeiling(state, now);
   let ceiling: number;
   let burstRate = state.burstRate;
@@ -101,10 +107,16 @@ export function onThrottle(
   };
 }
 
-/** How many recipients a tick at `now` may claim: the rate less the retries due in its second. */
-export function tickBudget(state: RateState, now: number): number {
+/**
+ * How many recipients the tick due at `at` (running at `now`) may claim: its part of the
+ * second's rate (whole messages; over a second the parts add up to the rate), less the
+ * throttled retries due in its time.
+ */
+export function tickBudget(state: RateState, at: number, now: number): number {
+  const rate = Math.min(state.rate, state.maxRate);
+  const share = Math.floor((rate * (at + TICK_MS)) / SECOND_MS) - Math.floor((rate * at) / SECOND_MS);
   const retries = (state.retriesDue ?? []).filter((t) => t >= now && t < now + TICK_MS).length;
-  return Math.max(0, Math.min(state.rate, MAX_CLAIMS_PER_TICK) - retries);
+  return Math.max(0, Math.min(share, MAX_CLAIMS_PER_TICK) - retries);
 }
 
 /** The state after a tick that claimed `claimed` of its `budget`. */
@@ -118,7 +130,7 @@ export function afterTick(
   const pruned = retriesDue.length !== (state.retriesDue ?? []).length ? { retriesDue } : {};
   const quiet = state.throttledAt === undefined || now - state.throttledAt > QUIET_AFTER_THROTTLE_MS;
   // Only a full tick says anything about the rate (a campaign running out of recipients does not).
-  if (!quiet || budget <= 0 || claimed < budget - 1) return pruned;
+  if (!quiet || budget <= 0 || claimed < Math.max(1, budget - 1)) return pruned;
   const ceiling = freshCeiling(state, now);
   const rate =
     ceiling !== null
@@ -127,7 +139,7 @@ export function afterTick(
   return rate !== state.rate ? { ...pruned, rate } : pruned;
 }
 
-/** When the tick after one due at `at` (running at `now`) is due: a second later, without drift. */
+/** When the tick after one due at `at` (running at `now`) is due: TICK_MS later, without drift. */
 export function nextTickTime(at: number, now: number): number {
   return at + TICK_MS > now ? at + TICK_MS : now + TICK_MS;
 }
