@@ -781,6 +781,36 @@ describe("replies", () => {
   });
 });
 
+describe("replies to more than one campaign", () => {
+  it("counts a reply for each of the person's recent campaigns, not only the latest", async () => {
+    const s = await shop(2);
+    const first = await create(s, { name: "First", audience: { kind: "contacts", contactIds: s.contacts } });
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId: first });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    await step(s.t, 60 * 60 * 1000);
+    const second = await create(s, {
+      name: "Second",
+      audience: { kind: "contacts", contactIds: [s.contacts[0]] },
+    });
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId: second });
+    for (let i = 0; i < 4; i++) await step(s.t);
+    const [a, b] = await sends(s, first);
+    const [c] = await sends(s, second);
+    await statuses(
+      s.t,
+      [a, b, c].map((m) => ({ wamid: m!.wamid!, status: "delivered" })),
+    );
+    await step(s.t);
+    // The first person got both campaigns: their message counts for both, once each.
+    await inbound(s.t, a!.waId, "wamid.both");
+    await inbound(s.t, a!.waId, "wamid.both-again");
+    await inbound(s.t, b!.waId, "wamid.first-only");
+    await step(s.t);
+    expect((await view(s, first)).replied).toBe(2);
+    expect((await view(s, second)).replied).toBe(1);
+  });
+});
+
 describe("cost", () => {
   it("shows the settled charges of its messages, and prices the pending ones from the rate card", async () => {
     const s = await shop(3);

@@ -157,9 +157,13 @@ export async function sendThrottled(
 /** How long after a campaign message a person's message still counts as a reply to it. */
 export const REPLY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
+/** A contact's campaign rows looked at per inbound message (their latest campaigns). */
+export const REPLY_CAMPAIGNS_CHECKED = 5;
+
 /**
- * A person wrote to the business: when their latest campaign message (one indexed read) was sent
- * on this channel before, within REPLY_WINDOW_MS, the campaign counts one reply, once per recipient.
+ * A person wrote to the business: each of their latest campaigns (up to
+ * REPLY_CAMPAIGNS_CHECKED, newest first, one indexed read) whose message reached them on this
+ * channel within REPLY_WINDOW_MS before counts one reply, once per recipient.
  */
 export async function inboundFrom(
   ctx: MutationCtx,
@@ -167,18 +171,20 @@ export async function inboundFrom(
   contactId: Id<"contacts">,
   at: number,
 ): Promise<void> {
-  const recipient = await ctx.db
+  const latest = await ctx.db
     .query("campaignRecipients")
     .withIndex("by_contact", (q) => q.eq("contactId", contactId))
     .order("desc")
-    .first();
-  if (!recipient || recipient.tenantId !== channel.tenantId || recipient.repliedAt !== undefined) return;
-  if (recipient.state !== "sent" && recipient.state !== "delivered" && recipient.state !== "read") return;
-  const message = recipient.messageId ? await ctx.db.get("messages", recipient.messageId) : null;
-  if (!message || message.channelId !== channel._id) return;
-  if (at < message.createdAt || at - message.createdAt > REPLY_WINDOW_MS) return;
-  await ctx.db.patch("campaignRecipients", recipient._id, { repliedAt: at });
-  await bumpExtra(ctx, recipient.campaignId, recipient.shard, { replied: 1 });
+    .take(REPLY_CAMPAIGNS_CHECKED);
+  for (const recipient of latest) {
+    if (recipient.tenantId !== channel.tenantId || recipient.repliedAt !== undefined) continue;
+    if (recipient.state !== "sent" && recipient.state !== "delivered" && recipient.state !== "read") continue;
+    const message = recipient.messageId ? await ctx.db.get("messages", recipient.messageId) : null;
+    if (!message || message.channelId !== channel._id) continue;
+    if (at < message.createdAt || at - message.createdAt > REPLY_WINDOW_MS) continue;
+    await ctx.db.patch("campaignRecipients", recipient._id, { repliedAt: at });
+    await bumpExtra(ctx, recipient.campaignId, recipient.shard, { replied: 1 });
+  }
 }
 
 /** The campaign a campaign message was sent for: from its batch reservation, else its recipient. */
