@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark, writes bench-results/latest.json and
- * bench-results/latest.md. docs/benchmarks.md explains the numbers.
+ * bench-results/latest.md (`npm run bench -- NAME`: one, to latest-NAME.json and .md).
+ * docs/benchmarks.md explains the numbers.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -155,8 +156,10 @@ async function main(): Promise<void> {
 
   const dir = path.join(ROOT, "bench-results");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(path.join(dir, "latest.md"), md.join("\n"));
+  // One benchmark alone (`npm run bench -- dispatch`) keeps the full run's files.
+  const name = only ? `latest-${only}` : "latest";
+  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(path.join(dir, `${name}.md`), md.join("\n"));
   console.log(md.join("\n"));
 }
 
