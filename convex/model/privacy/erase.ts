@@ -20,29 +20,12 @@ import type { ErasureTargets } from "./tables";
 import * as Audit from "../audit";
 import { keepSuppression } from "./suppression";
 
-export const CONTACT_PHASES = [
-  "conversations",
-  "consent",
-  "campaigns",
-  "webhooks",
-  "emails",
-  "imports",
-  "exports",
-  "audit",
-  "finish",
-] as const;
+/** What both erasures go through after their first phases, in this order. */
+const COMMON_PHASES = ["campaigns", "webhooks", "emails", "imports", "exports", "audit", "finish"] as const;
 
-export const TENANT_PHASES = [
-  "conversations",
-  "contacts",
-  "campaigns",
-  "webhooks",
-  "emails",
-  "imports",
-  "exports",
-  "audit",
-  "finish",
-] as const;
+export const CONTACT_PHASES = ["conversations", "consent", ...COMMON_PHASES] as const;
+
+export const TENANT_PHASES = ["conversations", "contacts", ...COMMON_PHASES] as const;
 
 export type Phase = (typeof CONTACT_PHASES)[number] | (typeof TENANT_PHASES)[number];
 
