@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
-import { reserve, topUp } from "../../convex/model/billing/charging";
-import { bump, SHARDS } from "../../convex/model/campaigns/counters";
+import { netCost, refund, reserve, topUp } from "../../convex/model/billing/charging";
+import { bump, COST_SHARD, SHARDS } from "../../convex/model/campaigns/counters";
 import { RECOUNT_BATCH } from "../../convex/model/reconciliation/campaignJobs";
 import { INVARIANT_PAGE, RESERVATION_BATCH } from "../../convex/model/reconciliation/moneyJobs";
 import { RETENTION_BATCH } from "../../convex/model/reconciliation/retention";
@@ -395,6 +395,83 @@ describe("campaign counters", () => {
     expect(run).toMatchObject({ found: 1, fixed: 0, needsPerson: 1 });
     expect(run.batches).toBeGreaterThanOrEqual(2);
     expect(run.details[0]!.reason).toMatch(/read -1 .* over 2 batches/);
+  }, 60_000);
+});
+
+describe("campaign cost so far", () => {
+  it("follows the ledger of the campaign's messages through estimates, late statuses and refunds, each once", async () => {
+    const { t, w } = await fresh();
+    await inTx(t, (ctx) => topUp(ctx, { tenantId: w.tenantId, key: "grant", amount: 10_000_000 }));
+    const campaignId = await campaign(t, w, 3);
+    // Two campaign sends accepted by WhatsApp and never heard of again; a third recipient has no message.
+    const failedWamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARFBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA";
+    const accepted = NOW - 30 * HOUR;
+    const delivered = await sent(
+      t,
+      w,
+      { ...utilityTemplate, origin: "campaign", statusAt: accepted },
+      OUT_WAMID,
+    );
+    const failed = await sent(
+      t,
+      w,
+      { ...utilityTemplate, origin: "campaign", statusAt: accepted },
+      failedWamid,
+    );
+    // A message of no campaign, estimated alongside, must not count.
+    await sent(t, w, { ...utilityTemplate, statusAt: accepted }, "wamid.not-a-campaign");
+    await t.run(async (ctx) => {
+      const rows = await ctx.db
+        .query("campaignRecipients")
+        .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
+        .take(2);
+      await ctx.db.patch("campaignRecipients", rows[0]!._id, { messageId: delivered });
+      await ctx.db.patch("campaignRecipients", rows[1]!._id, { messageId: failed });
+    });
+    const cost = async () => (await counters(t, campaignId)).find((r) => r.shard === COST_SHARD)?.cost ?? 0;
+    const ledgerOfCampaign = async () =>
+      (await ledger(t, w.tenantId)).filter(
+        (e) => e.referenceKind === "message" && (e.referenceId === delivered || e.referenceId === failed),
+      );
+    expect(await cost()).toBe(0);
+
+    // The no-status job charges both estimates: the cost so far grows by both.
+    expect(await runJob(t, "no_status")).toMatchObject({ found: 3, fixed: 3 });
+    const estimates = await ledgerOfCampaign();
+    expect(estimates.map((e) => e.kind)).toEqual(["charge", "charge"]);
+    expect(await cost()).toBe(netCost(estimates));
+    expect(await cost()).toBeGreaterThan(0);
+    // A second run changes nothing.
+    await runJob(t, "no_status");
+    expect(await cost()).toBe(netCost(estimates));
+
+    // Late statuses, each twice: one delivered (the estimate is refunded and the real price
+    // charged), one failed unbilled (the estimate is refunded).
+    const at = `"timestamp": "${Math.floor((NOW - 29 * HOUR) / 1000)}"`;
+    for (let i = 0; i < 2; i++) {
+      await postCloud(t, cloud("status-delivered").replace(/"timestamp": "\d+"/, at));
+      await postCloud(t, cloud("status-failed").replace(/"timestamp": "\d+"/, at));
+      await drain(t);
+      await t.mutation(internal.billing.settlePending, {});
+    }
+    const settled = await ledgerOfCampaign();
+    expect(settled.map((e) => e.kind).sort()).toEqual(["charge", "charge", "charge", "refund", "refund"]);
+    const real = settled.find((e) => e.kind === "charge" && e.key.startsWith("msg:"))!;
+    expect(netCost(settled)).toBe(-real.amount);
+    expect(await cost()).toBe(-real.amount);
+
+    // A refund of part of the real charge (a platform admin's correction) lowers it; once.
+    const part = Math.floor(-real.amount / 2);
+    for (let i = 0; i < 2; i++) {
+      await inTx(t, (ctx) =>
+        refund(ctx, { tenantId: w.tenantId, chargeKey: real.key, amount: part, reason: "Goodwill" }),
+      );
+    }
+    const final = await ledgerOfCampaign();
+    expect(final).toHaveLength(settled.length + 1);
+    expect(await cost()).toBe(netCost(final));
+    expect(await cost()).toBe(-real.amount - part);
+    expect(await invariantOk(t, w.tenantId)).toBe(true);
   }, 60_000);
 });
 
