@@ -10,6 +10,11 @@ import { bump, COST_SHARD, SHARDS } from "../../convex/model/campaigns/counters"
 import { RECOUNT_BATCH } from "../../convex/model/reconciliation/campaignJobs";
 import { INVARIANT_PAGE, RESERVATION_BATCH } from "../../convex/model/reconciliation/moneyJobs";
 import { RETENTION_BATCH } from "../../convex/model/reconciliation/retention";
+import {
+  RUN_PRUNE_BATCH,
+  RUN_RETENTION_DAYS,
+  RUNS_KEPT_PER_JOB,
+} from "../../convex/model/reconciliation/runs";
 import type { ReconciliationJob } from "../../convex/model/reconciliation/tables";
 import { errorOf, setup, signUp, type T } from "./factories";
 import { inTx } from "./billing-helpers";
@@ -660,6 +665,55 @@ describe("data retention", () => {
     const audit = await t.run((ctx) => ctx.db.query("auditEvents").collect());
     expect(audit.map((a) => a.action)).toContain("tenant.retention_changed");
   });
+});
+
+describe("run reports", () => {
+  it("are pruned when their job starts: older than the retention period, in bounded batches, keeping each job's latest", async () => {
+    const { t } = await fresh();
+    const old = NOW - (RUN_RETENTION_DAYS + 5) * DAY;
+    const report = (job: ReconciliationJob, startedAt: number) => ({
+      job,
+      trigger: "cron" as const,
+      startedAt,
+      finishedAt: startedAt + 1000,
+      status: "done" as const,
+      found: 0,
+      fixed: 0,
+      needsPerson: 0,
+      details: [],
+      detailsDropped: 0,
+      batches: 1,
+    });
+    const oldCount = RUN_PRUNE_BATCH + 30;
+    await t.run(async (ctx) => {
+      for (let i = 0; i < oldCount; i++)
+        await ctx.db.insert("reconciliationRuns", report("stuck_sending", old - i * HOUR));
+      for (let i = 0; i < 3; i++)
+        await ctx.db.insert("reconciliationRuns", report("stuck_sending", NOW - (i + 1) * DAY));
+      // A job that has not run for long keeps its latest reports whatever their age.
+      for (let i = 0; i < RUNS_KEPT_PER_JOB + 4; i++)
+        await ctx.db.insert("reconciliationRuns", report("pricing_drift", old - i * DAY));
+    });
+    const runsOf = (job: ReconciliationJob) =>
+      t.run(async (ctx) => (await ctx.db.query("reconciliationRuns").collect()).filter((r) => r.job === job));
+
+    await runJob(t, "stuck_sending");
+    // One bounded batch: the oldest go first; the recent ones and the new run stay.
+    expect(await runsOf("stuck_sending")).toHaveLength(oldCount - RUN_PRUNE_BATCH + 3 + 1);
+    await runJob(t, "stuck_sending");
+    const left = await runsOf("stuck_sending");
+    // The latest reports before the new run are kept (old ones among them), plus the new run.
+    expect(left).toHaveLength(RUNS_KEPT_PER_JOB + 1);
+    expect(left.filter((r) => r.startedAt > NOW - RUN_RETENTION_DAYS * DAY)).toHaveLength(3 + 2);
+    // Other jobs' reports are left to their own starts.
+    expect(await runsOf("pricing_drift")).toHaveLength(RUNS_KEPT_PER_JOB + 4);
+
+    await runJob(t, "pricing_drift");
+    const drift = await runsOf("pricing_drift");
+    // The latest reports up to the number kept, plus the new run; the oldest went.
+    expect(drift).toHaveLength(RUNS_KEPT_PER_JOB + 1);
+    expect(Math.min(...drift.map((r) => r.startedAt))).toBe(old - (RUNS_KEPT_PER_JOB - 1) * DAY);
+  }, 60_000);
 });
 
 describe("running by hand", () => {
