@@ -628,6 +628,85 @@ describe("data retention", () => {
     expect(await runJob(t, "retention")).toMatchObject({ found: 0 });
   }, 60_000);
 
+  it("deletes old messages with their media files, old assistant turns, and summaries of quiet conversations", async () => {
+    const { t, w } = await fresh();
+    const old = NOW - 400 * DAY;
+    const recent = NOW - 10 * DAY;
+    // Two conversations: one quiet for longer than the 365 days kept by default, one active.
+    const quietMessage = await sent(t, w, { status: "read", createdAt: old, statusAt: old }, "wamid.quiet");
+    const activeMessage = await sent(
+      t,
+      w,
+      { status: "read", createdAt: recent, statusAt: recent },
+      "wamid.active",
+    );
+    const seeded = await t.run(async (ctx) => {
+      const quiet = (await ctx.db.get("messages", quietMessage))!;
+      const active = (await ctx.db.get("messages", activeMessage))!;
+      const oldFile = await ctx.storage.store(new Blob(["old photo"]));
+      const recentFile = await ctx.storage.store(new Blob(["recent photo"]));
+      await ctx.db.patch("messages", quietMessage, {
+        type: "image",
+        content: { storageId: oldFile, mimeType: "image/jpeg" },
+        heldAt: old,
+      });
+      await ctx.db.insert("heldMessages", { tenantId: w.tenantId, messageId: quietMessage, heldAt: old });
+      await ctx.db.patch("messages", activeMessage, {
+        type: "image",
+        content: { storageId: recentFile, mimeType: "image/jpeg" },
+      });
+      await ctx.db.patch("conversations", quiet.conversationId, {
+        lastMessageAt: old,
+        summary: "Wants the red pair",
+        handoff: { reason: "asked for a person", summary: "Where is order 4471?", at: old },
+      });
+      await ctx.db.patch("conversations", active.conversationId, {
+        lastMessageAt: recent,
+        summary: "Asked about opening hours",
+      });
+      const turn = (conversationId: Id<"conversations">, startedAt: number, asked: string) =>
+        ctx.db.insert("assistantTurns", {
+          tenantId: w.tenantId,
+          conversationId,
+          startedAt,
+          finishedAt: startedAt + 1000,
+          asked,
+          outcome: "answered",
+        });
+      const oldTurns: Id<"assistantTurns">[] = [];
+      // More than a batch of old turns.
+      for (let i = 0; i < RETENTION_BATCH + 20; i++)
+        oldTurns.push(await turn(quiet.conversationId, old + i, `old question ${i}`));
+      const recentTurn = await turn(active.conversationId, recent, "recent question");
+      return { quiet: quiet.conversationId, active: active.conversationId, oldFile, recentFile, recentTurn };
+    });
+
+    const run = await runJob(t, "retention");
+    expect(run).toMatchObject({ status: "done", needsPerson: 0 });
+    const reasons = run.details.map((d) => d.reason).join("\n");
+    expect(reasons).toMatch(/Deleted 1 messages/);
+    expect(reasons).toMatch(new RegExp(`Deleted ${RETENTION_BATCH} assistant turns`));
+    expect(reasons).toMatch(/Deleted 20 assistant turns/);
+    expect(reasons).toMatch(/Cleared 1 conversation summaries/);
+
+    await t.run(async (ctx) => {
+      expect(await ctx.db.get("messages", quietMessage)).toBeNull();
+      expect(await ctx.db.get("messages", activeMessage)).not.toBeNull();
+      // The stored file goes with the message, not only the row.
+      expect(await ctx.db.system.get("_storage", seeded.oldFile)).toBeNull();
+      expect(await ctx.storage.get(seeded.oldFile)).toBeNull();
+      expect(await ctx.db.system.get("_storage", seeded.recentFile)).not.toBeNull();
+      expect(await ctx.db.query("heldMessages").collect()).toEqual([]);
+      const turns = await ctx.db.query("assistantTurns").collect();
+      expect(turns.map((x) => x._id)).toEqual([seeded.recentTurn]);
+      const quiet = (await ctx.db.get("conversations", seeded.quiet))!;
+      expect(quiet.summary).toBeUndefined();
+      expect(quiet.handoff).toMatchObject({ reason: "asked for a person", summary: "" });
+      expect((await ctx.db.get("conversations", seeded.active))!.summary).toBe("Asked about opening hours");
+    });
+    expect(await runJob(t, "retention")).toMatchObject({ found: 0 });
+  }, 60_000);
+
   it("lets a workspace admin set retention within limits, audited", async () => {
     const { t, as } = setup();
     const owner = await signUp(as, "olivia@acme.test");
