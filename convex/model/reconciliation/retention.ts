@@ -105,6 +105,27 @@ export async function setRetention(
 type Phase = "messages" | "turns" | "summaries" | "events" | "emails";
 const PHASES: Phase[] = ["messages", "turns", "summaries", "events", "emails"];
 const PER_CHANNEL = new Set<Phase>(["messages", "events"]);
+const WHAT: Record<Phase, string> = {
+  messages: "messages",
+  turns: "assistant turns",
+  summaries: "conversation summaries",
+  events: "processed webhook events",
+  emails: "email records",
+};
+
+/** What one batch did: how many rows it deleted or cleared, and where the next one starts. */
+type Batch = { handled: number; isDone: boolean; continueCursor: string | null };
+const NOTHING: Batch = { handled: 0, isDone: true, continueCursor: null };
+
+/** Runs `each` over a page's rows, counting those it handled (it returns false for rows kept). */
+async function sweep<T>(
+  page: { page: T[]; isDone: boolean; continueCursor: string },
+  each: (row: T) => Promise<boolean>,
+): Promise<Batch> {
+  let handled = 0;
+  for (const row of page.page) if (await each(row)) handled++;
+  return { handled, isDone: page.isDone, continueCursor: page.continueCursor };
+}
 
 type RetentionCursor = {
   /** The creation time of the last workspace finished. */
@@ -185,90 +206,89 @@ export async function retentionStep(ctx: MutationCtx, { cursor, now }: StepInput
         : settings.messagesDays;
   const cutoff = now - days * DAY_MS;
   const opts = { cursor: current.page, numItems: RETENTION_BATCH };
-  let deleted = 0;
-  let isDone = true;
-  let nextPage: string | null = null;
-  let what = "";
   const channelId = PER_CHANNEL.has(current.phase) ? channels[current.channel]?._id : undefined;
-  if (current.phase === "emails") {
-    what = "email records";
-    const page = await ctx.db
-      .query("emails")
-      .withIndex("by_tenant_created", (q) => q.eq("tenantId", tenantId).lt("createdAt", cutoff))
-      .paginate(opts);
-    for (const row of page.page) {
-      await ctx.db.delete("emails", row._id);
-      deleted++;
-    }
-    ({ isDone, continueCursor: nextPage } = page);
-  } else if (current.phase === "turns") {
-    what = "assistant turns";
-    const page = await ctx.db
-      .query("assistantTurns")
-      .withIndex("by_tenant", (q) => q.eq("tenantId", tenantId).lt("startedAt", cutoff))
-      .paginate(opts);
-    // Their ledger entries stay (they name the turn by id, like a deleted message's).
-    for (const turn of page.page) {
-      await ctx.db.delete("assistantTurns", turn._id);
-      deleted++;
-    }
-    ({ isDone, continueCursor: nextPage } = page);
-  } else if (current.phase === "summaries") {
-    what = "conversation summaries";
-    // A conversation quiet since before the cutoff has had its messages deleted: the assistant's
-    // summary of them, and the handoff note's, go too. The conversation itself stays.
-    const page = await ctx.db
-      .query("conversations")
-      .withIndex("by_tenant_last", (q) => q.eq("tenantId", tenantId).lt("lastMessageAt", cutoff))
-      .paginate(opts);
-    for (const conversation of page.page) {
-      if (conversation.summary === undefined && !conversation.handoff?.summary) continue;
-      await ctx.db.patch("conversations", conversation._id, {
-        summary: undefined,
-        ...(conversation.handoff ? { handoff: { ...conversation.handoff, summary: "" } } : {}),
-      });
-      deleted++;
-    }
-    ({ isDone, continueCursor: nextPage } = page);
-  } else if (channelId && current.phase === "messages") {
-    what = "messages";
-    const page = await ctx.db
-      .query("messages")
-      .withIndex("by_channel_created", (q) => q.eq("channelId", channelId).lt("createdAt", cutoff))
-      .paginate(opts);
-    for (const message of page.page) {
-      if (keep(message)) continue;
-      // With its media file and held-message row, as erasure deletes it.
-      await deleteMessage(ctx, message);
-      deleted++;
-    }
-    ({ isDone, continueCursor: nextPage } = page);
-  } else if (channelId) {
-    what = "processed webhook events";
-    const page = await ctx.db
-      .query("webhookEvents")
-      .withIndex("by_channel_received", (q) => q.eq("channelId", channelId).lt("receivedAt", cutoff))
-      .paginate(opts);
-    for (const event of page.page) {
-      // Events still to process, and dead letters waiting for a person, are kept.
-      if (event.state !== "done") continue;
-      await ctx.db.delete("webhookEvents", event._id);
-      deleted++;
-    }
-    ({ isDone, continueCursor: nextPage } = page);
+  let batch: Batch = NOTHING;
+  switch (current.phase) {
+    case "emails":
+      batch = await sweep(
+        await ctx.db
+          .query("emails")
+          .withIndex("by_tenant_created", (q) => q.eq("tenantId", tenantId).lt("createdAt", cutoff))
+          .paginate(opts),
+        async (row) => (await ctx.db.delete("emails", row._id), true),
+      );
+      break;
+    case "turns":
+      // Their ledger entries stay (they name the turn by id, like a deleted message's).
+      batch = await sweep(
+        await ctx.db
+          .query("assistantTurns")
+          .withIndex("by_tenant", (q) => q.eq("tenantId", tenantId).lt("startedAt", cutoff))
+          .paginate(opts),
+        async (turn) => (await ctx.db.delete("assistantTurns", turn._id), true),
+      );
+      break;
+    case "summaries":
+      // A conversation quiet since before the cutoff has had its messages deleted: the
+      // assistant's summary of them, and the handoff note's, go too. The conversation stays.
+      batch = await sweep(
+        await ctx.db
+          .query("conversations")
+          .withIndex("by_tenant_last", (q) => q.eq("tenantId", tenantId).lt("lastMessageAt", cutoff))
+          .paginate(opts),
+        async (conversation) => {
+          if (conversation.summary === undefined && !conversation.handoff?.summary) return false;
+          await ctx.db.patch("conversations", conversation._id, {
+            summary: undefined,
+            ...(conversation.handoff ? { handoff: { ...conversation.handoff, summary: "" } } : {}),
+          });
+          return true;
+        },
+      );
+      break;
+    case "messages":
+      if (!channelId) break;
+      batch = await sweep(
+        await ctx.db
+          .query("messages")
+          .withIndex("by_channel_created", (q) => q.eq("channelId", channelId).lt("createdAt", cutoff))
+          .paginate(opts),
+        async (message) => {
+          if (keep(message)) return false;
+          // With its media file and held-message row, as erasure deletes it.
+          await deleteMessage(ctx, message);
+          return true;
+        },
+      );
+      break;
+    case "events":
+      if (!channelId) break;
+      batch = await sweep(
+        await ctx.db
+          .query("webhookEvents")
+          .withIndex("by_channel_received", (q) => q.eq("channelId", channelId).lt("receivedAt", cutoff))
+          .paginate(opts),
+        async (event) => {
+          // Events still to process, and dead letters waiting for a person, are kept.
+          if (event.state !== "done") return false;
+          await ctx.db.delete("webhookEvents", event._id);
+          return true;
+        },
+      );
+      break;
   }
   const findings = new Findings();
-  if (deleted > 0) {
+  if (batch.handled > 0) {
     findings.add(
       `${tenantId}/${current.phase}`,
       "fixed",
-      `${current.phase === "summaries" ? "Cleared" : "Deleted"} ${deleted} ${what} from before ${new Date(cutoff).toISOString().slice(0, 10)} (kept ${days} days)`,
+      `${current.phase === "summaries" ? "Cleared" : "Deleted"} ${batch.handled} ${WHAT[current.phase]} from before ${new Date(cutoff).toISOString().slice(0, 10)} (kept ${days} days)`,
       tenantId,
     );
   }
   let next: RetentionCursor;
   const nextPhase = PHASES[PHASES.indexOf(current.phase) + 1];
-  if (!isDone) next = { after: state.after, current: { ...current, page: nextPage } };
+  if (!batch.isDone) next = { after: state.after, current: { ...current, page: batch.continueCursor } };
   else if (PER_CHANNEL.has(current.phase) && current.channel + 1 < channels.length)
     next = { after: state.after, current: { ...current, channel: current.channel + 1, page: null } };
   else if (nextPhase)
