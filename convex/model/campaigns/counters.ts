@@ -51,7 +51,7 @@ export async function moved(
   await bump(ctx, campaignId, shard, { [from]: -1, [to]: 1 } as Partial<Record<RecipientState, number>>);
 }
 
-/** Adds to a shard's replied count or the cost row's settled cost (created on first use). */
+/** Adds to a shard's replied count or the cost row's cost so far (created on first use). */
 export async function bumpExtra(
   ctx: MutationCtx,
   campaignId: Id<"campaigns">,
@@ -72,7 +72,7 @@ export async function bumpExtra(
 
 export type Summary = { counts: Counts; replied: number; cost: number };
 
-/** The campaign's counts, replies and settled cost: one read of its shards. */
+/** The campaign's counts, replies and cost so far: one read of its shards. */
 export async function summary(ctx: QueryCtx, campaignId: Id<"campaigns">): Promise<Summary> {
   const rows = await ctx.db
     .query("campaignCounters")
