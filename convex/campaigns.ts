@@ -139,8 +139,8 @@ export const recipients = tenantQuery({
 });
 
 /**
- * What a launched campaign has cost and may still cost: the settled charges of its messages (as
- * settlement charges them), the rate-card price of its next pending recipients (the page
+ * What a launched campaign has cost and may still cost: the net of the ledger's charges and
+ * refunds of its messages (settlement's charges, reconciliation's estimates), the rate-card price of its next pending recipients (the page
  * multiplies it by the pending count), and its number's current sending rate.
  */
 export const outlook = tenantQuery({

@@ -100,17 +100,17 @@ export const preview = authedQuery({
 
 export const accept = authedMutation({
   args: { token: v.string() },
-  returns: v.object({ tenantId: v.id("tenants"), slug: v.string(), role: vRole }),
+  returns: v.union(
+    v.object({ ok: v.literal(true), tenantId: v.id("tenants"), slug: v.string(), role: vRole }),
+    Invitations.vAnswerFailure,
+  ),
   handler: async (ctx, { token }) => Invitations.accept(ctx, await responder(ctx, ctx.user), token),
 });
 
 export const decline = authedMutation({
   args: { token: v.string() },
-  returns: v.null(),
-  handler: async (ctx, { token }) => {
-    await Invitations.decline(ctx, await responder(ctx, ctx.user), token);
-    return null;
-  },
+  returns: v.union(v.object({ ok: v.literal(true) }), Invitations.vAnswerFailure),
+  handler: async (ctx, { token }) => Invitations.decline(ctx, await responder(ctx, ctx.user), token),
 });
 
 // ---------------------------------------------------------------- delivery (background)

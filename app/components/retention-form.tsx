@@ -76,7 +76,10 @@ export function RetentionForm({
   return (
     <form ref={form} noValidate onSubmit={submit} className="space-y-6">
       <div className="grid gap-6 sm:grid-cols-3">
-        {field("messagesDays", "Messages, with their content, older than this are deleted.")}
+        {field(
+          "messagesDays",
+          "Messages older than this are deleted with their media files, as are the assistant's turns; the assistant's summary of a conversation quiet since then is cleared.",
+        )}
         {field(
           "webhookEventsDays",
           `Raw events from WhatsApp; the platform keeps them at most ${defaults.webhookEventsDays} days.`,

@@ -2,6 +2,7 @@
 // convex/model/errors.ts puts in a ConvexError, or a neutral sentence for anything else (bugs and
 // network failures carry request ids and stack text nobody should read in a form).
 import { captureException } from "@sentry/remix";
+import { ConvexError } from "convex/values";
 import type { AppErrorData, ErrorCode } from "../../convex/model/errors";
 
 export type AppError = { code: ErrorCode | "UNKNOWN"; message: string; field?: string };
@@ -95,4 +96,17 @@ export function toFormErrors<F extends string>(error: unknown, fields: readonly 
     return { fields: { [field]: message } as Partial<Record<F, string>>, form: null };
   }
   return { fields: {}, form: message };
+}
+
+/**
+ * The result of a Convex function that returns its refusal instead of throwing it (so that what
+ * it counted is kept, e.g. invitation links that did not work): the success, or the refusal
+ * thrown as the ConvexError it stands for, for the page's usual error handling.
+ */
+export function orThrow<R extends { ok: true } | { ok: false; code: ErrorCode; message: string }>(
+  result: R,
+): Extract<R, { ok: true }> {
+  if (result.ok) return result as Extract<R, { ok: true }>;
+  const { code, message } = result as Extract<R, { ok: false }>;
+  throw new ConvexError<AppErrorData>({ code, message });
 }

@@ -165,7 +165,7 @@ export default function AdminReconciliation() {
       <Section
         id="runs"
         title="Latest runs"
-        description={`The latest ${RUN_PAGE} runs of every job, newest first.`}
+        description={`The latest ${RUN_PAGE} runs of every job, newest first. Reports are kept 90 days, and always the latest 20 of each job.`}
       >
         <DataTable
           caption="Reconciliation runs, newest first"

@@ -18,7 +18,7 @@ import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
 import { clientAddress } from "../lib/local-auth/sign-in-limits.server";
 import { enforceRateLimits } from "../lib/rate-limit.server";
-import { toAppError } from "../lib/convex-errors";
+import { orThrow, toAppError } from "../lib/convex-errors";
 import { describeExpiry, formatDateTime } from "../lib/format";
 import { invitationLifetime } from "../lib/invitation-messages";
 import { useNow } from "../lib/relative-time";
@@ -146,7 +146,7 @@ function PendingInvitation({
     setAccepting(true);
     setError(null);
     try {
-      const { slug } = await accept({ token });
+      const { slug } = orThrow(await accept({ token }));
       navigate(`/t/${encodeURIComponent(slug)}`, { replace: true });
     } catch (e) {
       setError(toAppError(e).message);
@@ -236,7 +236,7 @@ function PendingInvitation({
         description={<p>The link stops working. To join later you will need a new invitation.</p>}
         confirmLabel="Decline invitation"
         busyLabel="Declining…"
-        onConfirm={() => decline({ token })}
+        onConfirm={async () => orThrow(await decline({ token }))}
         onClose={() => setConfirmDecline(false)}
       />
     </section>

@@ -394,7 +394,8 @@ function Outlook({ campaign, active }: { campaign: CampaignView; active: boolean
                 {formatMoney(outlook.settled, outlook.currency)}
               </dd>
               <dd className="mt-1 text-xs text-slate-600">
-                Charged as WhatsApp reports each message's price; messages still in flight are not in it yet.
+                Charged as WhatsApp reports each message's price, less refunds; a message with no price a day
+                after it went out counts at the rate card's estimate until its price arrives.
               </dd>
             </div>
             <div className="rounded-xl border border-slate-200 bg-white p-3 shadow-sm">

@@ -197,7 +197,7 @@ function RetentionSection({ tenant }: { tenant: TenantContext }) {
     <Section
       id="retention"
       title="Data retention"
-      description="How long this workspace keeps its data. Every night, older messages, webhook events and email records are deleted for good; messages still being sent or billed are kept until they are done."
+      description="How long this workspace keeps its data. Every night, older messages (with their media files), assistant turns and conversation summaries, webhook events and email records are deleted for good; messages still being sent or billed are kept until they are done."
     >
       {current === undefined ? (
         <LoadingState label="Loading retention…" />

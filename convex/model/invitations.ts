@@ -1,8 +1,10 @@
+import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Role } from "../schema";
 import * as Audit from "./audit";
-import { fail } from "./errors";
+import { fail, type ErrorCode } from "./errors";
+import * as RateLimits from "./rateLimits";
 import * as TenantDirectory from "./tenantDirectory";
 import { canAssignRole } from "../shared/roles";
 import { hasRole, membershipOf } from "./tenancy";
@@ -210,28 +212,90 @@ export async function preview(ctx: QueryCtx, { user, emailVerified }: Responder,
   };
 }
 
-async function respondable(ctx: MutationCtx, { user, emailVerified }: Responder, token: string) {
+/**
+ * Why an invitation cannot be answered, returned rather than thrown: a mutation that throws
+ * rolls back its writes, and the count of links that did not work must survive the failure.
+ * `retryAfterMs` is set when the caller is refused for too many of those.
+ */
+export const vAnswerFailure = v.object({
+  ok: v.literal(false),
+  code: v.union(
+    v.literal("NOT_FOUND"),
+    v.literal("CONFLICT"),
+    v.literal("EXPIRED"),
+    v.literal("FORBIDDEN"),
+    v.literal("EMAIL_NOT_VERIFIED"),
+    v.literal("RATE_LIMITED"),
+  ),
+  message: v.string(),
+  retryAfterMs: v.optional(v.number()),
+});
+export type AnswerFailure = Infer<typeof vAnswerFailure>;
+
+const refused = (code: AnswerFailure["code"] & ErrorCode, message: string): AnswerFailure => ({
+  ok: false,
+  code,
+  message,
+});
+
+/**
+ * The invitation `token` opens for the responder, or why not. Links that do not work for them —
+ * no such invitation, or one addressed to someone else — count against the signed-in user
+ * (`invitationMisses`): past the limit every answer is refused until the time it names, before
+ * the token is even looked up, so trying links at scale learns nothing. The count is the
+ * caller's own: someone trying another person's link never blocks that person. An answer to
+ * one's own invitation that fails (expired, already used, email not verified) does not count.
+ */
+async function respondable(
+  ctx: MutationCtx,
+  { user, emailVerified }: Responder,
+  token: string,
+): Promise<{ ok: true; invitation: Doc<"invitations"> } | AnswerFailure> {
+  const wait = await RateLimits.waitFor(ctx, "invitationMisses", user._id);
+  if (wait > 0) {
+    return {
+      ...refused(
+        "RATE_LIMITED",
+        `Too many invitation links that did not work. Try again ${RateLimits.waitText(wait)}.`,
+      ),
+      retryAfterMs: wait,
+    };
+  }
   const invitation = await byToken(ctx, token);
-  if (!invitation) fail("NOT_FOUND", "This invitation link is not valid");
-  if (invitation.status !== "pending") fail("CONFLICT", `This invitation was already ${invitation.status}`);
-  if (invitation.expiresAt <= Date.now()) fail("EXPIRED", "This invitation has expired; ask for a new one");
+  if (!invitation || invitation.email !== user.email) {
+    await RateLimits.count(ctx, "invitationMisses", user._id);
+  }
+  if (!invitation) return refused("NOT_FOUND", "This invitation link is not valid");
+  if (invitation.status !== "pending")
+    return refused("CONFLICT", `This invitation was already ${invitation.status}`);
+  if (invitation.expiresAt <= Date.now())
+    return refused("EXPIRED", "This invitation has expired; ask for a new one");
   if (invitation.email !== user.email) {
-    fail("FORBIDDEN", `This invitation is for ${invitation.email}; you are signed in as ${user.email}`);
+    return refused(
+      "FORBIDDEN",
+      `This invitation is for ${invitation.email}; you are signed in as ${user.email}`,
+    );
   }
   if (!emailVerified) {
-    fail(
+    return refused(
       "EMAIL_NOT_VERIFIED",
       `Verify ${user.email} first: an invitation can only be answered from an account whose email address is verified`,
     );
   }
-  return invitation;
+  return { ok: true, invitation };
 }
 
-export async function accept(ctx: MutationCtx, responder: Responder, token: string) {
+export async function accept(
+  ctx: MutationCtx,
+  responder: Responder,
+  token: string,
+): Promise<{ ok: true; tenantId: Id<"tenants">; slug: string; role: Role } | AnswerFailure> {
   const { user } = responder;
-  const invitation = await respondable(ctx, responder, token);
+  const answer = await respondable(ctx, responder, token);
+  if (!answer.ok) return answer;
+  const { invitation } = answer;
   const tenant = await ctx.db.get("tenants", invitation.tenantId);
-  if (!tenant) fail("NOT_FOUND", "This workspace no longer exists");
+  if (!tenant) return refused("NOT_FOUND", "This workspace no longer exists");
   const now = Date.now();
   const existing = await membershipOf(ctx, tenant._id, user._id);
   if (!existing) {
@@ -258,12 +322,18 @@ export async function accept(ctx: MutationCtx, responder: Responder, token: stri
     summary: `${user.email} joined as ${existing?.role ?? invitation.role}`,
     after: { role: existing?.role ?? invitation.role },
   });
-  return { tenantId: tenant._id, slug: tenant.slug, role: existing?.role ?? invitation.role };
+  return { ok: true, tenantId: tenant._id, slug: tenant.slug, role: existing?.role ?? invitation.role };
 }
 
-export async function decline(ctx: MutationCtx, responder: Responder, token: string): Promise<void> {
+export async function decline(
+  ctx: MutationCtx,
+  responder: Responder,
+  token: string,
+): Promise<{ ok: true } | AnswerFailure> {
   const { user } = responder;
-  const invitation = await respondable(ctx, responder, token);
+  const answer = await respondable(ctx, responder, token);
+  if (!answer.ok) return answer;
+  const { invitation } = answer;
   await ctx.db.patch("invitations", invitation._id, {
     status: "declined",
     respondedAt: Date.now(),
@@ -279,6 +349,7 @@ export async function decline(ctx: MutationCtx, responder: Responder, token: str
     before: { status: "pending" },
     after: { status: "declined" },
   });
+  return { ok: true };
 }
 
 /** Data the delivery action needs, or null when the invitation is no longer pending. */

@@ -2,7 +2,13 @@
 // the field they belong to), never stack text or request ids for anything else.
 import { ConvexError } from "convex/values";
 import { describe, expect, it } from "vitest";
-import { GENERIC_ERROR_MESSAGE, hasErrorCode, toAppError, toFormErrors } from "../../app/lib/convex-errors";
+import {
+  GENERIC_ERROR_MESSAGE,
+  hasErrorCode,
+  orThrow,
+  toAppError,
+  toFormErrors,
+} from "../../app/lib/convex-errors";
 
 const invalidName = new ConvexError({
   code: "INVALID",
@@ -74,5 +80,24 @@ describe("toFormErrors", () => {
     });
     expect(toFormErrors(lastOwner, ["email"])).toEqual({ fields: {}, form: "You are the last owner" });
     expect(toFormErrors(new Error("boom"), ["email"]).form).toBe(GENERIC_ERROR_MESSAGE);
+  });
+});
+
+describe("orThrow", () => {
+  it("passes a success through and turns a returned refusal into the error the page shows", () => {
+    expect(orThrow({ ok: true as const, slug: "acme" })).toEqual({ ok: true, slug: "acme" });
+    const refusal = {
+      ok: false as const,
+      code: "RATE_LIMITED" as const,
+      message: "Too many invitation links that did not work. Try again in 6 minutes.",
+      retryAfterMs: 360_000,
+    };
+    let thrown: unknown;
+    try {
+      orThrow(refusal);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(toAppError(thrown)).toEqual({ code: "RATE_LIMITED", message: refusal.message });
   });
 });

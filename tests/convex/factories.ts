@@ -81,7 +81,7 @@ export async function addMember(
   await inviter.mutation(api.invitations.create, { tenantId, email, role });
   const token = await deliveredToken(t, email);
   const member = await signUp(as, email);
-  await member.client.mutation(api.invitations.accept, { token });
+  expect(await member.client.mutation(api.invitations.accept, { token })).toMatchObject({ ok: true });
   const membershipId = await t.run(async (ctx) => {
     const m = await ctx.db
       .query("memberships")
@@ -204,6 +204,17 @@ export async function errorOf(
 }
 
 /** Asserts the promise rejects with a ConvexError with `code` (and `field`, when given). */
+/**
+ * A refusal a function returns instead of throwing (answers to invitations: what they counted
+ * must survive the failure), with its code; returns it.
+ */
+export async function expectRefused(promise: Promise<unknown>, code: string) {
+  const result = (await promise) as { ok: boolean; code?: string; message?: string; retryAfterMs?: number };
+  expect(result.ok, JSON.stringify(result)).toBe(false);
+  expect(result.code, result.message).toBe(code);
+  return result as { ok: false; code: string; message: string; retryAfterMs?: number };
+}
+
 export async function expectCode(promise: Promise<unknown>, code: string, field?: string) {
   const error = await errorOf(promise);
   expect(error.code, error.message).toBe(code);

@@ -5,11 +5,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
-import { reserve, topUp } from "../../convex/model/billing/charging";
-import { bump, SHARDS } from "../../convex/model/campaigns/counters";
+import { netCost, refund, reserve, topUp } from "../../convex/model/billing/charging";
+import { bump, COST_SHARD, SHARDS } from "../../convex/model/campaigns/counters";
 import { RECOUNT_BATCH } from "../../convex/model/reconciliation/campaignJobs";
 import { INVARIANT_PAGE, RESERVATION_BATCH } from "../../convex/model/reconciliation/moneyJobs";
 import { RETENTION_BATCH } from "../../convex/model/reconciliation/retention";
+import {
+  RUN_PRUNE_BATCH,
+  RUN_RETENTION_DAYS,
+  RUNS_KEPT_PER_JOB,
+} from "../../convex/model/reconciliation/runs";
 import type { ReconciliationJob } from "../../convex/model/reconciliation/tables";
 import { errorOf, setup, signUp, type T } from "./factories";
 import { inTx } from "./billing-helpers";
@@ -398,6 +403,83 @@ describe("campaign counters", () => {
   }, 60_000);
 });
 
+describe("campaign cost so far", () => {
+  it("follows the ledger of the campaign's messages through estimates, late statuses and refunds, each once", async () => {
+    const { t, w } = await fresh();
+    await inTx(t, (ctx) => topUp(ctx, { tenantId: w.tenantId, key: "grant", amount: 10_000_000 }));
+    const campaignId = await campaign(t, w, 3);
+    // Two campaign sends accepted by WhatsApp and never heard of again; a third recipient has no message.
+    const failedWamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARFBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA";
+    const accepted = NOW - 30 * HOUR;
+    const delivered = await sent(
+      t,
+      w,
+      { ...utilityTemplate, origin: "campaign", statusAt: accepted },
+      OUT_WAMID,
+    );
+    const failed = await sent(
+      t,
+      w,
+      { ...utilityTemplate, origin: "campaign", statusAt: accepted },
+      failedWamid,
+    );
+    // A message of no campaign, estimated alongside, must not count.
+    await sent(t, w, { ...utilityTemplate, statusAt: accepted }, "wamid.not-a-campaign");
+    await t.run(async (ctx) => {
+      const rows = await ctx.db
+        .query("campaignRecipients")
+        .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
+        .take(2);
+      await ctx.db.patch("campaignRecipients", rows[0]!._id, { messageId: delivered });
+      await ctx.db.patch("campaignRecipients", rows[1]!._id, { messageId: failed });
+    });
+    const cost = async () => (await counters(t, campaignId)).find((r) => r.shard === COST_SHARD)?.cost ?? 0;
+    const ledgerOfCampaign = async () =>
+      (await ledger(t, w.tenantId)).filter(
+        (e) => e.referenceKind === "message" && (e.referenceId === delivered || e.referenceId === failed),
+      );
+    expect(await cost()).toBe(0);
+
+    // The no-status job charges both estimates: the cost so far grows by both.
+    expect(await runJob(t, "no_status")).toMatchObject({ found: 3, fixed: 3 });
+    const estimates = await ledgerOfCampaign();
+    expect(estimates.map((e) => e.kind)).toEqual(["charge", "charge"]);
+    expect(await cost()).toBe(netCost(estimates));
+    expect(await cost()).toBeGreaterThan(0);
+    // A second run changes nothing.
+    await runJob(t, "no_status");
+    expect(await cost()).toBe(netCost(estimates));
+
+    // Late statuses, each twice: one delivered (the estimate is refunded and the real price
+    // charged), one failed unbilled (the estimate is refunded).
+    const at = `"timestamp": "${Math.floor((NOW - 29 * HOUR) / 1000)}"`;
+    for (let i = 0; i < 2; i++) {
+      await postCloud(t, cloud("status-delivered").replace(/"timestamp": "\d+"/, at));
+      await postCloud(t, cloud("status-failed").replace(/"timestamp": "\d+"/, at));
+      await drain(t);
+      await t.mutation(internal.billing.settlePending, {});
+    }
+    const settled = await ledgerOfCampaign();
+    expect(settled.map((e) => e.kind).sort()).toEqual(["charge", "charge", "charge", "refund", "refund"]);
+    const real = settled.find((e) => e.kind === "charge" && e.key.startsWith("msg:"))!;
+    expect(netCost(settled)).toBe(-real.amount);
+    expect(await cost()).toBe(-real.amount);
+
+    // A refund of part of the real charge (a platform admin's correction) lowers it; once.
+    const part = Math.floor(-real.amount / 2);
+    for (let i = 0; i < 2; i++) {
+      await inTx(t, (ctx) =>
+        refund(ctx, { tenantId: w.tenantId, chargeKey: real.key, amount: part, reason: "Goodwill" }),
+      );
+    }
+    const final = await ledgerOfCampaign();
+    expect(final).toHaveLength(settled.length + 1);
+    expect(await cost()).toBe(netCost(final));
+    expect(await cost()).toBe(-real.amount - part);
+    expect(await invariantOk(t, w.tenantId)).toBe(true);
+  }, 60_000);
+});
+
 describe("old reservations", () => {
   it("releases reservations past the deadline with their ledger entries, once, over several batches", async () => {
     const { t, w } = await fresh();
@@ -546,6 +628,85 @@ describe("data retention", () => {
     expect(await runJob(t, "retention")).toMatchObject({ found: 0 });
   }, 60_000);
 
+  it("deletes old messages with their media files, old assistant turns, and summaries of quiet conversations", async () => {
+    const { t, w } = await fresh();
+    const old = NOW - 400 * DAY;
+    const recent = NOW - 10 * DAY;
+    // Two conversations: one quiet for longer than the 365 days kept by default, one active.
+    const quietMessage = await sent(t, w, { status: "read", createdAt: old, statusAt: old }, "wamid.quiet");
+    const activeMessage = await sent(
+      t,
+      w,
+      { status: "read", createdAt: recent, statusAt: recent },
+      "wamid.active",
+    );
+    const seeded = await t.run(async (ctx) => {
+      const quiet = (await ctx.db.get("messages", quietMessage))!;
+      const active = (await ctx.db.get("messages", activeMessage))!;
+      const oldFile = await ctx.storage.store(new Blob(["old photo"]));
+      const recentFile = await ctx.storage.store(new Blob(["recent photo"]));
+      await ctx.db.patch("messages", quietMessage, {
+        type: "image",
+        content: { storageId: oldFile, mimeType: "image/jpeg" },
+        heldAt: old,
+      });
+      await ctx.db.insert("heldMessages", { tenantId: w.tenantId, messageId: quietMessage, heldAt: old });
+      await ctx.db.patch("messages", activeMessage, {
+        type: "image",
+        content: { storageId: recentFile, mimeType: "image/jpeg" },
+      });
+      await ctx.db.patch("conversations", quiet.conversationId, {
+        lastMessageAt: old,
+        summary: "Wants the red pair",
+        handoff: { reason: "asked for a person", summary: "Where is order 4471?", at: old },
+      });
+      await ctx.db.patch("conversations", active.conversationId, {
+        lastMessageAt: recent,
+        summary: "Asked about opening hours",
+      });
+      const turn = (conversationId: Id<"conversations">, startedAt: number, asked: string) =>
+        ctx.db.insert("assistantTurns", {
+          tenantId: w.tenantId,
+          conversationId,
+          startedAt,
+          finishedAt: startedAt + 1000,
+          asked,
+          outcome: "answered",
+        });
+      const oldTurns: Id<"assistantTurns">[] = [];
+      // More than a batch of old turns.
+      for (let i = 0; i < RETENTION_BATCH + 20; i++)
+        oldTurns.push(await turn(quiet.conversationId, old + i, `old question ${i}`));
+      const recentTurn = await turn(active.conversationId, recent, "recent question");
+      return { quiet: quiet.conversationId, active: active.conversationId, oldFile, recentFile, recentTurn };
+    });
+
+    const run = await runJob(t, "retention");
+    expect(run).toMatchObject({ status: "done", needsPerson: 0 });
+    const reasons = run.details.map((d) => d.reason).join("\n");
+    expect(reasons).toMatch(/Deleted 1 messages/);
+    expect(reasons).toMatch(new RegExp(`Deleted ${RETENTION_BATCH} assistant turns`));
+    expect(reasons).toMatch(/Deleted 20 assistant turns/);
+    expect(reasons).toMatch(/Cleared 1 conversation summaries/);
+
+    await t.run(async (ctx) => {
+      expect(await ctx.db.get("messages", quietMessage)).toBeNull();
+      expect(await ctx.db.get("messages", activeMessage)).not.toBeNull();
+      // The stored file goes with the message, not only the row.
+      expect(await ctx.db.system.get("_storage", seeded.oldFile)).toBeNull();
+      expect(await ctx.storage.get(seeded.oldFile)).toBeNull();
+      expect(await ctx.db.system.get("_storage", seeded.recentFile)).not.toBeNull();
+      expect(await ctx.db.query("heldMessages").collect()).toEqual([]);
+      const turns = await ctx.db.query("assistantTurns").collect();
+      expect(turns.map((x) => x._id)).toEqual([seeded.recentTurn]);
+      const quiet = (await ctx.db.get("conversations", seeded.quiet))!;
+      expect(quiet.summary).toBeUndefined();
+      expect(quiet.handoff).toMatchObject({ reason: "asked for a person", summary: "" });
+      expect((await ctx.db.get("conversations", seeded.active))!.summary).toBe("Asked about opening hours");
+    });
+    expect(await runJob(t, "retention")).toMatchObject({ found: 0 });
+  }, 60_000);
+
   it("lets a workspace admin set retention within limits, audited", async () => {
     const { t, as } = setup();
     const owner = await signUp(as, "olivia@acme.test");
@@ -583,6 +744,55 @@ describe("data retention", () => {
     const audit = await t.run((ctx) => ctx.db.query("auditEvents").collect());
     expect(audit.map((a) => a.action)).toContain("tenant.retention_changed");
   });
+});
+
+describe("run reports", () => {
+  it("are pruned when their job starts: older than the retention period, in bounded batches, keeping each job's latest", async () => {
+    const { t } = await fresh();
+    const old = NOW - (RUN_RETENTION_DAYS + 5) * DAY;
+    const report = (job: ReconciliationJob, startedAt: number) => ({
+      job,
+      trigger: "cron" as const,
+      startedAt,
+      finishedAt: startedAt + 1000,
+      status: "done" as const,
+      found: 0,
+      fixed: 0,
+      needsPerson: 0,
+      details: [],
+      detailsDropped: 0,
+      batches: 1,
+    });
+    const oldCount = RUN_PRUNE_BATCH + 30;
+    await t.run(async (ctx) => {
+      for (let i = 0; i < oldCount; i++)
+        await ctx.db.insert("reconciliationRuns", report("stuck_sending", old - i * HOUR));
+      for (let i = 0; i < 3; i++)
+        await ctx.db.insert("reconciliationRuns", report("stuck_sending", NOW - (i + 1) * DAY));
+      // A job that has not run for long keeps its latest reports whatever their age.
+      for (let i = 0; i < RUNS_KEPT_PER_JOB + 4; i++)
+        await ctx.db.insert("reconciliationRuns", report("pricing_drift", old - i * DAY));
+    });
+    const runsOf = (job: ReconciliationJob) =>
+      t.run(async (ctx) => (await ctx.db.query("reconciliationRuns").collect()).filter((r) => r.job === job));
+
+    await runJob(t, "stuck_sending");
+    // One bounded batch: the oldest go first; the recent ones and the new run stay.
+    expect(await runsOf("stuck_sending")).toHaveLength(oldCount - RUN_PRUNE_BATCH + 3 + 1);
+    await runJob(t, "stuck_sending");
+    const left = await runsOf("stuck_sending");
+    // The latest reports before the new run are kept (old ones among them), plus the new run.
+    expect(left).toHaveLength(RUNS_KEPT_PER_JOB + 1);
+    expect(left.filter((r) => r.startedAt > NOW - RUN_RETENTION_DAYS * DAY)).toHaveLength(3 + 2);
+    // Other jobs' reports are left to their own starts.
+    expect(await runsOf("pricing_drift")).toHaveLength(RUNS_KEPT_PER_JOB + 4);
+
+    await runJob(t, "pricing_drift");
+    const drift = await runsOf("pricing_drift");
+    // The latest reports up to the number kept, plus the new run; the oldest went.
+    expect(drift).toHaveLength(RUNS_KEPT_PER_JOB + 1);
+    expect(Math.min(...drift.map((r) => r.startedAt))).toBe(old - (RUNS_KEPT_PER_JOB - 1) * DAY);
+  }, 60_000);
 });
 
 describe("running by hand", () => {

@@ -10,6 +10,7 @@ import {
   addMember,
   deliveredToken,
   expectCode,
+  expectRefused,
   setup,
   signUp,
   snapshot,
@@ -362,7 +363,7 @@ describe("invitations", () => {
     expect(await zoe.client.query(api.invitations.preview, { token: oldToken })).toMatchObject({
       status: "revoked",
     });
-    await expectCode(zoe.client.mutation(api.invitations.accept, { token: oldToken }), "CONFLICT");
+    await expectRefused(zoe.client.mutation(api.invitations.accept, { token: oldToken }), "CONFLICT");
     expect(await roleOf(t, tenantId, zoe.userId)).toBeNull();
     expect(await zoe.client.mutation(api.invitations.accept, { token: newToken })).toMatchObject({
       role: "admin",
@@ -394,7 +395,7 @@ describe("invitations", () => {
     );
 
     const zoe = await signUp(as, "zoe@example.com");
-    await expectCode(zoe.client.mutation(api.invitations.accept, { token }), "CONFLICT");
+    await expectRefused(zoe.client.mutation(api.invitations.accept, { token }), "CONFLICT");
     expect(await roleOf(t, tenantId, zoe.userId)).toBeNull();
   });
 
@@ -463,7 +464,7 @@ describe("invitations", () => {
     });
 
     expect(await zoe.client.query(api.invitations.preview, { token: oldToken })).toBeNull();
-    await expectCode(zoe.client.mutation(api.invitations.accept, { token: oldToken }), "NOT_FOUND");
+    await expectRefused(zoe.client.mutation(api.invitations.accept, { token: oldToken }), "NOT_FOUND");
     // Past the first week, the resent link still works.
     later(2 * DAY);
     expect(await zoe.client.mutation(api.invitations.accept, { token: newToken })).toMatchObject({
@@ -488,8 +489,8 @@ describe("invitations", () => {
 
     later(INVITATION_TTL_MS + 1);
     const before = await snapshot(t);
-    await expectCode(zoe.client.mutation(api.invitations.accept, { token }), "EXPIRED");
-    await expectCode(zoe.client.mutation(api.invitations.decline, { token }), "EXPIRED");
+    await expectRefused(zoe.client.mutation(api.invitations.accept, { token }), "EXPIRED");
+    await expectRefused(zoe.client.mutation(api.invitations.decline, { token }), "EXPIRED");
     expect(await snapshot(t)).toEqual(before);
     expect(await roleOf(t, tenantId, zoe.userId)).toBeNull();
     expect(await zoe.client.query(api.invitations.preview, { token })).toMatchObject({
@@ -536,7 +537,7 @@ describe("invitations", () => {
       before: { status: "pending" },
       after: { status: "declined" },
     });
-    await expectCode(zoe.client.mutation(api.invitations.accept, { token }), "CONFLICT");
+    await expectRefused(zoe.client.mutation(api.invitations.accept, { token }), "CONFLICT");
     expect(await zoe.client.query(api.invitations.preview, { token })).toMatchObject({ status: "declined" });
   });
 
@@ -548,12 +549,12 @@ describe("invitations", () => {
       role: "agent",
     });
     const token = await deliveredToken(t, "zoe@example.com");
-    await expectCode(w.ownerB.client.mutation(api.invitations.accept, { token }), "FORBIDDEN");
-    await expectCode(w.ownerB.client.mutation(api.invitations.decline, { token }), "FORBIDDEN");
+    await expectRefused(w.ownerB.client.mutation(api.invitations.accept, { token }), "FORBIDDEN");
+    await expectRefused(w.ownerB.client.mutation(api.invitations.decline, { token }), "FORBIDDEN");
     expect(await roleOf(t, w.tenantA, w.ownerB.userId)).toBeNull();
     expect(await w.ownerB.client.query(api.invitations.preview, { token: token + "x" })).toBeNull();
     expect(await w.ownerB.client.query(api.invitations.preview, { token: "" })).toBeNull();
-    await expectCode(
+    await expectRefused(
       w.ownerB.client.mutation(api.invitations.accept, { token: token.slice(1) }),
       "NOT_FOUND",
     );
@@ -575,12 +576,12 @@ describe("invitations", () => {
         status: "pending",
       });
       const before = await snapshot(t);
-      const error = await expectCode(
+      const error = await expectRefused(
         zoe.client.mutation(api.invitations.accept, { token }),
         "EMAIL_NOT_VERIFIED",
       );
       expect(error.message).toMatch(/Verify zoe@example\.com first/);
-      await expectCode(zoe.client.mutation(api.invitations.decline, { token }), "EMAIL_NOT_VERIFIED");
+      await expectRefused(zoe.client.mutation(api.invitations.decline, { token }), "EMAIL_NOT_VERIFIED");
       expect(await snapshot(t)).toEqual(before);
     }
     // The same account once its provider vouches for the address.

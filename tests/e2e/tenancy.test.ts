@@ -2,9 +2,13 @@
 // in, creates a workspace and invites Bob as an agent; the invitation email waits in the outbox
 // (the embedded default has no email provider), where Ana reads the link. Bob opens it, signs in,
 // verifies his email (local accounts start unverified), accepts, lands in the workspace as an
-// agent, and is refused the settings page.
+// agent, and is refused the settings page. Links that did not work count against him in Convex:
+// a few before his own do not stop him; past the limit he is refused with a time to try again.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { ConvexHttpClient } from "convex/browser";
+import { api } from "../../convex/_generated/api";
+import { CONVEX_RATE_LIMITS } from "../../convex/model/rateLimits";
 import { dumpOnFailure, signIn } from "./helpers";
 import { launchChromium, startTestStack, verifyEmail } from "./stack";
 
@@ -26,6 +30,18 @@ async function signOut(page: Page): Promise<void> {
   await banner.getByRole("button", { name: /^Account menu for/ }).click();
   await banner.getByRole("button", { name: "Sign out" }).click();
   await banner.getByRole("link", { name: "Sign in" }).waitFor();
+}
+
+/** A Convex client signed in as the browser context's user, with a token from /auth/token. */
+async function convexAs(context: BrowserContext): Promise<ConvexHttpClient> {
+  const session = (await context.cookies(stack.webUrl)).find((c) => c.name === "switchboard_session");
+  const response = await fetch(`${stack.webUrl}/auth/token`, {
+    headers: { cookie: `${session!.name}=${session!.value}` },
+  });
+  const { token } = (await response.json()) as { token: string };
+  const convex = new ConvexHttpClient(stack.convexUrl);
+  convex.setAuth(token);
+  return convex;
 }
 
 it("invites Bob as an agent by email; he accepts, joins as an agent and cannot open the settings", async () => {
@@ -121,6 +137,16 @@ it("invites Bob as an agent by email; he accepts, joins as an agent and cannot o
   await page.goto(`${stack.webUrl}${invitationPath}`);
   await page.getByRole("heading", { name: "Join Ana's Bakery" }).waitFor();
   expect(await page.getByText("Your email address is not verified yet.").count()).toBe(0);
+  // Links that did not work, tried straight against Convex, count against Bob, but one short of
+  // the limit do not stop him answering his own.
+  const bob = await convexAs(context);
+  const misses = CONVEX_RATE_LIMITS.invitationMisses.capacity;
+  for (let i = 0; i < misses - 1; i++) {
+    expect(await bob.mutation(api.invitations.accept, { token: `not-a-link-${i}` })).toMatchObject({
+      ok: false,
+      code: "NOT_FOUND",
+    });
+  }
   await page.getByRole("button", { name: "Accept invitation" }).click();
 
   // He lands in the workspace as an agent: no admin pages in the navigation.
@@ -142,6 +168,18 @@ it("invites Bob as an agent by email; he accepts, joins as an agent and cannot o
   await page.goto(`${stack.webUrl}${invitationPath}`);
   await page.getByRole("heading", { name: "You are a member of Ana's Bakery" }).waitFor();
   expect(await page.getByRole("button", { name: "Accept invitation" }).count()).toBe(0);
+
+  // His success took nothing from the count: one more miss is answered, then he is refused,
+  // with when to try again, whatever the link.
+  await expect(bob.mutation(api.invitations.decline, { token: "not-a-link" })).resolves.toMatchObject({
+    code: "NOT_FOUND",
+  });
+  const refused = await bob.mutation(api.invitations.accept, { token: invitationPath.split("/").pop()! });
+  expect(refused).toMatchObject({
+    ok: false,
+    code: "RATE_LIMITED",
+    message: "Too many invitation links that did not work. Try again in 6 minutes.",
+  });
 
   expect(pageErrors).toEqual([]);
   await context.close();

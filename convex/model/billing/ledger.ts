@@ -10,6 +10,7 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { lowBalanceAfterEntry } from "./alerts";
 import { add, assertMicros, type Micros } from "./money";
 import { recordSpend } from "./spend";
+import { campaignCostEntry } from "../campaigns/counters";
 import type { Actor, ChargeDetail, LedgerKind, Reference } from "./tables";
 
 export type NewEntry = {
@@ -107,8 +108,10 @@ export async function appendEntry(
   };
   await ctx.db.patch("wallets", wallet._id, next);
   const stored = (await ctx.db.get("ledgerEntries", id))!;
-  // Charges and refunds also count in the day's spend rollup, in this same mutation.
+  // Charges and refunds also count in the day's spend rollup and, for a campaign's messages, in
+  // the campaign's cost so far, in this same mutation.
   await recordSpend(ctx, stored);
+  await campaignCostEntry(ctx, stored);
   return { entry: stored, wallet: { ...wallet, ...next } };
 }
 

@@ -13,7 +13,6 @@ import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { addressesOf } from "../whatsapp/contacts";
 import { bsuidCountry } from "../../shared/bsuid";
-import { messageSettled } from "../campaigns/progress";
 import { refund, settle, type SettleResult } from "./charging";
 import { entryByKey } from "./ledger";
 
@@ -112,7 +111,6 @@ export async function settleMessage(
       }
     }
     await ctx.db.patch("messages", message._id, { settlement: "settled", settlementError: undefined });
-    if (result.status === "charged" && result.entry) await messageSettled(ctx, message, -result.entry.amount);
     return result;
   } catch (error) {
     // settle looks prices and reservations up before it writes, so these leave nothing behind.

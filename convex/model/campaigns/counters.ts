@@ -3,14 +3,16 @@
  * rows (each recipient keeps its shard), so status webhooks for different recipients rarely write
  * the same row; readers sum the shards (SHARDS reads, never a scan of the recipients).
  */
-import type { Id } from "../../_generated/dataModel";
+import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { RECIPIENT_STATES, type Counts, type RecipientState } from "./tables";
 
 export const SHARDS = 8;
 /**
- * The row settlement adds each campaign message's charge to: written only by the settlement
- * job (one at a time), so it never conflicts with status webhooks moving the state shards.
+ * The row holding a campaign's cost so far: every ledger charge and refund of one of its messages
+ * (settlement, reconciliation's estimate, the refund of an estimate or of a charge) moves it, in
+ * the mutation that writes the entry (`campaignCostEntry`). Kept apart from the state shards, so
+ * money never conflicts with status webhooks moving recipients.
  */
 export const COST_SHARD = SHARDS;
 
@@ -49,7 +51,7 @@ export async function moved(
   await bump(ctx, campaignId, shard, { [from]: -1, [to]: 1 } as Partial<Record<RecipientState, number>>);
 }
 
-/** Adds to a shard's replied count or the cost row's settled cost (created on first use). */
+/** Adds to a shard's replied count or the cost row's cost so far (created on first use). */
 export async function bumpExtra(
   ctx: MutationCtx,
   campaignId: Id<"campaigns">,
@@ -70,7 +72,7 @@ export async function bumpExtra(
 
 export type Summary = { counts: Counts; replied: number; cost: number };
 
-/** The campaign's counts, replies and settled cost: one read of its shards. */
+/** The campaign's counts, replies and cost so far: one read of its shards. */
 export async function summary(ctx: QueryCtx, campaignId: Id<"campaigns">): Promise<Summary> {
   const rows = await ctx.db
     .query("campaignCounters")
@@ -101,4 +103,35 @@ export async function totals(ctx: QueryCtx, campaignId: Id<"campaigns">): Promis
 /** Recipients that still need the dispatcher or a status: the campaign is not finished. */
 export function outstanding(counts: Counts): number {
   return counts.pending + counts.queued;
+}
+
+/** The campaign a campaign message was sent for: from its batch reservation, else its recipient. */
+export async function campaignOfMessage(
+  ctx: QueryCtx,
+  message: Doc<"messages">,
+): Promise<Id<"campaigns"> | null> {
+  const fromKey = /^batch:([^:]+):\d+$/.exec(message.reservationKey ?? "")?.[1];
+  const id = fromKey ? ctx.db.normalizeId("campaigns", fromKey) : null;
+  if (id) return id;
+  const recipient = await ctx.db
+    .query("campaignRecipients")
+    .withIndex("by_message", (q) => q.eq("messageId", message._id))
+    .first();
+  return recipient?.campaignId ?? null;
+}
+
+/**
+ * A new ledger entry was written: a charge or refund of a campaign message moves the campaign's
+ * cost so far by its amount (charges are negative, so the cost grows by −amount). Called from
+ * the ledger's one write path for new entries only, so each entry counts exactly once, and the
+ * cost row always equals the net of the ledger for the campaign's messages.
+ */
+export async function campaignCostEntry(ctx: MutationCtx, entry: Doc<"ledgerEntries">): Promise<void> {
+  if (entry.referenceKind !== "message" || (entry.kind !== "charge" && entry.kind !== "refund")) return;
+  if (entry.amount === 0) return;
+  const messageId = ctx.db.normalizeId("messages", entry.referenceId);
+  const message = messageId ? await ctx.db.get("messages", messageId) : null;
+  if (!message || message.origin !== "campaign" || message.tenantId !== entry.tenantId) return;
+  const campaignId = await campaignOfMessage(ctx, message);
+  if (campaignId) await bumpExtra(ctx, campaignId, COST_SHARD, { cost: -entry.amount });
 }

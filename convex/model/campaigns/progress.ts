@@ -6,7 +6,7 @@
  */
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
-import { bumpExtra, COST_SHARD, moved } from "./counters";
+import { bumpExtra, moved } from "./counters";
 import { ensureTickAt, spamLimited, throttled, usMarketing } from "./dispatch";
 import type { RecipientState } from "./tables";
 
@@ -185,26 +185,4 @@ export async function inboundFrom(
     await ctx.db.patch("campaignRecipients", recipient._id, { repliedAt: at });
     await bumpExtra(ctx, recipient.campaignId, recipient.shard, { replied: 1 });
   }
-}
-
-/** The campaign a campaign message was sent for: from its batch reservation, else its recipient. */
-async function campaignOfMessage(
-  ctx: MutationCtx,
-  message: Doc<"messages">,
-): Promise<Id<"campaigns"> | null> {
-  const fromKey = /^batch:([^:]+):\d+$/.exec(message.reservationKey ?? "")?.[1];
-  const id = fromKey ? ctx.db.normalizeId("campaigns", fromKey) : null;
-  if (id) return id;
-  const recipient = await ctx.db
-    .query("campaignRecipients")
-    .withIndex("by_message", (q) => q.eq("messageId", message._id))
-    .first();
-  return recipient?.campaignId ?? null;
-}
-
-/** Settlement charged a campaign message `amount` (micro-units): the campaign's cost so far grows. */
-export async function messageSettled(ctx: MutationCtx, message: Doc<"messages">, amount: number) {
-  if (message.origin !== "campaign" || amount <= 0) return;
-  const campaignId = await campaignOfMessage(ctx, message);
-  if (campaignId) await bumpExtra(ctx, campaignId, COST_SHARD, { cost: amount });
 }

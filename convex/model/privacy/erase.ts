@@ -20,29 +20,12 @@ import type { ErasureTargets } from "./tables";
 import * as Audit from "../audit";
 import { keepSuppression } from "./suppression";
 
-export const CONTACT_PHASES = [
-  "conversations",
-  "consent",
-  "campaigns",
-  "webhooks",
-  "emails",
-  "imports",
-  "exports",
-  "audit",
-  "finish",
-] as const;
+/** What both erasures go through after their first phases, in this order. */
+const COMMON_PHASES = ["campaigns", "webhooks", "emails", "imports", "exports", "audit", "finish"] as const;
 
-export const TENANT_PHASES = [
-  "conversations",
-  "contacts",
-  "campaigns",
-  "webhooks",
-  "emails",
-  "imports",
-  "exports",
-  "audit",
-  "finish",
-] as const;
+export const CONTACT_PHASES = ["conversations", "consent", ...COMMON_PHASES] as const;
+
+export const TENANT_PHASES = ["conversations", "contacts", ...COMMON_PHASES] as const;
 
 export type Phase = (typeof CONTACT_PHASES)[number] | (typeof TENANT_PHASES)[number];
 
@@ -172,12 +155,15 @@ type StepResult =
   /** The phase is finished. */
   | { more: false; processed: number };
 
-async function deleteMessage(ctx: MutationCtx, message: Doc<"messages">) {
-  // Media stored in Convex file storage goes with the message.
+/**
+ * Deletes a message with what hangs on it: its media file in Convex file storage and its
+ * held-message row. Used by erasure and by data retention (model/reconciliation/retention.ts).
+ */
+export async function deleteMessage(ctx: MutationCtx, message: Doc<"messages">) {
   const content = message.content as { storageId?: string } | undefined;
   if (content && typeof content.storageId === "string") {
     const id = ctx.db.system.normalizeId("_storage", content.storageId);
-    if (id) await ctx.storage.delete(id);
+    if (id && (await ctx.db.system.get("_storage", id))) await ctx.storage.delete(id);
   }
   if (message.heldAt !== undefined) {
     const held = await ctx.db

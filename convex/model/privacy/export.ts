@@ -60,6 +60,18 @@ async function ledgerOf(
     .take(20);
 }
 
+/** The tenant's conversation `parentId` names, or null (another tenant's, or not an id). */
+async function conversationOf(ctx: QueryCtx, tenantId: Id<"tenants">, parentId: string | null) {
+  const conversationId = ctx.db.normalizeId("conversations", parentId ?? "");
+  const conversation = conversationId && (await ctx.db.get("conversations", conversationId));
+  return conversation && conversation.tenantId === tenantId ? conversation : null;
+}
+
+/** A page of a query, as a section's page. */
+function pageOf(page: { page: unknown[]; continueCursor: string; isDone: boolean }): Page {
+  return { rows: page.page, cursor: page.continueCursor, isDone: page.isDone };
+}
+
 /**
  * One page of a section. `parentId` names the conversation (messages, turns) or campaign
  * (recipients) a section is read for; `contactIds` are the contact and those merged into it.
@@ -149,7 +161,7 @@ export async function exportPage(
           .query("conversations")
           .withIndex("by_tenant_last", (q) => q.eq("tenantId", tenantId))
           .paginate(opts);
-        return { rows: page.page, cursor: page.continueCursor, isDone: page.isDone };
+        return pageOf(page);
       }
       const rows = [];
       for (const id of contactIds) {
@@ -162,25 +174,23 @@ export async function exportPage(
       }
       return done(rows.filter((c) => c.tenantId === tenantId));
     }
-    case "messages": {
-      const conversationId = ctx.db.normalizeId("conversations", parentId ?? "");
-      const conversation = conversationId && (await ctx.db.get("conversations", conversationId));
-      if (!conversation || conversation.tenantId !== tenantId) return done([]);
-      const page = await ctx.db
-        .query("messages")
-        .withIndex("by_conversation_created", (q) => q.eq("conversationId", conversation._id))
-        .paginate(opts);
-      return { rows: page.page, cursor: page.continueCursor, isDone: page.isDone };
-    }
+    case "messages":
     case "assistantTurns": {
-      const conversationId = ctx.db.normalizeId("conversations", parentId ?? "");
-      const conversation = conversationId && (await ctx.db.get("conversations", conversationId));
-      if (!conversation || conversation.tenantId !== tenantId) return done([]);
-      const page = await ctx.db
-        .query("assistantTurns")
-        .withIndex("by_conversation", (q) => q.eq("conversationId", conversation._id))
-        .paginate(opts);
-      return { rows: page.page, cursor: page.continueCursor, isDone: page.isDone };
+      // One conversation's messages or turns (parentId), a page at a time.
+      const conversation = await conversationOf(ctx, tenantId, parentId);
+      if (!conversation) return done([]);
+      const id = conversation._id;
+      return pageOf(
+        section === "messages"
+          ? await ctx.db
+              .query("messages")
+              .withIndex("by_conversation_created", (q) => q.eq("conversationId", id))
+              .paginate(opts)
+          : await ctx.db
+              .query("assistantTurns")
+              .withIndex("by_conversation", (q) => q.eq("conversationId", id))
+              .paginate(opts),
+      );
     }
     case "campaigns": {
       const page = await ctx.db
@@ -188,7 +198,7 @@ export async function exportPage(
         .withIndex("by_tenant_created", (q) => q.eq("tenantId", tenantId))
         .paginate({ cursor, numItems: 100 });
       if (job.kind === "export_tenant") {
-        return { rows: page.page, cursor: page.continueCursor, isDone: page.isDone };
+        return pageOf(page);
       }
       const rows = [];
       for (const campaign of page.page) {
@@ -217,7 +227,7 @@ export async function exportPage(
         .query("campaignRecipients")
         .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaign._id))
         .paginate(opts);
-      return { rows: page.page, cursor: page.continueCursor, isDone: page.isDone };
+      return pageOf(page);
     }
     case "ledger": {
       if (job.kind === "export_tenant") {
@@ -225,12 +235,11 @@ export async function exportPage(
           .query("ledgerEntries")
           .withIndex("by_tenant_seq", (q) => q.eq("tenantId", tenantId))
           .paginate(opts);
-        return { rows: page.page, cursor: page.continueCursor, isDone: page.isDone };
+        return pageOf(page);
       }
       // A contact's: the entries of one conversation's messages and turns (parentId), a page at a time.
-      const conversationId = ctx.db.normalizeId("conversations", parentId ?? "");
-      const conversation = conversationId && (await ctx.db.get("conversations", conversationId));
-      if (!conversation || conversation.tenantId !== tenantId) return done([]);
+      const conversation = await conversationOf(ctx, tenantId, parentId);
+      if (!conversation) return done([]);
       const page = await ctx.db
         .query("messages")
         .withIndex("by_conversation_created", (q) => q.eq("conversationId", conversation._id))

@@ -1,6 +1,7 @@
 /**
- * Data retention per workspace: messages, processed webhook events and records of sent emails
- * older than the workspace's settings are deleted, a bounded batch per mutation.
+ * Data retention per workspace: messages (with their media files), assistant turns, processed
+ * webhook events and records of sent emails older than the workspace's settings are deleted, and
+ * the assistant's summaries of conversations quiet since then cleared, a bounded batch per mutation.
  *
  * Defaults (a workspace without settings): messages 365 days, webhook events
  * WEBHOOK_EVENT_RETENTION_DAYS (30), emails 180 days. The platform-wide webhook-event pruning
@@ -14,6 +15,7 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { webhookEventRetentionDays } from "../../env";
 import * as Audit from "../audit";
 import { fail } from "../errors";
+import { deleteMessage } from "../privacy/erase";
 import { Findings, type StepInput, type StepResult } from "./runs";
 import type { RetentionSettings } from "./tables";
 
@@ -95,8 +97,35 @@ export async function setRetention(
   return next;
 }
 
-type Phase = "messages" | "events" | "emails";
-const PHASES: Phase[] = ["messages", "events", "emails"];
+/**
+ * The phases of one workspace, in order. Messages and webhook events are read per channel (their
+ * indexes start with the channel); assistant turns, conversation summaries and emails per
+ * workspace. Turns and summaries hold what customers wrote, so they follow the messages' setting.
+ */
+type Phase = "messages" | "turns" | "summaries" | "events" | "emails";
+const PHASES: Phase[] = ["messages", "turns", "summaries", "events", "emails"];
+const PER_CHANNEL = new Set<Phase>(["messages", "events"]);
+const WHAT: Record<Phase, string> = {
+  messages: "messages",
+  turns: "assistant turns",
+  summaries: "conversation summaries",
+  events: "processed webhook events",
+  emails: "email records",
+};
+
+/** What one batch did: how many rows it deleted or cleared, and where the next one starts. */
+type Batch = { handled: number; isDone: boolean; continueCursor: string | null };
+const NOTHING: Batch = { handled: 0, isDone: true, continueCursor: null };
+
+/** Runs `each` over a page's rows, counting those it handled (it returns false for rows kept). */
+async function sweep<T>(
+  page: { page: T[]; isDone: boolean; continueCursor: string },
+  each: (row: T) => Promise<boolean>,
+): Promise<Batch> {
+  let handled = 0;
+  for (const row of page.page) if (await each(row)) handled++;
+  return { handled, isDone: page.isDone, continueCursor: page.continueCursor };
+}
 
 type RetentionCursor = {
   /** The creation time of the last workspace finished. */
@@ -141,9 +170,9 @@ async function platformEmails(
 }
 
 /**
- * One batch of one workspace's phase (messages per channel, then webhook events per channel,
- * then emails): deletes what is older than its setting; each batch that deleted something is a
- * finding (fixed) saying what and up to when.
+ * One batch of one workspace's phase (messages per channel, assistant turns, conversation
+ * summaries, webhook events per channel, then emails): deletes what is older than its setting;
+ * each batch that deleted something is a finding (fixed) saying what and up to when.
  */
 export async function retentionStep(ctx: MutationCtx, { cursor, now }: StepInput): Promise<StepResult> {
   const state: RetentionCursor = cursor ? (JSON.parse(cursor) as RetentionCursor) : { after: null };
@@ -168,75 +197,102 @@ export async function retentionStep(ctx: MutationCtx, { cursor, now }: StepInput
     .query("channels")
     .withIndex("by_tenant", (q) => q.eq("tenantId", current.tenantId))
     .take(100);
-  const findings = new Findings();
-  let deleted = 0;
-  let isDone = true;
-  let nextPage: string | null = null;
-  let cutoff = now;
-  let what = "";
-  if (current.phase === "emails") {
-    cutoff = now - settings.emailsDays * DAY_MS;
-    what = "email records";
-    const page = await ctx.db
-      .query("emails")
-      .withIndex("by_tenant_created", (q) => q.eq("tenantId", current.tenantId).lt("createdAt", cutoff))
-      .paginate({ cursor: current.page, numItems: RETENTION_BATCH });
-    for (const row of page.page) {
-      await ctx.db.delete("emails", row._id);
-      deleted++;
-    }
-    ({ isDone } = page);
-    nextPage = page.continueCursor;
-  } else if (current.channel < channels.length) {
-    const channelId = channels[current.channel]!._id;
-    if (current.phase === "messages") {
-      cutoff = now - settings.messagesDays * DAY_MS;
-      what = "messages";
-      const page = await ctx.db
-        .query("messages")
-        .withIndex("by_channel_created", (q) => q.eq("channelId", channelId).lt("createdAt", cutoff))
-        .paginate({ cursor: current.page, numItems: RETENTION_BATCH });
-      for (const message of page.page) {
-        if (keep(message)) continue;
-        await ctx.db.delete("messages", message._id);
-        deleted++;
-      }
-      ({ isDone } = page);
-      nextPage = page.continueCursor;
-    } else {
-      cutoff = now - settings.webhookEventsDays * DAY_MS;
-      what = "processed webhook events";
-      const page = await ctx.db
-        .query("webhookEvents")
-        .withIndex("by_channel_received", (q) => q.eq("channelId", channelId).lt("receivedAt", cutoff))
-        .paginate({ cursor: current.page, numItems: RETENTION_BATCH });
-      for (const event of page.page) {
-        // Events still to process, and dead letters waiting for a person, are kept.
-        if (event.state !== "done") continue;
-        await ctx.db.delete("webhookEvents", event._id);
-        deleted++;
-      }
-      ({ isDone } = page);
-      nextPage = page.continueCursor;
-    }
+  const tenantId = current.tenantId;
+  const days =
+    current.phase === "events"
+      ? settings.webhookEventsDays
+      : current.phase === "emails"
+        ? settings.emailsDays
+        : settings.messagesDays;
+  const cutoff = now - days * DAY_MS;
+  const opts = { cursor: current.page, numItems: RETENTION_BATCH };
+  const channelId = PER_CHANNEL.has(current.phase) ? channels[current.channel]?._id : undefined;
+  let batch: Batch = NOTHING;
+  switch (current.phase) {
+    case "emails":
+      batch = await sweep(
+        await ctx.db
+          .query("emails")
+          .withIndex("by_tenant_created", (q) => q.eq("tenantId", tenantId).lt("createdAt", cutoff))
+          .paginate(opts),
+        async (row) => (await ctx.db.delete("emails", row._id), true),
+      );
+      break;
+    case "turns":
+      // Their ledger entries stay (they name the turn by id, like a deleted message's).
+      batch = await sweep(
+        await ctx.db
+          .query("assistantTurns")
+          .withIndex("by_tenant", (q) => q.eq("tenantId", tenantId).lt("startedAt", cutoff))
+          .paginate(opts),
+        async (turn) => (await ctx.db.delete("assistantTurns", turn._id), true),
+      );
+      break;
+    case "summaries":
+      // A conversation quiet since before the cutoff has had its messages deleted: the
+      // assistant's summary of them, and the handoff note's, go too. The conversation stays.
+      batch = await sweep(
+        await ctx.db
+          .query("conversations")
+          .withIndex("by_tenant_last", (q) => q.eq("tenantId", tenantId).lt("lastMessageAt", cutoff))
+          .paginate(opts),
+        async (conversation) => {
+          if (conversation.summary === undefined && !conversation.handoff?.summary) return false;
+          await ctx.db.patch("conversations", conversation._id, {
+            summary: undefined,
+            ...(conversation.handoff ? { handoff: { ...conversation.handoff, summary: "" } } : {}),
+          });
+          return true;
+        },
+      );
+      break;
+    case "messages":
+      if (!channelId) break;
+      batch = await sweep(
+        await ctx.db
+          .query("messages")
+          .withIndex("by_channel_created", (q) => q.eq("channelId", channelId).lt("createdAt", cutoff))
+          .paginate(opts),
+        async (message) => {
+          if (keep(message)) return false;
+          // With its media file and held-message row, as erasure deletes it.
+          await deleteMessage(ctx, message);
+          return true;
+        },
+      );
+      break;
+    case "events":
+      if (!channelId) break;
+      batch = await sweep(
+        await ctx.db
+          .query("webhookEvents")
+          .withIndex("by_channel_received", (q) => q.eq("channelId", channelId).lt("receivedAt", cutoff))
+          .paginate(opts),
+        async (event) => {
+          // Events still to process, and dead letters waiting for a person, are kept.
+          if (event.state !== "done") return false;
+          await ctx.db.delete("webhookEvents", event._id);
+          return true;
+        },
+      );
+      break;
   }
-  if (deleted > 0) {
+  const findings = new Findings();
+  if (batch.handled > 0) {
     findings.add(
-      `${current.tenantId}/${current.phase}`,
+      `${tenantId}/${current.phase}`,
       "fixed",
-      `Deleted ${deleted} ${what} from before ${new Date(cutoff).toISOString().slice(0, 10)} (kept ${current.phase === "messages" ? settings.messagesDays : current.phase === "events" ? settings.webhookEventsDays : settings.emailsDays} days)`,
-      current.tenantId,
+      `${current.phase === "summaries" ? "Cleared" : "Deleted"} ${batch.handled} ${WHAT[current.phase]} from before ${new Date(cutoff).toISOString().slice(0, 10)} (kept ${days} days)`,
+      tenantId,
     );
   }
   let next: RetentionCursor;
-  if (!isDone) next = { after: state.after, current: { ...current, page: nextPage } };
-  else if (current.phase !== "emails" && current.channel + 1 < channels.length)
+  const nextPhase = PHASES[PHASES.indexOf(current.phase) + 1];
+  if (!batch.isDone) next = { after: state.after, current: { ...current, page: batch.continueCursor } };
+  else if (PER_CHANNEL.has(current.phase) && current.channel + 1 < channels.length)
     next = { after: state.after, current: { ...current, channel: current.channel + 1, page: null } };
-  else if (current.phase !== "emails")
-    next = {
-      after: state.after,
-      current: { ...current, phase: PHASES[PHASES.indexOf(current.phase) + 1]!, channel: 0, page: null },
-    };
+  else if (nextPhase)
+    next = { after: state.after, current: { ...current, phase: nextPhase, channel: 0, page: null } };
   else next = { after: current.created };
   return { findings: findings.list, cursor: JSON.stringify(next) };
 }

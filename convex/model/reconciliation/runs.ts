@@ -15,6 +15,13 @@ export const MAX_DETAILS = 200;
 /** A run still `running` this long after it started stopped without finishing (a failed batch). */
 export const STALE_RUN_MS = 60 * 60 * 1000;
 
+/** Run reports are kept this long (by when they started)… */
+export const RUN_RETENTION_DAYS = 90;
+/** …but the latest of each job are kept whatever their age, so every job still shows its last runs. */
+export const RUNS_KEPT_PER_JOB = 20;
+/** Reports deleted at most each time a job starts. */
+export const RUN_PRUNE_BATCH = 100;
+
 export type StepInput = { cursor: string | null; now: number; scope?: string };
 
 /** One batch of a job: what it found, and where the next batch starts (null: the run is done). */
@@ -51,9 +58,34 @@ export async function latestRun(
 }
 
 /**
+ * Deletes reports of `job` older than RUN_RETENTION_DAYS, oldest first and at most RUN_PRUNE_BATCH
+ * of them, keeping the latest RUNS_KEPT_PER_JOB whatever their age. Runs when the job starts, so
+ * each job prunes its own reports (a job started every 10 minutes adds 144 a day, far below the
+ * batch) and no cron of its own is needed. Returns how many it deleted.
+ */
+export async function pruneRuns(ctx: MutationCtx, job: ReconciliationJob, now: number): Promise<number> {
+  const latest = await ctx.db
+    .query("reconciliationRuns")
+    .withIndex("by_job_started", (q) => q.eq("job", job))
+    .order("desc")
+    .take(RUNS_KEPT_PER_JOB);
+  if (latest.length < RUNS_KEPT_PER_JOB) return 0;
+  const before = Math.min(
+    now - RUN_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+    latest[latest.length - 1]!.startedAt,
+  );
+  const old = await ctx.db
+    .query("reconciliationRuns")
+    .withIndex("by_job_started", (q) => q.eq("job", job).lt("startedAt", before))
+    .take(RUN_PRUNE_BATCH);
+  for (const run of old) await ctx.db.delete("reconciliationRuns", run._id);
+  return old.length;
+}
+
+/**
  * Starts a run of `job`, unless one is under way (then that run is returned: runs of a job never
  * overlap). A run left `running` past STALE_RUN_MS is closed as failed first. The first batch is
- * scheduled at once; each batch schedules the next.
+ * scheduled at once; each batch schedules the next. Old reports of the job are pruned first.
  */
 export async function startRun(
   ctx: MutationCtx,
@@ -73,6 +105,7 @@ export async function startRun(
     });
   }
   const now = options.now ?? clock;
+  await pruneRuns(ctx, job, clock);
   const scope = options.scope ?? definition.defaultScope?.(now);
   const runId = await ctx.db.insert("reconciliationRuns", {
     job,
