@@ -86,12 +86,20 @@ describe("the dispatcher's rate", () => {
     expect(afterTick({ rate: 10, maxRate: 80 }, 5_000, 3, 10)).toEqual({});
   });
 
-  it("starts fast without a ceiling and probes one at a time once the ceiling is stale", () => {
+  it("starts fast without a ceiling, and raises a ceiling by one after a quiet spell at its target", () => {
     expect(afterTick({ rate: 20, maxRate: 80 }, 5_000, 10, 10).rate).toBe(20 + RATE_STEP);
-    expect(afterTick({ rate: 78, maxRate: 80 }, 5_000, 78, 78).rate).toBe(80);
-    const stale: RateState = { rate: 29, maxRate: 80, ceiling: 30, ceilingAt: 0, throttledAt: 0 };
-    expect(afterTick(stale, PROBE_AFTER_MS - 1, 29, 29)).toEqual({});
-    expect(afterTick(stale, PROBE_AFTER_MS + 1, 29, 29).rate).toBe(30);
+    expect(afterTick({ rate: 78, maxRate: 80 }, 5_000, 39, 39).rate).toBe(80);
+    const held: RateState = { rate: 29, maxRate: 80, ceiling: 30, ceilingAt: 0, throttledAt: 0 };
+    expect(afterTick(held, PROBE_AFTER_MS - 1, 15, 15)).toEqual({});
+    expect(afterTick(held, PROBE_AFTER_MS + 1, 15, 15)).toEqual({
+      ceiling: 31,
+      ceilingAt: PROBE_AFTER_MS + 1,
+      rate: 30,
+    });
+    // Not while the rate is still below the target (it has not shown the ceiling is safe yet).
+    expect(afterTick({ ...held, rate: 20 }, PROBE_AFTER_MS + 1, 10, 10)).toEqual({ rate: 20 + RATE_STEP });
+    // Never past the number's maximum.
+    expect(afterTick({ ...held, rate: 78, ceiling: 80 }, PROBE_AFTER_MS + 1, 39, 39)).toEqual({});
   });
 
   it("keeps ticks TICK_MS apart without drifting", () => {

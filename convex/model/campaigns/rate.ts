@@ -13,10 +13,10 @@
  *   made under the current ceiling lowers it by one, once a second; refusals of sends queued
  *   before it was learned, and of retries, echo what is already known.
  * - **Send just under it.** The rate drops to the ceiling less a small margin (3 %, at least 1) and
- *   grows back to that target quickly, never above it while the ceiling is fresh.
- * - **Probe rarely.** A ceiling not hit again for PROBE_AFTER_MS goes stale (WhatsApp raises
- *   throughput for some numbers): the rate then creeps up one message per second per full tick
- *   until it is hit again.
+ *   grows back to that target quickly, never above it.
+ * - **Probe slowly.** A ceiling not lowered for PROBE_AFTER_MS while the rate ran at its target
+ *   goes up by one (a refusal caused by a busy moment, not by the limit, is not kept for good,
+ *   and WhatsApp raises some numbers' throughput): at most one probing refusal per half minute.
  * - **Retries take their seconds.** A throttled message is retried by the pipeline a second or two
  *   later; its retry time is kept here, and the tick that second claims one recipient fewer, so
  *   retries do not push the next seconds over the limit again.
@@ -37,7 +37,7 @@ export const RATE_STEP = 3;
 /** Claims per tick at most, whatever the rate: a transaction's work stays bounded. */
 export const MAX_CLAIMS_PER_TICK = 40;
 /** A ceiling not hit again for this long is probed (one more message per second per full tick). */
-export const PROBE_AFTER_MS = 5 * 60 * 1000;
+export const PROBE_AFTER_MS = 30_000;
 /** After a 130429 the rate does not grow for this long (the burst's errors are still coming in). */
 const QUIET_AFTER_THROTTLE_MS = 3 * SECOND_MS;
 /** Retry times kept at most (a second's worth at the highest rate). */
@@ -53,12 +53,8 @@ export function targetUnder(ceiling: number): number {
   return Math.max(1, ceiling - Math.max(1, Math.round(ceiling * 0.03)));
 }
 
-function freshCeiling(state: RateState, now: number): number | null {
-  return state.ceiling !== undefined &&
-    state.ceilingAt !== undefined &&
-    now - state.ceilingAt < PROBE_AFTER_MS
-    ? state.ceiling
-    : null;
+function ceilingOf(state: RateState): number | null {
+  return state.ceiling !== undefined && state.ceilingAt !== undefined ? state.ceiling : null;
 }
 
 /**
@@ -77,7 +73,7 @@ export function onThrottle(
     .sort((a, b) => a - b)
     .slice(-MAX_RETRIES_KEPT);
   const sameBurst = state.throttledAt !== undefined && now - state.throttledAt < SECOND_MS;
-  const known = freshCeiling(state, now);
+  const known = ceilingOf(state);
   let ceiling: number;
   let burstRate = state.burstRate;
   if (known === null) {
@@ -131,12 +127,20 @@ export function afterTick(
   const quiet = state.throttledAt === undefined || now - state.throttledAt > QUIET_AFTER_THROTTLE_MS;
   // Only a full tick says anything about the rate (a campaign running out of recipients does not).
   if (!quiet || budget <= 0 || claimed < Math.max(1, budget - 1)) return pruned;
-  const ceiling = freshCeiling(state, now);
-  const rate =
-    ceiling !== null
-      ? Math.max(state.rate, Math.min(targetUnder(ceiling), state.rate + RATE_STEP))
-      : Math.min(state.maxRate, state.rate + (state.ceiling !== undefined ? 1 : RATE_STEP));
-  return rate !== state.rate ? { ...pruned, rate } : pruned;
+  let ceiling = ceilingOf(state);
+  if (ceiling === null) {
+    const rate = Math.min(state.maxRate, state.rate + RATE_STEP);
+    return rate !== state.rate ? { ...pruned, rate } : pruned;
+  }
+  const probe =
+    state.rate >= targetUnder(ceiling) && now - state.ceilingAt! >= PROBE_AFTER_MS && ceiling < state.maxRate;
+  if (probe) ceiling += 1;
+  const rate = Math.max(state.rate, Math.min(targetUnder(ceiling), state.rate + RATE_STEP));
+  return {
+    ...pruned,
+    ...(rate !== state.rate ? { rate } : {}),
+    ...(probe ? { ceiling, ceilingAt: now } : {}),
+  };
 }
 
 /** When the tick after one due at `at` (running at `now`) is due: TICK_MS later, without drift. */
