@@ -183,6 +183,8 @@ export async function runDispatch(
 ): Promise<DispatchRun> {
   const warmupS = options.warmupS ?? 15;
   const stack = await startCampaignStack({
+    // Above the default tier (2,000 people a day), so the whole campaign may go out today.
+    messagingLimitTier: "TIER_100K",
     knobs: {
       throughputPerSecond: rate,
       readShare: 0.5,

@@ -181,7 +181,12 @@ async function startSimulator(
 }
 
 export async function startCampaignStack(
-  options: { knobs?: Partial<Knobs>; env?: Record<string, string> } = {},
+  options: {
+    knobs?: Partial<Knobs>;
+    env?: Record<string, string>;
+    /** The number's messaging limit (the simulator's default, TIER_2K, unless given). */
+    messagingLimitTier?: string;
+  } = {},
 ): Promise<CampaignStack> {
   const dataDir = tempDir("campaign-stack-");
   const [convexPort, sitePort, simPort] = await freePorts(3);
@@ -199,6 +204,7 @@ export async function startCampaignStack(
           accessToken: TOKEN,
           appSecret: APP_SECRET,
           webhookUrl: `${siteUrl}/whatsapp/cloud`,
+          ...(options.messagingLimitTier ? { messagingLimitTier: options.messagingLimitTier } : {}),
         },
       ],
       waha: [],
