@@ -102,6 +102,15 @@ describe("the dispatcher's rate", () => {
     expect(afterTick({ ...held, rate: 78, ceiling: 80 }, PROBE_AFTER_MS + 1, 39, 39)).toEqual({});
   });
 
+  it("eases off while ticks run late, and grows again only from ticks on time", () => {
+    const s: RateState = { rate: 75, maxRate: 80, ceiling: 80, ceilingAt: 0 };
+    expect(afterTick(s, 60_000, 38, 38, TICK_MS + 100)).toEqual({ rate: 71 });
+    expect(afterTick({ rate: 1, maxRate: 80 }, 60_000, 1, 1, 5_000)).toEqual({});
+    // Somewhat late: held where it is.
+    expect(afterTick(s, 60_000, 38, 38, TICK_MS / 2 + 1)).toEqual({});
+    expect(afterTick(s, 60_000, 38, 38, 20)).toEqual({ rate: 78 });
+  });
+
   it("keeps ticks TICK_MS apart without drifting", () => {
     expect(nextTickTime(10_000, 10_040)).toBe(10_500);
     expect(nextTickTime(10_000, 11_500)).toBe(12_000);

@@ -231,7 +231,7 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     lastTickAt: now,
     nextTickAt: next,
     sentTotal: row.sentTotal + result.claimed,
-    ...afterTick(row, now, result.claimed, fullBudget),
+    ...afterTick(row, now, result.claimed, fullBudget, now - at),
   });
   if (next !== undefined) await ctx.scheduler.runAt(next, internal.campaigns.tick, { channelId, at: next });
   return result;

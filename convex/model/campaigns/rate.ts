@@ -17,6 +17,9 @@
  * - **Probe slowly.** A ceiling not lowered for PROBE_AFTER_MS while the rate ran at its target
  *   goes up by one (a refusal caused by a busy moment, not by the limit, is not kept for good,
  *   and WhatsApp raises some numbers' throughput): at most one probing refusal per half minute.
+ * - **Keep to what the backend manages.** A tick running more than a tick late means the
+ *   backend is behind and the paced sends would leave in bunches: the rate eases off 5 % per late
+ *   tick, and grows only from ticks on time.
  * - **Retries take their seconds.** A throttled message is retried by the pipeline a second or two
  *   later; its retry time is kept here, and the tick that second claims one recipient fewer, so
  *   retries do not push the next seconds over the limit again.
@@ -115,15 +118,25 @@ export function tickBudget(state: RateState, at: number, now: number): number {
   return Math.max(0, Math.min(share, MAX_CLAIMS_PER_TICK) - retries);
 }
 
-/** The state after a tick that claimed `claimed` of its `budget`. */
+/** The state after a tick that claimed `claimed` of its `budget` and ran `lateMs` after its time. */
 export function afterTick(
   state: RateState,
   now: number,
   claimed: number,
   budget: number,
+  lateMs = 0,
 ): Partial<RateState> {
   const retriesDue = (state.retriesDue ?? []).filter((t) => t >= now);
   const pruned = retriesDue.length !== (state.retriesDue ?? []).length ? { retriesDue } : {};
+  if (lateMs > TICK_MS) {
+    // The backend is behind (this tick ran more than a tick late): sends paced after it would
+    // leave in bunches, which the provider refuses although the rate is under its limit. Ease
+    // off by 5 % per late tick until ticks run on time; the ceiling is the provider's and stays.
+    const rate = Math.max(1, state.rate - Math.max(1, Math.round(state.rate * 0.05)));
+    return rate !== state.rate ? { ...pruned, rate } : pruned;
+  }
+  // Only a tick on time may raise the rate.
+  if (lateMs > TICK_MS / 2) return pruned;
   const quiet = state.throttledAt === undefined || now - state.throttledAt > QUIET_AFTER_THROTTLE_MS;
   // Only a full tick says anything about the rate (a campaign running out of recipients does not).
   if (!quiet || budget <= 0 || claimed < Math.max(1, budget - 1)) return pruned;
