@@ -109,7 +109,7 @@ function DataSection({ tenant }: { tenant: TenantContext }) {
     <section
       id="data"
       aria-labelledby="data-title"
-      className="space-y-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm"
+      className="space-y-4 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
     >
       <h2 id="data-title" className="text-lg font-semibold text-slate-900">
         Data export and erasure
@@ -121,6 +121,7 @@ function DataSection({ tenant }: { tenant: TenantContext }) {
       </p>
       <div className="flex flex-wrap gap-2">
         <Button
+          className="w-full whitespace-normal sm:w-auto"
           busy={busy}
           busyLabel="Starting…"
           onClick={async () => {
@@ -138,7 +139,11 @@ function DataSection({ tenant }: { tenant: TenantContext }) {
           Export workspace data (JSON)
         </Button>
         {isOwner ? (
-          <Button variant="danger" onClick={() => setOpen(true)}>
+          <Button
+            variant="danger"
+            className="w-full whitespace-normal sm:w-auto"
+            onClick={() => setOpen(true)}
+          >
             Close account and erase customer data…
           </Button>
         ) : null}
