@@ -109,7 +109,7 @@ function DataSection({ tenant }: { tenant: TenantContext }) {
     <section
       id="data"
       aria-labelledby="data-title"
-      className="space-y-4 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
+      className="space-y-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm"
     >
       <h2 id="data-title" className="text-lg font-semibold text-slate-900">
         Data export and erasure
