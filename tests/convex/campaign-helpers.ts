@@ -199,8 +199,8 @@ export type StatusUpdate = {
   pricing?: Record<string, unknown>;
 };
 
-/** Cloud API status webhooks for the fixtures' number, reported for `recipient`. */
-export async function statuses(t: T, updates: StatusUpdate[], recipient = "34610000000") {
+/** Posts one Cloud API `messages` change for the fixtures' number, carrying `value`'s fields. */
+export async function postCloudChange(t: T, value: Record<string, unknown>) {
   const body = {
     object: "whatsapp_business_account",
     entry: [
@@ -215,21 +215,7 @@ export async function statuses(t: T, updates: StatusUpdate[], recipient = "34610
                 display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
                 phone_number_id: PHONE_NUMBER_ID,
               },
-              statuses: updates.map((u) => ({
-                id: u.wamid,
-                status: u.status,
-                timestamp: String(Math.floor(Date.now() / 1000)),
-                recipient_id: recipient,
-                ...(u.callback ? { biz_opaque_callback_data: u.callback } : {}),
-                ...(u.pricing ? { pricing: u.pricing } : {}),
-                ...(u.code
-                  ? {
-                      errors: [
-                        { code: u.code, title: "Error", message: "Error", error_data: { details: "x" } },
-                      ],
-                    }
-                  : {}),
-              })),
+              ...value,
             },
           },
         ],
@@ -237,6 +223,23 @@ export async function statuses(t: T, updates: StatusUpdate[], recipient = "34610
     ],
   };
   expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
+}
+
+/** Cloud API status webhooks for the fixtures' number, reported for `recipient`. */
+export async function statuses(t: T, updates: StatusUpdate[], recipient = "34610000000") {
+  await postCloudChange(t, {
+    statuses: updates.map((u) => ({
+      id: u.wamid,
+      status: u.status,
+      timestamp: String(Math.floor(Date.now() / 1000)),
+      recipient_id: recipient,
+      ...(u.callback ? { biz_opaque_callback_data: u.callback } : {}),
+      ...(u.pricing ? { pricing: u.pricing } : {}),
+      ...(u.code
+        ? { errors: [{ code: u.code, title: "Error", message: "Error", error_data: { details: "x" } }] }
+        : {}),
+    })),
+  });
 }
 
 /** Spain's marketing rate in euros: 0.05 a message, in force all year. */
