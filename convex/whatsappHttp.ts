@@ -10,6 +10,7 @@
 import { internal } from "./_generated/api";
 import type { ActionCtx } from "./_generated/server";
 import { whatsappWebhookConfig } from "./env";
+import { readBodyUpTo } from "./shared/body";
 import { normaliseCloudWebhook } from "./model/whatsapp/cloudWebhook";
 import type { KeyedEvent } from "./model/whatsapp/events";
 import { MalformedPayloadError } from "./model/whatsapp/payload";
@@ -40,38 +41,8 @@ function answer(status: number, body: Record<string, unknown>): Response {
 const tooLarge = (limit: number) =>
   answer(413, { error: "payload_too_large", message: `The body exceeds ${limit} bytes` });
 
-/**
- * The body's bytes, or null once it exceeds `limit`: checks the declared Content-Length first,
- * then counts what actually arrives (a missing or false Content-Length changes nothing).
- */
-export async function readBodyLimited(
-  request: Request,
-  limit: number,
-): Promise<Uint8Array<ArrayBuffer> | null> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (Number.isFinite(declared) && declared > limit) return null;
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
+/** The body's bytes, or null once it exceeds `limit` (shared/body.ts). */
+export const readBodyLimited = readBodyUpTo;
 
 /**
  * How deeply a webhook body may nest arrays and objects. Meta's and WAHA's payloads nest about

@@ -4,6 +4,7 @@
 // Routes without an action answer POSTs with 405 without reading the body. Files are not uploaded
 // through this server: contact imports and rate cards go straight to Convex file storage, which
 // has its own 20 MB limit.
+import { readBodyUpTo } from "../../convex/shared/body";
 
 /** Forms on this server are a few fields: sign-in, account, verification. */
 export const FORM_MAX_BYTES = 64 * 1024;
@@ -27,37 +28,14 @@ export function describeBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-/**
- * The body's bytes, or a thrown 413 once it passes `maxBytes` (the rest is not read). The
- * declared Content-Length is checked first, so an honest oversized request costs nothing.
- */
+/** The body's bytes, or a thrown 413 once it passes `maxBytes` (the rest is not read). */
 export async function readBodyLimited(
   request: Request,
   maxBytes: number,
   format: "json" | "page" = "page",
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) throw payloadTooLarge(maxBytes, format);
-  if (!request.body) return new Uint8Array(new ArrayBuffer(0));
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw payloadTooLarge(maxBytes, format);
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const body = await readBodyUpTo(request, maxBytes);
+  if (body === null) throw payloadTooLarge(maxBytes, format);
   return body;
 }
 

@@ -8,11 +8,11 @@ import { useMutation, usePaginatedQuery, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useEffect, useState } from "react";
 import { api } from "../../convex/_generated/api";
-import { Button } from "../components/button";
 import { ChannelHealthBadges } from "../components/channel-quality";
 import { DataRouteErrorView } from "../components/data-error-view";
-import { DataTable, type Column } from "../components/data-table";
+import { type Column } from "../components/data-table";
 import { EmptyState } from "../components/empty-state";
+import { PagedDataTable } from "../components/paged-data-table";
 import { PageHeader } from "../components/page-header";
 import { SendingSwitchCard, STOP_ALL_PHRASE } from "../components/sending-switch";
 import { LoadingState } from "../components/spinner";
@@ -167,42 +167,29 @@ export default function AdminTenants() {
           />
         </label>
       </form>
-      {status === "LoadingFirstPage" ? (
-        <LoadingState label="Loading workspaces…" />
-      ) : (
-        <>
-          <DataTable
-            caption="Workspaces"
-            columns={COLUMNS}
-            rows={results}
-            rowKey={(t) => t.tenantId}
-            empty={
-              search ? (
-                <EmptyState
-                  title="No workspace matches"
-                  description={`Nothing is called or lives at “${search}”. Try part of the name or address.`}
-                />
-              ) : (
-                <EmptyState
-                  title="No workspaces yet"
-                  description="Workspaces appear here as people create them."
-                />
-              )
-            }
-          />
-          {status === "Exhausted" ? null : (
-            <div className="flex items-center justify-center">
-              <Button
-                onClick={() => loadMore(TENANT_PAGE_SIZE)}
-                busy={status === "LoadingMore"}
-                busyLabel="Loading…"
-              >
-                Load more
-              </Button>
-            </div>
-          )}
-        </>
-      )}
+      <PagedDataTable
+        caption="Workspaces"
+        columns={COLUMNS}
+        rows={results}
+        rowKey={(t) => t.tenantId}
+        status={status}
+        loadMore={loadMore}
+        pageSize={TENANT_PAGE_SIZE}
+        loadingLabel="Loading workspaces…"
+        empty={
+          search ? (
+            <EmptyState
+              title="No workspace matches"
+              description={`Nothing is called or lives at “${search}”. Try part of the name or address.`}
+            />
+          ) : (
+            <EmptyState
+              title="No workspaces yet"
+              description="Workspaces appear here as people create them."
+            />
+          )
+        }
+      />
     </div>
   );
 }

@@ -7,12 +7,11 @@ import { usePaginatedQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useEffect, useState } from "react";
 import { api } from "../../convex/_generated/api";
-import { Button } from "../components/button";
 import { DataRouteErrorView } from "../components/data-error-view";
-import { DataTable, type Column } from "../components/data-table";
+import { type Column } from "../components/data-table";
 import { EmptyState } from "../components/empty-state";
+import { PagedDataTable } from "../components/paged-data-table";
 import { PageHeader } from "../components/page-header";
-import { LoadingState } from "../components/spinner";
 import { requireUser } from "../lib/auth.server";
 import { durationInWords, formatDateTime } from "../lib/format";
 
@@ -149,35 +148,22 @@ export default function AdminDispatch() {
         title="Dispatchers"
         description="Each channel's campaign dispatcher: the rate it sends at now (it slows down when Meta throttles and speeds up again), when it ticks next, and the campaigns it is running. Live."
       />
-      {status === "LoadingFirstPage" ? (
-        <LoadingState label="Loading dispatchers…" />
-      ) : (
-        <>
-          <DataTable
-            caption="Dispatchers"
-            columns={columns(now)}
-            rows={results}
-            rowKey={(d) => d.dispatchId}
-            empty={
-              <EmptyState
-                title="No campaign has been sent yet"
-                description="A channel's dispatcher appears here when its first campaign starts sending."
-              />
-            }
+      <PagedDataTable
+        caption="Dispatchers"
+        columns={columns(now)}
+        rows={results}
+        rowKey={(d) => d.dispatchId}
+        status={status}
+        loadMore={loadMore}
+        pageSize={PAGE_SIZE}
+        loadingLabel="Loading dispatchers…"
+        empty={
+          <EmptyState
+            title="No campaign has been sent yet"
+            description="A channel's dispatcher appears here when its first campaign starts sending."
           />
-          {status === "Exhausted" ? null : (
-            <div className="flex items-center justify-center">
-              <Button
-                onClick={() => loadMore(PAGE_SIZE)}
-                busy={status === "LoadingMore"}
-                busyLabel="Loading…"
-              >
-                Load more
-              </Button>
-            </div>
-          )}
-        </>
-      )}
+        }
+      />
     </div>
   );
 }

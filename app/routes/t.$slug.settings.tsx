@@ -121,6 +121,7 @@ function DataSection({ tenant }: { tenant: TenantContext }) {
       </p>
       <div className="flex flex-wrap gap-2">
         <Button
+          className="w-full whitespace-normal sm:w-auto"
           busy={busy}
           busyLabel="Starting…"
           onClick={async () => {
@@ -138,7 +139,11 @@ function DataSection({ tenant }: { tenant: TenantContext }) {
           Export workspace data (JSON)
         </Button>
         {isOwner ? (
-          <Button variant="danger" onClick={() => setOpen(true)}>
+          <Button
+            variant="danger"
+            className="w-full whitespace-normal sm:w-auto"
+            onClick={() => setOpen(true)}
+          >
             Close account and erase customer data…
           </Button>
         ) : null}

@@ -126,6 +126,7 @@ import type * as providers_whatsappErrors from "../providers/whatsappErrors.js";
 import type * as reconciliation from "../reconciliation.js";
 import type * as sending from "../sending.js";
 import type * as shared_assistant from "../shared/assistant.js";
+import type * as shared_body from "../shared/body.js";
 import type * as shared_bsuid from "../shared/bsuid.js";
 import type * as shared_businessHours from "../shared/businessHours.js";
 import type * as shared_channels from "../shared/channels.js";
@@ -265,6 +266,7 @@ declare const fullApi: ApiFromModules<{
   reconciliation: typeof reconciliation;
   sending: typeof sending;
   "shared/assistant": typeof shared_assistant;
+  "shared/body": typeof shared_body;
   "shared/bsuid": typeof shared_bsuid;
   "shared/businessHours": typeof shared_businessHours;
   "shared/channels": typeof shared_channels;

@@ -210,6 +210,18 @@ type Sample = {
   values: { labels?: Record<string, string>; value: number }[];
 };
 
+/** A sample of one kind; a plain number is its one value, without labels. */
+function sampleOf(type: Sample["type"]) {
+  return (name: string, help: string, values: number | Sample["values"]): Sample => ({
+    name,
+    help,
+    type,
+    values: typeof values === "number" ? [{ value: values }] : values,
+  });
+}
+const gauge = sampleOf("gauge");
+const counter = sampleOf("counter");
+
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
@@ -243,114 +255,92 @@ export function metricsOf(s: HealthSnapshot): string {
     email: s.email,
   };
   return prometheusText([
-    {
-      name: "switchboard_check_status",
-      help: "State of each dependency check: 0 ok, 1 degraded, 2 down.",
-      type: "gauge",
-      values: Object.entries(checks).map(([check, c]) => ({
+    gauge(
+      "switchboard_check_status",
+      "State of each dependency check: 0 ok, 1 degraded, 2 down.",
+      Object.entries(checks).map(([check, c]) => ({
         labels: { check },
         value: STATUS_VALUE[c.status],
       })),
-    },
-    {
-      name: "switchboard_scheduler_heartbeat_age_seconds",
-      help: "Seconds since the heartbeat cron last ran (-1: not yet).",
-      type: "gauge",
-      values: [{ value: s.scheduler.ageMs === null ? -1 : s.scheduler.ageMs / 1000 }],
-    },
-    {
-      name: "switchboard_webhook_events",
-      help: "Webhook events by processing state (capped at 1000).",
-      type: "gauge",
-      values: (["pending", "retrying", "dead"] as const).map((state) => ({
+    ),
+    gauge(
+      "switchboard_scheduler_heartbeat_age_seconds",
+      "Seconds since the heartbeat cron last ran (-1: not yet).",
+      s.scheduler.ageMs === null ? -1 : s.scheduler.ageMs / 1000,
+    ),
+    gauge(
+      "switchboard_webhook_events",
+      "Webhook events by processing state (capped at 1000).",
+      (["pending", "retrying", "dead"] as const).map((state) => ({
         labels: { state },
         value: s.webhooks[state],
       })),
-    },
-    {
-      name: "switchboard_webhook_lag_seconds",
-      help: "How long the oldest unprocessed webhook event has waited.",
-      type: "gauge",
-      values: [{ value: s.webhooks.oldestWaitingMs / 1000 }],
-    },
-    {
-      name: "switchboard_whatsapp_recent_sends",
-      help: "Outbound messages created in the last 15 minutes (sampled, at most 200), and those the provider failed.",
-      type: "gauge",
-      values: [
+    ),
+    gauge(
+      "switchboard_webhook_lag_seconds",
+      "How long the oldest unprocessed webhook event has waited.",
+      s.webhooks.oldestWaitingMs / 1000,
+    ),
+    gauge(
+      "switchboard_whatsapp_recent_sends",
+      "Outbound messages created in the last 15 minutes (sampled, at most 200), and those the provider failed.",
+      [
         { labels: { outcome: "all" }, value: s.whatsapp.recentSends },
         { labels: { outcome: "provider_error" }, value: s.whatsapp.recentProviderFailures },
       ],
-    },
-    {
-      name: "switchboard_assistant_breakers_open",
-      help: "Workspaces whose model circuit breaker is open.",
-      type: "gauge",
-      values: [{ value: s.openai.openBreakers }],
-    },
-    {
-      name: "switchboard_email_recent",
-      help: "Emails of the last 15 minutes by outcome (sampled, at most 200).",
-      type: "gauge",
-      values: [
-        { labels: { outcome: "sent" }, value: s.email.recentSent },
-        { labels: { outcome: "failed" }, value: s.email.recentFailed },
-      ],
-    },
-    {
-      name: "switchboard_campaigns_running",
-      help: "Campaigns sending now.",
-      type: "gauge",
-      values: [{ value: s.dispatch.runningCampaigns }],
-    },
-    {
-      name: "switchboard_dispatch_rate",
-      help: "Each channel's current campaign send rate (messages/s, adapted to throttling) and its ceiling.",
-      type: "gauge",
-      values: s.dispatch.channels.flatMap((c) => [
+    ),
+    gauge(
+      "switchboard_assistant_breakers_open",
+      "Workspaces whose model circuit breaker is open.",
+      s.openai.openBreakers,
+    ),
+    gauge("switchboard_email_recent", "Emails of the last 15 minutes by outcome (sampled, at most 200).", [
+      { labels: { outcome: "sent" }, value: s.email.recentSent },
+      { labels: { outcome: "failed" }, value: s.email.recentFailed },
+    ]),
+    gauge("switchboard_campaigns_running", "Campaigns sending now.", s.dispatch.runningCampaigns),
+    gauge(
+      "switchboard_dispatch_rate",
+      "Each channel's current campaign send rate (messages/s, adapted to throttling) and its ceiling.",
+      s.dispatch.channels.flatMap((c) => [
         { labels: { channel: c.channelId, kind: "current" }, value: c.rate },
         { labels: { channel: c.channelId, kind: "max" }, value: c.maxRate },
       ]),
-    },
-    {
-      name: "switchboard_dispatch_sent_total",
-      help: "Campaign messages each channel's dispatcher has handed to the send pipeline.",
-      type: "counter",
-      values: s.dispatch.channels.map((c) => ({ labels: { channel: c.channelId }, value: c.sentTotal })),
-    },
-    {
-      name: "switchboard_reconciliation_findings",
-      help: "What each reconciliation job's latest run found, fixed and left for a person.",
-      type: "gauge",
-      values: s.reconciliation.flatMap((r) => [
+    ),
+    counter(
+      "switchboard_dispatch_sent_total",
+      "Campaign messages each channel's dispatcher has handed to the send pipeline.",
+      s.dispatch.channels.map((c) => ({ labels: { channel: c.channelId }, value: c.sentTotal })),
+    ),
+    gauge(
+      "switchboard_reconciliation_findings",
+      "What each reconciliation job's latest run found, fixed and left for a person.",
+      s.reconciliation.flatMap((r) => [
         { labels: { job: r.job, outcome: "found" }, value: r.found },
         { labels: { job: r.job, outcome: "fixed" }, value: r.fixed },
         { labels: { job: r.job, outcome: "needs_person" }, value: r.needsPerson },
       ]),
-    },
-    {
-      name: "switchboard_reconciliation_last_run_timestamp_seconds",
-      help: "When each reconciliation job's latest run started (Unix seconds).",
-      type: "gauge",
-      values: s.reconciliation.map((r) => ({
+    ),
+    gauge(
+      "switchboard_reconciliation_last_run_timestamp_seconds",
+      "When each reconciliation job's latest run started (Unix seconds).",
+      s.reconciliation.map((r) => ({
         labels: { job: r.job },
         value: Math.floor(r.startedAt / 1000),
       })),
-    },
-    {
-      name: "switchboard_reconciliation_run_failed",
-      help: "1 when a reconciliation job's latest run failed.",
-      type: "gauge",
-      values: s.reconciliation.map((r) => ({ labels: { job: r.job }, value: r.status === "failed" ? 1 : 0 })),
-    },
-    {
-      name: "switchboard_dispatch_throttled",
-      help: "1 when the channel met WhatsApp's throughput limit (130429) in the last minute.",
-      type: "gauge",
-      values: s.dispatch.channels.map((c) => ({
+    ),
+    gauge(
+      "switchboard_reconciliation_run_failed",
+      "1 when a reconciliation job's latest run failed.",
+      s.reconciliation.map((r) => ({ labels: { job: r.job }, value: r.status === "failed" ? 1 : 0 })),
+    ),
+    gauge(
+      "switchboard_dispatch_throttled",
+      "1 when the channel met WhatsApp's throughput limit (130429) in the last minute.",
+      s.dispatch.channels.map((c) => ({
         labels: { channel: c.channelId },
         value: c.throttledRecently ? 1 : 0,
       })),
-    },
+    ),
   ]);
 }

@@ -5,189 +5,31 @@
  * go when the limit frees up; the pair limit retries one recipient after 4^n seconds; the spam
  * limit pauses the channel's campaigns; marketing to US numbers is skipped; the estimate tells.
  */
-import type { FunctionArgs } from "convex/server";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { SPAM_LIMIT_REASON } from "../../convex/model/campaigns/dispatch";
 import { tierLimit } from "../../convex/model/campaigns/limits";
-import { setup, type T } from "./factories";
-import { fakeProviders, type FakeProviders } from "./fake-providers";
 import {
-  cloud,
-  DISPLAY_NUMBER,
-  PHONE_NUMBER_ID,
-  WABA_ID,
-  postCloud,
-  stubWhatsAppEnv,
-  world,
-  type World,
-} from "./whatsapp-helpers";
+  NOW,
+  SPRING_SALE,
+  approvedTemplate,
+  dispatchRate,
+  launchCampaign as launch,
+  recipients,
+  shop,
+  statuses,
+  step,
+  useCampaignClock,
+  view,
+  wamids,
+  type Shop,
+} from "./campaign-helpers";
+import { WABA_ID, cloud, postCloud } from "./whatsapp-helpers";
 
-const NOW = Date.parse("2026-12-07T10:00:00Z");
 const HOUR = 60 * 60 * 1000;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  stubWhatsAppEnv();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-  vi.unstubAllGlobals();
-});
-
-type Shop = {
-  t: T;
-  w: World;
-  fake: FakeProviders;
-  owner: ReturnType<T["withIdentity"]>;
-  templateId: Id<"templates">;
-  contacts: Id<"contacts">[];
-};
-
-/**
- * A workspace whose Cloud number has messaging tier `tier`, an approved template and `n`
- * contacts tagged "vip" (numbers `${prefix}<i>`, Spanish by default).
- */
-async function shop(
-  n: number,
-  options: { tier?: string; category?: string; prefix?: string } = {},
-): Promise<Shop> {
-  const { t } = setup();
-  const fake = fakeProviders();
-  const w = await world(t);
-  const owner = t.withIdentity({
-    subject: "owner@acme.test",
-    issuer: "https://idp.test",
-    tokenIdentifier: "https://idp.test|owner@acme.test",
-    email: "owner@acme.test",
-    emailVerified: true,
-  });
-  const { templateId, contacts } = await t.run(async (ctx) => {
-    await ctx.db.insert("memberships", {
-      tenantId: w.tenantId,
-      userId: w.userId,
-      role: "owner",
-      createdAt: 1,
-    });
-    if (options.tier) await ctx.db.patch("channels", w.cloudChannelId, { messagingTier: options.tier });
-    const templateId = await ctx.db.insert("templates", {
-      tenantId: w.tenantId,
-      channelId: w.cloudChannelId,
-      name: "spring_sale",
-      language: "es_ES",
-      category: options.category ?? "MARKETING",
-      status: "APPROVED",
-      updatedAt: 1,
-      components: [{ type: "BODY", text: "Hola {{1}}, esta semana tienes un descuento." }],
-      parameterFormat: "POSITIONAL",
-    });
-    const contacts: Id<"contacts">[] = [];
-    for (let i = 0; i < n; i++) {
-      const phone = `${options.prefix ?? "+346100"}${String(i).padStart(5, "0")}`;
-      const contactId = await ctx.db.insert("contacts", {
-        tenantId: w.tenantId,
-        name: `Customer ${i}`,
-        phone,
-        createdAt: 1,
-        tags: ["VIP"],
-      });
-      await ctx.db.insert("contactAliases", { tenantId: w.tenantId, kind: "phone", value: phone, contactId });
-      await ctx.db.insert("contactTags", { tenantId: w.tenantId, tag: "vip", contactId });
-      contacts.push(contactId);
-    }
-    return { templateId, contacts };
-  });
-  return { t, w, fake, owner, templateId, contacts };
-}
-
-async function step(t: T, ms = 1_000) {
-  await vi.advanceTimersByTimeAsync(ms);
-  await t.finishInProgressScheduledFunctions();
-}
-
-async function launch(
-  s: Shop,
-  extra: Partial<FunctionArgs<typeof api.campaigns.create>> = {},
-): Promise<Id<"campaigns">> {
-  const campaignId = await s.owner.mutation(api.campaigns.create, {
-    tenantId: s.w.tenantId,
-    name: "Spring sale",
-    channelId: s.w.cloudChannelId,
-    templateId: s.templateId,
-    variables: [{ source: "name" }],
-    audience: { kind: "filter", filter: { tag: "VIP" } },
-    ...extra,
-  });
-  await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
-  return campaignId;
-}
-
-const view = (s: Shop, campaignId: Id<"campaigns">) =>
-  s.owner.query(api.campaigns.get, { tenantId: s.w.tenantId, campaignId });
-
-async function recipients(t: T, campaignId: Id<"campaigns">) {
-  return await t.run((ctx) =>
-    ctx.db
-      .query("campaignRecipients")
-      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
-      .collect(),
-  );
-}
-
-/** The provider ids of the campaign's messages, in recipient order. */
-async function wamids(t: T, campaignId: Id<"campaigns">) {
-  return await t.run(async (ctx) => {
-    const out: string[] = [];
-    for (const r of await ctx.db
-      .query("campaignRecipients")
-      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
-      .collect()) {
-      const m = r.messageId ? await ctx.db.get("messages", r.messageId) : null;
-      if (m?.providerMessageId) out.push(m.providerMessageId);
-    }
-    return out;
-  });
-}
-
-async function statuses(t: T, updates: { wamid: string; status: string; code?: number }[]) {
-  const body = {
-    object: "whatsapp_business_account",
-    entry: [
-      {
-        id: WABA_ID,
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: {
-                display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
-                phone_number_id: PHONE_NUMBER_ID,
-              },
-              statuses: updates.map((u) => ({
-                id: u.wamid,
-                status: u.status,
-                timestamp: String(Math.floor(Date.now() / 1000)),
-                recipient_id: "34610000000",
-                ...(u.code
-                  ? {
-                      errors: [
-                        { code: u.code, title: "Error", message: "Error", error_data: { details: "x" } },
-                      ],
-                    }
-                  : {}),
-              })),
-            },
-          },
-        ],
-      },
-    ],
-  };
-  expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
-}
+useCampaignClock();
 
 /** Distinct numbers the provider was asked to send to since `from` (an index into fake.sent). */
 const distinctTo = (s: Shop, from = 0) => new Set(s.fake.sent.slice(from).map((m) => String(m.body.to))).size;
@@ -217,17 +59,7 @@ describe("messaging tiers", () => {
         name: "Acme second number",
         phoneNumberId: "106540352242999",
       });
-      const templateId = await ctx.db.insert("templates", {
-        tenantId: s.w.tenantId,
-        channelId,
-        name: "spring_sale",
-        language: "es_ES",
-        category: "MARKETING",
-        status: "APPROVED",
-        updatedAt: 1,
-        components: [{ type: "BODY", text: "Hola {{1}}, esta semana tienes un descuento." }],
-        parameterFormat: "POSITIONAL",
-      });
+      const templateId = await approvedTemplate(ctx, s.w.tenantId, channelId, SPRING_SALE);
       const others: Id<"contacts">[] = [];
       for (let i = 0; i < 5; i++) {
         const phone = `+34620000${String(i).padStart(3, "0")}`;
@@ -429,15 +261,7 @@ describe("messaging tiers", () => {
 describe("per-recipient limits", () => {
   it("retries a recipient WhatsApp's pair limit refused after 4, 16, 64 seconds while the others go on", async () => {
     const s = await shop(3, { tier: "TIER_UNLIMITED" });
-    await s.t.run((ctx) =>
-      ctx.db.insert("channelDispatch", {
-        channelId: s.w.cloudChannelId,
-        rate: 1,
-        maxRate: 1,
-        lastTickAt: 0,
-        sentTotal: 0,
-      }),
-    );
+    await dispatchRate(s, 1);
     const pairLimit = { status: 400, code: 131056, message: "(#131056) pair rate limit hit" };
     s.fake.failNextSends(pairLimit);
     const campaignId = await launch(s);
@@ -517,15 +341,7 @@ describe("per-recipient limits", () => {
 describe("quality", () => {
   it("pauses the number's running campaigns on the spam limit (131048); the refused recipient is sent on resume", async () => {
     const s = await shop(4, { tier: "TIER_UNLIMITED" });
-    await s.t.run((ctx) =>
-      ctx.db.insert("channelDispatch", {
-        channelId: s.w.cloudChannelId,
-        rate: 1,
-        maxRate: 1,
-        lastTickAt: 0,
-        sentTotal: 0,
-      }),
-    );
+    await dispatchRate(s, 1);
     const campaignId = await launch(s);
     // Sent synchronously refused: the answer itself carries 131048.
     s.fake.failNextSends({ status: 400, code: 131048, message: "(#131048) Spam rate limit hit" });

@@ -6,217 +6,50 @@
  * completes.
  */
 import type { FunctionArgs } from "convex/server";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { recordConsent } from "../../convex/model/contactConsent";
-import { ISSUER, setup, type T } from "./factories";
-import { fakeProviders, type FakeProviders } from "./fake-providers";
+import { ISSUER, type T } from "./factories";
 import {
-  DISPLAY_NUMBER,
-  PHONE_NUMBER_ID,
-  WABA_ID,
-  postCloud,
-  stubWhatsAppEnv,
-  world,
-  type World,
-} from "./whatsapp-helpers";
+  NOW,
+  countsOf,
+  createCampaign,
+  dispatchRate,
+  euroWallet,
+  postCloudChange,
+  recipients,
+  shop as campaignShop,
+  spanishMarketingRate,
+  statuses,
+  step,
+  useCampaignClock,
+  view,
+  wamids,
+  type Shop,
+} from "./campaign-helpers";
 
-const NOW = Date.parse("2026-12-07T10:00:00Z");
+useCampaignClock();
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  stubWhatsAppEnv();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-  vi.unstubAllGlobals();
-});
-
-type Shop = {
-  t: T;
-  w: World;
-  fake: FakeProviders;
-  owner: ReturnType<T["withIdentity"]>;
-  templateId: Id<"templates">;
-  contacts: Id<"contacts">[];
-};
-
-/** A workspace with an approved template and `n` contacts tagged "vip", their numbers +3461000000i. */
-async function shop(n: number, category = "MARKETING"): Promise<Shop> {
-  const { t } = setup();
-  const fake = fakeProviders();
-  const w = await world(t);
-  const owner = t.withIdentity({
-    subject: "owner@acme.test",
-    issuer: "https://idp.test",
-    tokenIdentifier: "https://idp.test|owner@acme.test",
-    email: "owner@acme.test",
-    emailVerified: true,
+/** A workspace with an approved two-parameter template and `n` contacts tagged "vip", their numbers +3461000000i. */
+const shop = (n: number, category = "MARKETING") =>
+  campaignShop(n, {
+    category,
+    template: { name: "spring_sale", text: "Hola {{1}}, esta semana tienes un {{2}} de descuento." },
   });
-  const { templateId, contacts } = await t.run(async (ctx) => {
-    await ctx.db.insert("memberships", {
-      tenantId: w.tenantId,
-      userId: w.userId,
-      role: "owner",
-      createdAt: 1,
-    });
-    const templateId = await ctx.db.insert("templates", {
-      tenantId: w.tenantId,
-      channelId: w.cloudChannelId,
-      name: "spring_sale",
-      language: "es_ES",
-      category,
-      status: "APPROVED",
-      updatedAt: 1,
-      components: [{ type: "BODY", text: "Hola {{1}}, esta semana tienes un {{2}} de descuento." }],
-      parameterFormat: "POSITIONAL",
-    });
-    const contacts: Id<"contacts">[] = [];
-    for (let i = 0; i < n; i++) {
-      const phone = `+346100${String(i).padStart(5, "0")}`;
-      const contactId = await ctx.db.insert("contacts", {
-        tenantId: w.tenantId,
-        name: `Customer ${i}`,
-        phone,
-        createdAt: 1,
-        tags: ["VIP"],
-      });
-      await ctx.db.insert("contactAliases", { tenantId: w.tenantId, kind: "phone", value: phone, contactId });
-      await ctx.db.insert("contactTags", { tenantId: w.tenantId, tag: "vip", contactId });
-      contacts.push(contactId);
-    }
-    return { templateId, contacts };
-  });
-  return { t, w, fake, owner, templateId, contacts };
-}
 
-/** Lets `ms` pass and runs what became due (ticks, sends, processing). */
-async function step(t: T, ms = 1_000) {
-  await vi.advanceTimersByTimeAsync(ms);
-  await t.finishInProgressScheduledFunctions();
-}
-
-async function create(s: Shop, extra: Partial<FunctionArgs<typeof api.campaigns.create>> = {}) {
-  return await s.owner.mutation(api.campaigns.create, {
-    tenantId: s.w.tenantId,
-    name: "Spring sale",
-    channelId: s.w.cloudChannelId,
-    templateId: s.templateId,
-    variables: [{ source: "name" }, { source: "constant", value: "20%" }],
-    audience: { kind: "filter", filter: { tag: "VIP" } },
-    ...extra,
-  });
-}
-
-async function statuses(
-  t: T,
-  updates: { wamid: string; status: string; code?: number; pricing?: Record<string, unknown> }[],
-) {
-  const body = {
-    object: "whatsapp_business_account",
-    entry: [
-      {
-        id: WABA_ID,
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: {
-                display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
-                phone_number_id: PHONE_NUMBER_ID,
-              },
-              statuses: updates.map((u) => ({
-                id: u.wamid,
-                status: u.status,
-                timestamp: String(Math.floor(Date.now() / 1000)),
-                recipient_id: "34610000000",
-                ...(u.pricing ? { pricing: u.pricing } : {}),
-                ...(u.code
-                  ? {
-                      errors: [
-                        { code: u.code, title: "Error", message: "Error", error_data: { details: "x" } },
-                      ],
-                    }
-                  : {}),
-              })),
-            },
-          },
-        ],
-      },
-    ],
-  };
-  expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
-}
+/** A draft with the contact's name and 20% as the template's parameters. */
+const create = (s: Shop, extra: Partial<FunctionArgs<typeof api.campaigns.create>> = {}) =>
+  createCampaign(s, { variables: [{ source: "name" }, { source: "constant", value: "20%" }], ...extra });
 
 /** A text message from a customer's number, as Cloud API delivers it. */
 async function inbound(t: T, from: string, id: string, text = "Do you have it in 1 litre?") {
-  const body = {
-    object: "whatsapp_business_account",
-    entry: [
-      {
-        id: WABA_ID,
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: {
-                display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
-                phone_number_id: PHONE_NUMBER_ID,
-              },
-              contacts: [{ profile: { name: "Customer" }, wa_id: from }],
-              messages: [
-                {
-                  from,
-                  id,
-                  timestamp: String(Math.floor(Date.now() / 1000)),
-                  type: "text",
-                  text: { body: text },
-                },
-              ],
-            },
-          },
-        ],
-      },
+  await postCloudChange(t, {
+    contacts: [{ profile: { name: "Customer" }, wa_id: from }],
+    messages: [
+      { from, id, timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: text } },
     ],
-  };
-  expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
-}
-
-const view = (s: Shop, campaignId: Id<"campaigns">) =>
-  s.owner.query(api.campaigns.get, { tenantId: s.w.tenantId, campaignId });
-
-async function recipients(t: T, campaignId: Id<"campaigns">) {
-  return await t.run((ctx) =>
-    ctx.db
-      .query("campaignRecipients")
-      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
-      .collect(),
-  );
-}
-
-async function wamids(t: T, campaignId: Id<"campaigns">) {
-  return await t.run(async (ctx) => {
-    const out: string[] = [];
-    for (const r of await ctx.db
-      .query("campaignRecipients")
-      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
-      .collect()) {
-      const m = r.messageId ? await ctx.db.get("messages", r.messageId) : null;
-      if (m?.providerMessageId) out.push(m.providerMessageId);
-    }
-    return out;
   });
-}
-
-function countsOf(rows: { state: string }[]) {
-  const counts: Record<string, number> = {};
-  for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
-  return counts;
 }
 
 describe("a campaign from launch to completion", () => {
@@ -293,15 +126,7 @@ describe("a campaign from launch to completion", () => {
   it("sends nothing more once paused between two ticks, and continues from where it was on resume", async () => {
     const s = await shop(50);
     const campaignId = await create(s);
-    await s.t.run((ctx) =>
-      ctx.db.insert("channelDispatch", {
-        channelId: s.w.cloudChannelId,
-        rate: 10,
-        maxRate: 10,
-        lastTickAt: 0,
-        sentTotal: 0,
-      }),
-    );
+    await dispatchRate(s, 10);
     await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
     for (let i = 0; i < 10 && s.fake.sent.length === 0; i++) await step(s.t, 100);
     const before = s.fake.sent.length;
@@ -403,29 +228,8 @@ describe("a campaign from launch to completion", () => {
   it("pauses with a reason when the workspace cannot pay for the next batch", async () => {
     const s = await shop(3);
     await s.t.run(async (ctx) => {
-      await ctx.db.insert("rates", {
-        currency: "EUR",
-        market: "ES",
-        category: "marketing",
-        amount: 50_000,
-        effectiveFrom: Date.parse("2026-01-01T00:00:00Z"),
-        source: "test",
-        estimate: false,
-        createdAt: 1,
-      });
-      await ctx.db.insert("wallets", {
-        tenantId: s.w.tenantId,
-        currency: "EUR",
-        balance: 0,
-        reserved: 0,
-        debtLimit: 0,
-        markupBps: 0,
-        lowBalanceThresholds: [],
-        alertedThresholds: [],
-        entryCount: 0,
-        createdAt: 1,
-        updatedAt: 1,
-      });
+      await spanishMarketingRate(ctx);
+      await euroWallet(ctx, s.w.tenantId, { balance: 0, markupBps: 0 });
     });
     const campaignId = await create(s);
     await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
@@ -484,15 +288,7 @@ describe("a campaign from launch to completion", () => {
   it("stops before the next message when an owner pauses the workspace's sending", async () => {
     const s = await shop(40);
     const campaignId = await create(s);
-    await s.t.run((ctx) =>
-      ctx.db.insert("channelDispatch", {
-        channelId: s.w.cloudChannelId,
-        rate: 10,
-        maxRate: 10,
-        lastTickAt: 0,
-        sentTotal: 0,
-      }),
-    );
+    await dispatchRate(s, 10);
     await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
     for (let i = 0; i < 10 && s.fake.sent.length === 0; i++) await step(s.t, 100);
     await s.owner.mutation(api.sending.setPaused, {
@@ -516,16 +312,7 @@ describe("estimate", () => {
   it("checks the audience's first contacts as the dispatcher would and prices the sendable ones", async () => {
     const s = await shop(4);
     await s.t.run(async (ctx) => {
-      await ctx.db.insert("rates", {
-        currency: "EUR",
-        market: "ES",
-        category: "marketing",
-        amount: 50_000,
-        effectiveFrom: Date.parse("2026-01-01T00:00:00Z"),
-        source: "test",
-        estimate: false,
-        createdAt: 1,
-      });
+      await spanishMarketingRate(ctx);
       await ctx.db.patch("contacts", s.contacts[0]!, { optedOutAt: NOW - 1_000 });
       await ctx.db.patch("contacts", s.contacts[1]!, { name: undefined });
     });
@@ -815,38 +602,11 @@ describe("cost", () => {
   it("shows the settled charges of its messages, and prices the pending ones from the rate card", async () => {
     const s = await shop(3);
     await s.t.run(async (ctx) => {
-      await ctx.db.insert("rates", {
-        currency: "EUR",
-        market: "ES",
-        category: "marketing",
-        amount: 50_000,
-        effectiveFrom: Date.parse("2026-01-01T00:00:00Z"),
-        source: "test",
-        estimate: false,
-        createdAt: 1,
-      });
-      await ctx.db.insert("wallets", {
-        tenantId: s.w.tenantId,
-        currency: "EUR",
-        balance: 10_000_000,
-        reserved: 0,
-        debtLimit: 0,
-        markupBps: 1000,
-        lowBalanceThresholds: [],
-        alertedThresholds: [],
-        entryCount: 0,
-        createdAt: 1,
-        updatedAt: 1,
-      });
-      // One message a second, so some wait.
-      await ctx.db.insert("channelDispatch", {
-        channelId: s.w.cloudChannelId,
-        rate: 1,
-        maxRate: 1,
-        lastTickAt: 0,
-        sentTotal: 0,
-      });
+      await spanishMarketingRate(ctx);
+      await euroWallet(ctx, s.w.tenantId, { balance: 10_000_000, markupBps: 1000 });
     });
+    // One message a second, so some wait.
+    await dispatchRate(s, 1);
     const campaignId = await create(s);
     const outlook = () => s.owner.query(api.campaigns.outlook, { tenantId: s.w.tenantId, campaignId });
     await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });

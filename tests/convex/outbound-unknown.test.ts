@@ -4,42 +4,28 @@
  * `unknown`; it is never sent again, a late status webhook (by wamid or by our callback id)
  * settles it exactly once, and the campaign's counters follow the recipients.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { claim } from "../../convex/model/outbound";
-import { setup, type T } from "./factories";
-import { fakeProviders, type FakeProviders } from "./fake-providers";
+import type { T } from "./factories";
 import {
-  DISPLAY_NUMBER,
-  PHONE_NUMBER_ID,
-  WABA_ID,
-  postCloud,
-  stubWhatsAppEnv,
-  world,
-  type World,
-} from "./whatsapp-helpers";
+  countsOf,
+  launchCampaign,
+  recipients,
+  shop,
+  statuses as statusWebhook,
+  step,
+  useCampaignClock,
+  type Shop,
+  type StatusUpdate,
+} from "./campaign-helpers";
 
-const NOW = Date.parse("2026-12-07T10:00:00Z");
 const AFTER_MS = 60_000;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  stubWhatsAppEnv();
-  vi.stubEnv("OUTBOUND_UNKNOWN_AFTER_MS", String(AFTER_MS));
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-  vi.unstubAllGlobals();
-});
+useCampaignClock({ OUTBOUND_UNKNOWN_AFTER_MS: String(AFTER_MS) });
 
-type Shop = {
-  t: T;
-  w: World;
-  fake: FakeProviders;
-  owner: ReturnType<T["withIdentity"]>;
+type LostShop = Shop & {
   campaignId: Id<"campaigns">;
   /** Each recipient's message, in claim order. */
   messages: Id<"messages">[];
@@ -51,58 +37,14 @@ type Shop = {
  * are `sending`, and the provider was never asked. The other deliveries then run normally, and
  * (unless `statusesCome` is false) WhatsApp reports them sent.
  */
-async function campaignWithLostSends(n: number, lost: number, statusesCome = true): Promise<Shop> {
-  const { t } = setup();
-  const fake = fakeProviders();
-  const w = await world(t);
-  const owner = t.withIdentity({
-    subject: "owner@acme.test",
-    issuer: "https://idp.test",
-    tokenIdentifier: "https://idp.test|owner@acme.test",
-    email: "owner@acme.test",
-    emailVerified: true,
+async function campaignWithLostSends(n: number, lost: number, statusesCome = true): Promise<LostShop> {
+  const s = await shop(n, {
+    category: "UTILITY",
+    prefix: "+346200",
+    template: { name: "restock", text: "Hola {{1}}, ya tenemos tu talla." },
   });
-  const templateId = await t.run(async (ctx) => {
-    await ctx.db.insert("memberships", {
-      tenantId: w.tenantId,
-      userId: w.userId,
-      role: "owner",
-      createdAt: 1,
-    });
-    const templateId = await ctx.db.insert("templates", {
-      tenantId: w.tenantId,
-      channelId: w.cloudChannelId,
-      name: "restock",
-      language: "es_ES",
-      category: "UTILITY",
-      status: "APPROVED",
-      updatedAt: 1,
-      components: [{ type: "BODY", text: "Hola {{1}}, ya tenemos tu talla." }],
-      parameterFormat: "POSITIONAL",
-    });
-    for (let i = 0; i < n; i++) {
-      const phone = `+346200${String(i).padStart(5, "0")}`;
-      const contactId = await ctx.db.insert("contacts", {
-        tenantId: w.tenantId,
-        name: `Customer ${i}`,
-        phone,
-        createdAt: 1,
-        tags: ["VIP"],
-      });
-      await ctx.db.insert("contactAliases", { tenantId: w.tenantId, kind: "phone", value: phone, contactId });
-      await ctx.db.insert("contactTags", { tenantId: w.tenantId, tag: "vip", contactId });
-    }
-    return templateId;
-  });
-  const campaignId = await owner.mutation(api.campaigns.create, {
-    tenantId: w.tenantId,
-    name: "Restock",
-    channelId: w.cloudChannelId,
-    templateId,
-    variables: [{ source: "name" }],
-    audience: { kind: "filter", filter: { tag: "VIP" } },
-  });
-  await owner.mutation(api.campaigns.launch, { tenantId: w.tenantId, campaignId });
+  const { t, w } = s;
+  const campaignId = await launchCampaign(s, { name: "Restock" });
   // The freeze and the first tick, run here by hand so the deliveries they schedule wait.
   await t.mutation(internal.campaigns.freezeStep, { campaignId });
   const at = await t.run(
@@ -132,72 +74,27 @@ async function campaignWithLostSends(n: number, lost: number, statusesCome = tru
     );
     await statuses(
       t,
-      sent.map((id) => ({ id, status: "sent" })),
+      sent.map((wamid) => ({ wamid, status: "sent" })),
     );
   }
-  return { t, w, fake, owner, campaignId, messages };
+  return { ...s, campaignId, messages };
 }
 
-async function step(t: T, ms = 1_000) {
-  await vi.advanceTimersByTimeAsync(ms);
-  await t.finishInProgressScheduledFunctions();
-}
-
-/** Cloud API status webhooks; `id` is a wamid, `callback` our message id echoed back. */
-async function statuses(t: T, updates: { id: string; callback?: string; status: string; code?: number }[]) {
-  const body = {
-    object: "whatsapp_business_account",
-    entry: [
-      {
-        id: WABA_ID,
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: {
-                display_phone_number: DISPLAY_NUMBER.replace(/\D/g, ""),
-                phone_number_id: PHONE_NUMBER_ID,
-              },
-              statuses: updates.map((u) => ({
-                id: u.id,
-                status: u.status,
-                timestamp: String(Math.floor(Date.now() / 1000)),
-                recipient_id: "34620000000",
-                ...(u.callback ? { biz_opaque_callback_data: u.callback } : {}),
-                ...(u.code
-                  ? {
-                      errors: [
-                        { code: u.code, title: "Error", message: "Error", error_data: { details: "x" } },
-                      ],
-                    }
-                  : {}),
-              })),
-            },
-          },
-        ],
-      },
-    ],
-  };
-  expect((await postCloud(t, JSON.stringify(body))).status).toBe(200);
+/** Cloud API status webhooks for the campaign's numbers, then their processing. */
+async function statuses(t: T, updates: StatusUpdate[]) {
+  await statusWebhook(t, updates, "34620000000");
   await step(t, 100);
 }
 
-async function state(s: Shop) {
-  const rows = await s.t.run((ctx) =>
-    ctx.db
-      .query("campaignRecipients")
-      .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", s.campaignId))
-      .collect(),
-  );
-  const byState: Record<string, number> = {};
-  for (const r of rows) byState[r.state] = (byState[r.state] ?? 0) + 1;
+async function state(s: LostShop) {
+  const rows = await recipients(s.t, s.campaignId);
+  const byState = countsOf(rows);
   const view = await s.owner.query(api.campaigns.get, { tenantId: s.w.tenantId, campaignId: s.campaignId });
   const counts = Object.fromEntries(Object.entries(view.counts).filter(([, n]) => n !== 0));
   return { byState, counts, view, rows };
 }
 
-const message = (s: Shop, id: Id<"messages">) => s.t.run((ctx) => ctx.db.get("messages", id));
+const message = (s: LostShop, id: Id<"messages">) => s.t.run((ctx) => ctx.db.get("messages", id));
 const sweep = (t: T, batch?: number) =>
   t.mutation(internal.outbound.resolveStuckSending, batch === undefined ? {} : { batch });
 
@@ -230,11 +127,11 @@ describe("sends whose outcome was lost", () => {
 
     // The provider had received two of them after all: their statuses arrive late, matched by our
     // id (a) and by callback id then wamid (b); duplicates change nothing.
-    await statuses(s.t, [{ id: "wamid.LATE_A", callback: a, status: "delivered" }]);
-    await statuses(s.t, [{ id: "wamid.LATE_A", callback: a, status: "delivered" }]);
-    await statuses(s.t, [{ id: "wamid.LATE_B", callback: b, status: "sent" }]);
-    await statuses(s.t, [{ id: "wamid.LATE_B", status: "failed", code: 131026 }]);
-    await statuses(s.t, [{ id: "wamid.LATE_B", status: "failed", code: 131026 }]);
+    await statuses(s.t, [{ wamid: "wamid.LATE_A", callback: a, status: "delivered" }]);
+    await statuses(s.t, [{ wamid: "wamid.LATE_A", callback: a, status: "delivered" }]);
+    await statuses(s.t, [{ wamid: "wamid.LATE_B", callback: b, status: "sent" }]);
+    await statuses(s.t, [{ wamid: "wamid.LATE_B", status: "failed", code: 131026 }]);
+    await statuses(s.t, [{ wamid: "wamid.LATE_B", status: "failed", code: 131026 }]);
     expect(await message(s, a)).toMatchObject({ status: "delivered", providerMessageId: "wamid.LATE_A" });
     expect(await message(s, b)).toMatchObject({ status: "failed", errorCode: 131026 });
     expect((await message(s, c))!.status).toBe("unknown");
@@ -250,7 +147,7 @@ describe("sends whose outcome was lost", () => {
     );
     await statuses(
       s.t,
-      wamids.map((id) => ({ id, status: "read" })),
+      wamids.map((wamid) => ({ wamid, status: "read" })),
     );
     for (let i = 0; i < 6; i++) await step(s.t);
     now = await state(s);
@@ -290,7 +187,7 @@ describe("sends whose outcome was lost", () => {
     ).toBe("sent");
     expect(await message(s, a)).toMatchObject({ status: "failed", errorCode: 130429 });
     expect(await message(s, b)).toMatchObject({ status: "unknown", providerMessageId: "wamid.SLOW_B" });
-    await statuses(s.t, [{ id: "wamid.SLOW_B", status: "delivered" }]);
+    await statuses(s.t, [{ wamid: "wamid.SLOW_B", status: "delivered" }]);
     for (let i = 0; i < 4; i++) await step(s.t);
     const now = await state(s);
     expect(now.byState).toEqual({ failed: 1, delivered: 1, sent: 1 });
