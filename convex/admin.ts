@@ -173,8 +173,11 @@ const vDispatcherRow = v.object({
   lastTickAt: v.number(),
   /** The next scheduled tick; null when the dispatcher is idle. */
   nextTickAt: v.union(v.number(), v.null()),
-  /** The last throttling error (130429). */
+  /** When the latest burst of throttling errors (130429) began. */
   throttledAt: v.union(v.number(), v.null()),
+  /** The throughput WhatsApp's errors showed the number has (model/campaigns/rate.ts), and when. */
+  ceiling: v.union(v.number(), v.null()),
+  ceilingAt: v.union(v.number(), v.null()),
   sentTotal: v.number(),
   /** The channel's running campaigns (at most `CAMPAIGNS_PER_DISPATCHER`). */
   running: v.array(v.object({ campaignId: v.id("campaigns"), name: v.string() })),
@@ -184,8 +187,8 @@ const vDispatcherRow = v.object({
 const CAMPAIGNS_PER_DISPATCHER = 5;
 
 /**
- * Every channel's campaign dispatcher, a page at a time: its current rate (AIMD), the next tick,
- * the last throttling error and the campaigns it is running now.
+ * Every channel's campaign dispatcher, a page at a time: its current rate, the ceiling it learned
+ * from throttling errors, the next tick, the last throttling error and the campaigns it is running.
  */
 export const dispatchers = platformAdminQuery({
   args: { paginationOpts: paginationOptsValidator },
@@ -216,6 +219,8 @@ export const dispatchers = platformAdminQuery({
           lastTickAt: d.lastTickAt,
           nextTickAt: d.nextTickAt ?? null,
           throttledAt: d.throttledAt ?? null,
+          ceiling: d.ceiling ?? null,
+          ceilingAt: d.ceilingAt ?? null,
           sentTotal: d.sentTotal,
           running: running.map((c) => ({ campaignId: c._id, name: c.name })),
         };

@@ -71,6 +71,14 @@ function columns(now: number): Column<Dispatcher>[] {
             {d.rate.toLocaleString("en-US", { maximumFractionDigits: 1 })} / s{" "}
             <span className="text-slate-500">of {d.maxRate.toLocaleString("en-US")}</span>
           </div>
+          {d.ceiling !== null ? (
+            <div
+              className="text-xs text-slate-500"
+              title={`WhatsApp refused sends above this rate${d.ceilingAt !== null ? ` (learned or last raised ${formatDateTime(d.ceilingAt)})` : ""}; the dispatcher stays just under it and tries one more every half minute.`}
+            >
+              WhatsApp allows about {d.ceiling.toLocaleString("en-US")} / s
+            </div>
+          ) : null}
           <div
             role="progressbar"
             aria-label={`Rate of ${d.channelName ?? "the channel"}`}
@@ -146,7 +154,7 @@ export default function AdminDispatch() {
     <div className="space-y-6">
       <PageHeader
         title="Dispatchers"
-        description="Each channel's campaign dispatcher: the rate it sends at now (it slows down when Meta throttles and speeds up again), when it ticks next, and the campaigns it is running. Live."
+        description="Each channel's campaign dispatcher: the rate it sends at now (just under what WhatsApp's throttling errors showed the number allows, and slower while the backend falls behind), when it ticks next, and the campaigns it is running. Live."
       />
       <PagedDataTable
         caption="Dispatchers"

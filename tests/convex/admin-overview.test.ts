@@ -269,6 +269,8 @@ describe("admin.dispatchers", () => {
         lastTickAt: NOV,
         nextTickAt: NOV + 1_000,
         throttledAt: NOV - 5_000,
+        ceiling: 45,
+        ceilingAt: NOV - 5_000,
         sentTotal: 1234,
       });
     });
@@ -283,6 +285,8 @@ describe("admin.dispatchers", () => {
         maxRate: 80,
         nextTickAt: NOV + 1_000,
         throttledAt: NOV - 5_000,
+        ceiling: 45,
+        ceilingAt: NOV - 5_000,
         sentTotal: 1234,
         running: [expect.objectContaining({ name: "Spring sale" })],
       }),

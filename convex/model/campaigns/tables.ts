@@ -152,7 +152,7 @@ export const campaignTables = {
     cost: v.optional(v.number()),
   }).index("by_campaign_shard", ["campaignId", "shard"]),
 
-  /** A channel's dispatcher: its current rate (AIMD) and the one tick chain that runs it. */
+  /** A channel's dispatcher: its current rate and learned ceiling (model/campaigns/rate.ts) and the one tick chain that runs it. */
   channelDispatch: defineTable({
     channelId: v.id("channels"),
     /** Messages per second it sends at now, between 1 and `maxRate`. */
