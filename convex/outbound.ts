@@ -64,7 +64,8 @@ export const claimMany = internalMutation({
   returns: v.array(vDelivery),
   handler: async (ctx, { messageIds }) => {
     const deliveries: Outbound.Delivery[] = [];
-    for (const messageId of messageIds.slice(0, MAX_SLICE)) {
+    if (messageIds.length > MAX_SLICE) throw new Error(`claimMany: at most ${MAX_SLICE} messages a slice`);
+    for (const messageId of messageIds) {
       const delivery = await Outbound.claim(ctx, messageId);
       if (delivery) deliveries.push(delivery);
     }

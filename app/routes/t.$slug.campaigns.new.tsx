@@ -37,6 +37,7 @@ import { formatMoney } from "../lib/billing";
 import { tierLabel } from "../lib/channels";
 import { toAppError, toFormErrors, type FormErrors } from "../lib/convex-errors";
 import { useTenant } from "../lib/tenant-context";
+import { useContactUpload } from "../lib/use-contact-upload";
 
 export const meta: MetaFunction = () => [{ title: "New campaign — Switchboard" }];
 
@@ -816,8 +817,7 @@ function UploadList({
 }) {
   const tenant = useTenant();
   const fileId = useId();
-  const uploadUrl = useMutation(api.contactImports.generateUploadUrl);
-  const create = useMutation(api.contactImports.create);
+  const uploadContacts = useContactUpload();
   const start = useMutation(api.contactImports.start);
   const [file, setFile] = useState<File | null>(null);
   const [job, setJob] = useState<{ importId: Id<"contactImports">; tag: string } | null>(null);
@@ -853,15 +853,7 @@ function UploadList({
     setStarted(false);
     onImported(null);
     try {
-      const url = await uploadUrl({ tenantId: tenant.tenantId });
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": file.type || "text/csv" },
-        body: file,
-      });
-      if (!res.ok) throw new Error("The upload failed: try again");
-      const { storageId } = (await res.json()) as { storageId: Id<"_storage"> };
-      const importId = await create({ tenantId: tenant.tenantId, storageId, fileName: file.name });
+      const importId = await uploadContacts(tenant.tenantId, file);
       setJob({ importId, tag: uploadTagFor(campaignName, new Date()) });
     } catch (e) {
       setError(toAppError(e).message);

@@ -20,6 +20,7 @@ import { LoadingState } from "../components/spinner";
 import { COLUMN_ROLE_LABELS, IMPORT_STATUS_LABELS } from "../lib/contacts";
 import { toAppError } from "../lib/convex-errors";
 import { useTenant } from "../lib/tenant-context";
+import { useContactUpload } from "../lib/use-contact-upload";
 
 export const meta: MetaFunction = () => [{ title: "Import contacts — Switchboard" }];
 
@@ -56,8 +57,7 @@ export default function ImportPage() {
 function ChooseFile({ onCreated }: { onCreated: (id: Id<"contactImports">) => void }) {
   const tenant = useTenant();
   const { isAuthenticated } = useConvexAuth();
-  const uploadUrl = useMutation(api.contactImports.generateUploadUrl);
-  const create = useMutation(api.contactImports.create);
+  const uploadContacts = useContactUpload();
   const recent = useQuery(api.contactImports.list, isAuthenticated ? { tenantId: tenant.tenantId } : "skip");
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
@@ -72,15 +72,7 @@ function ChooseFile({ onCreated }: { onCreated: (id: Id<"contactImports">) => vo
           setBusy(true);
           setError(null);
           try {
-            const url = await uploadUrl({ tenantId: tenant.tenantId });
-            const res = await fetch(url, {
-              method: "POST",
-              headers: { "content-type": file.type || "text/csv" },
-              body: file,
-            });
-            if (!res.ok) throw new Error("The upload failed: try again");
-            const { storageId } = (await res.json()) as { storageId: Id<"_storage"> };
-            onCreated(await create({ tenantId: tenant.tenantId, storageId, fileName: file.name }));
+            onCreated(await uploadContacts(tenant.tenantId, file));
           } catch (err) {
             setError(toAppError(err).message);
           } finally {

@@ -102,6 +102,29 @@ async function newCampaign(page: Page, name: string) {
   await page.getByLabel("Fallback for {{1}} when a contact has no name").fill("friend");
 }
 
+/** Contacts tagged `bulk` in the tests that pause a running campaign. */
+const BULK = 400;
+
+/** Launches a campaign to the `bulk` tag and waits until its first messages are claimed. */
+async function launchToBulk(page: Page, name: string) {
+  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Tag", { exact: true }).selectOption("bulk");
+  await page.getByTestId("audience-count").getByText(String(BULK), { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Launch…" }).click();
+  await page
+    .getByRole("dialog")
+    .getByRole("button", { name: `Launch to ${BULK}` })
+    .click();
+  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+  await expect
+    .poll(async () => Number((await count(page, "pending").innerText()).replace(/,/g, "")), {
+      timeout: 20_000,
+      interval: 50,
+    })
+    .toBeLessThan(BULK);
+}
+
 it("builds a campaign for a tag, launches it and watches it complete live", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -272,7 +295,6 @@ it("a campaign paused by the workspace's sending switch shows why, and goes out 
 });
 
 it("pauses a running campaign before its next message, and resumes it where it stopped", async () => {
-  const BULK = 400;
   const users = Array.from({ length: BULK }, (_, i) => `346120${String(i).padStart(5, "0")}`);
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -304,24 +326,9 @@ it("pauses a running campaign before its next message, and resumes it where it s
   await page.getByRole("button", { name: `Import ${BULK} rows` }).click();
   await page.getByTestId("import-status").getByText("Imported").waitFor({ timeout: 60_000 });
 
-  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
-  await page.getByLabel("Name", { exact: true }).fill("Harvest for everyone");
-  await page.getByLabel("Tag", { exact: true }).selectOption("bulk");
-  await page.getByTestId("audience-count").getByText(String(BULK), { exact: true }).waitFor();
-  await page.getByRole("button", { name: "Launch…" }).click();
-  await page
-    .getByRole("dialog")
-    .getByRole("button", { name: `Launch to ${BULK}` })
-    .click();
-  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
+  await launchToBulk(page, "Harvest for everyone");
 
   // As soon as sending starts, pause.
-  await expect
-    .poll(async () => Number((await count(page, "pending").innerText()).replace(/,/g, "")), {
-      timeout: 20_000,
-      interval: 50,
-    })
-    .toBeLessThan(BULK);
   await page.getByRole("button", { name: "Pause", exact: true }).click();
   await page.getByTestId("campaign-state").getByText("Paused").waitFor();
   await page.getByText("Paused by Olga Ortiz").waitFor();
@@ -473,7 +480,6 @@ it("builds campaigns for hand-picked contacts and for an uploaded list", async (
 });
 
 it("the platform's sending switch stops a running campaign before its next message", async () => {
-  const BULK = 400;
   const users = Array.from({ length: BULK }, (_, i) => `346120${String(i).padStart(5, "0")}`);
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -486,23 +492,8 @@ it("the platform's sending switch stops a running campaign before its next messa
   await page.goto(`${stack.webUrl}/app`);
   await signIn(page, "olga@olives.example", "Olga Ortiz");
   await page.waitForURL(new RegExp(`/t/${SLUG}`));
-  await page.goto(`${stack.webUrl}/t/${SLUG}/campaigns/new`);
-  await page.getByLabel("Name", { exact: true }).fill("Last call for oil");
   const launchedAt = Date.now();
-  await page.getByLabel("Tag", { exact: true }).selectOption("bulk");
-  await page.getByTestId("audience-count").getByText(String(BULK), { exact: true }).waitFor();
-  await page.getByRole("button", { name: "Launch…" }).click();
-  await page
-    .getByRole("dialog")
-    .getByRole("button", { name: `Launch to ${BULK}` })
-    .click();
-  await page.waitForURL(new RegExp(`/t/${SLUG}/campaigns/(?!new$)[a-z0-9]+$`));
-  await expect
-    .poll(async () => Number((await count(page, "pending").innerText()).replace(/,/g, "")), {
-      timeout: 20_000,
-      interval: 50,
-    })
-    .toBeLessThan(BULK);
+  await launchToBulk(page, "Last call for oil");
 
   // The platform team stops all sending: the campaign pauses with their reason.
   await global.getByRole("button", { name: "Pause sending" }).click();
