@@ -1,11 +1,10 @@
-// /t/<slug>: the workspace overview — what it is, your place in it, and what is coming.
+// /t/<slug>: the workspace overview — what it is, your place in it, and where each part lives.
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { useId, type ReactNode } from "react";
 import { api } from "../../convex/_generated/api";
 import { buttonClass } from "../components/button";
 import { DataRouteErrorView } from "../components/data-error-view";
-import { EmptyState } from "../components/empty-state";
 import { PageHeader, Section } from "../components/page-header";
 import { RoleBadge } from "../components/role-badge";
 import { requireUser } from "../lib/auth.server";
@@ -26,19 +25,33 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return { details, members };
 }
 
-const COMING = [
+/** The workspace's main places, in the order a new workspace sets them up. */
+const PLACES = [
   {
+    path: "channels",
+    title: "Channels",
+    description: "Connect a WhatsApp number (Cloud API or WAHA); messages to it arrive in the inbox.",
+  },
+  {
+    path: "inbox",
     title: "Inbox",
     description:
-      "Conversations from your WhatsApp numbers will appear here, answered by your assistant and handed to your team when needed.",
+      "Conversations from your numbers, answered by your assistant and handed to your team when needed.",
   },
   {
+    path: "contacts",
+    title: "Contacts",
+    description: "Import a CSV, tag people and save segments to send campaigns to.",
+  },
+  {
+    path: "campaigns",
     title: "Campaigns",
-    description: "Send approved templates to your contacts and watch delivery live.",
+    description: "Send an approved template to many contacts and watch delivery live.",
   },
   {
-    title: "Credits",
-    description: "Your balance, top-ups and what each message cost, in your workspace's currency.",
+    path: "billing",
+    title: "Billing",
+    description: "Your credits, top-ups and what each message cost, in your workspace's currency.",
   },
 ];
 
@@ -82,16 +95,20 @@ export default function TenantOverview() {
         </Section>
       ) : null}
 
-      <Section
-        id="coming-soon"
-        title="Coming soon"
-        description="These parts of Switchboard are on their way; nothing here is set up yet."
-      >
-        <div className="grid gap-4 md:grid-cols-3">
-          {COMING.map((feature) => (
-            <EmptyState key={feature.title} title={feature.title} description={feature.description} />
+      <Section id="places" title="Your workspace" description="Where each part of Switchboard lives.">
+        <ul className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
+          {PLACES.map((place) => (
+            <li key={place.path}>
+              <Link
+                to={`${base}/${place.path}`}
+                className="block h-full rounded-2xl border border-slate-200 bg-white p-5 shadow-sm hover:border-brand-300 focus-visible:outline focus-visible:outline-2 focus-visible:outline-brand-600"
+              >
+                <span className="font-semibold text-slate-900">{place.title}</span>
+                <span className="mt-1 block text-sm text-slate-600">{place.description}</span>
+              </Link>
+            </li>
           ))}
-        </div>
+        </ul>
       </Section>
     </div>
   );
