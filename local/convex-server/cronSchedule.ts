@@ -202,7 +202,7 @@ function intervalUnit(schedule: IntervalSchedule) {
   return { ...unit, count };
 }
 
-function intervalPeriodMs(schedule: IntervalSchedule): number {
+export function intervalPeriodMs(schedule: IntervalSchedule): number {
   const unit = intervalUnit(schedule);
   return unit.count * unit.ms;
 }

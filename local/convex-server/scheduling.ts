@@ -6,7 +6,7 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import type { Engine } from "./engine.js";
 import { realClearTimeout, realSetTimeout, runDetached } from "./runtime.js";
-import { describeSchedule, nextRunAfter, type CronSchedule } from "./cronSchedule.js";
+import { describeSchedule, intervalPeriodMs, nextRunAfter, type CronSchedule } from "./cronSchedule.js";
 
 /** setTimeout's longest delay; longer waits are chained. */
 const MAX_DELAY = 2 ** 31 - 1;
@@ -159,7 +159,11 @@ export class Scheduler {
           this.runningCrons.delete(name);
         }
       }
-      state.nextRunAt = nextRunAfter(schedule, Date.now(), this.intervalAnchors.get(name) ?? this.startedAt);
+      // A run that waited behind other transactions until just before the next slot must not be
+      // followed by another at once: an interval cron's next run is at least half a period away
+      // (the slot in between is skipped, as a late run is not made up twice).
+      const after = Date.now() + (schedule.type === "interval" ? intervalPeriodMs(schedule) / 2 : 0);
+      state.nextRunAt = nextRunAfter(schedule, after, this.intervalAnchors.get(name) ?? this.startedAt);
       this.armCron(name, schedule, args);
     };
     runDetached(() => {
