@@ -1,10 +1,11 @@
 /** Delivery of queued outbound messages (the pipeline is described in convex/model/outbound.ts). */
-import { v } from "convex/values";
+import { type Infer, v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import { type ActionCtx, internalAction, internalMutation } from "./_generated/server";
+import { type ActionCtx, internalAction, internalMutation, type MutationCtx } from "./_generated/server";
 import { allowPrivateProviderUrls, outboundUnknownAfterMs, whatsappGraphUrl } from "./env";
 import type { ProviderCheck } from "./model/whatsapp/channels";
+import { SendWindows, settled } from "./model/campaigns/pacing";
 import * as Outbound from "./model/outbound";
 import * as Cloud from "./providers/whatsappCloud";
 import * as Waha from "./providers/waha";
@@ -44,6 +45,7 @@ const vBody = v.union(
 const vDelivery = v.object({
   messageId: v.id("messages"),
   channelId: v.id("channels"),
+  claimedAt: v.number(),
   to: v.string(),
   body: vBody,
   replyTo: v.optional(v.string()),
@@ -52,40 +54,98 @@ const vDelivery = v.object({
 /** Messages per `deliverMany` call at most. */
 const MAX_SLICE = 20;
 
+/**
+ * Claims a queued message; null when there is nothing to send now. A campaign send that finds its
+ * channel's second full (model/campaigns/pacing.ts) is delivered again when the second has room.
+ */
 export const claim = internalMutation({
   args: { messageId: v.id("messages") },
   returns: v.union(v.null(), vDelivery),
-  handler: (ctx, { messageId }) => Outbound.claim(ctx, messageId),
+  handler: async (ctx, { messageId }) => {
+    const windows = new SendWindows(ctx, Date.now());
+    const delivery = await Outbound.claim(ctx, messageId, windows);
+    await windows.save();
+    if (delivery !== "later") return delivery;
+    const { channelId } = (await ctx.db.get("messages", messageId))!;
+    await ctx.scheduler.runAt(await windows.nextAt(channelId), internal.outbound.deliver, { messageId });
+    return null;
+  },
 });
 
-/** Claims several queued messages at once (a campaign slice); the ones not claimable are left out. */
+/**
+ * Claims several queued messages at once (a campaign slice); the ones not claimable are left out.
+ * Those the channel's pacing holds go out in a slice of their own when its second has room.
+ */
 export const claimMany = internalMutation({
   args: { messageIds: v.array(v.id("messages")) },
   returns: v.array(vDelivery),
   handler: async (ctx, { messageIds }) => {
     const deliveries: Outbound.Delivery[] = [];
+    const later: Id<"messages">[] = [];
     if (messageIds.length > MAX_SLICE) throw new Error(`claimMany: at most ${MAX_SLICE} messages a slice`);
+    const windows = new SendWindows(ctx, Date.now());
     for (const messageId of messageIds) {
-      const delivery = await Outbound.claim(ctx, messageId);
-      if (delivery) deliveries.push(delivery);
+      const delivery = await Outbound.claim(ctx, messageId, windows);
+      if (delivery === "later") later.push(messageId);
+      else if (delivery) deliveries.push(delivery);
+    }
+    await windows.save();
+    if (later.length) {
+      const { channelId } = (await ctx.db.get("messages", later[0]))!;
+      await ctx.scheduler.runAt(await windows.nextAt(channelId), internal.outbound.deliverMany, {
+        messageIds: later,
+        channelId,
+      });
     }
     return deliveries;
   },
 });
 
+/** A send's answer as the delivery action saw it: what it was, and when it came. */
+const vAnswered = v.object({
+  messageId: v.id("messages"),
+  channelId: v.id("channels"),
+  claimedAt: v.number(),
+  answeredAt: v.number(),
+  result: vSendResult,
+});
+type Answered = Infer<typeof vAnswered>;
+
+/**
+ * Records the answers of one claim's sends, in one transaction: each message's outcome (a refusal
+ * teaches the channel's dispatcher what WhatsApp took in the second before), then the channel's
+ * count of sends (model/campaigns/pacing.ts).
+ */
+async function recordAnswers(ctx: MutationCtx, answers: Answered[]) {
+  const alongside = answers.filter(({ result }) => result.ok).length;
+  const outcomes: Awaited<ReturnType<typeof Outbound.recordResult>>[] = [];
+  for (const { messageId, result, answeredAt } of answers)
+    outcomes.push(
+      await Outbound.recordResult(ctx, messageId, result as SendResult, { answeredAt, alongside }),
+    );
+  for (const channelId of new Set(answers.map((a) => a.channelId)))
+    await settled(
+      ctx,
+      channelId,
+      answers
+        .filter((a) => a.channelId === channelId)
+        .map((a) => ({ claimedAt: a.claimedAt, answeredAt: a.answeredAt, accepted: a.result.ok })),
+    );
+  return outcomes;
+}
+
 export const recordResult = internalMutation({
-  args: { messageId: v.id("messages"), result: vSendResult },
+  args: { answer: vAnswered },
   returns: v.union(v.literal("sent"), v.literal("retrying"), v.literal("failed"), v.literal("ignored")),
-  handler: (ctx, { messageId, result }) => Outbound.recordResult(ctx, messageId, result as SendResult),
+  handler: async (ctx, { answer }) => (await recordAnswers(ctx, [answer]))[0],
 });
 
 /** Records the answers of a slice's sends, in one transaction. */
 export const recordResults = internalMutation({
-  args: { results: v.array(v.object({ messageId: v.id("messages"), result: vSendResult })) },
+  args: { results: v.array(vAnswered) },
   returns: v.null(),
   handler: async (ctx, { results }) => {
-    for (const { messageId, result } of results)
-      await Outbound.recordResult(ctx, messageId, result as SendResult);
+    await recordAnswers(ctx, results);
     return null;
   },
 });
@@ -155,12 +215,18 @@ async function send(check: ProviderCheck, delivery: Outbound.Delivery): Promise<
   );
 }
 
-/** Calls the provider for each claimed message at once; what the pipeline records of each answer. */
+/**
+ * Calls the provider for each claimed message at once (with the channels' provider checks when the
+ * claim brought them); what the pipeline records of each answer.
+ */
 async function sendAll(
   ctx: ActionCtx,
   deliveries: Outbound.Delivery[],
-): Promise<{ messageId: Id<"messages">; result: SendResult }[]> {
-  const checks = new Map<Id<"channels">, Promise<ProviderCheck | null>>();
+  known: { channelId: Id<"channels">; check: ProviderCheck | null }[] = [],
+): Promise<Answered[]> {
+  const checks = new Map<Id<"channels">, Promise<ProviderCheck | null>>(
+    known.map(({ channelId, check }) => [channelId, Promise.resolve(check)]),
+  );
   const checkOf = (channelId: Id<"channels">) => {
     if (!checks.has(channelId))
       checks.set(channelId, ctx.runQuery(internal.channels.healthCheck, { channelId }));
@@ -179,7 +245,8 @@ async function sendAll(
       const result: SendResult = answer.ok
         ? { ok: true, providerMessageId: answer.providerMessageId }
         : { ok: false, error: answer.error };
-      return { messageId: delivery.messageId, result };
+      const { messageId, channelId, claimedAt } = delivery;
+      return { messageId, channelId, claimedAt, answeredAt: Date.now(), result };
     }),
   );
 }
@@ -191,8 +258,8 @@ export const deliver = internalAction({
   handler: async (ctx, { messageId }) => {
     const delivery = await ctx.runMutation(internal.outbound.claim, { messageId });
     if (!delivery) return null;
-    const [{ result }] = await sendAll(ctx, [delivery]);
-    await ctx.runMutation(internal.outbound.recordResult, { messageId, result });
+    const [answer] = await sendAll(ctx, [delivery]);
+    await ctx.runMutation(internal.outbound.recordResult, { answer });
     return null;
   },
 });
@@ -201,15 +268,20 @@ export const deliver = internalAction({
  * Delivers a slice of queued messages (a campaign tick's, at most MAX_SLICE): one claim for all,
  * the provider calls at once, one record for all. The calls are made together right after the
  * claim, so a crash in between leaves only calls that were all under way at that instant
- * `sending` (and later `unknown`), as with single deliveries; retries go one by one (`deliver`).
+ * `sending` (and later `unknown`), as with single deliveries. The slice's channel (when the caller
+ * knows it) is checked before the claim, not between the claim and the calls: pacing counts a
+ * send when it is claimed, and a query in between would hold some sends back more than others.
  */
 export const deliverMany = internalAction({
-  args: { messageIds: v.array(v.id("messages")) },
+  args: { messageIds: v.array(v.id("messages")), channelId: v.optional(v.id("channels")) },
   returns: v.null(),
-  handler: async (ctx, { messageIds }) => {
+  handler: async (ctx, { messageIds, channelId }) => {
+    const known = channelId
+      ? [{ channelId, check: await ctx.runQuery(internal.channels.healthCheck, { channelId }) }]
+      : [];
     const deliveries = await ctx.runMutation(internal.outbound.claimMany, { messageIds });
     if (!deliveries.length) return null;
-    const results = await sendAll(ctx, deliveries);
+    const results = await sendAll(ctx, deliveries, known);
     await ctx.runMutation(internal.outbound.recordResults, { results });
     return null;
   },

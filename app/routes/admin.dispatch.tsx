@@ -74,9 +74,9 @@ function columns(now: number): Column<Dispatcher>[] {
           {d.ceiling !== null ? (
             <div
               className="text-xs text-slate-500"
-              title={`WhatsApp refused sends above this rate${d.ceilingAt !== null ? ` (learned or last raised ${formatDateTime(d.ceilingAt)})` : ""}; the dispatcher stays just under it and tries one more every half minute.`}
+              title={`WhatsApp took this many sends in the second before it first refused one${d.ceilingAt !== null ? ` (learned or last raised ${formatDateTime(d.ceilingAt)})` : ""}; the dispatcher sends no more than that in any second and tries one more every two minutes.`}
             >
-              WhatsApp allows about {d.ceiling.toLocaleString("en-US")} / s
+              WhatsApp allows {d.ceiling.toLocaleString("en-US")} / s
             </div>
           ) : null}
           <div

@@ -62,6 +62,7 @@ import type * as model_campaigns_dispatch from "../model/campaigns/dispatch.js";
 import type * as model_campaigns_estimate from "../model/campaigns/estimate.js";
 import type * as model_campaigns_lifecycle from "../model/campaigns/lifecycle.js";
 import type * as model_campaigns_limits from "../model/campaigns/limits.js";
+import type * as model_campaigns_pacing from "../model/campaigns/pacing.js";
 import type * as model_campaigns_progress from "../model/campaigns/progress.js";
 import type * as model_campaigns_rate from "../model/campaigns/rate.js";
 import type * as model_campaigns_tables from "../model/campaigns/tables.js";
@@ -202,6 +203,7 @@ declare const fullApi: ApiFromModules<{
   "model/campaigns/estimate": typeof model_campaigns_estimate;
   "model/campaigns/lifecycle": typeof model_campaigns_lifecycle;
   "model/campaigns/limits": typeof model_campaigns_limits;
+  "model/campaigns/pacing": typeof model_campaigns_pacing;
   "model/campaigns/progress": typeof model_campaigns_progress;
   "model/campaigns/rate": typeof model_campaigns_rate;
   "model/campaigns/tables": typeof model_campaigns_tables;

@@ -30,7 +30,8 @@ import type { MessageOrigin } from "../schema";
 import { settlementPatch } from "./billing/settlement";
 import { recordConsent } from "./contactConsent";
 import { recordReach } from "./campaigns/limits";
-import { messageChanged, sendThrottled, withdrawIfStopped } from "./campaigns/progress";
+import type { SendWindows } from "./campaigns/pacing";
+import { type Answer, messageChanged, sendThrottled, withdrawIfStopped } from "./campaigns/progress";
 import { fail } from "./errors";
 import { checkSend } from "./templates";
 import { describeBlock, holdMessage, sendingBlock } from "./sending";
@@ -193,6 +194,8 @@ export async function queueMessage(
 export type Delivery = {
   messageId: Id<"messages">;
   channelId: Id<"channels">;
+  /** When it was claimed (counted in flight by the channel's pacing until its answer). */
+  claimedAt: number;
   to: string;
   body: OutboundBody;
   replyTo?: string;
@@ -214,9 +217,15 @@ async function addressOf(
 /**
  * Moves a queued message to `sending`; null when it is not queued (already claimed, or gone), a
  * kill switch holds it (it stays queued until sending resumes), or its campaign stopped running
- * (the intent is withdrawn, see campaigns/progress.ts `withdrawIfStopped`).
+ * (the intent is withdrawn, see campaigns/progress.ts `withdrawIfStopped`). "later" when it is a
+ * campaign's and its channel sent all it may in the last second (campaigns/pacing.ts): it stays
+ * queued, and the caller delivers it at `windows.nextAt`.
  */
-export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promise<Delivery | null> {
+export async function claim(
+  ctx: MutationCtx,
+  messageId: Id<"messages">,
+  windows: SendWindows,
+): Promise<Delivery | null | "later"> {
   const message = await ctx.db.get("messages", messageId);
   if (!message || message.direction !== "out" || message.status !== "queued") return null;
   if (await withdrawIfStopped(ctx, message)) return null;
@@ -238,9 +247,10 @@ export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promis
     });
     return null;
   }
+  if (!(await windows.take(channel._id, message.origin === "campaign"))) return "later";
   await ctx.db.patch("messages", message._id, {
     status: "sending",
-    statusAt: Date.now(),
+    statusAt: windows.now,
     attempts: (message.attempts ?? 0) + 1,
     ...(message.heldAt !== undefined ? { heldAt: undefined } : {}),
   });
@@ -248,7 +258,7 @@ export async function claim(ctx: MutationCtx, messageId: Id<"messages">): Promis
     message.type === "template" && message.template
       ? { type: "template", template: message.template }
       : { type: "text", text: message.text ?? "" };
-  return { messageId: message._id, channelId: channel._id, to, body };
+  return { messageId: message._id, channelId: channel._id, claimedAt: windows.now, to, body };
 }
 
 /**
@@ -286,6 +296,8 @@ export async function recordResult(
   ctx: MutationCtx,
   messageId: Id<"messages">,
   result: SendResult,
+  /** When the answer came, and how many sends claimed with this one the provider accepted. */
+  answer: Answer = { answeredAt: Date.now(), alongside: 0 },
 ): Promise<"sent" | "retrying" | "failed" | "ignored"> {
   const message = await ctx.db.get("messages", messageId);
   if (!message) return "ignored";
@@ -315,7 +327,7 @@ export async function recordResult(
     !campaignDecides &&
     (error.class === "retryable" || error.class === "throttled" || error.class === "pair_limited");
   const delay = retryDelay(attempts, error.retryAfterMs, Math.random, error.code);
-  if (error.class === "throttled") await sendThrottled(ctx, message, Date.now() + delay);
+  if (error.class === "throttled") await sendThrottled(ctx, message, Date.now() + delay, answer);
   if (transient && attempts < MAX_ATTEMPTS) {
     await ctx.db.patch("messages", message._id, {
       status: "queued",
@@ -324,7 +336,13 @@ export async function recordResult(
       errorMessage: `${error.message} (attempt ${attempts} of ${MAX_ATTEMPTS}; trying again)`,
       ...(error.code !== undefined ? { errorCode: error.code } : {}),
     });
-    await ctx.scheduler.runAfter(delay, internal.outbound.deliver, { messageId });
+    // A campaign's retry goes as a slice of one: paced, its provider check brought by the claim.
+    if (message.origin === "campaign")
+      await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
+        messageIds: [messageId],
+        channelId: message.channelId,
+      });
+    else await ctx.scheduler.runAfter(delay, internal.outbound.deliver, { messageId });
     return "retrying";
   }
   await failMessage(ctx, message, {

@@ -1,6 +1,6 @@
 /**
- * The dispatcher's rate (convex/model/campaigns/rate.ts): a ceiling learned from WhatsApp's
- * throttling errors, a rate just under it, echoes ignored, retries given their second.
+ * The dispatcher's rate (convex/model/campaigns/rate.ts): a ceiling counted from WhatsApp's
+ * throttling errors, a rate that fills it, echoes ignored, retries given their second.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -17,48 +17,49 @@ import {
 
 const base: RateState = { rate: 25, maxRate: 80 };
 
-/** Applies refusals of sends queued at `queuedAt`, at the given times (retried 2 s later). */
-function refuse(state: RateState, times: number[], queuedAt: number): RateState {
+/**
+ * Applies refusals at the given times (retried 2 s later) of sends claimed at `sentAt`, WhatsApp
+ * having taken `accepted` in the second before each.
+ */
+function refuse(state: RateState, times: number[], sentAt: number, accepted = 20): RateState {
   let s = state;
-  for (const t of times) s = { ...s, ...onThrottle(s, t, t + 2_000, queuedAt) };
+  for (const t of times) s = { ...s, ...onThrottle(s, t, t + 2_000, sentAt, accepted) };
   return s;
 }
 
 describe("the dispatcher's rate", () => {
-  it("puts the ceiling at what got through in the second that tripped it, and sends just under it", () => {
-    // 25 sent in a second at a limit of 20: five refused.
-    const s = refuse(base, [10_100, 10_300, 10_450, 10_600, 10_800], 10_000);
+  it("puts the ceiling at what WhatsApp took in the second before the first refusal, and fills it", () => {
+    // 25 a second at a limit of 20: the first refusal comes after 20 were taken.
+    const s = refuse(base, [10_100], 10_090, 20);
     expect(s.ceiling).toBe(20);
     expect(s.rate).toBe(targetUnder(20));
-    expect(targetUnder(20)).toBe(19);
-    expect(targetUnder(80)).toBe(78);
+    // A ceiling's worth of claims per second and the pacing margin.
+    expect(targetUnder(20)).toBe(19.23);
+    expect(targetUnder(80)).toBe(76.92);
     expect(targetUnder(1)).toBe(1);
+    // Never above the number's maximum; never below one.
+    expect(refuse(base, [10_100], 10_090, 95).ceiling).toBe(80);
+    expect(refuse(base, [10_100], 10_090, 0).ceiling).toBe(1);
   });
 
-  it("lowers the ceiling by a quarter at most in one second, however many sends bunched up", () => {
-    const s = refuse(
-      base,
-      Array.from({ length: 20 }, (_, i) => 10_100 + i * 10),
-      10_000,
-    );
-    expect(s.ceiling).toBe(19); // ceil(25 × 0.75)
-  });
-
-  it("ignores refusals of sends queued before the ceiling was learned, but keeps their retries' seconds", () => {
-    const learned = refuse(base, [10_100, 10_200], 10_000);
-    // The next tick (queued at 10 900, before the errors came back) is refused too, later on.
-    const echoed = refuse(learned, [11_500, 11_600], 10_050);
-    expect(echoed.ceiling).toBe(learned.ceiling);
+  it("ignores refusals of sends claimed before the ceiling was set, but keeps their retries' seconds", () => {
+    const learned = refuse(base, [10_100, 10_200], 10_050, 20);
+    expect(learned.ceiling).toBe(20);
+    // Sends claimed before the first error came back are refused too, later on.
+    const echoed = refuse(learned, [11_500, 11_600], 10_080, 12);
+    expect(echoed.ceiling).toBe(20);
     expect(echoed.rate).toBe(learned.rate);
     expect(echoed.retriesDue).toEqual([12_100, 12_200, 13_500, 13_600]);
   });
 
-  it("lowers the ceiling by one, once a second, when a send made under it is refused", () => {
-    const learned = refuse(base, [10_100], 10_000);
-    expect(learned.ceiling).toBe(24);
-    const later = refuse(learned, [15_000, 15_100, 15_200], 14_000);
-    expect(later.ceiling).toBe(23);
-    expect(later.rate).toBe(22);
+  it("lowers the ceiling, once a second, when a send claimed under it is refused", () => {
+    const learned = refuse(base, [10_100], 10_050, 20);
+    // The second held all 20 again: WhatsApp's limit is lower now, by one at least.
+    const later = refuse(learned, [15_000, 15_100, 15_200], 14_900, 20);
+    expect(later.ceiling).toBe(19);
+    expect(later.rate).toBe(targetUnder(19));
+    // A second that held fewer puts the ceiling there.
+    expect(refuse(learned, [15_000], 14_900, 12).ceiling).toBe(12);
   });
 
   it("gives each tick its part of the second's rate, less the throttled retries due in its time", () => {
@@ -68,7 +69,7 @@ describe("the dispatcher's rate", () => {
     const shares = [0, 500, 1_000, 1_500, 2_000, 2_500].map((at) => tickBudget(r19, at, at));
     expect(shares).toEqual([9, 10, 9, 10, 9, 10]);
     expect(tickBudget({ rate: 200, maxRate: 200 }, 0, 0)).toBe(40);
-    const s = refuse({ rate: 20, maxRate: 80 }, [10_100, 10_150, 10_200], 10_000);
+    const s = refuse({ rate: 20, maxRate: 80 }, [10_100, 10_150, 10_200], 10_000, 20);
     expect(s.retriesDue).toEqual([12_100, 12_150, 12_200]);
     const half = (at: number) => tickBudget({ ...s, retriesDue: [] }, at, at);
     expect(tickBudget(s, 11_000, 11_000)).toBe(half(11_000));
@@ -86,29 +87,31 @@ describe("the dispatcher's rate", () => {
     expect(afterTick({ rate: 10, maxRate: 80 }, 5_000, 3, 10)).toEqual({});
   });
 
-  it("starts fast without a ceiling, and raises a ceiling by one after a quiet spell at its target", () => {
+  it("starts fast without a ceiling, and raises a ceiling by one after a long quiet spell at its target", () => {
     expect(afterTick({ rate: 20, maxRate: 80 }, 5_000, 10, 10).rate).toBe(20 + RATE_STEP);
-    expect(afterTick({ rate: 78, maxRate: 80 }, 5_000, 39, 39).rate).toBe(80);
-    const held: RateState = { rate: 29, maxRate: 80, ceiling: 30, ceilingAt: 0, throttledAt: 0 };
+    // Without a ceiling, up to what the pacing lets through at the number's maximum.
+    expect(afterTick({ rate: 76, maxRate: 80 }, 5_000, 38, 38).rate).toBe(targetUnder(80));
+    const held: RateState = { rate: targetUnder(30), maxRate: 80, ceiling: 30, ceilingAt: 0, throttledAt: 0 };
+    expect(PROBE_AFTER_MS).toBe(120_000);
     expect(afterTick(held, PROBE_AFTER_MS - 1, 15, 15)).toEqual({});
     expect(afterTick(held, PROBE_AFTER_MS + 1, 15, 15)).toEqual({
       ceiling: 31,
       ceilingAt: PROBE_AFTER_MS + 1,
-      rate: 30,
+      rate: targetUnder(31),
     });
     // Not while the rate is still below the target (it has not shown the ceiling is safe yet).
     expect(afterTick({ ...held, rate: 20 }, PROBE_AFTER_MS + 1, 10, 10)).toEqual({ rate: 20 + RATE_STEP });
     // Never past the number's maximum.
-    expect(afterTick({ ...held, rate: 78, ceiling: 80 }, PROBE_AFTER_MS + 1, 39, 39)).toEqual({});
+    expect(afterTick({ ...held, rate: targetUnder(80), ceiling: 80 }, PROBE_AFTER_MS + 1, 39, 39)).toEqual(
+      {},
+    );
   });
 
-  it("eases off while ticks run late, and grows again only from ticks on time", () => {
-    const s: RateState = { rate: 75, maxRate: 80, ceiling: 80, ceilingAt: 0 };
-    expect(afterTick(s, 60_000, 38, 38, TICK_MS + 100)).toEqual({ rate: 71 });
-    expect(afterTick({ rate: 1, maxRate: 80 }, 60_000, 1, 1, 5_000)).toEqual({});
-    // Somewhat late: held where it is.
-    expect(afterTick(s, 60_000, 38, 38, TICK_MS / 2 + 1)).toEqual({});
-    expect(afterTick(s, 60_000, 38, 38, 20)).toEqual({ rate: 78 });
+  it("grows only from ticks on time", () => {
+    const s: RateState = { rate: 60, maxRate: 80, ceiling: 80, ceilingAt: 0 };
+    expect(afterTick(s, 60_000, 30, 30, TICK_MS + 100)).toEqual({});
+    expect(afterTick(s, 60_000, 30, 30, TICK_MS / 2 + 1)).toEqual({});
+    expect(afterTick(s, 60_000, 30, 30, 20)).toEqual({ rate: 60 + RATE_STEP });
   });
 
   it("keeps ticks TICK_MS apart without drifting", () => {

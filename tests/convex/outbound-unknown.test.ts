@@ -7,7 +7,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
+import { SendWindows } from "../../convex/model/campaigns/pacing";
 import { claim } from "../../convex/model/outbound";
+import type { SendResult } from "../../convex/providers/whatsappErrors";
 import type { T } from "./factories";
 import {
   countsOf,
@@ -30,6 +32,11 @@ type LostShop = Shop & {
   /** Each recipient's message, in claim order. */
   messages: Id<"messages">[];
 };
+
+/** The delivery action's report of an answer to one of the campaign's messages, arriving now. */
+function answerOf(s: LostShop, messageId: Id<"messages">, result: SendResult) {
+  return { messageId, channelId: s.w.cloudChannelId, claimedAt: 0, answeredAt: Date.now(), result };
+}
 
 /**
  * A launched campaign to `n` contacts whose first tick has claimed everyone (the send intents
@@ -62,7 +69,8 @@ async function campaignWithLostSends(n: number, lost: number, statusesCome = tru
       .collect();
     const ids = rows.map((r) => r.messageId!).sort();
     // The claim committed, then the process died before the provider call returned.
-    for (const id of ids.slice(0, lost)) expect(await claim(ctx, id)).not.toBeNull();
+    for (const id of ids.slice(0, lost))
+      expect(await claim(ctx, id, new SendWindows(ctx, Date.now()))).not.toBeNull();
     return ids;
   });
   await step(t);
@@ -175,14 +183,15 @@ describe("sends whose outcome was lost", () => {
     expect((await sweep(s.t)).resolved).toBe(2);
     expect(
       await s.t.mutation(internal.outbound.recordResult, {
-        messageId: a,
-        result: { ok: false, error: { class: "throttled", code: 130429, message: "Rate limit hit" } },
+        answer: answerOf(s, a, {
+          ok: false,
+          error: { class: "throttled", code: 130429, message: "Rate limit hit" },
+        }),
       }),
     ).toBe("failed");
     expect(
       await s.t.mutation(internal.outbound.recordResult, {
-        messageId: b,
-        result: { ok: true, providerMessageId: "wamid.SLOW_B" },
+        answer: answerOf(s, b, { ok: true, providerMessageId: "wamid.SLOW_B" }),
       }),
     ).toBe("sent");
     expect(await message(s, a)).toMatchObject({ status: "failed", errorCode: 130429 });

@@ -98,7 +98,14 @@ export type SpawnedServer = {
 function spawnCli(args: string[]) {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(ROOT, "local/convex-server/cli.ts"), ...args],
+    [
+      // Extra Node flags for the server, e.g. SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+      ...(process.env.SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      "--import",
+      "tsx",
+      path.join(ROOT, "local/convex-server/cli.ts"),
+      ...args,
+    ],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],

@@ -91,17 +91,19 @@ export async function wakeCampaigns(ctx: MutationCtx, channelId: Id<"channels">)
 }
 
 /**
- * A throttling error (130429) on a campaign send queued at `queuedAt`, retried at `retryAt`: the
- * channel's ceiling may come down, and the rate under it (model/campaigns/rate.ts).
+ * A throttling error (130429) on a campaign send claimed at `sentAt`, retried at `retryAt`, when
+ * WhatsApp had taken `accepted` sends in the second before: the channel's ceiling may come down
+ * (model/campaigns/rate.ts).
  */
 export async function throttled(
   ctx: MutationCtx,
   channelId: Id<"channels">,
   retryAt: number,
-  queuedAt: number,
+  sentAt: number,
+  accepted: number,
 ): Promise<void> {
   const row = await dispatchRow(ctx, channelId);
-  await ctx.db.patch("channelDispatch", row._id, onThrottle(row, Date.now(), retryAt, queuedAt));
+  await ctx.db.patch("channelDispatch", row._id, onThrottle(row, Date.now(), retryAt, sentAt, accepted));
 }
 
 export type TickResult = { claimed: number; skipped: number; campaigns: number };
@@ -164,7 +166,7 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
   result.campaigns = running.length;
   const fullBudget = tickBudget(row, at, now);
   let budget = fullBudget;
-  const pacing: Pacing = { at, now, budget: fullBudget, messageIds: [] };
+  const pacing: Pacing = { channelId, at, now, budget: fullBudget, messageIds: [] };
   const reach = running.length ? await budgetOf(ctx, channel!, now) : null;
   const limits: LimitBudget = {
     scope: reach?.scope ?? "",
@@ -270,7 +272,13 @@ export function parametersFor(
 }
 
 /** The messages a tick claimed, in order; sent in slices spread over its time (`deliverPaced`). */
-type Pacing = { at: number; now: number; budget: number; messageIds: Id<"messages">[] };
+type Pacing = {
+  channelId: Id<"channels">;
+  at: number;
+  now: number;
+  budget: number;
+  messageIds: Id<"messages">[];
+};
 
 /** Slices per tick at most: each is one action with one claim and one record. */
 const SLICES_PER_TICK = 10;
@@ -289,6 +297,7 @@ async function deliverPaced(ctx: MutationCtx, pacing: Pacing): Promise<void> {
     const delay = Math.max(0, Math.round(pacing.at + i * spacingMs - pacing.now));
     await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
       messageIds: messageIds.slice(i, i + size),
+      channelId: pacing.channelId,
     });
   }
 }

@@ -9,6 +9,7 @@ import type { MutationCtx } from "../../_generated/server";
 import { bumpExtra, moved } from "./counters";
 import { ensureTickAt, spamLimited, throttled, usMarketing } from "./dispatch";
 import type { RecipientState } from "./tables";
+import { answeredBefore } from "./pacing";
 
 export const MARKETING_CAP_RETRY_MS = 24 * 60 * 60 * 1000;
 const ERROR_MARKETING_CAP = 131049;
@@ -145,13 +146,23 @@ export async function withdrawIfStopped(ctx: MutationCtx, message: Doc<"messages
   return true;
 }
 
-/** A campaign send was throttled (130429): the channel's dispatcher slows down. */
+/** A send's answer: when it came, and how many sends claimed with it WhatsApp accepted. */
+export type Answer = { answeredAt: number; alongside: number };
+
+/**
+ * A campaign send claimed at `message.statusAt` was throttled (130429): the channel's dispatcher
+ * learns from it what WhatsApp took in the second before (the sends answered then and the
+ * accepted ones claimed with it; model/campaigns/pacing.ts).
+ */
 export async function sendThrottled(
   ctx: MutationCtx,
   message: Doc<"messages">,
   retryAt: number,
+  answer: Answer,
 ): Promise<void> {
-  if (message.origin === "campaign") await throttled(ctx, message.channelId, retryAt, message.createdAt);
+  if (message.origin !== "campaign") return;
+  const accepted = (await answeredBefore(ctx, message.channelId, answer.answeredAt)) + answer.alongside;
+  await throttled(ctx, message.channelId, retryAt, message.statusAt, accepted);
 }
 
 /** How long after a campaign message a person's message still counts as a reply to it. */

@@ -1,25 +1,24 @@
 /**
- * How fast a channel's dispatcher sends (decision 022, "Rate"): a learned ceiling instead of a
- * sawtooth.
+ * How fast a channel's dispatcher sends (decision 022, "Rate"): a ceiling counted from
+ * WhatsApp's refusals instead of a sawtooth.
  *
  * WhatsApp's throughput limit is a fixed number of messages per second per number (80 by default),
  * refused with 130429 above it. Halving on every 130429 and creeping back up (classic AIMD) keeps
  * hitting the limit and averages well below it. Instead:
  *
- * - **Learn the ceiling from the errors.** The first 130429 puts the ceiling one below the rate
- *   that tripped it, and each further 130429 of the same second one lower (a second's worth sent
- *   at `rate` with `k` refused means about `rate - k` got through), by a quarter at most: sends
- *   that bunched up in a busy moment are refused beyond the limit too. Later, a refusal of a send
- *   made under the current ceiling lowers it by one, once a second; refusals of sends queued
- *   before it was learned, and of retries, echo what is already known.
- * - **Send just under it.** The rate drops to the ceiling less a small margin (3 %, at least 1) and
- *   grows back to that target quickly, never above it.
- * - **Probe slowly.** A ceiling not lowered for PROBE_AFTER_MS while the rate ran at its target
- *   goes up by one (a refusal caused by a busy moment, not by the limit, is not kept for good,
- *   and WhatsApp raises some numbers' throughput): at most one probing refusal per half minute.
- * - **Keep to what the backend manages.** A tick running more than a tick late means the
- *   backend is behind and the paced sends would leave in bunches: the rate eases off 5 % per late
- *   tick, and grows only from ticks on time.
+ * - **Count the ceiling.** Every send is counted when it is claimed, and a refused one is taken
+ *   out again (model/campaigns/pacing.ts), so at the first 130429 the sends counted in the second
+ *   before the refused one are what the number accepted: its limit. Refusals of sends claimed
+ *   before the ceiling was set (and of retries) echo what is already known. Later, a refusal of a
+ *   send claimed under the ceiling lowers it to what that second held, by one at least, once a
+ *   second.
+ * - **Claim at most the ceiling per second** (pacing.ts holds a send while the last second and
+ *   a little is full), and offer sends at the rate that fills it: `targetUnder`.
+ * - **Probe rarely.** A ceiling not lowered for PROBE_AFTER_MS while the rate ran at its target
+ *   goes up by one, at the price of at most one refused send per probe: WhatsApp raises some
+ *   numbers' throughput, and a ceiling lowered by a refusal that was not the limit's is not kept
+ *   for good.
+ * - **Grow only when the backend keeps up**: a tick running late does not raise the rate.
  * - **Retries take their seconds.** A throttled message is retried by the pipeline a second or two
  *   later; its retry time is kept here, and the tick that second claims one recipient fewer, so
  *   retries do not push the next seconds over the limit again.
@@ -39,8 +38,8 @@ export const MAX_RATE = 80;
 export const RATE_STEP = 3;
 /** Claims per tick at most, whatever the rate: a transaction's work stays bounded. */
 export const MAX_CLAIMS_PER_TICK = 40;
-/** A ceiling not hit again for this long is probed (one more message per second per full tick). */
-export const PROBE_AFTER_MS = 30_000;
+/** A ceiling not lowered for this long is probed (one more message per second). */
+export const PROBE_AFTER_MS = 120_000;
 /** After a 130429 the rate does not grow for this long (the burst's errors are still coming in). */
 const QUIET_AFTER_THROTTLE_MS = 3 * SECOND_MS;
 /** Retry times kept at most (a second's worth at the highest rate). */
@@ -51,9 +50,13 @@ export type RateState = Pick<
   "rate" | "maxRate" | "throttledAt" | "ceiling" | "ceilingAt" | "burstRate" | "retriesDue"
 >;
 
-/** The rate to send at under a ceiling: 3 % below it, at least one message below. */
+/**
+ * The rate that fills a ceiling's worth of claims per second and RATE_MARGIN_MS (the pacing
+ * guard's extra time and a little slack, so held sends do not pile up).
+ */
+export const RATE_MARGIN_MS = 40;
 export function targetUnder(ceiling: number): number {
-  return Math.max(1, ceiling - Math.max(1, Math.round(ceiling * 0.03)));
+  return Math.max(1, Math.floor((ceiling * SECOND_MS * 100) / (SECOND_MS + RATE_MARGIN_MS)) / 100);
 }
 
 function ceilingOf(state: RateState): number | null {
@@ -61,16 +64,18 @@ function ceilingOf(state: RateState): number | null {
 }
 
 /**
- * A campaign send queued at `queuedAt` was refused with 130429 at `now`; it is retried at
- * `retryAt`. Not every refusal says something new about the limit: sends queued before the
- * ceiling was last lowered went out at the old rate, and their refusals (and those of retries)
- * echo what is already known. Those only keep the retry's second free.
+ * A campaign send claimed at `sentAt` was refused with 130429 at `now`; it is retried at
+ * `retryAt`. `accepted` is how many sends WhatsApp took in the second before it
+ * (model/campaigns/pacing.ts `refused`). Not every refusal says something new about the limit:
+ * sends claimed before the ceiling was last set went out under the old one, and their refusals
+ * (and those of retries) echo what is already known. Those only keep the retry's second free.
  */
 export function onThrottle(
   state: RateState,
   now: number,
   retryAt: number,
-  queuedAt: number,
+  sentAt: number,
+  accepted: number,
 ): Partial<RateState> {
   const retriesDue = [...(state.retriesDue ?? []).filter((t) => t > now), retryAt]
     .sort((a, b) => a - b)
@@ -78,19 +83,12 @@ export function onThrottle(
   const sameBurst = state.throttledAt !== undefined && now - state.throttledAt < SECOND_MS;
   const known = ceilingOf(state);
   let ceiling: number;
-  let burstRate = state.burstRate;
   if (known === null) {
-    // The first refusal: the number's limit is below the rate that tripped it.
-    burstRate = Math.min(state.rate, state.maxRate);
-    ceiling = burstRate - 1;
-  } else if (sameBurst && burstRate !== undefined && queuedAt <= state.ceilingAt!) {
-    // More refusals of the first second's sends: about that many fewer got through. Sends that
-    // bunched up (a busy moment) are refused beyond the limit too, so it falls a quarter at most.
-    ceiling = Math.max(Math.ceil(burstRate * 0.75), known - 1);
-  } else if (!sameBurst && queuedAt > state.ceilingAt!) {
-    // A send made under the current ceiling was refused: one lower, once a second.
-    burstRate = undefined;
-    ceiling = known - 1;
+    // The first refusal: the number took `accepted` in the second before it.
+    ceiling = Math.min(accepted, state.maxRate);
+  } else if (!sameBurst && sentAt > state.ceilingAt!) {
+    // A send claimed under the current ceiling was refused: what that second held, one less at most.
+    ceiling = Math.min(known - 1, accepted);
   } else {
     return { retriesDue };
   }
@@ -98,7 +96,7 @@ export function onThrottle(
   return {
     ceiling,
     ceilingAt: now,
-    burstRate,
+    burstRate: undefined,
     rate: Math.min(state.rate, targetUnder(ceiling)),
     // The burst's first refusal marks it; later ones in the same second belong to it.
     throttledAt: sameBurst ? state.throttledAt : now,
@@ -128,21 +126,15 @@ export function afterTick(
 ): Partial<RateState> {
   const retriesDue = (state.retriesDue ?? []).filter((t) => t >= now);
   const pruned = retriesDue.length !== (state.retriesDue ?? []).length ? { retriesDue } : {};
-  if (lateMs > TICK_MS) {
-    // The backend is behind (this tick ran more than a tick late): sends paced after it would
-    // leave in bunches, which the provider refuses although the rate is under its limit. Ease
-    // off by 5 % per late tick until ticks run on time; the ceiling is the provider's and stays.
-    const rate = Math.max(1, state.rate - Math.max(1, Math.round(state.rate * 0.05)));
-    return rate !== state.rate ? { ...pruned, rate } : pruned;
-  }
-  // Only a tick on time may raise the rate.
+  // Only a tick on time may raise the rate: a late one means the backend is behind.
   if (lateMs > TICK_MS / 2) return pruned;
   const quiet = state.throttledAt === undefined || now - state.throttledAt > QUIET_AFTER_THROTTLE_MS;
   // Only a full tick says anything about the rate (a campaign running out of recipients does not).
   if (!quiet || budget <= 0 || claimed < Math.max(1, budget - 1)) return pruned;
   let ceiling = ceilingOf(state);
   if (ceiling === null) {
-    const rate = Math.min(state.maxRate, state.rate + RATE_STEP);
+    // No refusal yet: up to what the pacing lets through at the channel's highest rate.
+    const rate = Math.max(state.rate, Math.min(targetUnder(state.maxRate), state.rate + RATE_STEP));
     return rate !== state.rate ? { ...pruned, rate } : pruned;
   }
   const probe =

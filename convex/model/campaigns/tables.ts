@@ -172,4 +172,16 @@ export const campaignTables = {
     retriesDue: v.optional(v.array(v.number())),
     sentTotal: v.number(),
   }).index("by_channel", ["channelId"]),
+
+  /**
+   * A channel's latest sends: a campaign send waits while the channel's second is full
+   * (model/campaigns/pacing.ts).
+   */
+  sendWindows: defineTable({
+    channelId: v.id("channels"),
+    /** When the answers to the last few seconds' accepted sends came, ascending. */
+    answered: v.array(v.number()),
+    /** When the sends still waiting for an answer were claimed. */
+    inFlight: v.array(v.number()),
+  }).index("by_channel", ["channelId"]),
 };

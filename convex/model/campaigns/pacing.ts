@@ -1,0 +1,177 @@
+/**
+ * Each channel's sends of the last moments, kept so a campaign send is claimed only when
+ * WhatsApp will take it (decision 022, "Pacing at claim").
+ *
+ * WhatsApp refuses a number's send (130429) when the number already sent its limit in the second
+ * before it arrived. Spacing sends out in the schedule is not enough: on a busy backend the time
+ * from a send's claim to its provider call varies by tens or hundreds of milliseconds, sends
+ * claimed a second apart arrive together, and a per-second window refuses the bunch although the
+ * rate is under the limit. So the count follows the answers, not the claims:
+ *
+ * - a send **in flight** (claimed, its answer not recorded yet) counts as arriving now, whenever it
+ *   was claimed: its call may be just leaving;
+ * - a send WhatsApp **accepted** counts until a second after its answer came (it arrived before
+ *   that, so WhatsApp counts it no longer than that);
+ * - a refused send is not counted at all (WhatsApp did not count it either).
+ *
+ * This errs on the safe side: a send counts from its claim to a second after its answer, a little
+ * longer than WhatsApp counts it. On a busy backend, where the time from claim to answer grows,
+ * the channel sends a little less than its limit rather than being refused.
+ *
+ * A campaign send is claimed only while those are fewer than the channel's capacity (its learned
+ * ceiling, else its highest rate); a send that finds the second full stays `queued` and is
+ * delivered when it has room (`nextAt`). Every outbound send of the channel is counted
+ * (conversation replies too, which are never held: a person is waiting for them), so campaign
+ * sends leave room for them. At a refusal, the accepted sends answered in the second before its
+ * answer are what WhatsApp took: the number's limit (model/campaigns/rate.ts learns it).
+ */
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { MAX_RATE } from "./rate";
+
+/** WhatsApp counts a number's sends per second. */
+export const SECOND_MS = 1_000;
+/** Accepted sends count this much longer than a second after their answer (timer rounding). */
+export const GUARD_MS = 5;
+/** Answer times are kept this long. */
+const KEPT_MS = 3 * SECOND_MS;
+/**
+ * A send in flight longer than this had its delivery cut short (a crash between claim and
+ * answer): it stops counting. Provider calls time out well before.
+ */
+export const IN_FLIGHT_MAX_MS = 30_000;
+
+type Window = {
+  row: Doc<"sendWindows"> | null;
+  answered: number[];
+  inFlight: number[];
+  capacity: number;
+  changed: boolean;
+};
+
+/** The channel's capacity: its learned ceiling, else the most the dispatcher ever sends. */
+async function capacityOf(ctx: MutationCtx, channelId: Id<"channels">): Promise<number> {
+  const dispatch = await ctx.db
+    .query("channelDispatch")
+    .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+    .first();
+  if (!dispatch) return MAX_RATE;
+  return Math.max(1, Math.floor(dispatch.ceiling ?? dispatch.maxRate));
+}
+
+async function rowOf(ctx: MutationCtx, channelId: Id<"channels">) {
+  return await ctx.db
+    .query("sendWindows")
+    .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+    .first();
+}
+
+function fresh(row: Doc<"sendWindows"> | null, now: number) {
+  return {
+    answered: (row?.answered ?? []).filter((t) => t > now - KEPT_MS),
+    inFlight: (row?.inFlight ?? []).filter((t) => t > now - IN_FLIGHT_MAX_MS),
+  };
+}
+
+/**
+ * The send windows a claim transaction touches, read once per channel and written once at the
+ * end (`save`).
+ */
+export class SendWindows {
+  private readonly windows = new Map<Id<"channels">, Window>();
+
+  constructor(
+    private readonly ctx: MutationCtx,
+    /** The claim's time (also its messages' `statusAt`). */
+    readonly now: number,
+  ) {}
+
+  private async open(channelId: Id<"channels">): Promise<Window> {
+    let window = this.windows.get(channelId);
+    if (window) return window;
+    const row = await rowOf(this.ctx, channelId);
+    const { answered, inFlight } = fresh(row, this.now);
+    window = {
+      row,
+      answered,
+      inFlight,
+      capacity: await capacityOf(this.ctx, channelId),
+      changed:
+        answered.length !== (row?.answered.length ?? 0) || inFlight.length !== (row?.inFlight.length ?? 0),
+    };
+    this.windows.set(channelId, window);
+    return window;
+  }
+
+  private counted(window: Window): number {
+    const since = this.now - SECOND_MS - GUARD_MS;
+    return window.inFlight.length + window.answered.filter((t) => t > since).length;
+  }
+
+  /**
+   * Counts a send leaving now. A held send (a campaign's) is only counted while the channel's
+   * second has room; false means it must wait (`nextAt`).
+   */
+  async take(channelId: Id<"channels">, hold: boolean): Promise<boolean> {
+    const window = await this.open(channelId);
+    if (hold && this.counted(window) >= window.capacity) return false;
+    window.inFlight.push(this.now);
+    window.changed = true;
+    return true;
+  }
+
+  /**
+   * When the channel's second may next have room: when enough accepted sends drop out of it, or
+   * (while sends in flight fill it) a little later, when their answers may have come.
+   */
+  async nextAt(channelId: Id<"channels">): Promise<number> {
+    const window = await this.open(channelId);
+    const recent = window.answered.filter((t) => t > this.now - SECOND_MS - GUARD_MS);
+    const over = window.inFlight.length + recent.length - window.capacity;
+    if (over < 0) return this.now;
+    if (over < recent.length) return recent[over] + SECOND_MS + GUARD_MS + 1;
+    return this.now + 2 * GUARD_MS;
+  }
+
+  async save(): Promise<void> {
+    for (const [channelId, window] of this.windows) {
+      if (!window.changed) continue;
+      const fields = { answered: window.answered, inFlight: window.inFlight };
+      if (window.row) await this.ctx.db.patch("sendWindows", window.row._id, fields);
+      else await this.ctx.db.insert("sendWindows", { channelId, ...fields });
+    }
+  }
+}
+
+/** Accepted sends answered on the channel in the second up to `at` (a refused send's answer). */
+export async function answeredBefore(
+  ctx: MutationCtx,
+  channelId: Id<"channels">,
+  at: number,
+): Promise<number> {
+  const row = await rowOf(ctx, channelId);
+  return (row?.answered ?? []).filter((t) => t > at - SECOND_MS && t <= at).length;
+}
+
+/**
+ * Answers came for `sends` of the channel (claimed at `claimedAt`, answered at `answeredAt`): they
+ * are no longer in flight, and the accepted ones count from their answer.
+ */
+export async function settled(
+  ctx: MutationCtx,
+  channelId: Id<"channels">,
+  sends: { claimedAt: number; answeredAt: number; accepted: boolean }[],
+): Promise<void> {
+  const row = await rowOf(ctx, channelId);
+  if (!row || !sends.length) return;
+  const now = Math.max(...sends.map((s) => s.answeredAt));
+  const { answered: times, inFlight } = fresh(row, now);
+  for (const send of sends) {
+    // Its own claim if still there (a crash may have cut another one's short), else the oldest.
+    const at = inFlight.indexOf(send.claimedAt);
+    inFlight.splice(at >= 0 ? at : 0, inFlight.length ? 1 : 0);
+    if (send.accepted) times.push(send.answeredAt);
+  }
+  times.sort((a, b) => a - b);
+  await ctx.db.patch("sendWindows", row._id, { answered: times, inFlight });
+}

@@ -1,0 +1,164 @@
+/**
+ * Pacing at claim (convex/model/campaigns/pacing.ts): a campaign send is claimed only while the
+ * number's last second has room, whatever the schedule did; a refused send leaves the count, and
+ * the count at the first refusal is the ceiling.
+ */
+import { describe, expect, it } from "vitest";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import {
+  GUARD_MS,
+  IN_FLIGHT_MAX_MS,
+  SECOND_MS,
+  SendWindows,
+  settled,
+} from "../../convex/model/campaigns/pacing";
+import {
+  NOW,
+  countsOf,
+  createCampaign,
+  recipients,
+  shop,
+  step,
+  useCampaignClock,
+  wamids,
+  type Shop,
+} from "./campaign-helpers";
+
+useCampaignClock();
+
+async function dispatchRow(s: Shop, row: { rate: number; maxRate: number; ceiling?: number }) {
+  await s.t.run((ctx) =>
+    ctx.db.insert("channelDispatch", {
+      channelId: s.w.cloudChannelId,
+      lastTickAt: 0,
+      sentTotal: 0,
+      ...row,
+      ...(row.ceiling !== undefined ? { ceilingAt: NOW } : {}),
+    }),
+  );
+}
+
+/** Steps the clock 25 ms at a time until `done`, noting when each send left. */
+async function sendTimes(s: Shop, done: () => boolean, maxMs = 20_000): Promise<number[]> {
+  const times: number[] = [];
+  for (let elapsed = 0; elapsed < maxMs && !done(); elapsed += 25) {
+    const before = s.fake.sent.length;
+    await step(s.t, 25);
+    for (let i = before; i < s.fake.sent.length; i++) times.push(Date.now());
+  }
+  return times;
+}
+
+/** The most sends any one second held. */
+function busiestSecond(times: number[]): number {
+  let most = 0;
+  for (const end of times) most = Math.max(most, times.filter((t) => t > end - SECOND_MS && t <= end).length);
+  return most;
+}
+
+describe("pacing at claim", () => {
+  it("holds campaign sends while the number's second is full, and sends each one once when it has room", async () => {
+    const s = await shop(14);
+    // The schedule offers ten a second; WhatsApp allows four.
+    await dispatchRow(s, { rate: 10, maxRate: 10, ceiling: 4 });
+    const campaignId = await createCampaign(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    const times = await sendTimes(s, () => s.fake.sent.length >= 14);
+    expect(times).toHaveLength(14);
+    expect(busiestSecond(times)).toBe(4);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(14);
+    // Four a second: 14 take a little over three seconds, not the 1.4 the schedule asked for.
+    expect(times.at(-1)! - times[0]).toBeGreaterThanOrEqual(3 * (SECOND_MS + GUARD_MS));
+    for (let i = 0; i < 5; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(14);
+    // Each recipient's one message was accepted (its statuses would follow).
+    expect(new Set(await wamids(s.t, campaignId)).size).toBe(14);
+    expect(countsOf(await recipients(s.t, campaignId))).toEqual({ queued: 14 });
+  });
+
+  it("takes a refused send out of the count and puts the ceiling at what WhatsApp took in the second before", async () => {
+    const s = await shop(12);
+    await dispatchRow(s, { rate: 10, maxRate: 80 });
+    const campaignId = await createCampaign(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    await sendTimes(s, () => s.fake.sent.length >= 6);
+    expect(s.fake.sent).toHaveLength(6);
+    s.fake.failNextSends({ status: 400, code: 130429, message: "(#130429) Rate limit hit" });
+    await sendTimes(s, () => s.fake.sent.length >= 7);
+    await step(s.t, 25);
+    const { dispatch, window, refusedAt } = await s.t.run(async (ctx) => {
+      const dispatch = (await ctx.db
+        .query("channelDispatch")
+        .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+        .first())!;
+      const window = (await ctx.db
+        .query("sendWindows")
+        .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+        .first())!;
+      const refused = (await ctx.db.query("messages").collect()).find((m) => m.errorCode === 130429)!;
+      return { dispatch, window, refusedAt: refused.statusAt };
+    });
+    // Six went out in the second before the seventh, which WhatsApp refused.
+    expect(dispatch.ceiling).toBe(6);
+    // Its answer is not counted, and nothing is left in flight.
+    expect(window.answered).toHaveLength(6);
+    expect(window.answered.every((t) => t < refusedAt + 25)).toBe(true);
+    expect(window.inFlight).toEqual([]);
+    // The refused one is retried and everyone gets exactly one message.
+    for (let i = 0; i < 15 && s.fake.sent.length < 13; i++) await step(s.t);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(12);
+    expect(new Set(await wamids(s.t, campaignId)).size).toBe(12);
+  });
+
+  it("counts sends in flight whenever they were claimed, accepted ones for a second after their answer, and conversation sends without holding them", async () => {
+    const s = await shop(0);
+    await dispatchRow(s, { rate: 2, maxRate: 80, ceiling: 2 });
+    const channelId: Id<"channels"> = s.w.cloudChannelId;
+    await s.t.run(async (ctx) => {
+      const windows = new SendWindows(ctx, NOW);
+      expect(await windows.take(channelId, true)).toBe(true);
+      expect(await windows.take(channelId, true)).toBe(true);
+      expect(await windows.take(channelId, true)).toBe(false);
+      // A reply a person waits for goes, and counts.
+      expect(await windows.take(channelId, false)).toBe(true);
+      // Sends in flight fill the second: look again shortly.
+      expect(await windows.nextAt(channelId)).toBe(NOW + 2 * GUARD_MS);
+      await windows.save();
+    });
+    await s.t.run(async (ctx) => {
+      // Still in flight five seconds on (a slow provider): still counted.
+      expect(await new SendWindows(ctx, NOW + 5_000).take(channelId, true)).toBe(false);
+      // Answers: two accepted, the reply refused (it does not count).
+      await settled(ctx, channelId, [
+        { claimedAt: NOW, answeredAt: NOW + 5_010, accepted: true },
+        { claimedAt: NOW, answeredAt: NOW + 5_010, accepted: true },
+        { claimedAt: NOW, answeredAt: NOW + 5_020, accepted: false },
+      ]);
+      const row = await ctx.db
+        .query("sendWindows")
+        .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+        .first();
+      expect(row).toMatchObject({ answered: [NOW + 5_010, NOW + 5_010], inFlight: [] });
+      const full = new SendWindows(ctx, NOW + 5_500);
+      expect(await full.take(channelId, true)).toBe(false);
+      expect(await full.nextAt(channelId)).toBe(NOW + 5_010 + SECOND_MS + GUARD_MS + 1);
+      expect(await new SendWindows(ctx, NOW + 5_010 + SECOND_MS + GUARD_MS + 1).take(channelId, true)).toBe(
+        true,
+      );
+    });
+  });
+
+  it("stops counting a send whose delivery was cut short between claim and answer", async () => {
+    const s = await shop(0);
+    await dispatchRow(s, { rate: 1, maxRate: 80, ceiling: 1 });
+    const channelId: Id<"channels"> = s.w.cloudChannelId;
+    await s.t.run(async (ctx) => {
+      const windows = new SendWindows(ctx, NOW);
+      expect(await windows.take(channelId, true)).toBe(true);
+      await windows.save();
+      expect(await new SendWindows(ctx, NOW + IN_FLIGHT_MAX_MS - 1).take(channelId, true)).toBe(false);
+      expect(await new SendWindows(ctx, NOW + IN_FLIGHT_MAX_MS + 1).take(channelId, true)).toBe(true);
+    });
+  });
+});
