@@ -153,20 +153,24 @@ export const recordResults = internalMutation({
 /**
  * Messages stuck in `sending` past OUTBOUND_UNKNOWN_AFTER_MS become `unknown` (never sent again;
  * a late status still settles them), a batch per run; run by a cron, and again at once while
- * more are left. Returns counts for reconciliation reports.
+ * more are left. Queued messages whose delivery was lost in a crash get a new one
+ * (`redeliverLost`). Returns counts for reconciliation reports.
  */
 export const resolveStuckSending = internalMutation({
   args: { batch: v.optional(v.number()) },
-  returns: v.object({ found: v.number(), resolved: v.number(), remaining: v.number() }),
+  returns: v.object({
+    found: v.number(),
+    resolved: v.number(),
+    remaining: v.number(),
+    redelivered: v.number(),
+  }),
   handler: async (ctx, { batch }) => {
-    const result = await Outbound.resolveStuckSending(ctx, {
-      now: Date.now(),
-      afterMs: outboundUnknownAfterMs(),
-      batch,
-    });
+    const options = { now: Date.now(), afterMs: outboundUnknownAfterMs(), batch };
+    const result = await Outbound.resolveStuckSending(ctx, options);
+    const redelivered = await Outbound.redeliverLost(ctx, options);
     if (result.remaining > 0)
       await ctx.scheduler.runAfter(0, internal.outbound.resolveStuckSending, { batch });
-    return result;
+    return { ...result, redelivered };
   },
 });
 

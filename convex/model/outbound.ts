@@ -363,6 +363,37 @@ export async function recordResult(
   return "failed";
 }
 
+/**
+ * Queued messages whose delivery was lost: the process died after the job that was to deliver
+ * them started but before it claimed them (scheduled jobs that were running are not run again),
+ * so nothing would ever send them. Those queued past `afterMs` (longer than any retry's backoff in
+ * production) and not held by a kill switch get a new delivery, and their `statusAt` moves on so
+ * the next run leaves them alone. Safe however often it happens: only a claim sends, and a
+ * message is claimed once.
+ */
+export async function redeliverLost(
+  ctx: MutationCtx,
+  args: { now: number; afterMs: number; batch?: number },
+): Promise<number> {
+  const lost = await ctx.db
+    .query("messages")
+    .withIndex("by_status_at", (q) => q.eq("status", "queued").lt("statusAt", args.now - args.afterMs))
+    .take(Math.max(1, Math.min(args.batch ?? STUCK_SENDING_BATCH, 500)));
+  let redelivered = 0;
+  for (const message of lost) {
+    if (message.direction !== "out" || message.heldAt !== undefined) continue;
+    await ctx.db.patch("messages", message._id, { statusAt: args.now });
+    if (message.origin === "campaign")
+      await ctx.scheduler.runAfter(0, internal.outbound.deliverMany, {
+        messageIds: [message._id],
+        channelId: message.channelId,
+      });
+    else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId: message._id });
+    redelivered++;
+  }
+  return redelivered;
+}
+
 /** Stuck messages marked `unknown` per run of `resolveStuckSending`. */
 export const STUCK_SENDING_BATCH = 100;
 

@@ -45,6 +45,33 @@ function answerOf(s: LostShop, messageId: Id<"messages">, result: SendResult) {
  * (unless `statusesCome` is false) WhatsApp reports them sent.
  */
 async function campaignWithLostSends(n: number, lost: number, statusesCome = true): Promise<LostShop> {
+  const s = await firstTickClaimed(n);
+  const { t, messages } = s;
+  await t.run(async (ctx) => {
+    // The claim committed, then the process died before the provider call returned.
+    for (const id of messages.slice(0, lost))
+      expect(await claim(ctx, id, new SendWindows(ctx, Date.now()))).not.toBeNull();
+  });
+  await step(t);
+  if (statusesCome) {
+    const sent = await t.run(async (ctx) =>
+      Promise.all(
+        messages.slice(lost).map(async (id) => (await ctx.db.get("messages", id))!.providerMessageId!),
+      ),
+    );
+    await statuses(
+      t,
+      sent.map((wamid) => ({ wamid, status: "sent" })),
+    );
+  }
+  return s;
+}
+
+/**
+ * A launched campaign to `n` contacts whose freeze and first tick ran (by hand, so the deliveries
+ * they scheduled have not run): everyone's message is queued.
+ */
+async function firstTickClaimed(n: number): Promise<LostShop> {
   const s = await shop(n, {
     category: "UTILITY",
     prefix: "+346200",
@@ -67,24 +94,8 @@ async function campaignWithLostSends(n: number, lost: number, statusesCome = tru
       .query("campaignRecipients")
       .withIndex("by_campaign_state_due", (q) => q.eq("campaignId", campaignId))
       .collect();
-    const ids = rows.map((r) => r.messageId!).sort();
-    // The claim committed, then the process died before the provider call returned.
-    for (const id of ids.slice(0, lost))
-      expect(await claim(ctx, id, new SendWindows(ctx, Date.now()))).not.toBeNull();
-    return ids;
+    return rows.map((r) => r.messageId!).sort();
   });
-  await step(t);
-  if (statusesCome) {
-    const sent = await t.run(async (ctx) =>
-      Promise.all(
-        messages.slice(lost).map(async (id) => (await ctx.db.get("messages", id))!.providerMessageId!),
-      ),
-    );
-    await statuses(
-      t,
-      sent.map((wamid) => ({ wamid, status: "sent" })),
-    );
-  }
   return { ...s, campaignId, messages };
 }
 
@@ -106,6 +117,31 @@ const message = (s: LostShop, id: Id<"messages">) => s.t.run((ctx) => ctx.db.get
 const sweep = (t: T, batch?: number) =>
   t.mutation(internal.outbound.resolveStuckSending, batch === undefined ? {} : { batch });
 
+describe("deliveries lost before their claim", () => {
+  it("are made again by the sweep once the messages waited past the deadline, and each is sent once", async () => {
+    const s = await firstTickClaimed(4);
+    // The process died with the deliveries scheduled (or started, which is not run again).
+    await s.t.run(async (ctx) => {
+      for (const job of await ctx.db.system.query("_scheduled_functions").collect())
+        if (job.name.includes("deliverMany") && job.state.kind === "pending")
+          await ctx.scheduler.cancel(job._id);
+    });
+    await step(s.t);
+    expect(s.fake.sent).toHaveLength(0);
+    expect((await sweep(s.t)).redelivered).toBe(0);
+    vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
+    expect((await sweep(s.t)).redelivered).toBe(4);
+    await step(s.t);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(4);
+    expect(s.fake.sent).toHaveLength(4);
+    // Sent now: the next sweeps leave them alone.
+    vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
+    expect((await sweep(s.t)).redelivered).toBe(0);
+    await step(s.t);
+    expect(s.fake.sent).toHaveLength(4);
+  });
+});
+
 describe("sends whose outcome was lost", () => {
   it("become unknown past the deadline, are never sent again, and a late status settles each once", async () => {
     const s = await campaignWithLostSends(6, 3);
@@ -115,11 +151,11 @@ describe("sends whose outcome was lost", () => {
     for (const id of [a, b, c]) expect(await message(s, id)).toMatchObject({ status: "sending" });
 
     // Before the deadline nothing is touched.
-    expect(await sweep(s.t)).toEqual({ found: 0, resolved: 0, remaining: 0 });
+    expect(await sweep(s.t)).toEqual({ found: 0, resolved: 0, remaining: 0, redelivered: 0 });
     vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
-    expect(await sweep(s.t)).toEqual({ found: 3, resolved: 3, remaining: 0 });
+    expect(await sweep(s.t)).toEqual({ found: 3, resolved: 3, remaining: 0, redelivered: 0 });
     // Idempotent: the next run finds nothing.
-    expect(await sweep(s.t)).toEqual({ found: 0, resolved: 0, remaining: 0 });
+    expect(await sweep(s.t)).toEqual({ found: 0, resolved: 0, remaining: 0, redelivered: 0 });
     const lost = await message(s, a);
     expect(lost).toMatchObject({ status: "unknown", attempts: 1 });
     expect(lost!.errorMessage).toMatch(/whether it went out is unknown\. It is not sent again/);
@@ -168,12 +204,12 @@ describe("sends whose outcome was lost", () => {
   it("works through a backlog in bounded batches, rescheduling itself while more are left", async () => {
     const s = await campaignWithLostSends(7, 5);
     vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
-    expect(await sweep(s.t, 2)).toEqual({ found: 4, resolved: 2, remaining: 2 });
+    expect(await sweep(s.t, 2)).toEqual({ found: 4, resolved: 2, remaining: 2, redelivered: 0 });
     for (let i = 0; i < 3; i++) await step(s.t, 10);
     const now = await state(s);
     expect(now.byState).toEqual({ unknown: 5, sent: 2 });
     expect(now.counts).toEqual(now.byState);
-    expect(await sweep(s.t, 2)).toEqual({ found: 0, resolved: 0, remaining: 0 });
+    expect(await sweep(s.t, 2)).toEqual({ found: 0, resolved: 0, remaining: 0, redelivered: 0 });
   });
 
   it("records the provider's late answer: a failure fails it, an id lets its status settle it", async () => {
@@ -207,7 +243,7 @@ describe("sends whose outcome was lost", () => {
   it("also settles a message the provider accepted whose statuses never came", async () => {
     const s = await campaignWithLostSends(2, 0, false);
     vi.setSystemTime(Date.now() + AFTER_MS + 1_000);
-    expect(await sweep(s.t)).toEqual({ found: 2, resolved: 2, remaining: 0 });
+    expect(await sweep(s.t)).toEqual({ found: 2, resolved: 2, remaining: 0, redelivered: 0 });
     const m = await message(s, s.messages[0]);
     expect(m!.status).toBe("unknown");
     expect(m!.errorMessage).toMatch(/WhatsApp accepted the message but reported nothing/);

@@ -121,16 +121,15 @@ export class SendWindows {
   }
 
   /**
-   * When the channel's second may next have room: when enough accepted sends drop out of it, or
-   * (while sends in flight fill it) a little later, when their answers may have come.
+   * When the channel's second next has room: when enough accepted sends drop out of it. Sends in
+   * flight will count until a second after their answers, which come now at the earliest.
    */
   async nextAt(channelId: Id<"channels">): Promise<number> {
     const window = await this.open(channelId);
     const recent = window.answered.filter((t) => t > this.now - SECOND_MS - GUARD_MS);
     const over = window.inFlight.length + recent.length - window.capacity;
     if (over < 0) return this.now;
-    if (over < recent.length) return recent[over] + SECOND_MS + GUARD_MS + 1;
-    return this.now + 2 * GUARD_MS;
+    return (over < recent.length ? recent[over] : this.now) + SECOND_MS + GUARD_MS + 1;
   }
 
   async save(): Promise<void> {
