@@ -107,6 +107,26 @@ const engineHooks = {
             if (value !== (typeof validator.value === "object" && validator.value !== null ? jsonToConvex(validator.value) : validator.value)) {`,
   },
   {
+    // A union tried each member by throwing and catching an Error for every member that did not
+    // match (a status field of ten literals built up to nine Errors, stack traces included, per
+    // write). Literal members are compared directly; the others are still tried as before.
+    name: "union-literal-members",
+    find: /for \(const v of validator\.value\) \{\s*try \{\s*validateValidator\(v, value\);\s*isValid = true;\s*break;\s*\}/,
+    replace: `for (const v of validator.value) {
+                if (v.type === "literal") {
+                    if (value === (typeof v.value === "object" && v.value !== null ? jsonToConvex(v.value) : v.value)) {
+                        isValid = true;
+                        break;
+                    }
+                    continue;
+                }
+                try {
+                    validateValidator(v, value);
+                    isValid = true;
+                    break;
+                }`,
+  },
+  {
     name: "expose-convex-global",
     find: /return \{\s*\.\.\.testAccessor\(new AuthFake\(\), DEFAULT_REQUEST_OPTIONS\),\s*registerComponent,\s*\};/,
     replace: `return {

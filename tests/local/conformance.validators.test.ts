@@ -157,6 +157,11 @@ describe("every validator kind survives restarts of the real server", () => {
     } finally {
       await ws.close();
     }
+    // A union of literals takes its members and nothing else (members are compared, not thrown).
+    expect(await http.query(api.kinds.search, { text: "bravo", status: "closed" })).toEqual([]);
+    await expect(
+      http.query(api.kinds.search, { text: "bravo", status: "pending" as "open" }),
+    ).rejects.toThrow(/Expected one of literal, literal, got `"pending"`/);
     const before = await snapshot(first);
     expect(before.all.kinds).toHaveLength(6);
     // Values came back as written (spot checks of the tricky encodings).
