@@ -9,6 +9,7 @@ import type { Id } from "../../convex/_generated/dataModel";
 import {
   GUARD_MS,
   IN_FLIGHT_MAX_MS,
+  roomFor,
   SECOND_MS,
   SendWindows,
   settled,
@@ -146,6 +147,38 @@ describe("pacing at claim", () => {
       expect(await new SendWindows(ctx, NOW + 5_010 + SECOND_MS + GUARD_MS + 1).take(channelId, true)).toBe(
         true,
       );
+    });
+  });
+
+  it("tells a tick how many sends the next half second has room for", async () => {
+    const s = await shop(0);
+    await dispatchRow(s, { rate: 10, maxRate: 80, ceiling: 10 });
+    const channelId: Id<"channels"> = s.w.cloudChannelId;
+    await s.t.run(async (ctx) => {
+      const dispatch = (await ctx.db
+        .query("channelDispatch")
+        .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+        .first())!;
+      expect(await roomFor(ctx, dispatch, NOW, 500)).toBe(10);
+      const windows = new SendWindows(ctx, NOW);
+      for (let i = 0; i < 6; i++) expect(await windows.take(channelId, true)).toBe(true);
+      await windows.save();
+      // Six in flight: they will count for a second after their answers.
+      expect(await roomFor(ctx, dispatch, NOW, 500)).toBe(4);
+      await settled(
+        ctx,
+        channelId,
+        Array.from({ length: 6 }, (_, i) => ({
+          claimedAt: NOW,
+          answeredAt: NOW + 100 * i,
+          accepted: i !== 5,
+        })),
+      );
+      // Answered at NOW … NOW + 400 (the last refused): still counted half a second on, gone after
+      // a second.
+      expect(await roomFor(ctx, dispatch, NOW + 500, 500)).toBe(5);
+      expect(await roomFor(ctx, dispatch, NOW + 800, 500)).toBe(8);
+      expect(await roomFor(ctx, dispatch, NOW + 1_000, 500)).toBe(10);
     });
   });
 

@@ -34,6 +34,7 @@ import { describeBlock, sendingBlock } from "../sending";
 import { addressesOf, upsertConversation } from "../whatsapp/contacts";
 import { moved, outstanding, totals } from "./counters";
 import { alreadyReached, budgetOf, describeLimit, reachOf } from "./limits";
+import { roomFor } from "./pacing";
 import { afterTick, MAX_RATE, nextTickTime, onThrottle, START_RATE, TICK_MS, tickBudget } from "./rate";
 import type { Variable } from "./tables";
 
@@ -164,7 +165,10 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
         .take(20)
     : [];
   result.campaigns = running.length;
-  const fullBudget = tickBudget(row, at, now);
+  // Its part of the rate, no more than the channel's second will let through meanwhile.
+  const fullBudget = running.length
+    ? Math.min(tickBudget(row, at, now), await roomFor(ctx, row, now, TICK_MS))
+    : 0;
   let budget = fullBudget;
   const pacing: Pacing = { channelId, at, now, budget: fullBudget, messageIds: [] };
   const reach = running.length ? await budgetOf(ctx, channel!, now) : null;

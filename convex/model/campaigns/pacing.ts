@@ -50,11 +50,7 @@ type Window = {
 };
 
 /** The channel's capacity: its learned ceiling, else the most the dispatcher ever sends. */
-async function capacityOf(ctx: MutationCtx, channelId: Id<"channels">): Promise<number> {
-  const dispatch = await ctx.db
-    .query("channelDispatch")
-    .withIndex("by_channel", (q) => q.eq("channelId", channelId))
-    .first();
+export function capacityOf(dispatch: Doc<"channelDispatch"> | null): number {
   if (!dispatch) return MAX_RATE;
   return Math.max(1, Math.floor(dispatch.ceiling ?? dispatch.maxRate));
 }
@@ -95,7 +91,12 @@ export class SendWindows {
       row,
       answered,
       inFlight,
-      capacity: await capacityOf(this.ctx, channelId),
+      capacity: capacityOf(
+        await this.ctx.db
+          .query("channelDispatch")
+          .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+          .first(),
+      ),
       changed:
         answered.length !== (row?.answered.length ?? 0) || inFlight.length !== (row?.inFlight.length ?? 0),
     };
@@ -140,6 +141,23 @@ export class SendWindows {
       else await this.ctx.db.insert("sendWindows", { channelId, ...fields });
     }
   }
+}
+
+/**
+ * How many sends the channel's second will have room for in the next `spanMs` (a tick's time):
+ * its capacity less the sends that will still count then (those in flight, whose answers come
+ * now at the earliest, and those answered too recently to drop out by then). A tick claims no
+ * more, so its sends do not wait to be claimed a second time.
+ */
+export async function roomFor(
+  ctx: MutationCtx,
+  dispatch: Doc<"channelDispatch">,
+  now: number,
+  spanMs: number,
+): Promise<number> {
+  const { answered, inFlight } = fresh(await rowOf(ctx, dispatch.channelId), now);
+  const still = inFlight.length + answered.filter((t) => t > now + spanMs - SECOND_MS - GUARD_MS).length;
+  return Math.max(0, capacityOf(dispatch) - still);
 }
 
 /** Accepted sends answered on the channel in the second up to `at` (a refused send's answer). */
