@@ -165,9 +165,11 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
         .take(20)
     : [];
   result.campaigns = running.length;
-  // Its part of the rate, no more than the channel's second will let through meanwhile.
+  // Its part of the rate, and one more at most than the channel's second will let through
+  // meanwhile: a send that finds no room is claimed again shortly, a send not offered is a
+  // slot lost.
   const fullBudget = running.length
-    ? Math.min(tickBudget(row, at, now), await roomFor(ctx, row, now, TICK_MS))
+    ? Math.min(tickBudget(row, at, now), (await roomFor(ctx, row, now, TICK_MS)) + 1)
     : 0;
   let budget = fullBudget;
   const pacing: Pacing = { channelId, at, now, budget: fullBudget, messageIds: [] };
