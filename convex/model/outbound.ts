@@ -4,7 +4,9 @@
  * 1. `queueMessage` (in the caller's mutation) checks the conversation, the 24-hour window and
  *    consent, writes the message row as `queued` (the send intent) and schedules delivery.
  * 2. `claim` (a mutation) moves it to `sending` and counts the attempt; only a `queued` message
- *    can be claimed, so two deliveries of one message never both call the provider.
+ *    can be claimed, so two deliveries of one message never both call the provider. Every send
+ *    is counted in its channel's send window, and a campaign send waits (stays `queued`) while
+ *    the channel's last second is full (campaigns/pacing.ts).
  * 3. The delivery action calls the provider with our message id as callback data, so a status
  *    webhook finds the row even if we crash before recording the provider's id.
  * 4. `recordResult` ties the provider id to the row, or classifies the failure: retryable and
@@ -336,7 +338,7 @@ export async function recordResult(
       errorMessage: `${error.message} (attempt ${attempts} of ${MAX_ATTEMPTS}; trying again)`,
       ...(error.code !== undefined ? { errorCode: error.code } : {}),
     });
-    // A campaign's retry goes as a slice of one: paced, its provider check brought by the claim.
+    // A campaign's retry goes as a slice of one: paced, its channel checked before the claim.
     if (message.origin === "campaign")
       await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
         messageIds: [messageId],
