@@ -14,7 +14,14 @@ import {
 } from "../../convex/model/assistant/turns";
 import { setup, type T } from "./factories";
 import { fakeProviders, type FakeProviders } from "./fake-providers";
-import { postCloud, settle as drain, stubWhatsAppEnv, world, type World } from "./whatsapp-helpers";
+import {
+  postCloud,
+  settle as drain,
+  signedInAs,
+  stubWhatsAppEnv,
+  world,
+  type World,
+} from "./whatsapp-helpers";
 
 const START = Date.parse("2024-06-03T16:00:00Z");
 
@@ -53,16 +60,7 @@ async function shop(): Promise<Shop> {
   const { t } = setup();
   const fake = fakeProviders();
   const w = await world(t, { assistant: true });
-  const agent = t.withIdentity({
-    subject: "owner@acme.test",
-    issuer: "https://idp.test",
-    tokenIdentifier: "https://idp.test|owner@acme.test",
-    email: "owner@acme.test",
-    emailVerified: true,
-  });
-  await t.run((ctx) =>
-    ctx.db.insert("memberships", { tenantId: w.tenantId, userId: w.userId, role: "admin", createdAt: 1 }),
-  );
+  const agent = await signedInAs(t, w, "admin");
   for (const entry of KNOWLEDGE)
     await agent.mutation(api.assistant.saveEntry, { tenantId: w.tenantId, ...entry });
   return { t, w, fake, agent };

@@ -16,6 +16,7 @@ import {
   postCloud,
   settle as drain,
   stubWhatsAppEnv,
+  signedInAs,
   world,
   type World,
 } from "./whatsapp-helpers";
@@ -242,21 +243,7 @@ describe("low-balance alerts", () => {
 
   async function alertWorld() {
     const { t, w } = await fresh();
-    const owner = t.withIdentity({
-      subject: "owner@acme.test",
-      issuer: "https://idp.test",
-      tokenIdentifier: "https://idp.test|owner@acme.test",
-      email: "owner@acme.test",
-      emailVerified: true,
-    });
-    await t.run(async (ctx) => {
-      await ctx.db.insert("memberships", {
-        tenantId: w.tenantId,
-        userId: w.userId,
-        role: "owner",
-        createdAt: 1,
-      });
-    });
+    const owner = await signedInAs(t, w, "owner");
     const lowEmails = () =>
       t.run(async (ctx) => (await ctx.db.query("emails").collect()).filter((e) => e.kind === "low_balance"));
     const move = async (amount: number, key: string) => {

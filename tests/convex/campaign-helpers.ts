@@ -16,6 +16,7 @@ import {
   WABA_ID,
   postCloud,
   stubWhatsAppEnv,
+  signedInAs,
   world,
   type World,
 } from "./whatsapp-helpers";
@@ -66,20 +67,8 @@ export async function shop(n: number, options: ShopOptions = {}): Promise<Shop> 
   const { t } = setup();
   const fake = fakeProviders();
   const w = await world(t);
-  const owner = t.withIdentity({
-    subject: "owner@acme.test",
-    issuer: "https://idp.test",
-    tokenIdentifier: "https://idp.test|owner@acme.test",
-    email: "owner@acme.test",
-    emailVerified: true,
-  });
+  const owner = await signedInAs(t, w, "owner");
   const { templateId, contacts } = await t.run(async (ctx) => {
-    await ctx.db.insert("memberships", {
-      tenantId: w.tenantId,
-      userId: w.userId,
-      role: "owner",
-      createdAt: 1,
-    });
     if (options.tier) await ctx.db.patch("channels", w.cloudChannelId, { messagingTier: options.tier });
     const templateId = await approvedTemplate(ctx, w.tenantId, w.cloudChannelId, {
       ...(options.template ?? SPRING_SALE),

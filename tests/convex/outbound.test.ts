@@ -10,7 +10,15 @@ import { recordConsent } from "../../convex/model/contactConsent";
 import { retryDelay } from "../../convex/model/outbound";
 import { errorOf, setup, snapshot, type T } from "./factories";
 import { fakeProviders, type FakeProviders } from "./fake-providers";
-import { cloud, postCloud, settle as drain, stubWhatsAppEnv, world, type World } from "./whatsapp-helpers";
+import {
+  cloud,
+  postCloud,
+  settle as drain,
+  signedInAs,
+  stubWhatsAppEnv,
+  world,
+  type World,
+} from "./whatsapp-helpers";
 
 const NOW = new Date("2024-06-03T16:05:00Z");
 
@@ -41,20 +49,8 @@ async function inbox(): Promise<Inbox> {
   const w = await world(t);
   await postCloud(t, cloud("message-text"));
   await drain(t);
-  const agent = t.withIdentity({
-    subject: "owner@acme.test",
-    issuer: "https://idp.test",
-    tokenIdentifier: "https://idp.test|owner@acme.test",
-    email: "owner@acme.test",
-    emailVerified: true,
-  });
+  const agent = await signedInAs(t, w, "agent");
   const { conversationId, contactId } = await t.run(async (ctx) => {
-    await ctx.db.insert("memberships", {
-      tenantId: w.tenantId,
-      userId: w.userId,
-      role: "agent",
-      createdAt: 1,
-    });
     const c = (await ctx.db.query("conversations").first())!;
     return { conversationId: c._id, contactId: c.contactId };
   });

@@ -18,9 +18,9 @@ import {
   postCloud,
   rows,
   settle,
+  signedInAs,
   stubWhatsAppEnv,
   world,
-  type World,
 } from "./whatsapp-helpers";
 
 const BSUID = "US.13491208655302741918";
@@ -46,25 +46,6 @@ async function aliasesOf(t: T, contactId: Id<"contacts">) {
     .filter((a) => a.contactId === contactId)
     .map((a) => `${a.kind}:${a.value}`)
     .sort();
-}
-
-/** An agent of the world's tenant, signed in. */
-async function agentOf(t: T, w: World) {
-  await t.run(async (ctx) => {
-    await ctx.db.insert("memberships", {
-      tenantId: w.tenantId,
-      userId: w.userId,
-      role: "agent",
-      createdAt: 1,
-    });
-  });
-  return t.withIdentity({
-    subject: "owner@acme.test",
-    issuer: "https://idp.test",
-    tokenIdentifier: "https://idp.test|owner@acme.test",
-    email: "owner@acme.test",
-    emailVerified: true,
-  });
 }
 
 describe("the BSUID shape", () => {
@@ -137,7 +118,7 @@ describe("one person across phone and BSUID", () => {
       3,
     );
     // The contact page lists the BSUID with the other identifiers.
-    const agent = await agentOf(t, w);
+    const agent = await signedInAs(t, w, "agent");
     const page = await agent.query(api.contacts.get, { tenantId: w.tenantId, contactId: kerry._id });
     expect(page.aliases.map((a) => a.kind).sort()).toEqual(["bsuid", "phone", "wa_id"]);
   });
@@ -170,7 +151,7 @@ describe("replies, statuses and preferences by BSUID", () => {
     const { t } = setup();
     const fake = fakeProviders();
     const w = await world(t);
-    const agent = await agentOf(t, w);
+    const agent = await signedInAs(t, w, "agent");
     await postCloud(t, cloud("bsuid-message-username-only"));
     await settle(t);
     const [owlConversation] = await rows(t, "conversations");

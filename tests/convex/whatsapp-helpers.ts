@@ -144,6 +144,20 @@ export async function world(
   });
 }
 
+/** The world's user (owner@acme.test) as a member of its tenant with `role`, signed in. */
+export async function signedInAs(t: T, w: World, role: "owner" | "admin" | "agent") {
+  await t.run((ctx) =>
+    ctx.db.insert("memberships", { tenantId: w.tenantId, userId: w.userId, role, createdAt: 1 }),
+  );
+  return t.withIdentity({
+    subject: "owner@acme.test",
+    issuer: "https://idp.test",
+    tokenIdentifier: "https://idp.test|owner@acme.test",
+    email: "owner@acme.test",
+    emailVerified: true,
+  });
+}
+
 /** Posts a Cloud API webhook, signed over exactly `body` unless told otherwise. */
 export async function postCloud(
   t: T,
