@@ -65,9 +65,8 @@ export const claim = internalMutation({
     const windows = new SendWindows(ctx, Date.now());
     const delivery = await Outbound.claim(ctx, messageId, windows);
     await windows.save();
-    if (delivery !== "later") return delivery;
-    const { channelId } = (await ctx.db.get("messages", messageId))!;
-    await ctx.scheduler.runAt(await windows.nextAt(channelId), internal.outbound.deliver, { messageId });
+    if (delivery === null || !("later" in delivery)) return delivery;
+    await ctx.scheduler.runAt(await windows.nextAt(delivery.later), internal.outbound.deliver, { messageId });
     return null;
   },
 });
@@ -82,21 +81,23 @@ export const claimMany = internalMutation({
   handler: async (ctx, { messageIds }) => {
     const deliveries: Outbound.Delivery[] = [];
     const later: Id<"messages">[] = [];
+    let heldOn: Id<"channels"> | undefined;
     if (messageIds.length > MAX_SLICE) throw new Error(`claimMany: at most ${MAX_SLICE} messages a slice`);
     const windows = new SendWindows(ctx, Date.now());
     for (const messageId of messageIds) {
       const delivery = await Outbound.claim(ctx, messageId, windows);
-      if (delivery === "later") later.push(messageId);
-      else if (delivery) deliveries.push(delivery);
+      if (delivery === null) continue;
+      if ("later" in delivery) {
+        later.push(messageId);
+        heldOn = delivery.later;
+      } else deliveries.push(delivery);
     }
     await windows.save();
-    if (later.length) {
-      const { channelId } = (await ctx.db.get("messages", later[0]))!;
-      await ctx.scheduler.runAt(await windows.nextAt(channelId), internal.outbound.deliverMany, {
+    if (heldOn)
+      await ctx.scheduler.runAt(await windows.nextAt(heldOn), internal.outbound.deliverMany, {
         messageIds: later,
-        channelId,
+        channelId: heldOn,
       });
-    }
     return deliveries;
   },
 });

@@ -154,7 +154,7 @@ export default function AdminDispatch() {
     <div className="space-y-6">
       <PageHeader
         title="Dispatchers"
-        description="Each channel's campaign dispatcher: the rate it sends at now (just under what WhatsApp's throttling errors showed the number allows, and slower while the backend falls behind), when it ticks next, and the campaigns it is running. Live."
+        description="Each channel's campaign dispatcher: the rate it sends at now (never more in any second than what WhatsApp's throttling errors showed the number allows), when it ticks next, and the campaigns it is running. Live."
       />
       <PagedDataTable
         caption="Dispatchers"

@@ -219,15 +219,15 @@ async function addressOf(
 /**
  * Moves a queued message to `sending`; null when it is not queued (already claimed, or gone), a
  * kill switch holds it (it stays queued until sending resumes), or its campaign stopped running
- * (the intent is withdrawn, see campaigns/progress.ts `withdrawIfStopped`). "later" when it is a
- * campaign's and its channel sent all it may in the last second (campaigns/pacing.ts): it stays
- * queued, and the caller delivers it at `windows.nextAt`.
+ * (the intent is withdrawn, see campaigns/progress.ts `withdrawIfStopped`). `{ later: channel }`
+ * when it is a campaign's and its channel sent all it may in the last second (campaigns/pacing.ts):
+ * it stays queued, and the caller delivers it at `windows.nextAt(channel)`.
  */
 export async function claim(
   ctx: MutationCtx,
   messageId: Id<"messages">,
   windows: SendWindows,
-): Promise<Delivery | null | "later"> {
+): Promise<Delivery | null | { later: Id<"channels"> }> {
   const message = await ctx.db.get("messages", messageId);
   if (!message || message.direction !== "out" || message.status !== "queued") return null;
   if (await withdrawIfStopped(ctx, message)) return null;
@@ -249,7 +249,7 @@ export async function claim(
     });
     return null;
   }
-  if (!(await windows.take(channel._id, message.origin === "campaign"))) return "later";
+  if (!(await windows.take(channel._id, message.origin === "campaign"))) return { later: channel._id };
   await ctx.db.patch("messages", message._id, {
     status: "sending",
     statusAt: windows.now,

@@ -62,6 +62,11 @@ async function rowOf(ctx: MutationCtx, channelId: Id<"channels">) {
     .first();
 }
 
+/** Sends that still count at `at`: those in flight, and those answered less than a second before. */
+function countedAt(window: { answered: number[]; inFlight: number[] }, at: number): number {
+  return window.inFlight.length + window.answered.filter((t) => t > at - SECOND_MS - GUARD_MS).length;
+}
+
 function fresh(row: Doc<"sendWindows"> | null, now: number) {
   return {
     answered: (row?.answered ?? []).filter((t) => t > now - KEPT_MS),
@@ -104,18 +109,13 @@ export class SendWindows {
     return window;
   }
 
-  private counted(window: Window): number {
-    const since = this.now - SECOND_MS - GUARD_MS;
-    return window.inFlight.length + window.answered.filter((t) => t > since).length;
-  }
-
   /**
    * Counts a send leaving now. A held send (a campaign's) is only counted while the channel's
    * second has room; false means it must wait (`nextAt`).
    */
   async take(channelId: Id<"channels">, hold: boolean): Promise<boolean> {
     const window = await this.open(channelId);
-    if (hold && this.counted(window) >= window.capacity) return false;
+    if (hold && countedAt(window, this.now) >= window.capacity) return false;
     window.inFlight.push(this.now);
     window.changed = true;
     return true;
@@ -155,9 +155,8 @@ export async function roomFor(
   now: number,
   spanMs: number,
 ): Promise<number> {
-  const { answered, inFlight } = fresh(await rowOf(ctx, dispatch.channelId), now);
-  const still = inFlight.length + answered.filter((t) => t > now + spanMs - SECOND_MS - GUARD_MS).length;
-  return Math.max(0, capacityOf(dispatch) - still);
+  const window = fresh(await rowOf(ctx, dispatch.channelId), now);
+  return Math.max(0, capacityOf(dispatch) - countedAt(window, now + spanMs));
 }
 
 /** Accepted sends answered on the channel in the second up to `at` (a refused send's answer). */

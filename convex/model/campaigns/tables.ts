@@ -166,7 +166,7 @@ export const campaignTables = {
     /** The throughput WhatsApp's errors say the number has, and when they said it (model/campaigns/rate.ts). */
     ceiling: v.optional(v.number()),
     ceilingAt: v.optional(v.number()),
-    /** The rate that tripped the first throttling error of the current burst. */
+    /** No longer written (the ceiling is counted now); cleared at the next throttling error. */
     burstRate: v.optional(v.number()),
     /** When throttled campaign sends are retried: the tick of that second claims fewer. */
     retriesDue: v.optional(v.array(v.number())),
