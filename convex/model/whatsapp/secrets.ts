@@ -21,7 +21,21 @@ function toBase64Url(bytes: Uint8Array): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-async function importKey(base64Key: string): Promise<{ key: CryptoKey; id: string }> {
+/** Imported keys by their base64 text: a send's claim reads its channel's secrets, once per slice. */
+const imported = new Map<string, Promise<{ key: CryptoKey; id: string }>>();
+
+function importKey(base64Key: string): Promise<{ key: CryptoKey; id: string }> {
+  let key = imported.get(base64Key);
+  if (!key) {
+    key = importKeyNow(base64Key);
+    // A failure is not kept: the next call reports it again.
+    key.catch(() => imported.delete(base64Key));
+    imported.set(base64Key, key);
+  }
+  return key;
+}
+
+async function importKeyNow(base64Key: string): Promise<{ key: CryptoKey; id: string }> {
   const raw = fromBase64(base64Key.trim());
   if (raw.length !== 32) throw new Error("A channel secrets key must be 32 bytes, base64-encoded");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
