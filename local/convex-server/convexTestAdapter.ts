@@ -56,16 +56,6 @@ const engineHooks = {
                     });`,
   },
   {
-    // A transaction may pause for I/O (engine.ts pauseForIo) while an action stores or deletes a
-    // file: the action's write is its own transaction, told by the call's context, not by whether
-    // some transaction holds the lock.
-    name: "action-storage-writes",
-    find: /async function writeToDatabase\(impl\) \{\s*const db = getDb\(\);\s*if \(!getTransactionManager\(\)\.isInTransaction\(\)\) \{/,
-    replace: `async function writeToDatabase(impl) {
-    const db = getDb();
-    if (!nestedTxStorage.getStore()) {`,
-  },
-  {
     name: "schedule-timer-hook",
     find: /frameworkSetTimeout\(\(\) => \{\s*scheduler\.timerFired\(\);/,
     replace: `engineHooks.scheduleTimer(capturedGlobal, jobId, tsInSecs * 1000, () => {

@@ -7,7 +7,6 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { setImmediate } from "node:timers";
 import { format as formatArgs, inspect } from "node:util";
 import { convexToJson, getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
@@ -220,10 +219,6 @@ export class Engine {
   /** Pending scheduled jobs → the commit that scheduled them (what their run has seen). */
   private jobSeqs = new Map<string, number>();
   private txStart = 0;
-  /** A top-level transaction holds the lock; its time given to other work; its last such pause. */
-  private txRunning = false;
-  private txYieldedMs = 0;
-  private lastYieldAt = 0;
   private closed = false;
   authConfig: { providers: unknown[] } = { providers: [] };
   crons: Record<string, { name: string; schedule: unknown; args: JSONValue[] }> = {};
@@ -731,15 +726,12 @@ export class Engine {
           callStorage.getStore()?.origin ?? jobOriginStorage.getStore() ?? { knownSeq: 0 },
         );
         await next();
-        this.txStart = this.lastYieldAt = performance.now();
-        this.txYieldedMs = 0;
-        this.txRunning = true;
+        this.txStart = performance.now();
         this.conflicts.start(tx);
       },
       commit: (isNested, next) => {
         if (isNested) return next();
-        if (timeoutMs > 0 && this.txElapsed() > timeoutMs) throw timedOut();
-        this.txRunning = false;
+        if (timeoutMs > 0 && performance.now() - this.txStart > timeoutMs) throw timedOut();
         const documents = this.documents;
         const before = new Map<string, Doc | null>();
         for (const id of Object.keys(instance.pendingWrites())) before.set(id, documents[id] ?? null);
@@ -783,12 +775,9 @@ export class Engine {
       rollback: (isNested, next) => {
         const record = callStorage.getStore();
         const endQuery = !isNested && record?.kind === "query" ? record.onQueryEnd : undefined;
-        const elapsed = this.txElapsed();
+        const elapsed = performance.now() - this.txStart;
         next();
-        if (!isNested) {
-          this.txRunning = false;
-          this.finishTracked(null);
-        }
+        if (!isNested) this.finishTracked(null);
         // Still synchronous with the end of the transaction: no commit can slip in between.
         endQuery?.(this.lastCommitTs);
         if (
@@ -923,12 +912,6 @@ export class Engine {
         return out;
       },
       async: async (op, jsonArgs, asyncSyscall) => {
-        if (
-          this.txRunning &&
-          DATABASE_CALLS.has(op) &&
-          performance.now() - this.lastYieldAt >= YIELD_AFTER_MS
-        )
-          await this.pauseForIo();
         const record = callStorage.getStore();
         try {
           return await observe(record, op, jsonArgs, asyncSyscall);
@@ -938,25 +921,6 @@ export class Engine {
         }
       },
     });
-  }
-
-  /** The running transaction's own time: what it spent paused for other work is not its. */
-  private txElapsed(): number {
-    return performance.now() - this.txStart - this.txYieldedMs;
-  }
-
-  /**
-   * Lets the event loop run between a long transaction's database calls, every YIELD_AFTER_MS.
-   * The transaction keeps the lock, so no other transaction starts meanwhile; what runs is I/O:
-   * requests are read, actions hear their fetches' answers (and stamp them when they came, not
-   * after the transaction), and their next calls queue for the lock. On Convex, transactions
-   * do not hold up other functions' I/O at all.
-   */
-  private async pauseForIo(): Promise<void> {
-    const at = performance.now();
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.lastYieldAt = performance.now();
-    this.txYieldedMs += this.lastYieldAt - at;
   }
 
   /** Ends the running transaction for the conflict check; a failure there never fails a commit. */
@@ -985,21 +949,6 @@ export class Engine {
 }
 
 // ------------------------------------------------------------------ helpers
-
-/** A transaction runs this long at most before other work gets the event loop (pauseForIo). */
-const YIELD_AFTER_MS = 5;
-
-/** Syscalls only a query's or mutation's database issues (never an action's). */
-const DATABASE_CALLS = new Set([
-  "1.0/get",
-  "1.0/queryStreamNext",
-  "1.0/queryPage",
-  "1.0/count",
-  "1.0/insert",
-  "1.0/shallowMerge",
-  "1.0/replace",
-  "1.0/remove",
-]);
 
 /** Convex's maximum document size (MAX_USER_SIZE): 1 MiB. */
 export const MAX_DOCUMENT_BYTES = 1 << 20;

@@ -220,33 +220,3 @@ describe("document size limit", () => {
     expect(stored).toEqual({ id, length: MiB - 200, first: "y" });
   });
 });
-
-describe("a long transaction and the server's other work", () => {
-  it("actions run while a mutation is busy with database calls (it keeps the lock, not the event loop)", async () => {
-    const busy = client.mutation(api.limits.busyMutation, { ms: 800, name: "busy", fail: false });
-    let finished = false;
-    void busy.finally(() => (finished = true)).catch(() => {});
-    const clocks: number[] = [];
-    while (!finished) {
-      clocks.push(await httpClient(server.url).action(api.limits.clock, {}));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const { startedAt, endedAt } = await busy;
-    expect(clocks.some((t) => t > startedAt && t < endedAt)).toBe(true);
-    expect((await client.query(api.limits.counts, {})).markers).toContain("busy");
-  });
-
-  it("a file an action stores while a mutation runs is its own write: the mutation's failure keeps it", async () => {
-    const busy = client
-      .mutation(api.limits.busyMutation, { ms: 800, name: "busy-failing", fail: true })
-      .catch((e: Error) => e);
-    await new Promise((r) => setTimeout(r, 150));
-    const stored = await httpClient(server.url).action(api.files.storeText, {
-      text: "kept",
-      contentType: "text/plain",
-    });
-    expect(String(await busy)).toContain("busy-failing failed after");
-    expect(await client.query(api.files.metadata, { storageId: stored.storageId })).not.toBeNull();
-    expect((await client.query(api.limits.counts, {})).markers).not.toContain("busy-failing");
-  });
-});
