@@ -492,6 +492,8 @@ export class Engine {
     await this.instance.withLock(async () => {
       this.persistence.compact(this.currentState());
     });
+    // A background compaction it superseded removes its unfinished file.
+    await this.persistence.compaction().catch(() => {});
     this.persistence.close();
   }
 
@@ -769,7 +771,14 @@ export class Engine {
             this.logLine(`[ERROR] commit listener failed: ${(error as Error).stack}`);
           }
         }
-        if (this.persistence.needsCompaction()) this.persistence.compact(this.currentState());
+        if (this.persistence.needsCompaction())
+          this.persistence
+            .startCompaction(this.currentState())
+            .catch((error) =>
+              this.logLine(
+                `[ERROR] compaction failed (the journal is kept): ${(error as Error)?.stack ?? error}`,
+              ),
+            );
         return ts;
       },
       rollback: (isNested, next) => {

@@ -2,6 +2,12 @@
  * Durable state for the local Convex server: a snapshot plus an append-only journal of
  * committed transactions, fsynced (in groups) before a commit is acknowledged, and stored files on disk.
  * Restoring replays the journal over the snapshot, keeping ids and creation times.
+ *
+ * Compaction runs beside the server (`startCompaction`): the journal so far is fsynced and set
+ * aside as `journal.old.ndjson`, new commits go to a fresh journal, and the state as of that moment
+ * is written as the next snapshot in small steps. Only then is the old journal deleted. A crash
+ * at any point restores correctly: replaying the old journal over the snapshot made from it ends
+ * where the snapshot is (each document's last write there is its state in the snapshot).
  */
 import {
   closeSync,
@@ -19,6 +25,7 @@ import {
 import path from "node:path";
 import { promisify } from "node:util";
 import { fdatasync } from "node:fs";
+import { open, rm } from "node:fs/promises";
 import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 
 const fdatasyncAsync = promisify(fdatasync);
@@ -42,6 +49,10 @@ export type CommitRecord = {
 
 const SNAPSHOT = "snapshot.json";
 const JOURNAL = "journal.ndjson";
+/** The journal a running (or crashed) background compaction set aside. */
+const OLD_JOURNAL = "journal.old.ndjson";
+/** Documents serialized per step of a background compaction, between which the server runs. */
+const COMPACTION_STEP = 2_000;
 const FORMAT = 1;
 
 export class Persistence {
@@ -52,6 +63,13 @@ export class Persistence {
   private synced = 0;
   private syncing: Promise<void> | null = null;
   private syncScheduled = false;
+  /** The snapshot's size: the journal may grow as large before it is compacted (`needsCompaction`). */
+  private snapshotBytes = 0;
+  /** The background compaction under way, if any; a synchronous `compact` supersedes it. */
+  private compacting: { generation: number; done: Promise<void> } | null = null;
+  private generation = 0;
+  /** Counts journal files closed: an fsync of a closed one (made durable before) may fail. */
+  private journalEpoch = 0;
   readonly storageDir: string;
 
   constructor(
@@ -73,7 +91,9 @@ export class Persistence {
     };
     const snapshotPath = path.join(this.dataDir, SNAPSHOT);
     if (existsSync(snapshotPath)) {
-      const snap = JSON.parse(readFileSync(snapshotPath, "utf8"));
+      const text = readFileSync(snapshotPath, "utf8");
+      this.snapshotBytes = Buffer.byteLength(text);
+      const snap = JSON.parse(text);
       if (snap.format !== FORMAT) throw new Error(`Unknown data format ${snap.format} in ${snapshotPath}`);
       state.nextDocId = snap.nextDocId;
       state.lastCreationTime = snap.lastCreationTime;
@@ -83,8 +103,14 @@ export class Persistence {
         state.documents.set(doc._id, doc);
       }
     }
-    const journalPath = path.join(this.dataDir, JOURNAL);
-    if (existsSync(journalPath)) {
+    // A background compaction cut short leaves its old journal: it comes before the current one.
+    for (const name of [OLD_JOURNAL, JOURNAL]) this.replay(state, path.join(this.dataDir, name));
+    return state;
+  }
+
+  private replay(state: PersistedState, journalPath: string): void {
+    {
+      if (!existsSync(journalPath)) return;
       const lines = readFileSync(journalPath, "utf8").split("\n");
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i];
@@ -104,7 +130,6 @@ export class Persistence {
         });
       }
     }
-    return state;
   }
 
   /**
@@ -145,13 +170,14 @@ export class Persistence {
     while (this.synced < target) {
       if (!this.syncing) {
         const fd = this.journalFd;
+        const epoch = this.journalEpoch;
         const upTo = this.written;
         this.syncing = (async () => {
           try {
             if (fd !== null) await fdatasyncAsync(fd);
           } catch (error) {
-            // The journal was compacted meanwhile: the snapshot replacing it was written durably.
-            if (fd === this.journalFd) throw error;
+            // The journal was closed meanwhile, after it was made durable (compaction).
+            if (epoch === this.journalEpoch) throw error;
           } finally {
             this.syncing = null;
           }
@@ -167,27 +193,108 @@ export class Persistence {
     return this.options.fsync === false ? this.written : this.synced;
   }
 
+  /**
+   * Compaction rewrites the whole state, so it waits until the journal outgrows both the
+   * threshold and the last snapshot: its cost stays proportional to what was written, however
+   * large the data grows, and a restart replays journals no larger than the snapshot.
+   */
   needsCompaction(): boolean {
-    return this.journalBytes > (this.options.compactAfterBytes ?? 16 * 1024 * 1024);
+    return (
+      this.compacting === null &&
+      this.journalBytes > Math.max(this.options.compactAfterBytes ?? 16 * 1024 * 1024, this.snapshotBytes)
+    );
   }
 
-  /** Writes a fresh snapshot of the whole state and starts an empty journal. */
+  /** Writes a fresh snapshot of the whole state now and starts an empty journal. */
   compact(state: PersistedState): void {
-    const snapshotPath = path.join(this.dataDir, SNAPSHOT);
-    const body = JSON.stringify({
-      format: FORMAT,
-      nextDocId: state.nextDocId,
-      lastCreationTime: state.lastCreationTime,
-      lastCommitTs: state.lastCommitTs.toString(),
-      documents: [...state.documents.values()].map((d) => convexToJson(d)),
-    });
-    writeDurably(snapshotPath, body);
+    // Supersedes a background compaction: it sees the new generation and gives up.
+    this.generation += 1;
+    const text =
+      snapshotHeader(state) + JSON.stringify([...state.documents.values()].map((d) => convexToJson(d))) + "}";
+    writeDurably(path.join(this.dataDir, SNAPSHOT), text);
+    this.snapshotBytes = Buffer.byteLength(text);
     this.synced = this.written;
+    this.closeJournal();
+    for (const name of [OLD_JOURNAL, JOURNAL]) {
+      const file = path.join(this.dataDir, name);
+      if (existsSync(file)) unlinkSync(file);
+    }
+    this.journalBytes = 0;
+  }
+
+  /**
+   * Starts writing a snapshot of `state` (the state as of the last commit appended) beside the
+   * server: the journal so far is made durable and set aside, commits from now on go to a new one,
+   * and the snapshot is serialized COMPACTION_STEP documents at a time. Resolves when it is done
+   * (or superseded by `compact`). A crash meanwhile loses nothing (see the file's comment).
+   */
+  startCompaction(state: PersistedState): Promise<void> {
+    if (this.compacting) return this.compacting.done;
+    // A compaction cut short by a crash left an old journal that this one's would overwrite:
+    // write the snapshot at once instead (it replaces both journals).
+    if (existsSync(path.join(this.dataDir, OLD_JOURNAL))) {
+      this.compact(state);
+      return Promise.resolve();
+    }
+    if (this.journalFd !== null) {
+      if (this.options.fsync !== false) fdatasyncSync(this.journalFd);
+      this.synced = this.written;
+    }
+    this.closeJournal();
+    const journalPath = path.join(this.dataDir, JOURNAL);
+    if (existsSync(journalPath)) renameSync(journalPath, path.join(this.dataDir, OLD_JOURNAL));
+    this.journalBytes = 0;
+    const generation = ++this.generation;
+    const done = this.writeSnapshotInSteps(state, generation).finally(() => {
+      if (this.compacting?.generation === generation) this.compacting = null;
+    });
+    this.compacting = { generation, done };
+    return done;
+  }
+
+  private async writeSnapshotInSteps(state: PersistedState, generation: number): Promise<void> {
+    const superseded = () => this.generation !== generation;
+    const documents = [...state.documents.values()];
+    const parts: string[] = [];
+    for (let i = 0; i < documents.length; i += COMPACTION_STEP) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (superseded()) return;
+      parts.push(
+        documents
+          .slice(i, i + COMPACTION_STEP)
+          .map((d) => JSON.stringify(convexToJson(d)))
+          .join(","),
+      );
+    }
+    const text = snapshotHeader(state) + "[" + parts.join(",") + "]}";
+    const snapshotPath = path.join(this.dataDir, SNAPSHOT);
+    const tmp = `${snapshotPath}.compacting`;
+    const file = await open(tmp, "w");
+    try {
+      await file.writeFile(text);
+      if (this.options.fsync !== false) await file.datasync();
+    } finally {
+      await file.close();
+    }
+    if (superseded()) {
+      await rm(tmp, { force: true });
+      return;
+    }
+    renameSync(tmp, snapshotPath);
+    this.snapshotBytes = Buffer.byteLength(text);
+    const oldJournal = path.join(this.dataDir, OLD_JOURNAL);
+    if (existsSync(oldJournal)) unlinkSync(oldJournal);
+  }
+
+  /** The background compaction under way, to wait for (tests, shutdown); resolved when none. */
+  compaction(): Promise<void> {
+    return this.compacting?.done ?? Promise.resolve();
+  }
+
+  private closeJournal(): void {
     if (this.journalFd !== null) closeSync(this.journalFd);
     this.journalFd = null;
-    const journalPath = path.join(this.dataDir, JOURNAL);
-    if (existsSync(journalPath)) unlinkSync(journalPath);
-    this.journalBytes = 0;
+    this.journalEpoch += 1;
   }
 
   /** Writes a stored file (and its content type) durably: write, fsync, rename. */
@@ -210,8 +317,7 @@ export class Persistence {
   }
 
   close(): void {
-    if (this.journalFd !== null) closeSync(this.journalFd);
-    this.journalFd = null;
+    this.closeJournal();
   }
 
   private filePath(storageId: string): string {
@@ -236,6 +342,17 @@ function writeDurably(file: string, data: string | Uint8Array): void {
   fdatasyncSync(fd);
   closeSync(fd);
   renameSync(tmp, file);
+}
+
+/** A snapshot's text up to its documents array (which the caller appends, then `}`). */
+function snapshotHeader(state: PersistedState): string {
+  const header = JSON.stringify({
+    format: FORMAT,
+    nextDocId: state.nextDocId,
+    lastCreationTime: state.lastCreationTime,
+    lastCommitTs: state.lastCommitTs.toString(),
+  });
+  return header.slice(0, -1) + ',"documents":';
 }
 
 export function applyCommit(state: PersistedState, commit: CommitRecord): void {
