@@ -2,9 +2,9 @@
 import { type Infer, v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import { internalAction, internalMutation, type MutationCtx } from "./_generated/server";
+import { type ActionCtx, internalAction, internalMutation, type MutationCtx } from "./_generated/server";
 import { allowPrivateProviderUrls, outboundUnknownAfterMs, whatsappGraphUrl } from "./env";
-import { healthCheckOf, type ProviderCheck, vProviderCheck } from "./model/whatsapp/channels";
+import type { ProviderCheck } from "./model/whatsapp/channels";
 import { SendWindows, settled } from "./model/campaigns/pacing";
 import * as Outbound from "./model/outbound";
 import * as Cloud from "./providers/whatsappCloud";
@@ -55,38 +55,17 @@ const vDelivery = v.object({
 const MAX_SLICE = 20;
 
 /**
- * What a claim hands its delivery action: the messages to send, and each of their channels'
- * provider check, read in the same transaction so the calls leave right after it (pacing counts a
- * send from its claim, model/campaigns/pacing.ts).
- */
-const vClaimed = v.object({
-  deliveries: v.array(vDelivery),
-  checks: v.array(v.object({ channelId: v.id("channels"), check: v.union(v.null(), vProviderCheck) })),
-});
-type Claimed = Infer<typeof vClaimed>;
-
-async function claimed(ctx: MutationCtx, deliveries: Outbound.Delivery[]): Promise<Claimed> {
-  const checks: Claimed["checks"] = [];
-  for (const channelId of new Set(deliveries.map((d) => d.channelId))) {
-    const channel = await ctx.db.get("channels", channelId);
-    checks.push({ channelId, check: channel ? await healthCheckOf(channel) : null });
-  }
-  return { deliveries, checks };
-}
-
-/**
  * Claims a queued message; null when there is nothing to send now. A campaign send that finds its
  * channel's second full (model/campaigns/pacing.ts) is delivered again when the second has room.
  */
 export const claim = internalMutation({
   args: { messageId: v.id("messages") },
-  returns: v.union(v.null(), vClaimed),
+  returns: v.union(v.null(), vDelivery),
   handler: async (ctx, { messageId }) => {
     const windows = new SendWindows(ctx, Date.now());
     const delivery = await Outbound.claim(ctx, messageId, windows);
     await windows.save();
-    if (delivery === null) return null;
-    if (!("later" in delivery)) return await claimed(ctx, [delivery]);
+    if (delivery === null || !("later" in delivery)) return delivery;
     await ctx.scheduler.runAt(await windows.nextAt(delivery.later), internal.outbound.deliver, { messageId });
     return null;
   },
@@ -98,7 +77,7 @@ export const claim = internalMutation({
  */
 export const claimMany = internalMutation({
   args: { messageIds: v.array(v.id("messages")) },
-  returns: vClaimed,
+  returns: v.array(vDelivery),
   handler: async (ctx, { messageIds }) => {
     const deliveries: Outbound.Delivery[] = [];
     const later: Id<"messages">[] = [];
@@ -117,8 +96,9 @@ export const claimMany = internalMutation({
     if (heldOn)
       await ctx.scheduler.runAt(await windows.nextAt(heldOn), internal.outbound.deliverMany, {
         messageIds: later,
+        channelId: heldOn,
       });
-    return await claimed(ctx, deliveries);
+    return deliveries;
   },
 });
 
@@ -240,12 +220,26 @@ async function send(check: ProviderCheck, delivery: Outbound.Delivery): Promise<
   );
 }
 
-/** Calls the provider for each claimed message at once; what the pipeline records of each answer. */
-async function sendAll({ deliveries, checks }: Claimed): Promise<Answered[]> {
-  const checkOf = new Map(checks.map(({ channelId, check }) => [channelId, check]));
+/**
+ * Calls the provider for each claimed message at once (with the channels' provider checks when the
+ * claim brought them); what the pipeline records of each answer.
+ */
+async function sendAll(
+  ctx: ActionCtx,
+  deliveries: Outbound.Delivery[],
+  known: { channelId: Id<"channels">; check: ProviderCheck | null }[] = [],
+): Promise<Answered[]> {
+  const checks = new Map<Id<"channels">, Promise<ProviderCheck | null>>(
+    known.map(({ channelId, check }) => [channelId, Promise.resolve(check)]),
+  );
+  const checkOf = (channelId: Id<"channels">) => {
+    if (!checks.has(channelId))
+      checks.set(channelId, ctx.runQuery(internal.channels.healthCheck, { channelId }));
+    return checks.get(channelId)!;
+  };
   return await Promise.all(
     deliveries.map(async (delivery) => {
-      const check = (checkOf.get(delivery.channelId) ?? null) as ProviderCheck | null;
+      const check = await checkOf(delivery.channelId);
       const answer: SendResult = check
         ? await send(check, delivery)
         : {
@@ -267,9 +261,9 @@ export const deliver = internalAction({
   args: { messageId: v.id("messages") },
   returns: v.null(),
   handler: async (ctx, { messageId }) => {
-    const claim = await ctx.runMutation(internal.outbound.claim, { messageId });
-    if (!claim) return null;
-    const [answer] = await sendAll(claim);
+    const delivery = await ctx.runMutation(internal.outbound.claim, { messageId });
+    if (!delivery) return null;
+    const [answer] = await sendAll(ctx, [delivery]);
     await ctx.runMutation(internal.outbound.recordResult, { answer });
     return null;
   },
@@ -279,15 +273,20 @@ export const deliver = internalAction({
  * Delivers a slice of queued messages (a campaign tick's, at most MAX_SLICE): one claim for all,
  * the provider calls at once, one record for all. The calls are made together right after the
  * claim, so a crash in between leaves only calls that were all under way at that instant
- * `sending` (and later `unknown`), as with single deliveries.
+ * `sending` (and later `unknown`), as with single deliveries. The slice's channel (when the caller
+ * knows it) is checked before the claim, not between the claim and the calls: pacing counts a
+ * send when it is claimed, and a query in between would hold some sends back more than others.
  */
 export const deliverMany = internalAction({
-  args: { messageIds: v.array(v.id("messages")) },
+  args: { messageIds: v.array(v.id("messages")), channelId: v.optional(v.id("channels")) },
   returns: v.null(),
-  handler: async (ctx, { messageIds }) => {
-    const claim = await ctx.runMutation(internal.outbound.claimMany, { messageIds });
-    if (!claim.deliveries.length) return null;
-    const results = await sendAll(claim);
+  handler: async (ctx, { messageIds, channelId }) => {
+    const known = channelId
+      ? [{ channelId, check: await ctx.runQuery(internal.channels.healthCheck, { channelId }) }]
+      : [];
+    const deliveries = await ctx.runMutation(internal.outbound.claimMany, { messageIds });
+    if (!deliveries.length) return null;
+    const results = await sendAll(ctx, deliveries, known);
     await ctx.runMutation(internal.outbound.recordResults, { results });
     return null;
   },

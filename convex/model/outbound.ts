@@ -338,8 +338,13 @@ export async function recordResult(
       errorMessage: `${error.message} (attempt ${attempts} of ${MAX_ATTEMPTS}; trying again)`,
       ...(error.code !== undefined ? { errorCode: error.code } : {}),
     });
-    // A campaign's retry is paced at its claim like any campaign send.
-    await ctx.scheduler.runAfter(delay, internal.outbound.deliver, { messageId });
+    // A campaign's retry goes as a slice of one: paced, its channel checked before the claim.
+    if (message.origin === "campaign")
+      await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
+        messageIds: [messageId],
+        channelId: message.channelId,
+      });
+    else await ctx.scheduler.runAfter(delay, internal.outbound.deliver, { messageId });
     return "retrying";
   }
   await failMessage(ctx, message, {
@@ -380,7 +385,12 @@ export async function redeliverLost(
   for (const message of lost) {
     if (message.direction !== "out" || message.heldAt !== undefined) continue;
     await ctx.db.patch("messages", message._id, { statusAt: args.now });
-    await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId: message._id });
+    if (message.origin === "campaign")
+      await ctx.scheduler.runAfter(0, internal.outbound.deliverMany, {
+        messageIds: [message._id],
+        channelId: message.channelId,
+      });
+    else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId: message._id });
     redelivered++;
   }
   return redelivered;

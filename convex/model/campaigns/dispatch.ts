@@ -303,6 +303,7 @@ async function deliverPaced(ctx: MutationCtx, pacing: Pacing): Promise<void> {
     const delay = Math.max(0, Math.round(pacing.at + i * spacingMs - pacing.now));
     await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
       messageIds: messageIds.slice(i, i + size),
+      channelId: pacing.channelId,
     });
   }
 }
