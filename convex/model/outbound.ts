@@ -338,13 +338,7 @@ export async function recordResult(
       errorMessage: `${error.message} (attempt ${attempts} of ${MAX_ATTEMPTS}; trying again)`,
       ...(error.code !== undefined ? { errorCode: error.code } : {}),
     });
-    // A campaign's retry goes as a slice of one: paced, its channel checked before the claim.
-    if (message.origin === "campaign")
-      await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
-        messageIds: [messageId],
-        channelId: message.channelId,
-      });
-    else await ctx.scheduler.runAfter(delay, internal.outbound.deliver, { messageId });
+    await deliverAgain(ctx, message, delay);
     return "retrying";
   }
   await failMessage(ctx, message, {
@@ -363,6 +357,19 @@ export async function recordResult(
     });
   }
   return "failed";
+}
+
+/**
+ * Schedules another delivery of a queued message. A campaign's goes as a slice of one: paced like
+ * the rest of its campaign, its channel checked before the claim.
+ */
+async function deliverAgain(ctx: MutationCtx, message: Doc<"messages">, delayMs: number): Promise<void> {
+  if (message.origin === "campaign")
+    await ctx.scheduler.runAfter(delayMs, internal.outbound.deliverMany, {
+      messageIds: [message._id],
+      channelId: message.channelId,
+    });
+  else await ctx.scheduler.runAfter(delayMs, internal.outbound.deliver, { messageId: message._id });
 }
 
 /**
@@ -385,12 +392,7 @@ export async function redeliverLost(
   for (const message of lost) {
     if (message.direction !== "out" || message.heldAt !== undefined) continue;
     await ctx.db.patch("messages", message._id, { statusAt: args.now });
-    if (message.origin === "campaign")
-      await ctx.scheduler.runAfter(0, internal.outbound.deliverMany, {
-        messageIds: [message._id],
-        channelId: message.channelId,
-      });
-    else await ctx.scheduler.runAfter(0, internal.outbound.deliver, { messageId: message._id });
+    await deliverAgain(ctx, message, 0);
     redelivered++;
   }
   return redelivered;

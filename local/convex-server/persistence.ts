@@ -109,26 +109,24 @@ export class Persistence {
   }
 
   private replay(state: PersistedState, journalPath: string): void {
-    {
-      if (!existsSync(journalPath)) return;
-      const lines = readFileSync(journalPath, "utf8").split("\n");
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i];
-        if (!line.trim()) continue;
-        let entry: { ts: string; n: number; c: number; w: [string, JSONValue | null][] };
-        try {
-          entry = JSON.parse(line);
-        } catch (error) {
-          if (i >= lines.length - 2) break; // torn final write: that commit was never acknowledged
-          throw new Error(`Corrupt journal line ${i + 1} in ${journalPath}: ${(error as Error).message}`);
-        }
-        applyCommit(state, {
-          ts: BigInt(entry.ts),
-          nextDocId: entry.n,
-          lastCreationTime: entry.c,
-          writes: entry.w.map(([id, json]) => [id, json === null ? null : (jsonToConvex(json) as Doc)]),
-        });
+    if (!existsSync(journalPath)) return;
+    const lines = readFileSync(journalPath, "utf8").split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (!line.trim()) continue;
+      let entry: { ts: string; n: number; c: number; w: [string, JSONValue | null][] };
+      try {
+        entry = JSON.parse(line);
+      } catch (error) {
+        if (i >= lines.length - 2) break; // torn final write: that commit was never acknowledged
+        throw new Error(`Corrupt journal line ${i + 1} in ${journalPath}: ${(error as Error).message}`);
       }
+      applyCommit(state, {
+        ts: BigInt(entry.ts),
+        nextDocId: entry.n,
+        lastCreationTime: entry.c,
+        writes: entry.w.map(([id, json]) => [id, json === null ? null : (jsonToConvex(json) as Doc)]),
+      });
     }
   }
 

@@ -21,7 +21,7 @@ function toBase64Url(bytes: Uint8Array): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** Imported keys by their base64 text: a send's claim reads its channel's secrets, once per slice. */
+/** Imported keys by their base64 text: every delivery slice's provider check decrypts secrets. */
 const imported = new Map<string, Promise<{ key: CryptoKey; id: string }>>();
 
 function importKey(base64Key: string): Promise<{ key: CryptoKey; id: string }> {
