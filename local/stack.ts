@@ -13,6 +13,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
+import { SERVER_NODE_FLAGS } from "./convex-server/nodeFlags";
 import { findRedisServer, freePort, redisServerArgs } from "./redis-rest/redis-server";
 import { startRedisRestBridge } from "./redis-rest/server";
 import { startSentryReceiver, type ReceivedItem, type SentryReceiver } from "./sentry-receiver/server";
@@ -223,6 +224,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const convexPort = options.convexPort ?? Number(env.CONVEX_LOCAL_PORT ?? 3210);
       const sitePort = options.convexSitePort ?? Number(env.CONVEX_LOCAL_SITE_PORT ?? 3211);
       const args = [
+        ...SERVER_NODE_FLAGS,
         "--import",
         "tsx",
         path.join(ROOT, "local/convex-server/cli.ts"),

@@ -3,15 +3,20 @@
  * convex-test's engine, persists every commit, tracks what each query read, and tells
  * listeners what each commit wrote. Protocol faces (sync, HTTP API, site) sit on top of it.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { FrameStorage } from "./frames.js";
 import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { format as formatArgs, inspect } from "node:util";
-import { convexToJson, getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { bundleFunctions, pruneBuilds, FunctionsLoadError, type FunctionsBuild } from "./bundler.js";
 import { ConflictTracker, isStreamEnd, type Origin } from "./conflicts.js";
-import { ConvexTestModule, type ConvexTestInstance, type FunctionAccessor } from "./convexTestAdapter.js";
+import {
+  ConvexTestModule,
+  type ConvexTestInstance,
+  type FunctionAccessor,
+  type StoredDoc,
+} from "./convexTestAdapter.js";
 import { validateDocument, type ValidatorJson } from "./documentValidation.js";
 import { Persistence, type Doc, type PersistedState } from "./persistence.js";
 import { fieldValue, ReadSet, type QueryJson } from "./readSet.js";
@@ -95,9 +100,9 @@ type CallRecord = {
   origin: Origin;
 };
 
-const callStorage = new AsyncLocalStorage<CallRecord>();
+const callStorage = new FrameStorage<CallRecord>();
 /** The origin of a scheduled job's transactions: it has seen the commit that scheduled it. */
-const jobOriginStorage = new AsyncLocalStorage<Origin>();
+const jobOriginStorage = new FrameStorage<Origin>();
 /** What the engine reads of a `schema.ts` default export (defineSchema's result). */
 type SchemaDefinition = {
   schemaValidation?: boolean;
@@ -114,7 +119,7 @@ type SystemMutationCtx = {
 /** Convex's read-limit errors (documents, bytes, index ranges read in one function). */
 const READ_LIMIT_ERROR = /^Too many (documents read|bytes read|reads) in a single function execution/;
 /** The engine whose code is running (module loading, calls, scheduled jobs). */
-const engineStorage = new AsyncLocalStorage<Engine>();
+const engineStorage = new FrameStorage<Engine>();
 
 /** Several engines may share a process (tests do); hooks find theirs by convex-test instance. */
 const engines = new WeakMap<object, Engine>();
@@ -252,6 +257,7 @@ export class Engine {
   /** Loads functions and data. Throws FunctionsLoadError naming the file, table or document at fault. */
   async start(): Promise<void> {
     this.convexTest = await loadConvexTest();
+    this.persistence.documentText = (doc) => this.convexTest.documentText(doc as StoredDoc);
     this.applyEnv();
     const build = await this.bundle();
     const { schema, authConfig, crons } = await engineStorage.run(this, () => this.loadDefinitions(build));
@@ -805,7 +811,7 @@ export class Engine {
     // is recorded, so a caught error leaves nothing behind.
     instance.checkWrites((id, value) => {
       if (value === null || (this.tableNameFromId(id) ?? "").startsWith("_")) return;
-      const size = getConvexSize(value);
+      const size = this.convexTest.documentSize(value);
       if (size > MAX_DOCUMENT_BYTES) {
         throw new Error(
           `Value is too large (${formatBinarySize(size)} > maximum size ${formatBinarySize(MAX_DOCUMENT_BYTES)})`,

@@ -71,6 +71,11 @@ export class Persistence {
   /** Counts journal files closed: an fsync of a closed one (made durable before) may fail. */
   private journalEpoch = 0;
   readonly storageDir: string;
+  /**
+   * A document's JSON text. The engine sets one that keeps each document object's text (made once
+   * whether a function reads the document or the journal writes it).
+   */
+  documentText: (doc: Value) => string = (doc) => JSON.stringify(convexToJson(doc));
 
   constructor(
     readonly dataDir: string,
@@ -136,13 +141,13 @@ export class Persistence {
    */
   append(commit: CommitRecord): void {
     const fd = this.openJournal();
+    // The text JSON.stringify({ ts, n, c, w }) would make, with each document's text reused.
+    const writes = commit.writes.map(
+      ([id, doc]) => `[${JSON.stringify(id)},${doc === null ? "null" : this.documentText(doc)}]`,
+    );
     const line =
-      JSON.stringify({
-        ts: commit.ts.toString(),
-        n: commit.nextDocId,
-        c: commit.lastCreationTime,
-        w: commit.writes.map(([id, doc]) => [id, doc === null ? null : convexToJson(doc)]),
-      }) + "\n";
+      `{"ts":${JSON.stringify(commit.ts.toString())},"n":${JSON.stringify(commit.nextDocId)},` +
+      `"c":${JSON.stringify(commit.lastCreationTime)},"w":[${writes.join(",")}]}\n`;
     const buf = Buffer.from(line);
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off);
@@ -208,7 +213,7 @@ export class Persistence {
     // Supersedes a background compaction: it sees the new generation and gives up.
     this.generation += 1;
     const text =
-      snapshotHeader(state) + JSON.stringify([...state.documents.values()].map((d) => convexToJson(d))) + "}";
+      snapshotHeader(state) + "[" + [...state.documents.values()].map(this.documentText).join(",") + "]}";
     writeDurably(path.join(this.dataDir, SNAPSHOT), text);
     this.snapshotBytes = Buffer.byteLength(text);
     this.synced = this.written;
@@ -260,7 +265,7 @@ export class Persistence {
       parts.push(
         documents
           .slice(i, i + COMPACTION_STEP)
-          .map((d) => JSON.stringify(convexToJson(d)))
+          .map(this.documentText)
           .join(","),
       );
     }

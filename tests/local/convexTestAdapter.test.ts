@@ -33,5 +33,14 @@ describe("convex-test adapter", () => {
     expect(() =>
       applyPatches("twice twice", [{ name: "twice", find: /twice/, replace: "" }], "index.js"),
     ).toThrow('patch "twice" of index.js matched 2 times');
+    // A patch meant for several places says how many, keeps its flags and may use groups.
+    const many = { name: "many", find: /^(a|b)=1$/m, replace: "$1=2", times: 2 };
+    expect(applyPatches("a=1\nb=1", [many], "index.js")).toBe("a=2\nb=2");
+    expect(() => applyPatches("a=1", [many], "index.js")).toThrow(
+      'patch "many" of index.js matched 1 times (expected 2)',
+    );
+    // Stored documents' sizes and texts are kept per object; the engine's stores share one frame.
+    expect(source).not.toMatch(/(trackRead\(|bytesRead \+= )getDocumentSize/);
+    expect(source).not.toContain('from "node:async_hooks"');
   });
 });

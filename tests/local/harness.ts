@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import WebSocket from "ws";
+import { SERVER_NODE_FLAGS } from "../../local/convex-server/nodeFlags";
 import {
   adminKeyFile,
   startLocalConvex,
@@ -100,6 +101,7 @@ function spawnCli(args: string[]) {
     process.execPath,
     [
       // Extra Node flags for the server, e.g. SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+      ...SERVER_NODE_FLAGS,
       ...(process.env.SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
       "--import",
       "tsx",

@@ -24,14 +24,31 @@ function fromHex(hex: string, bytes: number): Uint8Array<ArrayBuffer> | null {
 
 const DIGEST_BYTES: Record<HmacAlgorithm, number> = { "SHA-256": 32, "SHA-512": 64 };
 
+/**
+ * Verify keys already imported, by algorithm and secret: every webhook of a number is checked with
+ * the same one (importing it each time was a third of the check's cost). Held per process, at most
+ * KEPT_KEYS; the secret in the map is the one the caller already holds in memory.
+ */
+const verifyKeys = new Map<string, Promise<CryptoKey>>();
+const KEPT_KEYS = 256;
+
+function importKey(secret: string, algorithm: HmacAlgorithm, usage: "sign" | "verify") {
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: algorithm }, false, [
+    usage,
+  ]);
+}
+
 async function hmacKey(secret: string, algorithm: HmacAlgorithm, usage: "sign" | "verify") {
-  return await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: algorithm },
-    false,
-    [usage],
-  );
+  if (usage === "sign") return await importKey(secret, algorithm, usage);
+  const id = `${algorithm}\u0000${secret}`;
+  let key = verifyKeys.get(id);
+  if (!key) {
+    if (verifyKeys.size >= KEPT_KEYS) verifyKeys.clear();
+    key = importKey(secret, algorithm, usage);
+    verifyKeys.set(id, key);
+    key.catch(() => verifyKeys.delete(id));
+  }
+  return await key;
 }
 
 /** Hex HMAC of `body` — what a provider sends; used by tests and the simulator-facing helpers. */
