@@ -10,6 +10,7 @@ import {
   GUARD_MS,
   IN_FLIGHT_MAX_MS,
   roomFor,
+  roomTimes,
   SECOND_MS,
   SendWindows,
   settled,
@@ -179,6 +180,38 @@ describe("pacing at claim", () => {
       expect(await roomFor(ctx, dispatch, NOW + 500, 500)).toBe(5);
       expect(await roomFor(ctx, dispatch, NOW + 800, 500)).toBe(8);
       expect(await roomFor(ctx, dispatch, NOW + 1_000, 500)).toBe(10);
+    });
+  });
+
+  it("tells a tick when each of its next sends will find room", async () => {
+    const s = await shop(0);
+    await dispatchRow(s, { rate: 4, maxRate: 80, ceiling: 4 });
+    const channelId: Id<"channels"> = s.w.cloudChannelId;
+    await s.t.run(async (ctx) => {
+      const dispatch = (await ctx.db
+        .query("channelDispatch")
+        .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+        .first())!;
+      expect(await roomTimes(ctx, dispatch, NOW, 6)).toEqual([NOW, NOW, NOW, NOW]);
+      const windows = new SendWindows(ctx, NOW);
+      for (let i = 0; i < 3; i++) expect(await windows.take(channelId, true)).toBe(true);
+      await windows.save();
+      // One in flight stays unanswered; two are answered (the later first).
+      await settled(ctx, channelId, [
+        { claimedAt: NOW, answeredAt: NOW + 300, accepted: true },
+        { claimedAt: NOW, answeredAt: NOW + 100, accepted: true },
+      ]);
+      const dropOut = (answeredAt: number) => answeredAt + SECOND_MS + GUARD_MS + 1;
+      // One free now, then the two answered ones as they drop out; the one in flight is unknown.
+      expect(await roomTimes(ctx, dispatch, NOW + 300, 6)).toEqual([
+        NOW + 300,
+        dropOut(NOW + 100),
+        dropOut(NOW + 300),
+      ]);
+      expect(await roomTimes(ctx, dispatch, NOW + 300, 2)).toEqual([NOW + 300, dropOut(NOW + 100)]);
+      // A lowered ceiling: the first to drop out makes no room.
+      const lowered = { ...dispatch, ceiling: 2 };
+      expect(await roomTimes(ctx, lowered, NOW + 300, 6)).toEqual([dropOut(NOW + 300)]);
     });
   });
 

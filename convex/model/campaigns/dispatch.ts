@@ -34,7 +34,7 @@ import { describeBlock, sendingBlock } from "../sending";
 import { addressesOf, upsertConversation } from "../whatsapp/contacts";
 import { moved, outstanding, totals } from "./counters";
 import { alreadyReached, budgetOf, describeLimit, reachOf } from "./limits";
-import { roomFor } from "./pacing";
+import { roomFor, roomTimes } from "./pacing";
 import { afterTick, MAX_RATE, nextTickTime, onThrottle, START_RATE, TICK_MS, tickBudget } from "./rate";
 import type { Variable } from "./tables";
 
@@ -195,7 +195,7 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     if (limits.limited) limitedCampaigns.add(campaign._id);
     if (done.claimed) claimedCampaigns.add(campaign._id);
   }
-  await deliverPaced(ctx, pacing);
+  await deliverPaced(ctx, pacing, await roomTimes(ctx, row, now, pacing.messageIds.length));
   // When the limit ran out: how many it counts now, and when its oldest hour frees up.
   const after = limitedCampaigns.size ? await reachOf(ctx, limits.scope, now) : null;
   const freesAt = after ? (after.freesAt ?? now + 60 * 60 * 1000) : null;
@@ -294,14 +294,17 @@ const SLICES_PER_TICK = 10;
  * chain's schedule (`at`): the n-th message goes at `at + n × (TICK_MS ÷ budget)`, in slices of a
  * few at the higher rates so a tick makes at most SLICES_PER_TICK deliveries.
  */
-async function deliverPaced(ctx: MutationCtx, pacing: Pacing): Promise<void> {
+async function deliverPaced(ctx: MutationCtx, pacing: Pacing, roomAt: number[]): Promise<void> {
   const { messageIds } = pacing;
   if (!messageIds.length) return;
   const spacingMs = TICK_MS / Math.max(pacing.budget, messageIds.length);
   const size = Math.max(1, Math.ceil(Math.max(pacing.budget, messageIds.length) / SLICES_PER_TICK));
   for (let i = 0; i < messageIds.length; i += size) {
-    const delay = Math.max(0, Math.round(pacing.at + i * spacingMs - pacing.now));
-    await ctx.scheduler.runAfter(delay, internal.outbound.deliverMany, {
+    // Not before the channel's second has room for the slice's last message (when known).
+    const last = Math.min(i + size, messageIds.length) - 1;
+    // A time, not a delay: the tick's own work would push a delay back by as long as it took.
+    const due = Math.round(Math.max(pacing.at + i * spacingMs, roomAt[last] ?? 0, pacing.now));
+    await ctx.scheduler.runAt(due, internal.outbound.deliverMany, {
       messageIds: messageIds.slice(i, i + size),
       channelId: pacing.channelId,
     });

@@ -159,6 +159,30 @@ export async function roomFor(
   return Math.max(0, capacityOf(dispatch) - countedAt(window, now + spanMs));
 }
 
+/**
+ * When each of the channel's next `count` sends will find room, from `now` on: at once while the
+ * second has room, then as the accepted sends counted now drop out, oldest first. Sends in flight
+ * drop out a second after their answers at the earliest; those slots are left out (the list is
+ * shorter than `count`). A tick schedules its slices for these times, so they are not claimed
+ * before their room opens only to be held and claimed again.
+ */
+export async function roomTimes(
+  ctx: MutationCtx,
+  dispatch: Doc<"channelDispatch">,
+  now: number,
+  count: number,
+): Promise<number[]> {
+  const window = fresh(await rowOf(ctx, dispatch.channelId), now);
+  const recent = window.answered.filter((t) => t > now - SECOND_MS - GUARD_MS).sort((a, b) => a - b);
+  const free = capacityOf(dispatch) - window.inFlight.length - recent.length;
+  const times: number[] = [];
+  for (let i = 0; i < Math.max(0, free) && times.length < count; i++) times.push(now);
+  // With more counted than the capacity (it was lowered), the first `-free` to drop out make none.
+  for (let i = Math.max(0, -free); i < recent.length && times.length < count; i++)
+    times.push(recent[i] + SECOND_MS + GUARD_MS + 1);
+  return times;
+}
+
 /** Accepted sends answered on the channel in the second up to `at` (a refused send's answer). */
 export async function answeredBefore(
   ctx: MutationCtx,
