@@ -256,27 +256,6 @@ async function sendAll(
   );
 }
 
-/**
- * A channel's provider check read in the last CHECK_KEPT_MS by this process, else read now. A
- * campaign sends a slice every few tens of milliseconds on its channel; each slice reading the
- * channel (a transaction, and decrypting its secrets) made its claim wait for one more turn. The
- * claim still checks everything that stops a send (switches, the channel turned off) in its own
- * transaction; a check at most this old only decides which token the call carries.
- */
-const CHECK_KEPT_MS = 1_000;
-const recentChecks = new Map<Id<"channels">, { at: number; check: Promise<ProviderCheck | null> }>();
-
-function recentCheck(ctx: ActionCtx, channelId: Id<"channels">): Promise<ProviderCheck | null> {
-  const now = Date.now();
-  const kept = recentChecks.get(channelId);
-  if (kept && now - kept.at < CHECK_KEPT_MS) return kept.check;
-  for (const [id, { at }] of recentChecks) if (now - at >= CHECK_KEPT_MS) recentChecks.delete(id);
-  const check = ctx.runQuery(internal.channels.healthCheck, { channelId });
-  recentChecks.set(channelId, { at: now, check });
-  check.catch(() => recentChecks.delete(channelId));
-  return check;
-}
-
 /** Delivers one queued message: claim, call the provider, record what it answered. */
 export const deliver = internalAction({
   args: { messageId: v.id("messages") },
@@ -302,7 +281,9 @@ export const deliverMany = internalAction({
   args: { messageIds: v.array(v.id("messages")), channelId: v.optional(v.id("channels")) },
   returns: v.null(),
   handler: async (ctx, { messageIds, channelId }) => {
-    const known = channelId ? [{ channelId, check: await recentCheck(ctx, channelId) }] : [];
+    const known = channelId
+      ? [{ channelId, check: await ctx.runQuery(internal.channels.healthCheck, { channelId }) }]
+      : [];
     const deliveries = await ctx.runMutation(internal.outbound.claimMany, { messageIds });
     if (!deliveries.length) return null;
     const results = await sendAll(ctx, deliveries, known);

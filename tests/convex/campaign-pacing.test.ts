@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
+import type { MutationCtx } from "../../convex/_generated/server";
 import {
   GUARD_MS,
   IN_FLIGHT_MAX_MS,
@@ -28,6 +29,23 @@ import {
 } from "./campaign-helpers";
 
 useCampaignClock();
+
+/** Runs `fn` in a transaction of a shop whose Cloud number has a dispatch row with `ceiling`. */
+async function withDispatch(
+  ceiling: number,
+  fn: (ctx: MutationCtx, dispatch: Doc<"channelDispatch">, channelId: Id<"channels">) => Promise<void>,
+) {
+  const s = await shop(0);
+  await dispatchRow(s, { rate: ceiling, maxRate: 80, ceiling });
+  const channelId: Id<"channels"> = s.w.cloudChannelId;
+  await s.t.run(async (ctx) => {
+    const dispatch = await ctx.db
+      .query("channelDispatch")
+      .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+      .first();
+    await fn(ctx, dispatch!, channelId);
+  });
+}
 
 async function dispatchRow(s: Shop, row: { rate: number; maxRate: number; ceiling?: number }) {
   await s.t.run((ctx) =>
@@ -152,14 +170,7 @@ describe("pacing at claim", () => {
   });
 
   it("tells a tick how many sends the next half second has room for", async () => {
-    const s = await shop(0);
-    await dispatchRow(s, { rate: 10, maxRate: 80, ceiling: 10 });
-    const channelId: Id<"channels"> = s.w.cloudChannelId;
-    await s.t.run(async (ctx) => {
-      const dispatch = (await ctx.db
-        .query("channelDispatch")
-        .withIndex("by_channel", (q) => q.eq("channelId", channelId))
-        .first())!;
+    await withDispatch(10, async (ctx, dispatch, channelId) => {
       expect(await roomFor(ctx, dispatch, NOW, 500)).toBe(10);
       const windows = new SendWindows(ctx, NOW);
       for (let i = 0; i < 6; i++) expect(await windows.take(channelId, true)).toBe(true);
@@ -184,14 +195,7 @@ describe("pacing at claim", () => {
   });
 
   it("tells a tick when each of its next sends will find room", async () => {
-    const s = await shop(0);
-    await dispatchRow(s, { rate: 4, maxRate: 80, ceiling: 4 });
-    const channelId: Id<"channels"> = s.w.cloudChannelId;
-    await s.t.run(async (ctx) => {
-      const dispatch = (await ctx.db
-        .query("channelDispatch")
-        .withIndex("by_channel", (q) => q.eq("channelId", channelId))
-        .first())!;
+    await withDispatch(4, async (ctx, dispatch, channelId) => {
       expect(await roomTimes(ctx, dispatch, NOW, 6)).toEqual([NOW, NOW, NOW, NOW]);
       const windows = new SendWindows(ctx, NOW);
       for (let i = 0; i < 3; i++) expect(await windows.take(channelId, true)).toBe(true);
