@@ -28,6 +28,23 @@ const VECTOR_SHA512 =
   "5f23d38450afd6e471270e9335faec67d0506e08a4b3c9e11ca22ea1526fd966ecc23c19e2dbcd188646acc3bc40b53c471306df2de3da4637e0e351414af562";
 
 describe("signature checks", () => {
+  it("checks each secret with its own key, however the keys were kept", async () => {
+    const header = `sha256=${VECTOR_SHA256}`;
+    // The same secret twice (the second from the kept keys), then another secret, then the first.
+    for (const [secret, valid] of [
+      ["It is a secret", true],
+      ["It is a secret", true],
+      ["It is another secret", false],
+      ["It is a secret", true],
+    ] as const) {
+      expect(await verifyCloudSignature(secret, bytes(VECTOR_BODY), header)).toBe(valid);
+    }
+    // The same secret for SHA-512 is a key of its own.
+    expect(await verifyWahaSignature("It is a secret", bytes(VECTOR_BODY), VECTOR_SHA512, "sha512")).toBe(
+      true,
+    );
+  });
+
   it("matches known HMAC-SHA256 and HMAC-SHA512 answers", async () => {
     expect(await hmacHex("SHA-256", "It is a secret", bytes(VECTOR_BODY))).toBe(VECTOR_SHA256);
     expect(await hmacHex("SHA-512", "It is a secret", bytes(VECTOR_BODY))).toBe(VECTOR_SHA512);
