@@ -195,7 +195,8 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     if (limits.limited) limitedCampaigns.add(campaign._id);
     if (done.claimed) claimedCampaigns.add(campaign._id);
   }
-  await deliverPaced(ctx, pacing, await roomTimes(ctx, row, now, pacing.messageIds.length));
+  if (pacing.messageIds.length)
+    await deliverPaced(ctx, pacing, await roomTimes(ctx, row, now, pacing.messageIds.length));
   // When the limit ran out: how many it counts now, and when its oldest hour frees up.
   const after = limitedCampaigns.size ? await reachOf(ctx, limits.scope, now) : null;
   const freesAt = after ? (after.freesAt ?? now + 60 * 60 * 1000) : null;
