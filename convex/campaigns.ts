@@ -3,7 +3,7 @@ import { paginationOptsValidator, paginationResultValidator } from "convex/serve
 import { v, type Infer } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
-import type { QueryCtx } from "./_generated/server";
+import type { MutationCtx, QueryCtx } from "./_generated/server";
 import { internalMutation, tenantMutation, tenantQuery } from "./functions";
 import { COST_SHARD, summary } from "./model/campaigns/counters";
 import { getWallet } from "./model/billing/wallet";
@@ -318,10 +318,22 @@ const STALLED_MS = 30_000;
  * one-second limit on an overloaded server) schedules no successor, and its campaigns would wait
  * forever. A freeze that has not moved for half a minute gets its next step again (steps continue
  * from the stored cursor and skip contacts already frozen); a chain whose next tick is more than
- * half a minute overdue is replaced (dispatch.ts ensureTickAt) and its rate halved (a tick that
- * ran past the time limit claimed too many at once); live and sleeping chains are left alone.
+ * half a minute overdue is replaced (dispatch.ts ensureTickAt), and its rate halved when that tick
+ * failed (a tick that ran past the time limit claimed too many at once; one that has not run yet,
+ * as after a restart, says nothing about the rate); live and sleeping chains are left alone.
  * Run by a cron.
  */
+/**
+ * Whether the chain's overdue tick failed. One that has not run yet (the backend was down or
+ * behind, as after a restart) or was cancelled says nothing about the rate. A row from before
+ * ticks' jobs were kept counts as failed, as the watchdog assumed then.
+ */
+async function tickFailed(ctx: MutationCtx, row: Doc<"channelDispatch">): Promise<boolean> {
+  if (row.tickJobId === undefined) return true;
+  const job = await ctx.db.system.get(row.tickJobId);
+  return job?.state.kind === "failed";
+}
+
 export const restartStalledDispatch = internalMutation({
   args: {},
   returns: v.object({ channels: v.number(), freezes: v.number() }),
@@ -350,7 +362,7 @@ export const restartStalledDispatch = internalMutation({
         .withIndex("by_channel", (q) => q.eq("channelId", channelId))
         .first();
       const at = row?.nextTickAt !== undefined && row.nextTickAt > now ? row.nextTickAt : now;
-      if (row?.nextTickAt !== undefined && row.nextTickAt < now - STALLED_MS) {
+      if (row?.nextTickAt !== undefined && row.nextTickAt < now - STALLED_MS && (await tickFailed(ctx, row))) {
         // The tick most likely died of its own size (past the time limit): a failed tick rolls
         // back, so without this the same rate would fail again. Halve it.
         await ctx.db.patch("channelDispatch", row._id, { rate: Math.max(1, Math.floor(row.rate / 2)) });

@@ -257,8 +257,8 @@ describe("sends whose outcome was lost", () => {
 describe("a dispatcher chain whose tick failed", () => {
   it("is started again by the watchdog, and the campaign goes on without sending anyone twice", async () => {
     const s = await campaignWithLostSends(3, 0);
-    // More recipients arrive in a second campaign; its chain's next tick then fails (cancelled
-    // here, as a tick that ran past the time limit leaves no successor).
+    // More recipients arrive in a second campaign; its chain's next tick then never runs
+    // (cancelled here: like a tick that failed, it leaves no successor).
     await s.t.run(async (ctx) => {
       for (let i = 100; i < 110; i++) {
         const phone = `+346200${String(i).padStart(5, "0")}`;
@@ -323,10 +323,56 @@ describe("a dispatcher chain whose tick failed", () => {
           .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
           .first())!.rate,
     );
-    expect(rate).toBe(10); // the start rate (20), halved
+    // It did not fail, so nothing says the rate was too high: the start rate stays.
+    expect(rate).toBe(20);
     for (let i = 0; i < 4; i++) await step(s.t);
     expect(s.fake.sent).toHaveLength(13);
     expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(13);
+  });
+
+  it("halves the rate of a chain whose tick failed, and only then", async () => {
+    const s = await campaignWithLostSends(1, 0);
+    const dispatchOf = () =>
+      s.t.run(
+        async (ctx) =>
+          (await ctx.db
+            .query("channelDispatch")
+            .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+            .first())!,
+      );
+    // The chain's next tick is overdue: first still waiting to run (a restarted backend catching
+    // up), then failed (a tick that ran past the time limit rolls back and schedules nothing).
+    const stall = async (failed: boolean) => {
+      await s.t.run(async (ctx) => {
+        for (const job of await ctx.db.system.query("_scheduled_functions").collect())
+          if (job.name.includes("tick") && job.state.kind === "pending") await ctx.scheduler.cancel(job._id);
+        const row = (await ctx.db
+          .query("channelDispatch")
+          .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+          .first())!;
+        const tickJobId = await ctx.scheduler.runAfter(failed ? 0 : 3_600_000, internal.campaigns.tick, {
+          // A tick that fails: its arguments do not validate.
+          channelId: (failed ? s.w.tenantId : s.w.cloudChannelId) as Id<"channels">,
+          at: 0,
+        });
+        await ctx.db.patch("channelDispatch", row._id, {
+          nextTickAt: Date.now() - 31_000,
+          tickJobId,
+          rate: 40,
+        });
+      });
+      await vi.advanceTimersByTimeAsync(10);
+      await s.t.finishInProgressScheduledFunctions();
+      const { tickJobId } = await dispatchOf();
+      const job = await s.t.run(async (ctx) => ctx.db.system.get(tickJobId!));
+      expect(job?.state.kind).toBe(failed ? "failed" : "pending");
+    };
+    await stall(false);
+    await s.t.mutation(internal.campaigns.restartStalledDispatch, {});
+    expect((await dispatchOf()).rate).toBe(40);
+    await stall(true);
+    await s.t.mutation(internal.campaigns.restartStalledDispatch, {});
+    expect((await dispatchOf()).rate).toBe(20);
   });
 
   it("restarts a freeze whose step failed, and the campaign goes out once to everyone", async () => {

@@ -75,8 +75,8 @@ export async function ensureTickAt(ctx: MutationCtx, channelId: Id<"channels">, 
   const now = Date.now();
   const due = row.nextTickAt;
   if (due !== undefined && due <= at && due > now - STALE_TICK_MS) return;
-  await ctx.db.patch("channelDispatch", row._id, { nextTickAt: at });
-  await ctx.scheduler.runAt(at, internal.campaigns.tick, { channelId, at });
+  const tickJobId = await ctx.scheduler.runAt(at, internal.campaigns.tick, { channelId, at });
+  await ctx.db.patch("channelDispatch", row._id, { nextTickAt: at, tickJobId });
 }
 
 /**
@@ -236,13 +236,17 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     const due = Math.max(first.dueAt, nextTickTime(at, now), limited ? freesAt! : 0);
     next = next === undefined ? due : Math.min(next, due);
   }
+  const tickJobId =
+    next !== undefined
+      ? await ctx.scheduler.runAt(next, internal.campaigns.tick, { channelId, at: next })
+      : undefined;
   await ctx.db.patch("channelDispatch", row._id, {
     lastTickAt: now,
     nextTickAt: next,
+    tickJobId,
     sentTotal: row.sentTotal + result.claimed,
     ...afterTick(row, now, result.claimed, fullBudget, now - at),
   });
-  if (next !== undefined) await ctx.scheduler.runAt(next, internal.campaigns.tick, { channelId, at: next });
   return result;
 }
 

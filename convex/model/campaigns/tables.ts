@@ -161,6 +161,8 @@ export const campaignTables = {
     lastTickAt: v.number(),
     /** The scheduled next tick; a new chain starts only when none is due. */
     nextTickAt: v.optional(v.number()),
+    /** The scheduled job of that tick: the watchdog tells a tick that failed from one not run yet. */
+    tickJobId: v.optional(v.id("_scheduled_functions")),
     /** When the latest burst of throttling errors (130429) began, shown to platform admins. */
     throttledAt: v.optional(v.number()),
     /** The throughput WhatsApp's errors say the number has, and when they said it (model/campaigns/rate.ts). */
