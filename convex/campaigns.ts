@@ -330,7 +330,7 @@ const STALLED_MS = 30_000;
  */
 async function tickFailed(ctx: MutationCtx, row: Doc<"channelDispatch">): Promise<boolean> {
   if (row.tickJobId === undefined) return true;
-  const job = await ctx.db.system.get(row.tickJobId);
+  const job = await ctx.db.system.get("_scheduled_functions", row.tickJobId);
   return job?.state.kind === "failed";
 }
 
@@ -362,7 +362,11 @@ export const restartStalledDispatch = internalMutation({
         .withIndex("by_channel", (q) => q.eq("channelId", channelId))
         .first();
       const at = row?.nextTickAt !== undefined && row.nextTickAt > now ? row.nextTickAt : now;
-      if (row?.nextTickAt !== undefined && row.nextTickAt < now - STALLED_MS && (await tickFailed(ctx, row))) {
+      if (
+        row?.nextTickAt !== undefined &&
+        row.nextTickAt < now - STALLED_MS &&
+        (await tickFailed(ctx, row))
+      ) {
         // The tick most likely died of its own size (past the time limit): a failed tick rolls
         // back, so without this the same rate would fail again. Halve it.
         await ctx.db.patch("channelDispatch", row._id, { rate: Math.max(1, Math.floor(row.rate / 2)) });
