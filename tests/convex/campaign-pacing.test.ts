@@ -10,8 +10,7 @@ import type { MutationCtx } from "../../convex/_generated/server";
 import {
   GUARD_MS,
   IN_FLIGHT_MAX_MS,
-  roomFor,
-  roomTimes,
+  roomOf,
   SECOND_MS,
   SendWindows,
   settled,
@@ -171,12 +170,12 @@ describe("pacing at claim", () => {
 
   it("tells a tick how many sends the next half second has room for", async () => {
     await withDispatch(10, async (ctx, dispatch, channelId) => {
-      expect(await roomFor(ctx, dispatch, NOW, 500)).toBe(10);
+      expect((await roomOf(ctx, dispatch, NOW)).within(500)).toBe(10);
       const windows = new SendWindows(ctx, NOW);
       for (let i = 0; i < 6; i++) expect(await windows.take(channelId, true)).toBe(true);
       await windows.save();
       // Six in flight: they will count for a second after their answers.
-      expect(await roomFor(ctx, dispatch, NOW, 500)).toBe(4);
+      expect((await roomOf(ctx, dispatch, NOW)).within(500)).toBe(4);
       await settled(
         ctx,
         channelId,
@@ -188,15 +187,15 @@ describe("pacing at claim", () => {
       );
       // Answered at NOW … NOW + 400 (the last refused): still counted half a second on, gone after
       // a second.
-      expect(await roomFor(ctx, dispatch, NOW + 500, 500)).toBe(5);
-      expect(await roomFor(ctx, dispatch, NOW + 800, 500)).toBe(8);
-      expect(await roomFor(ctx, dispatch, NOW + 1_000, 500)).toBe(10);
+      expect((await roomOf(ctx, dispatch, NOW + 500)).within(500)).toBe(5);
+      expect((await roomOf(ctx, dispatch, NOW + 800)).within(500)).toBe(8);
+      expect((await roomOf(ctx, dispatch, NOW + 1_000)).within(500)).toBe(10);
     });
   });
 
   it("tells a tick when each of its next sends will find room", async () => {
     await withDispatch(4, async (ctx, dispatch, channelId) => {
-      expect(await roomTimes(ctx, dispatch, NOW, 6)).toEqual([NOW, NOW, NOW, NOW]);
+      expect((await roomOf(ctx, dispatch, NOW)).times(6)).toEqual([NOW, NOW, NOW, NOW]);
       const windows = new SendWindows(ctx, NOW);
       for (let i = 0; i < 3; i++) expect(await windows.take(channelId, true)).toBe(true);
       await windows.save();
@@ -207,15 +206,15 @@ describe("pacing at claim", () => {
       ]);
       const dropOut = (answeredAt: number) => answeredAt + SECOND_MS + GUARD_MS + 1;
       // One free now, then the two answered ones as they drop out; the one in flight is unknown.
-      expect(await roomTimes(ctx, dispatch, NOW + 300, 6)).toEqual([
+      expect((await roomOf(ctx, dispatch, NOW + 300)).times(6)).toEqual([
         NOW + 300,
         dropOut(NOW + 100),
         dropOut(NOW + 300),
       ]);
-      expect(await roomTimes(ctx, dispatch, NOW + 300, 2)).toEqual([NOW + 300, dropOut(NOW + 100)]);
+      expect((await roomOf(ctx, dispatch, NOW + 300)).times(2)).toEqual([NOW + 300, dropOut(NOW + 100)]);
       // A lowered ceiling: the first to drop out makes no room.
       const lowered = { ...dispatch, ceiling: 2 };
-      expect(await roomTimes(ctx, lowered, NOW + 300, 6)).toEqual([dropOut(NOW + 300)]);
+      expect((await roomOf(ctx, lowered, NOW + 300)).times(6)).toEqual([dropOut(NOW + 300)]);
     });
   });
 

@@ -34,7 +34,7 @@ import { describeBlock, sendingBlock } from "../sending";
 import { addressesOf, upsertConversation } from "../whatsapp/contacts";
 import { moved, outstanding, totals } from "./counters";
 import { alreadyReached, budgetOf, describeLimit, reachOf } from "./limits";
-import { roomFor, roomTimes } from "./pacing";
+import { roomOf } from "./pacing";
 import { afterTick, MAX_RATE, nextTickTime, onThrottle, START_RATE, TICK_MS, tickBudget } from "./rate";
 import type { Variable } from "./tables";
 
@@ -168,9 +168,8 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
   // Its part of the rate, and one more at most than the channel's second will let through
   // meanwhile: a send that finds no room is claimed again shortly, a send not offered is a
   // slot lost.
-  const fullBudget = running.length
-    ? Math.min(tickBudget(row, at, now), (await roomFor(ctx, row, now, TICK_MS)) + 1)
-    : 0;
+  const room = running.length ? await roomOf(ctx, row, now) : null;
+  const fullBudget = room ? Math.min(tickBudget(row, at, now), room.within(TICK_MS) + 1) : 0;
   let budget = fullBudget;
   const pacing: Pacing = { channelId, at, now, budget: fullBudget, messageIds: [] };
   const reach = running.length ? await budgetOf(ctx, channel!, now) : null;
@@ -195,8 +194,7 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     if (limits.limited) limitedCampaigns.add(campaign._id);
     if (done.claimed) claimedCampaigns.add(campaign._id);
   }
-  if (pacing.messageIds.length)
-    await deliverPaced(ctx, pacing, await roomTimes(ctx, row, now, pacing.messageIds.length));
+  if (room && pacing.messageIds.length) await deliverPaced(ctx, pacing, room.times(pacing.messageIds.length));
   // When the limit ran out: how many it counts now, and when its oldest hour frees up.
   const after = limitedCampaigns.size ? await reachOf(ctx, limits.scope, now) : null;
   const freesAt = after ? (after.freesAt ?? now + 60 * 60 * 1000) : null;

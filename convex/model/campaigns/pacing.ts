@@ -144,43 +144,43 @@ export class SendWindows {
 }
 
 /**
- * How many sends the channel's second will have room for in the next `spanMs` (a tick's time):
- * its capacity less the sends that will still count then (those in flight, whose answers come
- * now at the earliest, and those answered too recently to drop out by then). A tick claims no
- * more, so its sends do not wait to be claimed a second time.
+ * The channel's second as a tick sees it at `now` (its `sendWindows` row, read once): how many
+ * sends it will have room for, and when.
  */
-export async function roomFor(
-  ctx: MutationCtx,
-  dispatch: Doc<"channelDispatch">,
-  now: number,
-  spanMs: number,
-): Promise<number> {
-  const window = fresh(await rowOf(ctx, dispatch.channelId), now);
-  return Math.max(0, capacityOf(dispatch) - countedAt(window, now + spanMs));
-}
+export type Room = {
+  /**
+   * How many sends the second will have room for in the next `spanMs` (a tick's time): its
+   * capacity less the sends that will still count then (those in flight, whose answers come now
+   * at the earliest, and those answered too recently to drop out by then). A tick claims no more,
+   * so its sends do not wait to be claimed a second time.
+   */
+  within(spanMs: number): number;
+  /**
+   * When each of the next `count` sends will find room: at once while the second has room, then
+   * as the accepted sends counted now drop out, oldest first. Sends in flight drop out a second
+   * after their answers at the earliest; those slots are left out (the list is shorter than
+   * `count`). A tick schedules its slices for these times, so they are not claimed before their
+   * room opens only to be held and claimed again.
+   */
+  times(count: number): number[];
+};
 
-/**
- * When each of the channel's next `count` sends will find room, from `now` on: at once while the
- * second has room, then as the accepted sends counted now drop out, oldest first. Sends in flight
- * drop out a second after their answers at the earliest; those slots are left out (the list is
- * shorter than `count`). A tick schedules its slices for these times, so they are not claimed
- * before their room opens only to be held and claimed again.
- */
-export async function roomTimes(
-  ctx: MutationCtx,
-  dispatch: Doc<"channelDispatch">,
-  now: number,
-  count: number,
-): Promise<number[]> {
+export async function roomOf(ctx: MutationCtx, dispatch: Doc<"channelDispatch">, now: number): Promise<Room> {
   const window = fresh(await rowOf(ctx, dispatch.channelId), now);
-  const recent = window.answered.filter((t) => t > now - SECOND_MS - GUARD_MS).sort((a, b) => a - b);
-  const free = capacityOf(dispatch) - window.inFlight.length - recent.length;
-  const times: number[] = [];
-  for (let i = 0; i < Math.max(0, free) && times.length < count; i++) times.push(now);
-  // With more counted than the capacity (it was lowered), the first `-free` to drop out make none.
-  for (let i = Math.max(0, -free); i < recent.length && times.length < count; i++)
-    times.push(recent[i] + SECOND_MS + GUARD_MS + 1);
-  return times;
+  const capacity = capacityOf(dispatch);
+  return {
+    within: (spanMs) => Math.max(0, capacity - countedAt(window, now + spanMs)),
+    times: (count) => {
+      const recent = window.answered.filter((t) => t > now - SECOND_MS - GUARD_MS).sort((a, b) => a - b);
+      const free = capacity - window.inFlight.length - recent.length;
+      const times: number[] = [];
+      for (let i = 0; i < Math.max(0, free) && times.length < count; i++) times.push(now);
+      // With more counted than the capacity (it was lowered), the first `-free` to drop out make none.
+      for (let i = Math.max(0, -free); i < recent.length && times.length < count; i++)
+        times.push(recent[i] + SECOND_MS + GUARD_MS + 1);
+      return times;
+    },
+  };
 }
 
 /** Accepted sends answered on the channel in the second up to `at` (a refused send's answer). */
