@@ -113,6 +113,15 @@ async function state(s: LostShop) {
   return { byState, counts, view, rows };
 }
 
+/** The shop's Cloud number's dispatch row. */
+const dispatchOf = (s: LostShop) =>
+  s.t.run(
+    async (ctx) =>
+      (await ctx.db
+        .query("channelDispatch")
+        .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+        .first())!,
+  );
 const message = (s: LostShop, id: Id<"messages">) => s.t.run((ctx) => ctx.db.get("messages", id));
 const sweep = (t: T, batch?: number) =>
   t.mutation(internal.outbound.resolveStuckSending, batch === undefined ? {} : { batch });
@@ -298,14 +307,7 @@ describe("a dispatcher chain whose tick failed", () => {
     for (let i = 0; i < 5; i++) await step(s.t);
     expect(s.fake.sent).toHaveLength(3);
     // A live chain is left alone: the watchdog right away changes nothing…
-    const nextTick = () =>
-      s.t.run(
-        async (ctx) =>
-          (await ctx.db
-            .query("channelDispatch")
-            .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
-            .first())!.nextTickAt,
-      );
+    const nextTick = async () => (await dispatchOf(s)).nextTickAt;
     const stuckAt = await nextTick();
     await s.t.mutation(internal.campaigns.restartStalledDispatch, {});
     expect(await nextTick()).toBe(stuckAt);
@@ -316,15 +318,8 @@ describe("a dispatcher chain whose tick failed", () => {
       freezes: 0,
     });
     expect(await nextTick()).not.toBe(stuckAt);
-    const rate = await s.t.run(
-      async (ctx) =>
-        (await ctx.db
-          .query("channelDispatch")
-          .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
-          .first())!.rate,
-    );
     // It did not fail, so nothing says the rate was too high: the start rate stays.
-    expect(rate).toBe(20);
+    expect((await dispatchOf(s)).rate).toBe(20);
     for (let i = 0; i < 4; i++) await step(s.t);
     expect(s.fake.sent).toHaveLength(13);
     expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(13);
@@ -332,14 +327,6 @@ describe("a dispatcher chain whose tick failed", () => {
 
   it("halves the rate of a chain whose tick failed, and only then", async () => {
     const s = await campaignWithLostSends(1, 0);
-    const dispatchOf = () =>
-      s.t.run(
-        async (ctx) =>
-          (await ctx.db
-            .query("channelDispatch")
-            .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
-            .first())!,
-      );
     // The chain's next tick is overdue: first still waiting to run (a restarted backend catching
     // up), then failed (a tick that ran past the time limit rolls back and schedules nothing).
     const stall = async (failed: boolean) => {
@@ -363,16 +350,16 @@ describe("a dispatcher chain whose tick failed", () => {
       });
       await vi.advanceTimersByTimeAsync(10);
       await s.t.finishInProgressScheduledFunctions();
-      const { tickJobId } = await dispatchOf();
+      const { tickJobId } = await dispatchOf(s);
       const job = await s.t.run(async (ctx) => ctx.db.system.get(tickJobId!));
       expect(job?.state.kind).toBe(failed ? "failed" : "pending");
     };
     await stall(false);
     await s.t.mutation(internal.campaigns.restartStalledDispatch, {});
-    expect((await dispatchOf()).rate).toBe(40);
+    expect((await dispatchOf(s)).rate).toBe(40);
     await stall(true);
     await s.t.mutation(internal.campaigns.restartStalledDispatch, {});
-    expect((await dispatchOf()).rate).toBe(20);
+    expect((await dispatchOf(s)).rate).toBe(20);
   });
 
   it("restarts a freeze whose step failed, and the campaign goes out once to everyone", async () => {
