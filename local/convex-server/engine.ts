@@ -65,6 +65,14 @@ export class FunctionError extends Error {
   }
 }
 
+/** An HTTP request to the site, as the server read it. */
+export type HttpRequestParts = {
+  method: string;
+  url: string;
+  headers: Headers;
+  body?: Uint8Array<ArrayBuffer>;
+};
+
 export type WriteRecord = { id: string; table: string; before: Doc | null; after: Doc | null };
 export type CommitEvent = { ts: bigint; seq: number; writes: WriteRecord[] };
 
@@ -338,16 +346,19 @@ export class Engine {
     );
   }
 
-  /** Calls an HTTP action route from http.ts with the request exactly as received. */
-  async fetchHttpAction(request: Request, caller: Caller): Promise<Response> {
+  /**
+   * Calls an HTTP action route from http.ts with the request exactly as received (its parts: the
+   * handler's `Request` is built once, from these, not copied from another).
+   */
+  async fetchHttpAction(request: HttpRequestParts, caller: Caller): Promise<Response> {
     if (!this.build.has("http")) {
       return new Response("No HTTP actions are defined (convex/http.ts is missing)", { status: 404 });
     }
     const accessor = this.accessorFor(caller);
     const url = new URL(request.url);
     const init: RequestInit = { method: request.method, headers: request.headers };
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      init.body = new Uint8Array(await request.arrayBuffer());
+    if (request.method !== "GET" && request.method !== "HEAD" && request.body?.length) {
+      init.body = request.body;
     }
     const record = newRecord(`http:${request.method} ${url.pathname}`, "action");
     try {

@@ -328,12 +328,10 @@ async function handleSiteRequest(
   }
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-  const request = new Request(new URL(req.url ?? "/", siteUrl), {
-    method: req.method,
-    headers,
-    body: body.length > 0 ? body : undefined,
-  });
-  const response = await engine.fetchHttpAction(request, caller);
+  const response = await engine.fetchHttpAction(
+    { method: req.method ?? "GET", url: new URL(req.url ?? "/", siteUrl).href, headers, body },
+    caller,
+  );
   const out: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     if (key === "set-cookie") return;
