@@ -111,36 +111,20 @@ const engineHooks = {
     name: "int64-literal",
     find: /case "literal": \{\s*if \(value !== validator\.value\) \{/,
     replace: `case "literal": {
-            if (value !== (typeof validator.value === "object" && validator.value !== null ? jsonToConvex(validator.value) : validator.value)) {`,
-  },
-  {
-    // A union tried each member by throwing and catching an Error for every member that did not
-    // match (a status field of ten literals built up to nine Errors, stack traces included, per
-    // write). Literal members are compared directly; the others are still tried as before.
-    name: "union-literal-members",
-    find: /for \(const v of validator\.value\) \{\s*try \{\s*validateValidator\(v, value\);\s*isValid = true;\s*break;\s*\}/,
-    replace: `for (const v of validator.value) {
-                if (v.type === "literal") {
-                    if (value === (typeof v.value === "object" && v.value !== null ? jsonToConvex(v.value) : v.value)) {
-                        isValid = true;
-                        break;
-                    }
-                    continue;
-                }
-                try {
-                    validateValidator(v, value);
-                    isValid = true;
-                    break;
-                }`,
+            if (value !== literalValue(validator)) {`,
   },
   {
     // Validating a value threw and caught an Error for every union member it did not match (a
     // webhook event's union of eight object shapes built up to seven per write, stack traces
     // included): 4 % of the server's time at 750 webhooks/s. A check that only answers yes or
     // no runs first; the throwing walk runs only for a value that fails it, for its message.
+    // (The literal's decoded value, `literalValue`, is shared with the walk: see int64-literal.)
     name: "validate-without-throwing",
     find: /^function validateValidator\(validator, value\) \{$/m,
-    replace: `function matchesValidator(validator, value) {
+    replace: `function literalValue(validator) {
+    return typeof validator.value === "object" && validator.value !== null ? jsonToConvex(validator.value) : validator.value;
+}
+function matchesValidator(validator, value) {
     switch (validator.type) {
         case "null":
             return value === null;
@@ -159,7 +143,7 @@ const engineHooks = {
         case "any":
             return true;
         case "literal":
-            return value === (typeof validator.value === "object" && validator.value !== null ? jsonToConvex(validator.value) : validator.value);
+            return value === literalValue(validator);
         case "id":
             return typeof value === "string" && tableNameFromId(value) === validator.tableName;
         case "array": {

@@ -68,7 +68,7 @@ export class FunctionError extends Error {
 /** An HTTP request to the site, as the server read it. */
 export type HttpRequestParts = {
   method: string;
-  url: string;
+  url: URL;
   headers: Headers;
   body?: Uint8Array<ArrayBuffer>;
 };
@@ -355,7 +355,7 @@ export class Engine {
       return new Response("No HTTP actions are defined (convex/http.ts is missing)", { status: 404 });
     }
     const accessor = this.accessorFor(caller);
-    const url = new URL(request.url);
+    const { url } = request;
     const init: RequestInit = { method: request.method, headers: request.headers };
     if (request.method !== "GET" && request.method !== "HEAD" && request.body?.length) {
       init.body = request.body;

@@ -329,7 +329,7 @@ async function handleSiteRequest(
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const response = await engine.fetchHttpAction(
-    { method: req.method ?? "GET", url: new URL(req.url ?? "/", siteUrl).href, headers, body },
+    { method: req.method ?? "GET", url: new URL(req.url ?? "/", siteUrl), headers, body },
     caller,
   );
   const out: Record<string, string | string[]> = {};
