@@ -88,22 +88,125 @@ const engineHooks = {
     // ids per table (updated on each commit) so a query reads only its own table.
     name: "per-table-ids",
     find: /_iterateDocs\(tableName, callback\) \{\s*const isInTable = \(id\) => tableNameFromId\(id\) === tableName;\s*const ids = new Set\(Object\.keys\(this\._documents\)\.filter\(isInTable\)\);/,
-    replace: `_iterateDocs(tableName, callback, candidates) {
+    replace: `_iterateDocs(tableName, callback) {
         const isInTable = (id) => tableNameFromId(id) === tableName;
-        const ids = new Set(candidates ?? (this._tableIds ? (this._tableIds.get(tableName) ?? []) : Object.keys(this._documents).filter(isInTable)));`,
+        const ids = new Set(this._tableIds ? (this._tableIds.get(tableName) ?? []) : Object.keys(this._documents).filter(isInTable));`,
   },
   {
-    // An index range that starts with an equality reads only the documents with that value
-    // (the engine keeps those sets per index); pending writes are still added and filtered.
-    name: "index-equality-candidates",
+    // An index range (and a table scan, by creation time) is read in index order from the
+    // engine's ordered indexes (orderedIndex.ts) merged with the transaction's own writes, so a
+    // query stops at its limit instead of collecting, filtering and sorting every document that
+    // shares its equalities: the dispatcher's take of due recipients read thousands per call.
+    name: "index-ordered-ranges",
     find: /validateIndexRangeExpression\(source, fields\);\s*this\._iterateDocs\(tableName, \(doc\) => \{\s*if \(source\.range\.every\(\(filter\) => evaluateRangeFilter\(doc, filter\)\)\) \{\s*results\.push\(doc\);\s*\}\s*\}\);/,
     replace: `validateIndexRangeExpression(source, fields);
-                const candidates = this._candidateIds ? this._candidateIds(tableName, indexName, source.range) : undefined;
+                const ordered = this._orderedIds?.(tableName, indexName, source.range, order);
+                if (ordered !== undefined) {
+                    return orderedSource(this, tableName, ordered, source.range, fields, order, query, lazy);
+                }
                 this._iterateDocs(tableName, (doc) => {
                     if (source.range.every((filter) => evaluateRangeFilter(doc, filter))) {
                         results.push(doc);
                     }
-                }, candidates);`,
+                });`,
+  },
+  {
+    name: "table-scan-ordered",
+    find: /case "FullTableScan": \{\s*const tableName = source\.tableName;/,
+    replace: `case "FullTableScan": {
+                const tableName = source.tableName;
+                const ordered = this._orderedIds?.(tableName, "by_creation_time", [], source.order ?? "asc");
+                if (ordered !== undefined) {
+                    return orderedSource(this, tableName, ordered, [], ["_creationTime", "_id"], source.order ?? "asc", query, lazy);
+                }`,
+  },
+  {
+    // A query's documents as a stream: _evaluateQuery (startQuery) stops at the limit;
+    // paginate still gets an array.
+    name: "ordered-source",
+    find: /_resolveQuerySource\(query\) \{/,
+    replace: "_resolveQuerySource(query, lazy = false) {",
+  },
+  {
+    name: "evaluate-query-to-limit",
+    find: /_evaluateQuery\(query\) \{\s*const \{ sortedDocs, filterFn, limit \} = this\._resolveQuerySource\(query\);/,
+    replace: `_evaluateQuery(query) {
+        const { sortedDocs, filterFn, limit } = this._resolveQuerySource(query, true);
+        if (!Array.isArray(sortedDocs)) {
+            const matching = [];
+            if (limit === 0) return matching;
+            for (const doc of sortedDocs) {
+                if (!filterFn(doc)) continue;
+                matching.push(doc);
+                if (matching.length === limit) break;
+            }
+            return matching;
+        }`,
+  },
+  {
+    name: "ordered-merge",
+    find: /^function evaluateFieldPath\(fieldPath, document\) \{$/m,
+    replace: `function orderedSource(db, tableName, committedIds, range, fields, order, query, lazy) {
+    const filters = query.operators.filter((operator) => "filter" in operator).map((operator) => operator.filter);
+    const limit = query.operators.filter((operator) => "limit" in operator)[0] ?? null;
+    const docs = mergeWrites(db, tableName, committedIds, range, fields, order);
+    return {
+        sortedDocs: lazy ? docs : Array.from(docs),
+        filterFn: (doc) => filters.every((f) => evaluateFilter(doc, f)),
+        limit: limit?.limit ?? null,
+        fieldPathsToSortBy: fields,
+        order,
+    };
+}
+// The ids each layer of pending writes holds, per table (patch "writes-by-table"), so merging a
+// transaction's writes into a query looks only at its table's.
+const layerTables = new WeakMap();
+function writtenIds(layer, tableName) {
+    let tables = layerTables.get(layer);
+    if (!tables) layerTables.set(layer, (tables = new Map()));
+    let ids = tables.get(tableName);
+    if (!ids) tables.set(tableName, (ids = new Set()));
+    return ids;
+}
+// The committed documents (ids in index order) with the running transaction's writes in place:
+// a document it wrote is read as written, where its new values sort.
+function* mergeWrites(db, tableName, committedIds, range, fields, order) {
+    const sign = order === "desc" ? -1 : 1;
+    const compare = (a, b) => {
+        for (const fp of fields) {
+            const v = compareValues(evaluateFieldPath(fp, a), evaluateFieldPath(fp, b));
+            if (v !== 0) return v * sign;
+        }
+        return 0;
+    };
+    const written = new Set();
+    const pending = [];
+    for (const layer of db._writes) {
+        for (const id of layerTables.get(layer)?.get(tableName) ?? []) {
+            if (written.has(id)) continue;
+            written.add(id);
+            const doc = db.get(tableName, id);
+            if (doc !== null && range.every((filter) => evaluateRangeFilter(doc, filter))) pending.push(doc);
+        }
+    }
+    pending.sort(compare);
+    let next = 0;
+    for (const id of committedIds) {
+        if (written.has(id)) continue;
+        const doc = db._documents[id];
+        while (next < pending.length && compare(pending[next], doc) < 0) yield pending[next++];
+        yield doc;
+    }
+    while (next < pending.length) yield pending[next++];
+}
+function evaluateFieldPath(fieldPath, document) {`,
+  },
+  {
+    name: "writes-by-table",
+    find: /this\._writes\[this\._writes\.length - 1\]\[id\] = newValue;/,
+    replace: `const layer = this._writes[this._writes.length - 1];
+        layer[id] = newValue;
+        writtenIds(layer, tableNameFromId(id)).add(id);`,
   },
   {
     // A literal's validator JSON holds convexToJson(value): `v.literal(3n)` is {$integer: …},
@@ -539,15 +642,16 @@ export class ConvexTestInstance {
     this.db._tableIds = tableIds;
   }
 
-  /** Candidate ids for an index range starting with equalities (patch "index-equality-candidates"). */
-  setCandidateIds(
-    candidates: (
+  /** Committed ids of an index range in index order (patch "index-ordered-ranges"). */
+  setOrderedIds(
+    orderedIds: (
       table: string,
       indexName: string,
       range: { type: string; fieldPath: string; value: import("convex/values").JSONValue }[],
-    ) => Set<string> | undefined,
+      order: "asc" | "desc",
+    ) => Iterable<string> | undefined,
   ): void {
-    this.db._candidateIds = candidates;
+    this.db._orderedIds = orderedIds;
   }
 
   // ---- transactions

@@ -19,7 +19,8 @@ import {
 } from "./convexTestAdapter.js";
 import { validateDocument, type ValidatorJson } from "./documentValidation.js";
 import { Persistence, type Doc, type PersistedState } from "./persistence.js";
-import { fieldValue, ReadSet, type QueryJson } from "./readSet.js";
+import { OrderedIndexes } from "./orderedIndex.js";
+import { ReadSet, type QueryJson } from "./readSet.js";
 import { Metrics } from "./metrics.js";
 import { Scheduler } from "./scheduling.js";
 import { realConsole } from "./runtime.js";
@@ -277,7 +278,7 @@ export class Engine {
     this.authConfig = authConfig;
     this.crons = crons;
     this.restore(state);
-    this.buildEqIndexes();
+    this.defineOrderedIndexes();
     this.installHooks();
     pruneBuilds(path.dirname(build.outDir), build.outDir, 1);
     await this.scheduler.start();
@@ -291,7 +292,7 @@ export class Engine {
     this.validateDocuments(schema, documents);
     await this.instance.withLock(async () => {
       this.instance.adoptFunctions(this.convexTest.create(schema, build.modules));
-      this.buildEqIndexes();
+      this.defineOrderedIndexes();
     });
     const previous = this.build;
     this.build = build;
@@ -589,68 +590,25 @@ export class Engine {
     }
   }
 
-  /**
-   * Per schema index, the ids of committed documents by the value of the index's first field,
-   * so `withIndex(q => q.eq(first, v)…)` reads only those documents (see convexTestAdapter).
-   */
-  private eqIndexes = new Map<string, { fields: string[]; buckets: Map<string, Set<string>> }[]>();
+  /** The committed documents in index order, per schema index (see orderedIndex.ts). */
+  private orderedIndexes = new OrderedIndexes((table) => this.committedOf(table));
 
-  private buildEqIndexes(): void {
-    this.eqIndexes.clear();
-    const tables = this.instance.schemaTables();
-    // One bucket map per index prefix: `eq(a)` and `eq(a).eq(b)` each find exactly their rows.
-    const byName = new Map<string, { fields: string[]; buckets: Map<string, Set<string>> }[]>();
-    for (const [table, def] of tables) {
-      const all: { fields: string[]; buckets: Map<string, Set<string>> }[] = [];
-      for (const index of def.indexes) {
-        const prefixes = index.fields.map((_, i) => ({
-          fields: index.fields.slice(0, i + 1),
-          buckets: new Map<string, Set<string>>(),
-        }));
-        byName.set(`${table}.${index.indexDescriptor}`, prefixes);
-        all.push(...prefixes);
-      }
-      this.eqIndexes.set(table, all);
-    }
-    for (const [id, doc] of Object.entries(this.documents)) {
-      this.indexDocument(this.tableNameFromId(id) ?? "", id, null, doc);
-    }
-    this.instance.setCandidateIds(
-      (table: string, indexName: string, range: { type: string; fieldPath: string; value: JSONValue }[]) => {
-        const prefixes = byName.get(`${table}.${indexName}`);
-        if (!prefixes) return undefined;
-        let eqs = 0;
-        while (eqs < range.length && eqs < prefixes.length && range[eqs].type === "Eq") eqs++;
-        if (eqs === 0) return undefined;
-        const entry = prefixes[eqs - 1];
-        if (entry.fields.some((f, i) => range[i].fieldPath !== f)) return undefined;
-        const key = range
-          .slice(0, eqs)
-          .map((r) => valueKey(decodeJsonBound(r.value)))
-          .join("\u0000");
-        return entry.buckets.get(key) ?? new Set<string>();
-      },
-    );
+  private *committedOf(table: string): Iterable<Doc> {
+    const documents = this.documents;
+    for (const id of this.tableIds.get(table) ?? []) yield documents[id];
   }
 
-  private indexDocument(table: string, id: string, before: Doc | null, after: Doc | null): void {
-    const keyOf = (doc: Doc, fields: string[]) =>
-      fields.map((f) => valueKey(fieldValue(doc, f))).join("\u0000");
-    for (const entry of this.eqIndexes.get(table) ?? []) {
-      const oldKey = before ? keyOf(before, entry.fields) : null;
-      const newKey = after ? keyOf(after, entry.fields) : null;
-      if (oldKey === newKey) continue;
-      if (oldKey !== null) {
-        const set = entry.buckets.get(oldKey);
-        set?.delete(id);
-        if (set?.size === 0) entry.buckets.delete(oldKey);
-      }
-      if (newKey !== null) {
-        let set = entry.buckets.get(newKey);
-        if (!set) entry.buckets.set(newKey, (set = new Set()));
-        set.add(id);
-      }
-    }
+  private defineOrderedIndexes(): void {
+    const tables = this.instance.schemaTables();
+    this.orderedIndexes.define([...tables].map(([table, def]) => [table, def.indexes]));
+    this.instance.setOrderedIds((table, indexName, range, order) =>
+      this.orderedIndexes.range(
+        table,
+        indexName,
+        range.map((r) => ({ ...r, value: decodeJsonBound(r.value) })),
+        order,
+      ),
+    );
   }
 
   /** Ids per table, shared with convex-test's scans (see convexTestAdapter), kept in step with commits. */
@@ -772,7 +730,7 @@ export class Engine {
           persisted.push([id, after]);
           if (table === "_storage" && after === null) this.persistence.deleteFile(id);
           this.indexTableId(table, id, after !== null);
-          this.indexDocument(table, id, prev, after);
+          this.orderedIndexes.update(table, id, prev, after);
         }
         // Written to the journal now; fsynced (group commit) before any caller is answered:
         // `measured` awaits persistence.sync() before a function's result goes out. Listeners
@@ -1002,23 +960,6 @@ export function canonicalizeUdfPath(udfPath: string): string {
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-/** A bucket key for an index value. Object keys are sorted, so equal values never differ in key. */
-function valueKey(value: Value | undefined): string {
-  return value === undefined ? "undefined" : JSON.stringify(sortKeys(convexToJson(value)));
-}
-
-function sortKeys(json: JSONValue): JSONValue {
-  if (Array.isArray(json)) return json.map(sortKeys);
-  if (json !== null && typeof json === "object") {
-    return Object.fromEntries(
-      Object.keys(json)
-        .sort()
-        .map((k) => [k, sortKeys((json as Record<string, JSONValue>)[k])]),
-    );
-  }
-  return json;
 }
 
 function decodeJsonBound(value: JSONValue): Value | undefined {
