@@ -100,9 +100,9 @@ const engineHooks = {
     name: "index-ordered-ranges",
     find: /validateIndexRangeExpression\(source, fields\);\s*this\._iterateDocs\(tableName, \(doc\) => \{\s*if \(source\.range\.every\(\(filter\) => evaluateRangeFilter\(doc, filter\)\)\) \{\s*results\.push\(doc\);\s*\}\s*\}\);/,
     replace: `validateIndexRangeExpression(source, fields);
-                const ordered = this._orderedIds?.(tableName, indexName, source.range, order);
+                const ordered = this._orderedIds?.(tableName, indexName, source.range, order, startAfter);
                 if (ordered !== undefined) {
-                    return orderedSource(this, tableName, ordered, source.range, fields, order, query, lazy);
+                    return orderedSource(this, tableName, ordered, source.range, fields, order, query);
                 }
                 this._iterateDocs(tableName, (doc) => {
                     if (source.range.every((filter) => evaluateRangeFilter(doc, filter))) {
@@ -115,23 +115,43 @@ const engineHooks = {
     find: /case "FullTableScan": \{\s*const tableName = source\.tableName;/,
     replace: `case "FullTableScan": {
                 const tableName = source.tableName;
-                const ordered = this._orderedIds?.(tableName, "by_creation_time", [], source.order ?? "asc");
+                const ordered = this._orderedIds?.(tableName, "by_creation_time", [], source.order ?? "asc", startAfter);
                 if (ordered !== undefined) {
-                    return orderedSource(this, tableName, ordered, [], ["_creationTime", "_id"], source.order ?? "asc", query, lazy);
+                    return orderedSource(this, tableName, ordered, [], ["_creationTime", "_id"], source.order ?? "asc", query);
                 }`,
   },
   {
-    // A query's documents as a stream: _evaluateQuery (startQuery) stops at the limit;
-    // paginate still gets an array.
+    // A query's documents as a stream (an array where convex-test's own walk ran):
+    // _evaluateQuery (startQuery) stops at the limit, paginate at the end of its page.
     name: "ordered-source",
     find: /_resolveQuerySource\(query\) \{/,
-    replace: "_resolveQuerySource(query, lazy = false) {",
+    replace: "_resolveQuerySource(query, startAfter = null) {",
+  },
+  {
+    // A page starts at its cursor (the engine seeks to it) and reads only as far as it needs.
+    name: "paginate-from-cursor",
+    find: /paginate\(\{ query, cursor, endCursor, pageSize, maximumRowsRead, maximumBytesRead, \}\) \{\s*const \{ sortedDocs, filterFn, fieldPathsToSortBy, order \} = this\._resolveQuerySource\(query\);/,
+    replace: `paginate({ query, cursor, endCursor, pageSize, maximumRowsRead, maximumBytesRead, }) {
+        const startAfter = cursor && cursor !== "_end_cursor"
+            ? JSON.parse(cursor).map((k) => (k === null ? undefined : jsonToConvex(JSON.parse(k))))
+            : null;
+        const { sortedDocs, filterFn, fieldPathsToSortBy, order } = this._resolveQuerySource(query, startAfter);`,
+  },
+  {
+    name: "paginate-streamed",
+    find: /for \(let i = 0; i < sortedDocs\.length; i\+\+\) \{\s*const doc = sortedDocs\[i\];\s*const isLastDoc = i === sortedDocs\.length - 1;/,
+    replace: `const docsIterator = sortedDocs[Symbol.iterator]();
+        let upcoming = docsIterator.next();
+        for (let i = 0; !upcoming.done; i++) {
+            const doc = upcoming.value;
+            upcoming = docsIterator.next();
+            const isLastDoc = upcoming.done === true;`,
   },
   {
     name: "evaluate-query-to-limit",
     find: /_evaluateQuery\(query\) \{\s*const \{ sortedDocs, filterFn, limit \} = this\._resolveQuerySource\(query\);/,
     replace: `_evaluateQuery(query) {
-        const { sortedDocs, filterFn, limit } = this._resolveQuerySource(query, true);
+        const { sortedDocs, filterFn, limit } = this._resolveQuerySource(query);
         if (!Array.isArray(sortedDocs)) {
             const matching = [];
             if (limit === 0) return matching;
@@ -146,12 +166,12 @@ const engineHooks = {
   {
     name: "ordered-merge",
     find: /^function evaluateFieldPath\(fieldPath, document\) \{$/m,
-    replace: `function orderedSource(db, tableName, committedIds, range, fields, order, query, lazy) {
+    replace: `function orderedSource(db, tableName, committedIds, range, fields, order, query) {
     const filters = query.operators.filter((operator) => "filter" in operator).map((operator) => operator.filter);
     const limit = query.operators.filter((operator) => "limit" in operator)[0] ?? null;
     const docs = mergeWrites(db, tableName, committedIds, range, fields, order);
     return {
-        sortedDocs: lazy ? docs : Array.from(docs),
+        sortedDocs: docs,
         filterFn: (doc) => filters.every((f) => evaluateFilter(doc, f)),
         limit: limit?.limit ?? null,
         fieldPathsToSortBy: fields,
@@ -649,6 +669,7 @@ export class ConvexTestInstance {
       indexName: string,
       range: { type: string; fieldPath: string; value: import("convex/values").JSONValue }[],
       order: "asc" | "desc",
+      startAfter: import("convex/values").Value[] | null,
     ) => Iterable<string> | undefined,
   ): void {
     this.db._orderedIds = orderedIds;

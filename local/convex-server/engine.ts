@@ -601,12 +601,13 @@ export class Engine {
   private defineOrderedIndexes(): void {
     const tables = this.instance.schemaTables();
     this.orderedIndexes.define([...tables].map(([table, def]) => [table, def.indexes]));
-    this.instance.setOrderedIds((table, indexName, range, order) =>
+    this.instance.setOrderedIds((table, indexName, range, order, startAfter) =>
       this.orderedIndexes.range(
         table,
         indexName,
         range.map((r) => ({ ...r, value: decodeJsonBound(r.value) })),
         order,
+        startAfter ?? undefined,
       ),
     );
   }

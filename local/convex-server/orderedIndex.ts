@@ -57,13 +57,15 @@ export class OrderedIndexes {
    * The committed ids within `range` of `table.indexName`, in index order (`desc`: reversed), or
    * undefined for an index this table does not declare. `range` is an index range expression
    * as convex-test has validated it: equalities on leading fields, then at most one lower and
-   * one upper bound on the next field; its values decoded.
+   * one upper bound on the next field; its values decoded. `startAfter`, a whole index key (a
+   * page's cursor), skips every entry up to and including it in the order read.
    */
   range(
     table: string,
     indexName: string,
     range: RangeFilter[],
     order: "asc" | "desc",
+    startAfter?: Key,
   ): Iterable<string> | undefined {
     const index = this.index(table, indexName);
     if (!index) return undefined;
@@ -85,6 +87,19 @@ export class OrderedIndexes {
     const end = upper
       ? firstAt(entries, [...equal, upper.value], upper.type === "Lte")
       : firstAt(entries, equal, true);
+    if (startAfter?.length === index.fields.length) {
+      // Within the group the cursor is a position; a cursor in another group is before or
+      // after all of it.
+      const group = comparePrefix(
+        range.slice(0, prefix).map((r) => r.value),
+        startAfter.slice(0, prefix),
+      );
+      const cursor = startAfter.slice(prefix);
+      const at = group > 0 ? 0 : group < 0 ? entries.length : null;
+      if (order === "desc")
+        return idsDown(entries, start, Math.min(end, at ?? firstAt(entries, cursor, false)));
+      return idsUp(entries, Math.max(start, at ?? firstAt(entries, cursor, true)), end);
+    }
     return order === "desc" ? idsDown(entries, start, end) : idsUp(entries, start, end);
   }
 

@@ -13,6 +13,8 @@
  *   signed Cloud API status webhooks (a repeated `delivered` of recent messages) at a steady
  *   rate, beside the simulator's own, and measures their acks.
  * - **A 10,000-recipient campaign**: launch → completed.
+ * - **Freezing a large audience** (`runFreeze`): launch → every recipient row written, from a
+ *   tag of `recipients` contacts (pages of the tag's index, one mutation per page).
  */
 import { createHmac } from "node:crypto";
 import { makeFunctionReference } from "convex/server";
@@ -245,6 +247,36 @@ export async function runDispatch(
       commitsBy: perMessage(commits, Math.max(1, deliveredOrRead)),
       webhooks,
       rateSamples,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+export type FreezeRun = { recipients: number; seedS: number; freezeS: number; frozenPerSecond: number };
+
+/** Seeds `recipients` tagged contacts, launches a campaign to the tag and times its freeze. */
+export async function runFreeze(recipients: number): Promise<FreezeRun> {
+  const stack = await startCampaignStack({ messagingLimitTier: "TIER_100K" });
+  try {
+    const seeding = performance.now();
+    await seedAudience(stack, "Freeze", recipients);
+    const seedS = (performance.now() - seeding) / 1000;
+    const launched = performance.now();
+    const campaignId = await launchCampaign(stack, "Freeze");
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const c = await campaignState(stack, campaignId);
+      if (c.frozen >= recipients) break;
+      if (performance.now() - launched > 1_800_000)
+        throw new Error(`Freeze did not finish: ${JSON.stringify(c)}`);
+    }
+    const freezeS = (performance.now() - launched) / 1000;
+    return {
+      recipients,
+      seedS: round(seedS),
+      freezeS: round(freezeS),
+      frozenPerSecond: round(recipients / freezeS),
     };
   } finally {
     await stack.stop();

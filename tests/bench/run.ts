@@ -11,7 +11,7 @@ import { runAssistantLatency } from "./assistant";
 import { runCampaign, runSettleThroughput } from "./billing";
 import { conflictTable } from "./conflicts";
 import { runContactsImport } from "./contacts";
-import { dispatchTables, runDispatch } from "./dispatch";
+import { dispatchTables, runDispatch, runFreeze } from "./dispatch";
 import { runReactivity, type ReactivityResult } from "./reactivity";
 import { runWebhooks } from "./webhooks";
 
@@ -150,6 +150,22 @@ async function main(): Promise<void> {
       "## Campaign dispatch: provider limit, cost per message, webhook ingest alongside",
       "",
       ...dispatchTables(runs),
+      "",
+    );
+  }
+
+  if (!only || only === "freeze") {
+    const freeze = await runFreeze(
+      Math.max(1_000, Math.round(100_000 * (Number(process.env.DISPATCH_BENCH_SCALE) || 1))),
+    );
+    console.log(JSON.stringify(freeze));
+    results.freeze = freeze;
+    md.push(
+      "## Campaign launch: freezing the audience",
+      "",
+      "| recipients | seeding the contacts | launch → all frozen | frozen per second |",
+      "| --- | --- | --- | --- |",
+      `| ${freeze.recipients} | ${freeze.seedS} s | ${freeze.freezeS} s | ${freeze.frozenPerSecond} |`,
       "",
     );
   }

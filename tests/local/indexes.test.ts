@@ -141,6 +141,24 @@ describe("index equality lookups", () => {
       expect(await c.query(api.items.scan, read), `round ${round} ${JSON.stringify(read)}`).toEqual(
         expected(items, read),
       );
+      // The same range page by page, each page starting from the last one's cursor.
+      const { limit: _unused, ...paged } = randomSpec();
+      const numItems = 1 + Math.floor(next() * 4);
+      const pages: number[] = [];
+      for (let cursor: string | null = null, done = false; !done;) {
+        const page: { page: number[]; continueCursor: string; isDone: boolean } = await c.query(
+          api.items.page,
+          {
+            ...paged,
+            paginationOpts: { numItems, cursor },
+          },
+        );
+        pages.push(...page.page);
+        [cursor, done] = [page.continueCursor, page.isDone];
+      }
+      expect(pages, `round ${round} pages of ${numItems} ${JSON.stringify(paged)}`).toEqual(
+        expected(items, paged),
+      );
     }
   });
 

@@ -16,6 +16,14 @@ function random(seed: number): () => number {
   };
 }
 
+function compareKeys(a: (Value | undefined)[], b: (Value | undefined)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const cmp = compareValues(a[i], b[i]);
+    if (cmp !== 0) return cmp;
+  }
+  return 0;
+}
+
 function fieldValue(doc: Doc, field: string): Value | undefined {
   return doc[field];
 }
@@ -112,6 +120,26 @@ describe("ordered indexes", () => {
           expect(got, `seed ${seed} round ${round} ${JSON.stringify(range)} ${order}`).toEqual(
             expected([...docs.values()], FIELDS, range, order),
           );
+          // From a page's cursor: the whole index key of some document (in the range or not,
+          // still there or not), and only what comes after it in the order read.
+          const all = [...docs.values()];
+          if (all.length > 0) {
+            const at = all[Math.floor(next() * all.length)];
+            const keyOf = (doc: Doc) => [...FIELDS, "_creationTime", "_id"].map((f) => fieldValue(doc, f));
+            const cursor = keyOf(at);
+            if (next() < 0.3) {
+              docs.delete(at._id);
+              indexes.update("rows", at._id, at, null);
+            }
+            const after = expected([...docs.values()], FIELDS, range, order).filter((id) => {
+              const cmp = compareKeys(keyOf(docs.get(id)!), cursor);
+              return order === "asc" ? cmp > 0 : cmp < 0;
+            });
+            expect(
+              [...indexes.range("rows", "by_gkn", range, order, cursor)!],
+              `from ${at._id} ${JSON.stringify(cursor)} ${JSON.stringify(range)} ${order}`,
+            ).toEqual(after);
+          }
           const scan = [...(indexes.range("rows", "by_creation_time", [], order) ?? [])];
           expect(scan).toEqual(expected([...docs.values()], [], [], order));
         }
