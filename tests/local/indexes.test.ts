@@ -5,6 +5,7 @@ import { compareValues } from "convex/values";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../fixtures/indexes/convex/_generated/api";
 import type { Id } from "../fixtures/indexes/convex/_generated/dataModel";
+import type { RangeArgs as Spec } from "../fixtures/indexes/convex/items";
 import { httpClient, ROOT, startServer, type TestServer } from "./harness";
 
 describe("index equality lookups", () => {
@@ -79,13 +80,6 @@ describe("index equality lookups", () => {
       if (spec.order === "desc") rows = [...rows].reverse();
       if (spec.skipKind !== undefined) rows = rows.filter((r) => r.kind !== spec.skipKind);
       return rows.slice(0, spec.limit ?? rows.length).map((r) => r.n);
-    };
-    type Spec = {
-      range: { type: string; field: string; value?: string | number }[];
-      scan: boolean;
-      order: "asc" | "desc";
-      limit?: number;
-      skipKind?: string;
     };
     const randomSpec = (): Spec => {
       if (next() < 0.15)
