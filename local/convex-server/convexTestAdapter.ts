@@ -102,7 +102,8 @@ const engineHooks = {
     replace: `validateIndexRangeExpression(source, fields);
                 const ordered = this._orderedIds?.(tableName, indexName, source.range, order, startAfter);
                 if (ordered !== undefined) {
-                    return orderedSource(this, tableName, ordered, source.range, fields, order, query);
+                    streamed = mergeWrites(this, tableName, ordered, source.range, fields, order);
+                    break;
                 }
                 this._iterateDocs(tableName, (doc) => {
                     if (source.range.every((filter) => evaluateRangeFilter(doc, filter))) {
@@ -117,15 +118,31 @@ const engineHooks = {
                 const tableName = source.tableName;
                 const ordered = this._orderedIds?.(tableName, "by_creation_time", [], source.order ?? "asc", startAfter);
                 if (ordered !== undefined) {
-                    return orderedSource(this, tableName, ordered, [], ["_creationTime", "_id"], source.order ?? "asc", query);
+                    order = source.order ?? "asc";
+                    fieldPathsToSortBy = ["_creationTime", "_id"];
+                    streamed = mergeWrites(this, tableName, ordered, [], fieldPathsToSortBy, order);
+                    break;
                 }`,
   },
   {
-    // A query's documents as a stream (an array where convex-test's own walk ran):
-    // _evaluateQuery (startQuery) stops at the limit, paginate at the end of its page.
+    // A query's documents as a stream (`streamed`, already in order) where the engine's
+    // ordered index answered, else convex-test's sorted array: _evaluateQuery (startQuery) stops
+    // at the limit, paginate at the end of its page.
     name: "ordered-source",
     find: /_resolveQuerySource\(query\) \{/,
-    replace: "_resolveQuerySource(query, startAfter = null) {",
+    replace: `_resolveQuerySource(query, startAfter = null) {
+        let streamed;`,
+  },
+  {
+    name: "ordered-source-unsorted",
+    find: /results\.sort\(\(a, b\) => \{\s*const orderMultiplier/,
+    replace: `if (streamed === undefined) results.sort((a, b) => {
+            const orderMultiplier`,
+  },
+  {
+    name: "ordered-source-result",
+    find: /sortedDocs: results,/,
+    replace: "sortedDocs: streamed ?? results,",
   },
   {
     // A page starts at its cursor (the engine seeks to it) and reads only as far as it needs.
@@ -166,19 +183,7 @@ const engineHooks = {
   {
     name: "ordered-merge",
     find: /^function evaluateFieldPath\(fieldPath, document\) \{$/m,
-    replace: `function orderedSource(db, tableName, committedIds, range, fields, order, query) {
-    const filters = query.operators.filter((operator) => "filter" in operator).map((operator) => operator.filter);
-    const limit = query.operators.filter((operator) => "limit" in operator)[0] ?? null;
-    const docs = mergeWrites(db, tableName, committedIds, range, fields, order);
-    return {
-        sortedDocs: docs,
-        filterFn: (doc) => filters.every((f) => evaluateFilter(doc, f)),
-        limit: limit?.limit ?? null,
-        fieldPathsToSortBy: fields,
-        order,
-    };
-}
-// The ids each layer of pending writes holds, per table (patch "writes-by-table"), so merging a
+    replace: `// The ids each layer of pending writes holds, per table (patch "writes-by-table"), so merging a
 // transaction's writes into a query looks only at its table's.
 const layerTables = new WeakMap();
 function writtenIds(layer, tableName) {

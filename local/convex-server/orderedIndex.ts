@@ -13,7 +13,7 @@
  */
 import { compareValues, convexToJson, type JSONValue, type Value } from "convex/values";
 import type { Doc } from "./persistence.js";
-import { fieldValue } from "./readSet.js";
+import { compareKeys, fieldValue } from "./readSet.js";
 
 type Key = (Value | undefined)[];
 export type RangeFilter = { type: string; fieldPath: string; value: Value | undefined };
@@ -73,7 +73,8 @@ export class OrderedIndexes {
     while (eqs < range.length && range[eqs].type === "Eq") eqs++;
     const prefix = Math.min(eqs, index.declared);
     const grouping = this.grouping(table, index, prefix);
-    const entries = grouping.groups.get(groupKey(range.slice(0, prefix).map((r) => r.value)));
+    const eqValues = range.slice(0, prefix).map((r) => r.value);
+    const entries = grouping.groups.get(groupKey(eqValues));
     if (!entries) return [];
     // What is left constrains the sorted key: more equalities (on `_creationTime`, `_id`),
     // then a lower and/or an upper bound on the next field.
@@ -90,10 +91,7 @@ export class OrderedIndexes {
     if (startAfter?.length === index.fields.length) {
       // Within the group the cursor is a position; a cursor in another group is before or
       // after all of it.
-      const group = comparePrefix(
-        range.slice(0, prefix).map((r) => r.value),
-        startAfter.slice(0, prefix),
-      );
+      const group = comparePrefix(eqValues, startAfter.slice(0, prefix));
       const cursor = startAfter.slice(prefix);
       const at = group > 0 ? 0 : group < 0 ? entries.length : null;
       if (order === "desc")
@@ -111,7 +109,7 @@ export class OrderedIndexes {
       if (index.groupings.size === 0) continue;
       const old = before ? index.fields.map((f) => fieldValue(before, f)) : null;
       const now = after ? index.fields.map((f) => fieldValue(after, f)) : null;
-      if (old && now && sameKey(old, now)) continue;
+      if (old && now && compareKeys(old, now) === 0) continue;
       for (const grouping of index.groupings.values()) {
         if (old) remove(grouping, id, old);
         if (now) insert(grouping, id, now);
@@ -155,7 +153,7 @@ export class OrderedIndexes {
     for (const [key, entries] of unsorted)
       grouping.groups.set(
         key,
-        entries.sort((a, b) => compareKey(a.key, b.key)),
+        entries.sort((a, b) => compareKeys(a.key, b.key)),
       );
     index.groupings.set(prefix, grouping);
     return grouping;
@@ -206,18 +204,6 @@ function comparePrefix(key: Key, bound: Key): number {
     if (cmp !== 0) return cmp;
   }
   return 0;
-}
-
-function compareKey(a: Key, b: Key): number {
-  for (let i = 0; i < a.length; i++) {
-    const cmp = compareValues(a[i], b[i]);
-    if (cmp !== 0) return cmp;
-  }
-  return 0;
-}
-
-function sameKey(a: Key, b: Key): boolean {
-  return compareKey(a, b) === 0;
 }
 
 function* idsUp(entries: Entry[], start: number, end: number): Generator<string> {

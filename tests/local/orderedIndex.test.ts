@@ -5,6 +5,7 @@ import { compareValues, type Value } from "convex/values";
 import { describe, expect, it } from "vitest";
 import { OrderedIndexes, type RangeFilter } from "../../local/convex-server/orderedIndex";
 import type { Doc } from "../../local/convex-server/persistence";
+import { compareKeys } from "../../local/convex-server/readSet";
 
 const FIELDS = ["group", "kind", "n"];
 
@@ -14,14 +15,6 @@ function random(seed: number): () => number {
     state = (state * 1664525 + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
-}
-
-function compareKeys(a: (Value | undefined)[], b: (Value | undefined)[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const cmp = compareValues(a[i], b[i]);
-    if (cmp !== 0) return cmp;
-  }
-  return 0;
 }
 
 function fieldValue(doc: Doc, field: string): Value | undefined {
