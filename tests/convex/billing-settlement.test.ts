@@ -7,6 +7,7 @@ import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { adjust, reserve, topUp } from "../../convex/model/billing/charging";
 import { lowBalanceCrossing } from "../../convex/model/billing/alerts";
+import { SETTLE_BATCH } from "../../convex/model/billing/settlement";
 import { errorOf, setup, type T } from "./factories";
 import { inTx, invariant, walletOf } from "./billing-helpers";
 import {
@@ -191,7 +192,7 @@ describe("settling messages from status webhooks", () => {
         });
       }
     });
-    expect(await runJob(t)).toMatchObject({ settled: 100, more: true });
+    expect(await runJob(t)).toMatchObject({ settled: SETTLE_BATCH, more: true });
     await drain(t);
     const entries = await ledger(t, w.tenantId);
     expect(entries).toHaveLength(n);

@@ -17,7 +17,7 @@ import { refund, settle, type SettleResult } from "./charging";
 import { entryByKey } from "./ledger";
 
 /** Messages settled per run; a run over a full batch schedules the next one straight away. */
-export const SETTLE_BATCH = 100;
+export const SETTLE_BATCH = 25;
 
 /** Recipients whose country cannot be told are priced at the rest-of-world rate. */
 export const UNKNOWN_COUNTRY = "ZZ";
