@@ -132,6 +132,26 @@ export function outboundUnknownAfterMs(): number {
   return Number.isFinite(value) && value >= 1_000 ? value : 10 * 60 * 1000;
 }
 
+/**
+ * How long after its call a send is taken to have reached WhatsApp at the latest, for the
+ * channel's per-second count (WHATSAPP_SEND_ARRIVAL_MS, 0 to 10,000 ms; unset: no limit). A send
+ * counts for a second from its answer, or from this long after its call when the answer is
+ * slower (model/campaigns/pacing.ts, decision 030). Unset, every send counts from its answer:
+ * never refused, but each slot also holds the answer's round trip. Set, a slow provider's slots
+ * are freed sooner, at the risk of 130429 when a send's trip to WhatsApp varies by more.
+ */
+export function sendArrivalMs(): number {
+  const raw = optional("WHATSAPP_SEND_ARRIVAL_MS");
+  if (raw === undefined) return Infinity;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 10_000) {
+    throw new Error(
+      `WHATSAPP_SEND_ARRIVAL_MS must be a number of milliseconds from 0 to 10000 (it is "${raw}")`,
+    );
+  }
+  return value;
+}
+
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);

@@ -3,9 +3,9 @@ import { type Infer, v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { type ActionCtx, internalAction, internalMutation, type MutationCtx } from "./_generated/server";
-import { allowPrivateProviderUrls, outboundUnknownAfterMs, whatsappGraphUrl } from "./env";
+import { allowPrivateProviderUrls, outboundUnknownAfterMs, sendArrivalMs, whatsappGraphUrl } from "./env";
 import type { ProviderCheck } from "./model/whatsapp/channels";
-import { SendWindows, settled } from "./model/campaigns/pacing";
+import { countsFrom, SendWindows, settled } from "./model/campaigns/pacing";
 import * as Outbound from "./model/outbound";
 import * as Cloud from "./providers/whatsappCloud";
 import * as Waha from "./providers/waha";
@@ -108,6 +108,8 @@ const vAnswered = v.object({
   channelId: v.id("channels"),
   claimedAt: v.number(),
   answeredAt: v.number(),
+  /** When the send counts from for the channel's pacing (absent: the answer). */
+  countsFrom: v.optional(v.number()),
   result: vSendResult,
 });
 type Answered = Infer<typeof vAnswered>;
@@ -120,9 +122,13 @@ type Answered = Infer<typeof vAnswered>;
 async function recordAnswers(ctx: MutationCtx, answers: Answered[]) {
   const alongside = answers.filter(({ result }) => result.ok).length;
   const outcomes: Awaited<ReturnType<typeof Outbound.recordResult>>[] = [];
-  for (const { messageId, result, answeredAt } of answers)
+  for (const { messageId, result, answeredAt, countsFrom } of answers)
     outcomes.push(
-      await Outbound.recordResult(ctx, messageId, result as SendResult, { answeredAt, alongside }),
+      await Outbound.recordResult(ctx, messageId, result as SendResult, {
+        answeredAt,
+        countsFrom,
+        alongside,
+      }),
     );
   for (const channelId of new Set(answers.map((a) => a.channelId)))
     await settled(
@@ -130,7 +136,12 @@ async function recordAnswers(ctx: MutationCtx, answers: Answered[]) {
       channelId,
       answers
         .filter((a) => a.channelId === channelId)
-        .map((a) => ({ claimedAt: a.claimedAt, answeredAt: a.answeredAt, accepted: a.result.ok })),
+        .map((a) => ({
+          claimedAt: a.claimedAt,
+          answeredAt: a.answeredAt,
+          countsFrom: a.countsFrom,
+          accepted: a.result.ok,
+        })),
     );
   return outcomes;
 }
@@ -227,6 +238,7 @@ async function send(check: ProviderCheck, delivery: Outbound.Delivery): Promise<
 async function sendAll(
   ctx: ActionCtx,
   deliveries: Outbound.Delivery[],
+  arrivalMs: number,
   known: { channelId: Id<"channels">; check: ProviderCheck | null }[] = [],
 ): Promise<Answered[]> {
   const checks = new Map<Id<"channels">, Promise<ProviderCheck | null>>(
@@ -240,6 +252,7 @@ async function sendAll(
   return await Promise.all(
     deliveries.map(async (delivery) => {
       const check = await checkOf(delivery.channelId);
+      const calledAt = Date.now();
       const answer: SendResult = check
         ? await send(check, delivery)
         : {
@@ -251,7 +264,9 @@ async function sendAll(
         ? { ok: true, providerMessageId: answer.providerMessageId }
         : { ok: false, error: answer.error };
       const { messageId, channelId, claimedAt } = delivery;
-      return { messageId, channelId, claimedAt, answeredAt: Date.now(), result };
+      const answeredAt = Date.now();
+      const counted = countsFrom(calledAt, answeredAt, arrivalMs);
+      return { messageId, channelId, claimedAt, answeredAt, countsFrom: counted, result };
     }),
   );
 }
@@ -261,9 +276,11 @@ export const deliver = internalAction({
   args: { messageId: v.id("messages") },
   returns: v.null(),
   handler: async (ctx, { messageId }) => {
+    // Configuration is read before the claim: a bad value fails here, with nothing claimed.
+    const arrivalMs = sendArrivalMs();
     const delivery = await ctx.runMutation(internal.outbound.claim, { messageId });
     if (!delivery) return null;
-    const [answer] = await sendAll(ctx, [delivery]);
+    const [answer] = await sendAll(ctx, [delivery], arrivalMs);
     await ctx.runMutation(internal.outbound.recordResult, { answer });
     return null;
   },
@@ -281,12 +298,13 @@ export const deliverMany = internalAction({
   args: { messageIds: v.array(v.id("messages")), channelId: v.optional(v.id("channels")) },
   returns: v.null(),
   handler: async (ctx, { messageIds, channelId }) => {
+    const arrivalMs = sendArrivalMs();
     const known = channelId
       ? [{ channelId, check: await ctx.runQuery(internal.channels.healthCheck, { channelId }) }]
       : [];
     const deliveries = await ctx.runMutation(internal.outbound.claimMany, { messageIds });
     if (!deliveries.length) return null;
-    const results = await sendAll(ctx, deliveries, known);
+    const results = await sendAll(ctx, deliveries, arrivalMs, known);
     await ctx.runMutation(internal.outbound.recordResults, { results });
     return null;
   },

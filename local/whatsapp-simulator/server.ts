@@ -121,7 +121,11 @@ export async function startWhatsAppSimulator(
     // Graph treats an unreadable body as no parameters at all.
     const parsed = parseJson(raw);
     const body = parsed.ok ? parsed.value : undefined;
-    if (edge === "messages" && req.method === "POST") return sim.cloudSend(version, id, auth, body);
+    if (edge === "messages" && req.method === "POST") {
+      const answer = sim.cloudSend(version, id, auth, body);
+      if (sim.knobs.sendAnswerDelayMs > 0) await sleep(sim.knobs.sendAnswerDelayMs);
+      return answer;
+    }
     if (edge === "message_templates" && req.method === "GET")
       return sim.cloudListTemplates(id, auth, url.searchParams);
     if (edge === "message_templates" && req.method === "POST") return sim.cloudCreateTemplate(id, auth, body);

@@ -95,6 +95,12 @@ export type Knobs = {
   serverErrorStatus: number;
   /** Delay before every API answer (a large value makes clients time out). */
   apiLatencyMs: number;
+  /**
+   * Delay between a Cloud API send being counted against the number's throughput and its
+   * answer: Meta's own processing, so the round trip a client sees is longer than the time until
+   * its send was counted (apiLatencyMs delays the request before it is counted).
+   */
+  sendAnswerDelayMs: number;
   /** Share of accepted outbound messages that end "failed" (failCode) instead of delivered. */
   failShare: number;
   failCode: number;
@@ -162,6 +168,7 @@ export const DEFAULT_KNOBS: Knobs = {
   serverErrors: 0,
   serverErrorStatus: 500,
   apiLatencyMs: 0,
+  sendAnswerDelayMs: 0,
   failShare: 0,
   failCode: 131026,
   readShare: 1,

@@ -36,6 +36,10 @@ const PHONE_NUMBER_ID = "109990000000001";
 export type DispatchRun = {
   rate: number;
   recipients: number;
+  /** The simulator's delay between counting a send and answering it. */
+  sendAnswerDelayMs: number;
+  /** WHATSAPP_SEND_ARRIVAL_MS on the server (null: unset, sends count from their answers). */
+  arrivalMs: number | null;
   /** Launch → every recipient claimed (nothing pending). */
   dispatchMs: number;
   /** Launch → campaign completed (all statuses in). */
@@ -181,7 +185,14 @@ function perMessage(values: Record<string, number>, messages: number, top = 8): 
 export async function runDispatch(
   rate: number,
   recipients: number,
-  options: { warmupS?: number; webhooksPerSecond?: number } = {},
+  options: {
+    warmupS?: number;
+    webhooksPerSecond?: number;
+    /** The simulator's delay between counting a send and answering it (Meta's processing). */
+    sendAnswerDelayMs?: number;
+    /** WHATSAPP_SEND_ARRIVAL_MS for the server (unset by default). */
+    arrivalMs?: number;
+  } = {},
 ): Promise<DispatchRun> {
   const warmupS = options.warmupS ?? 15;
   const stack = await startCampaignStack({
@@ -191,7 +202,11 @@ export async function runDispatch(
       throughputPerSecond: rate,
       readShare: 0.5,
       statusDelaysMs: { sent: 200, delivered: 800, read: 2_000 },
+      sendAnswerDelayMs: options.sendAnswerDelayMs ?? 0,
     },
+    ...(options.arrivalMs !== undefined
+      ? { env: { WHATSAPP_SEND_ARRIVAL_MS: String(options.arrivalMs) } }
+      : {}),
   });
   try {
     await seedAudience(stack, "Bench", recipients);
@@ -233,6 +248,8 @@ export async function runDispatch(
     return {
       rate,
       recipients,
+      sendAnswerDelayMs: options.sendAnswerDelayMs ?? 0,
+      arrivalMs: options.arrivalMs ?? null,
       dispatchMs: round(dispatchMs),
       totalMs: round(totalMs),
       sendsPerSecond: round(sendsPerSecond),
@@ -290,11 +307,11 @@ function round(n: number): number {
 /** Markdown for run.ts. */
 export function dispatchTables(runs: DispatchRun[]): string[] {
   return [
-    "| provider limit | recipients | sends/s after warm-up | efficiency | 130429 (after first back-off) | all claimed after | completed after | documents written per delivered+read | commits per delivered+read | webhook acks/s @ target | ack p50 / p99 ms |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| provider limit | recipients | answer after count | WHATSAPP_SEND_ARRIVAL_MS | sends/s after warm-up | efficiency | 130429 (after first back-off) | all claimed after | completed after | documents written per delivered+read | commits per delivered+read | webhook acks/s @ target | ack p50 / p99 ms |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...runs.map(
       (r) =>
-        `| ${r.rate}/s | ${r.recipients} | ${r.sendsPerSecond} | ${r.efficiency} | ${r.throttled} (${r.throttledAfterFirstBackoff}) | ${(r.dispatchMs / 1000).toFixed(1)} s | ${(r.totalMs / 1000).toFixed(1)} s | ${r.documentsWrittenPerMessage} | ${r.commitsPerMessage} | ${r.webhooks ? `${r.webhooks.acksPerSecond} @ ${r.webhooks.targetPerSecond}/s` : "—"} | ${r.webhooks ? `${r.webhooks.ackP50Ms} / ${r.webhooks.ackP99Ms}` : "—"} |`,
+        `| ${r.rate}/s | ${r.recipients} | ${r.sendAnswerDelayMs} ms | ${r.arrivalMs ?? "unset"} | ${r.sendsPerSecond} | ${r.efficiency} | ${r.throttled} (${r.throttledAfterFirstBackoff}) | ${(r.dispatchMs / 1000).toFixed(1)} s | ${(r.totalMs / 1000).toFixed(1)} s | ${r.documentsWrittenPerMessage} | ${r.commitsPerMessage} | ${r.webhooks ? `${r.webhooks.acksPerSecond} @ ${r.webhooks.targetPerSecond}/s` : "—"} | ${r.webhooks ? `${r.webhooks.ackP50Ms} / ${r.webhooks.ackP99Ms}` : "—"} |`,
     ),
   ];
 }

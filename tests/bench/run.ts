@@ -136,12 +136,16 @@ async function main(): Promise<void> {
     const scale = Number(process.env.DISPATCH_BENCH_SCALE) || 1;
     const n = (count: number) => Math.max(200, Math.round(count * scale));
     const runs = [];
-    for (const [rate, recipients, webhooksPerSecond] of [
-      [20, n(1_200), 20],
-      [80, n(3_200), 40],
-      [80, n(10_000), 0],
+    // The last two: a provider that answers 300 ms after it counted a send (as Meta's API may),
+    // with sends counted from their answers, then from 150 ms after their calls (decision 030).
+    for (const [rate, recipients, webhooksPerSecond, sendAnswerDelayMs, arrivalMs] of [
+      [20, n(1_200), 20, 0, undefined],
+      [80, n(3_200), 40, 0, undefined],
+      [80, n(10_000), 0, 0, undefined],
+      [80, n(3_200), 0, 300, undefined],
+      [80, n(3_200), 0, 300, 150],
     ] as const) {
-      const r = await runDispatch(rate, recipients, { webhooksPerSecond });
+      const r = await runDispatch(rate, recipients, { webhooksPerSecond, sendAnswerDelayMs, arrivalMs });
       console.log(JSON.stringify(r));
       runs.push(r);
     }

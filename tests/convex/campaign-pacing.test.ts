@@ -3,11 +3,12 @@
  * number's last second has room, whatever the schedule did; a refused send leaves the count, and
  * the count at the first refusal is the ceiling.
  */
-import { describe, expect, it } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { describe, expect, it, vi } from "vitest";
+import { api, internal } from "../../convex/_generated/api";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
 import type { MutationCtx } from "../../convex/_generated/server";
 import {
+  countsFrom,
   GUARD_MS,
   IN_FLIGHT_MAX_MS,
   roomOf,
@@ -166,6 +167,81 @@ describe("pacing at claim", () => {
         true,
       );
     });
+  });
+
+  it("counts an accepted send from its answer, or from shortly after its call when the answer is slow", async () => {
+    // WhatsApp counts a send when it arrives, before it answers.
+    expect(countsFrom(NOW, NOW + 20, 150)).toBe(NOW + 20);
+    expect(countsFrom(NOW, NOW + 400, 150)).toBe(NOW + 150);
+    // A limit of 10 000 ms counts every send from its answer.
+    expect(countsFrom(NOW, NOW + 400, 10_000)).toBe(NOW + 400);
+    await withDispatch(2, async (ctx, dispatch, channelId) => {
+      const windows = new SendWindows(ctx, NOW);
+      expect(await windows.take(channelId, true)).toBe(true);
+      expect(await windows.take(channelId, true)).toBe(true);
+      await windows.save();
+      // Both answered 400 ms after their call: they count from 150 ms after it.
+      await settled(ctx, channelId, [
+        { claimedAt: NOW, answeredAt: NOW + 400, countsFrom: NOW + 150, accepted: true },
+        { claimedAt: NOW, answeredAt: NOW + 400, countsFrom: NOW + 150, accepted: true },
+      ]);
+      const full = new SendWindows(ctx, NOW + 1_000);
+      expect(await full.take(channelId, true)).toBe(false);
+      // Room again a second after they were counted, not a second after the answer.
+      expect(await full.nextAt(channelId)).toBe(NOW + 150 + SECOND_MS + GUARD_MS + 1);
+      expect((await roomOf(ctx, dispatch, NOW + 1_000)).times(2)).toEqual([
+        NOW + 150 + SECOND_MS + GUARD_MS + 1,
+        NOW + 150 + SECOND_MS + GUARD_MS + 1,
+      ]);
+      expect(await new SendWindows(ctx, NOW + 150 + SECOND_MS + GUARD_MS + 1).take(channelId, true)).toBe(
+        true,
+      );
+    });
+  });
+
+  it("counts a slow answer's send from WHATSAPP_SEND_ARRIVAL_MS after its call when that is set, and from its answer when not", async () => {
+    const countedTimes = async (arrival: string | null) => {
+      if (arrival !== null) vi.stubEnv("WHATSAPP_SEND_ARRIVAL_MS", arrival);
+      const s = await shop(2);
+      await dispatchRow(s, { rate: 10, maxRate: 80, ceiling: 10 });
+      s.fake.answerSendsAfter(400);
+      const campaignId = await createCampaign(s);
+      await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+      await sendTimes(s, () => s.fake.sent.length >= 2);
+      await step(s.t, 25);
+      return await s.t.run(async (ctx) => {
+        const window = await ctx.db
+          .query("sendWindows")
+          .withIndex("by_channel", (q) => q.eq("channelId", s.w.cloudChannelId))
+          .first();
+        // Claimed and called at the same instant of the fake clock; answered 400 ms later.
+        const calls = (await ctx.db.query("messages").collect()).map((m) => m.statusAt).sort();
+        return { counted: window!.answered, calls };
+      });
+    };
+    const fromAnswers = await countedTimes(null);
+    expect(fromAnswers.counted).toEqual(fromAnswers.calls.map((t) => t + 400));
+    const fromCalls = await countedTimes("150");
+    expect(fromCalls.counted).toEqual(fromCalls.calls.map((t) => t + 150));
+  });
+
+  it("fails a delivery before its claim when WHATSAPP_SEND_ARRIVAL_MS is not a number of milliseconds", async () => {
+    vi.stubEnv("WHATSAPP_SEND_ARRIVAL_MS", "soon");
+    const s = await shop(2);
+    await dispatchRow(s, { rate: 10, maxRate: 80, ceiling: 10 });
+    const campaignId = await createCampaign(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    await expect(
+      s.t.action(internal.outbound.deliverMany, {
+        messageIds: (await s.t.run((ctx) => ctx.db.query("messages").collect())).map((m) => m._id),
+      }),
+    ).rejects.toThrow(
+      /WHATSAPP_SEND_ARRIVAL_MS must be a number of milliseconds from 0 to 10000 \(it is "soon"\)/,
+    );
+    for (let i = 0; i < 3; i++) await step(s.t);
+    // Nothing was claimed or sent: the recipients wait, queued, for a working setting.
+    expect(s.fake.sent).toHaveLength(0);
+    expect(countsOf(await recipients(s.t, campaignId))).toEqual({ queued: 2 });
   });
 
   it("tells a tick how many sends the next half second has room for", async () => {

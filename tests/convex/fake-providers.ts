@@ -30,6 +30,11 @@ export type FakeProviders = {
   failNextSends(
     ...failures: { status: number; code?: number; message?: string; retryAfter?: number }[]
   ): void;
+  /**
+   * Sends answer `ms` after they were counted, as a provider busy after its count does: the
+   * (fake) clock moves on by that much before the answer.
+   */
+  answerSendsAfter(ms: number): void;
 };
 
 export type FakeTemplate = {
@@ -70,6 +75,7 @@ export function fakeProviders(): FakeProviders {
   const templates = new Map<string, FakeTemplate>();
   const templateRequests: FakeProviders["templateRequests"] = [];
   let sequence = 0;
+  let answerAfterMs = 0;
   const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const method = init?.method ?? "GET";
@@ -81,6 +87,7 @@ export function fakeProviders(): FakeProviders {
     if (isSend) {
       const body = JSON.parse(String(init?.body ?? "{}")) as Record<string, unknown>;
       sent.push({ url: url.toString(), body });
+      if (answerAfterMs > 0) vi.setSystemTime(Date.now() + answerAfterMs);
       const failure = failures.shift();
       if (failure) {
         const response = failure.code
@@ -210,6 +217,9 @@ export function fakeProviders(): FakeProviders {
     templateRequests,
     failNextSends(...next) {
       failures.push(...next);
+    },
+    answerSendsAfter(ms) {
+      answerAfterMs = ms;
     },
     number(phoneNumberId, accessToken, displayPhoneNumber = "+1 555-010-0001") {
       const known = numbers.get(phoneNumberId);

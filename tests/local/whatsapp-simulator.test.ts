@@ -254,6 +254,18 @@ describe("Cloud API: requests are validated like Meta's", () => {
     expect((await sendCloud(text(users[0]))).status).toBe(200);
   });
 
+  it("counts a send against the throughput before it answers (sendAnswerDelayMs)", async () => {
+    sim.state.setKnobs({ throughputPerSecond: 1, sendAnswerDelayMs: 300 });
+    const started = performance.now();
+    const first = sendCloud(text("34600000001"));
+    // Sent while the first still waits for its answer: the first was already counted.
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await sendCloud(text("34600000002"));
+    expectGraphError(second, 400, 130429);
+    expect((await first).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
   it("enforces the pair limit per recipient (131056) but not across recipients", async () => {
     sim.state.setKnobs({ pairBurst: 2, pairIntervalMs: 60_000 });
     await userWrites();

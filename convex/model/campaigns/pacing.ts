@@ -6,17 +6,23 @@
  * before it arrived. Spacing sends out in the schedule is not enough: on a busy backend the time
  * from a send's claim to its provider call varies by tens or hundreds of milliseconds, sends
  * claimed a second apart arrive together, and a per-second window refuses the bunch although the
- * rate is under the limit. So the count follows the answers, not the claims:
+ * rate is under the limit. So the count follows the calls and answers, not the claims:
  *
  * - a send **in flight** (claimed, its answer not recorded yet) counts as arriving now, whenever it
  *   was claimed: its call may be just leaving;
- * - a send WhatsApp **accepted** counts until a second after its answer came (it arrived before
- *   that, so WhatsApp counts it no longer than that);
+ * - a send WhatsApp **accepted** counts for a second from when it reached WhatsApp at the latest
+ *   (`countsFrom`): its answer, or, when WHATSAPP_SEND_ARRIVAL_MS is set, that long after its
+ *   call if the answer took longer;
  * - a refused send is not counted at all (WhatsApp did not count it either).
  *
- * This errs on the safe side: a send counts from its claim to a second after its answer, a little
- * longer than WhatsApp counts it. On a busy backend, where the time from claim to answer grows,
- * the channel sends a little less than its limit rather than being refused.
+ * Counting from the answer (the default) is never refused, but every slot also holds the answer's
+ * round trip: with sends answered 300 ms after they were counted, 80/s of limit gave 58 (decision
+ * 030). WhatsApp counts a send when it arrives, a one-way trip after the call, and what matters
+ * is only how much that trip varies: a send counted from `call + arrivalMs` is never counted
+ * shorter than WhatsApp counts it unless an earlier send's trip took more than `arrivalMs` longer
+ * than a later one's. A refusal then teaches the ceiling as any other, which is why it is not the
+ * default: on the local server, whose event loop stalls, a 150 ms limit drew 4–6 refusals at the
+ * start of each campaign and a lower ceiling.
  *
  * A campaign send is claimed only while those are fewer than the channel's capacity (its learned
  * ceiling, else its highest rate); a send that finds the second full stays `queued` and is
@@ -33,7 +39,7 @@ import { MAX_RATE } from "./rate";
 export const SECOND_MS = 1_000;
 /** Accepted sends count this much longer than a second after their answer (timer rounding). */
 export const GUARD_MS = 5;
-/** Answer times are kept this long. */
+/** Count times are kept this long. */
 const KEPT_MS = 3 * SECOND_MS;
 /**
  * A send in flight longer than this had its delivery cut short (a crash between claim and
@@ -62,7 +68,15 @@ async function rowOf(ctx: MutationCtx, channelId: Id<"channels">) {
     .first();
 }
 
-/** Sends that still count at `at`: those in flight, and those answered less than a second before. */
+/**
+ * When an accepted send counts from: its answer, or `arrivalMs` after its call if the answer took
+ * longer (WhatsApp counted it on arrival, before it answered).
+ */
+export function countsFrom(calledAt: number, answeredAt: number, arrivalMs: number): number {
+  return Math.min(answeredAt, calledAt + arrivalMs);
+}
+
+/** Sends that still count at `at`: those in flight, and those counted from less than a second before. */
 function countedAt(window: { answered: number[]; inFlight: number[] }, at: number): number {
   return window.inFlight.length + window.answered.filter((t) => t > at - SECOND_MS - GUARD_MS).length;
 }
@@ -183,7 +197,7 @@ export async function roomOf(ctx: MutationCtx, dispatch: Doc<"channelDispatch">,
   };
 }
 
-/** Accepted sends answered on the channel in the second up to `at` (a refused send's answer). */
+/** Accepted sends counted on the channel in the second up to `at` (when a refused send counted from). */
 export async function answeredBefore(
   ctx: MutationCtx,
   channelId: Id<"channels">,
@@ -195,12 +209,12 @@ export async function answeredBefore(
 
 /**
  * Answers came for `sends` of the channel (claimed at `claimedAt`, answered at `answeredAt`): they
- * are no longer in flight, and the accepted ones count from their answer.
+ * are no longer in flight, and the accepted ones count from `countsFrom` (default: the answer).
  */
 export async function settled(
   ctx: MutationCtx,
   channelId: Id<"channels">,
-  sends: { claimedAt: number; answeredAt: number; accepted: boolean }[],
+  sends: { claimedAt: number; answeredAt: number; countsFrom?: number; accepted: boolean }[],
 ): Promise<void> {
   const row = await rowOf(ctx, channelId);
   if (!row || !sends.length) return;
@@ -210,7 +224,7 @@ export async function settled(
     // Its own claim if still there (a crash may have cut another one's short), else the oldest.
     const at = inFlight.indexOf(send.claimedAt);
     inFlight.splice(at >= 0 ? at : 0, inFlight.length ? 1 : 0);
-    if (send.accepted) times.push(send.answeredAt);
+    if (send.accepted) times.push(send.countsFrom ?? send.answeredAt);
   }
   times.sort((a, b) => a - b);
   await ctx.db.patch("sendWindows", row._id, { answered: times, inFlight });

@@ -146,8 +146,11 @@ export async function withdrawIfStopped(ctx: MutationCtx, message: Doc<"messages
   return true;
 }
 
-/** A send's answer: when it came, and how many sends claimed with it WhatsApp accepted. */
-export type Answer = { answeredAt: number; alongside: number };
+/**
+ * A send's answer: when it came, when the send counts from for the channel's pacing (default: the
+ * answer; model/campaigns/pacing.ts), and how many sends claimed with it WhatsApp accepted.
+ */
+export type Answer = { answeredAt: number; countsFrom?: number; alongside: number };
 
 /**
  * A campaign send claimed at `message.statusAt` was throttled (130429): the channel's dispatcher
@@ -161,7 +164,8 @@ export async function sendThrottled(
   answer: Answer,
 ): Promise<void> {
   if (message.origin !== "campaign") return;
-  const accepted = (await answeredBefore(ctx, message.channelId, answer.answeredAt)) + answer.alongside;
+  const at = answer.countsFrom ?? answer.answeredAt;
+  const accepted = (await answeredBefore(ctx, message.channelId, at)) + answer.alongside;
   await throttled(ctx, message.channelId, retryAt, message.statusAt, accepted);
 }
 
