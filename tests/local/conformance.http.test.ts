@@ -143,6 +143,52 @@ describe("HTTP actions on the site port", () => {
     const ok = await fetch(`${server.siteUrl}/hash`, { method: "POST", body: "still alive" });
     expect(((await ok.json()) as { sha256: string }).sha256).toBe(sha256(Buffer.from("still alive")));
   });
+
+  it("runs what the handler asks of the deployment: a mutation, a query, the scheduler, storage, the identity", async () => {
+    const label = "first call";
+    const res = await fetch(`${server.siteUrl}/calls`, { method: "POST", body: label });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as Record<string, unknown>;
+    expect(out).toMatchObject({ count: 1, labels: [label], storedText: `stored ${label}`, subject: null });
+    expect(out.jobId).toEqual(expect.any(String));
+    expect(out.storageUrl).toMatch(new RegExp(`^${server.url}/api/storage/`));
+    // The file is served, and the scheduled mutation runs.
+    const file = await fetch(out.storageUrl as string);
+    expect(await file.text()).toBe(`stored ${label}`);
+    const client = httpClient(server.url);
+    await expect
+      .poll(() => client.query(api.calls.hits, {}), { timeout: 5_000 })
+      .toEqual([label, `${label} (scheduled)`]);
+  });
+
+  it("hands the handler a mutation's ConvexError with its data", async () => {
+    const res = await fetch(`${server.siteUrl}/refused`);
+    expect(await res.json()).toEqual({
+      caught: { isConvexError: true, data: { code: "refused", detail: "not today" } },
+    });
+  });
+
+  it("writes the handler's console lines to the server log as an HTTP action's", async () => {
+    const res = await fetch(`${server.siteUrl}/log`);
+    expect(await res.text()).toBe("logged");
+    expect(server.logs).toContainEqual(
+      expect.stringMatching(/ \[CONVEX H\(http\)\] \[LOG\] logged from an HTTP action \{ n: 1 \}$/),
+    );
+    expect(server.logs).toContainEqual(
+      expect.stringMatching(/ \[CONVEX H\(http\)\] \[WARN\] warned from an HTTP action$/),
+    );
+  });
+
+  it("answers 500 with the error when the handler throws, logs it, and goes on serving", async () => {
+    const res = await fetch(`${server.siteUrl}/throw`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ code: "InternalServerError", message: "the handler broke" });
+    expect(server.logs).toContainEqual(
+      expect.stringContaining("[ERROR] [H http:GET /throw] Error: the handler broke"),
+    );
+    const next = await fetch(`${server.siteUrl}/users/me`);
+    expect(await next.json()).toEqual({ route: "users-me" });
+  });
 });
 
 describe("environment variables for functions (real CLI with --env-file)", () => {
