@@ -191,6 +191,31 @@ describe("HTTP actions on the site port", () => {
   });
 });
 
+describe("what a transaction may not use", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ functionsDir: FUNCTIONS });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (server) removeDir(server.dataDir);
+  });
+
+  // Asked before and after an HTTP action (which may use both) has run: the guard holds however
+  // functions of each kind take turns.
+  it.each(["fetch", "setTimeout"] as const)(
+    "refuses %s in a mutation, before and after an HTTP action ran",
+    async (what) => {
+      const client = httpClient(server.url);
+      const refusal = `\`${what}\` is not supported in Convex queries or mutations`;
+      await expect(client.mutation(api.calls.forbidden, { what })).rejects.toThrow(refusal);
+      const res = await fetch(`${server.siteUrl}/users/me`);
+      expect(await res.json()).toEqual({ route: "users-me" });
+      await expect(client.mutation(api.calls.forbidden, { what })).rejects.toThrow(refusal);
+    },
+  );
+});
+
 describe("environment variables for functions (real CLI with --env-file)", () => {
   it("sees CONVEX_SITE_URL, CONVEX_CLOUD_URL and --env-file variables in actions and queries", async () => {
     const dir = tempDir();
