@@ -189,20 +189,9 @@ describe("HTTP actions on the site port", () => {
     const next = await fetch(`${server.siteUrl}/users/me`);
     expect(await next.json()).toEqual({ route: "users-me" });
   });
-});
 
-describe("what a transaction may not use", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startServer({ functionsDir: FUNCTIONS });
-  });
-  afterAll(async () => {
-    await server?.stop();
-    if (server) removeDir(server.dataDir);
-  });
-
-  // Asked before and after an HTTP action (which may use both) has run: the guard holds however
-  // functions of each kind take turns.
+  // A transaction may not use timers or the network. Asked before and after an HTTP action
+  // (which may use both) has run: the guard holds however functions of each kind take turns.
   it.each(["fetch", "setTimeout"] as const)(
     "refuses %s in a mutation, before and after an HTTP action ran",
     async (what) => {

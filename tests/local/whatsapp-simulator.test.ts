@@ -537,20 +537,25 @@ describe("Cloud API: statuses come back as signed webhooks", () => {
     ];
     for (const k of kinds) await userWrites(USER, CLOUD.phoneNumberId, k);
     const got = await hooks.waitFor(kinds.length, (w) => w.json?.entry?.[0]?.changes?.[0]?.value?.messages);
+    // Each message is its own webhook, and deliveries may overtake each other: find them by type.
     const messages = got.map((w) => w.json.entry[0].changes[0].value.messages[0]);
-    expect(messages[0].image).toMatchObject({ mime_type: "image/jpeg", caption: "look" });
-    expect(messages[0].image.id).toMatch(/^\d+$/);
-    const media = await call(`/v23.0/${messages[0].image.id}`, { headers: bearer() });
-    expect(media.json).toMatchObject({ id: messages[0].image.id, mime_type: "image/jpeg" });
+    expect(messages.map((m) => m.type).sort()).toEqual(
+      ["button", "image", "interactive", "location", "reaction", "text"].sort(),
+    );
+    const byType = Object.fromEntries(messages.map((m) => [m.type, m]));
+    expect(byType.image.image).toMatchObject({ mime_type: "image/jpeg", caption: "look" });
+    expect(byType.image.image.id).toMatch(/^\d+$/);
+    const media = await call(`/v23.0/${byType.image.image.id}`, { headers: bearer() });
+    expect(media.json).toMatchObject({ id: byType.image.image.id, mime_type: "image/jpeg" });
     expect((await fetch(media.json.url)).status).toBe(200);
-    expect(messages[1].location).toEqual({ latitude: 41.38, longitude: 2.17, name: "Home" });
-    expect(messages[2].interactive).toEqual({
+    expect(byType.location.location).toEqual({ latitude: 41.38, longitude: 2.17, name: "Home" });
+    expect(byType.interactive.interactive).toEqual({
       type: "list_reply",
       list_reply: { id: "opt_2", title: "Two", description: "Second" },
     });
-    expect(messages[3].button).toEqual({ payload: "STOP", text: "Stop promotions" });
-    expect(messages[4].reaction).toEqual({ message_id: "wamid.X", emoji: "👍" });
-    expect(messages[5].context).toEqual({ from: CLOUD.displayNumber, id: "wamid.Y" });
+    expect(byType.button.button).toEqual({ payload: "STOP", text: "Stop promotions" });
+    expect(byType.reaction.reaction).toEqual({ message_id: "wamid.X", emoji: "👍" });
+    expect(byType.text.context).toEqual({ from: CLOUD.displayNumber, id: "wamid.Y" });
   });
 
   it("retries a webhook the receiver refused", async () => {
