@@ -306,4 +306,50 @@ describe("pacing at claim", () => {
       expect(await new SendWindows(ctx, NOW + IN_FLIGHT_MAX_MS + 1).take(channelId, true)).toBe(true);
     });
   });
+
+  it("carries a tick's part of the rate that the second had no room for to the next tick", async () => {
+    const s = await shop(24);
+    // Ten a tick.
+    await dispatchRow(s, { rate: 20, maxRate: 20, ceiling: 20 });
+    const campaignId = await createCampaign(s);
+    await s.owner.mutation(api.campaigns.launch, { tenantId: s.w.tenantId, campaignId });
+    await step(s.t, 0);
+    const channelId: Id<"channels"> = s.w.cloudChannelId;
+    const row = () =>
+      s.t.run(
+        async (ctx) =>
+          (await ctx.db
+            .query("channelDispatch")
+            .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+            .first())!,
+      );
+    /** The channel's second as if `answered` sends were answered 100 ms ago (none in flight). */
+    const answeredJustNow = (answered: number) =>
+      s.t.run(async (ctx) => {
+        const window = await ctx.db
+          .query("sendWindows")
+          .withIndex("by_channel", (q) => q.eq("channelId", channelId))
+          .first();
+        const fields = { answered: Array(answered).fill(Date.now() - 100), inFlight: [] };
+        if (window) await ctx.db.patch("sendWindows", window._id, fields);
+        else await ctx.db.insert("sendWindows", { channelId, ...fields });
+      });
+    const tick = async () =>
+      await s.t.mutation(internal.campaigns.tick, { channelId, at: (await row()).nextTickAt! });
+
+    // 16 of 20 still count for the tick's half second: room for 4, and one more.
+    await answeredJustNow(16);
+    expect((await tick()).claimed).toBe(5);
+    expect((await row()).behind).toBe(5);
+    // The second empty again: its own 10 and the 5 carried.
+    await answeredJustNow(0);
+    expect((await tick()).claimed).toBe(15);
+    expect((await row()).behind).toBeUndefined();
+    // Four recipients left: claimed, and nothing carried although the part was not used.
+    expect((await tick()).claimed).toBe(4);
+    expect((await row()).behind).toBeUndefined();
+    for (let i = 0; i < 5; i++) await step(s.t);
+    expect(s.fake.sent).toHaveLength(24);
+    expect(new Set(s.fake.sent.map((m) => m.body.to)).size).toBe(24);
+  });
 });

@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import {
   afterTick,
+  behindAfter,
+  MAX_BEHIND,
   nextTickTime,
   onThrottle,
   PROBE_AFTER_MS,
@@ -112,6 +114,17 @@ describe("the dispatcher's rate", () => {
     expect(afterTick(s, 60_000, 30, 30, TICK_MS + 100)).toEqual({});
     expect(afterTick(s, 60_000, 30, 30, TICK_MS / 2 + 1)).toEqual({});
     expect(afterTick(s, 60_000, 30, 30, 20)).toEqual({ rate: 60 + RATE_STEP });
+  });
+
+  it("carries what a tick wanted and had no room for, and nothing when it claimed less than its room", () => {
+    // Its part was 10, the second had room for 6: the 4 left over go to the next tick.
+    expect(behindAfter(10, 6, 6)).toBe(4);
+    // Room for all it wanted: nothing carried (a carry claimed in full is paid off).
+    expect(behindAfter(15, 15, 15)).toBe(0);
+    // The campaign ran short of recipients (or the messaging limit stopped it): nothing to make up.
+    expect(behindAfter(10, 6, 3)).toBe(0);
+    // A second that stays full (a slow provider) never builds more than MAX_BEHIND.
+    expect(behindAfter(38 + MAX_BEHIND, 2, 2)).toBe(MAX_BEHIND);
   });
 
   it("keeps ticks TICK_MS apart without drifting", () => {

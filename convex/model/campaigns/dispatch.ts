@@ -35,7 +35,16 @@ import { addressesOf, upsertConversation } from "../whatsapp/contacts";
 import { moved, outstanding, totals } from "./counters";
 import { alreadyReached, budgetOf, describeLimit, reachOf } from "./limits";
 import { roomOf } from "./pacing";
-import { afterTick, MAX_RATE, nextTickTime, onThrottle, START_RATE, TICK_MS, tickBudget } from "./rate";
+import {
+  afterTick,
+  behindAfter,
+  MAX_RATE,
+  nextTickTime,
+  onThrottle,
+  START_RATE,
+  TICK_MS,
+  tickBudget,
+} from "./rate";
 import type { Variable } from "./tables";
 
 export { TICK_MS } from "./rate";
@@ -165,11 +174,13 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
         .take(20)
     : [];
   result.campaigns = running.length;
-  // Its part of the rate, and one more at most than the channel's second will let through
-  // meanwhile: a send that finds no room is claimed again shortly, a send not offered is a
-  // slot lost.
+  // Its part of the rate and what earlier ticks had no room for, and one more at most than the
+  // channel's second will let through meanwhile: a send that finds no room is claimed again
+  // shortly, a send not offered is carried to the next tick.
   const room = running.length ? await roomOf(ctx, row, now) : null;
-  const fullBudget = room ? Math.min(tickBudget(row, at, now), room.within(TICK_MS) + 1) : 0;
+  const share = tickBudget(row, at, now);
+  const wanted = share + Math.min(row.behind ?? 0, share);
+  const fullBudget = room ? Math.min(wanted, room.within(TICK_MS) + 1) : 0;
   let budget = fullBudget;
   const pacing: Pacing = { channelId, at, now, budget: fullBudget, messageIds: [] };
   const reach = running.length ? await budgetOf(ctx, channel!, now) : null;
@@ -244,8 +255,14 @@ export async function tick(ctx: MutationCtx, channelId: Id<"channels">, at: numb
     tickJobId,
     sentTotal: row.sentTotal + result.claimed,
     ...afterTick(row, now, result.claimed, fullBudget, now - at),
+    ...carried(row, room ? behindAfter(wanted, fullBudget, result.claimed) : 0),
   });
   return result;
+}
+
+/** The dispatch row's carry, written only when it changes. */
+function carried(row: Doc<"channelDispatch">, behind: number): { behind?: number } {
+  return (row.behind ?? 0) === behind ? {} : { behind: behind || undefined };
 }
 
 /** Completes a running campaign with nothing left to send or to hear about; true when it did. */

@@ -148,6 +148,28 @@ export function afterTick(
   };
 }
 
+/**
+ * Sends a tick may carry over, at most: what earlier ticks' parts of the rate found no room for in
+ * the channel's second (`behindAfter`).
+ */
+export const MAX_BEHIND = 10;
+
+/**
+ * A tick claims no more than the channel's second will have room for during its time
+ * (pacing.ts `within`). At a rate close to the ceiling that room is close to the tick's part, and
+ * one busy half second (answers bunched in it) leaves part of the rate unclaimed. Without a carry
+ * that part is lost for good and the channel sends below its rate (at 80/s: 4 a second of the
+ * 77 offered). So what a tick wanted and had no room for is carried to the next ones, which
+ * claim it on top of their own part while the second has room: `wanted` (its part and what it
+ * carried), `budget` (that, capped by the room), `claimed`. Nothing is carried when the tick
+ * claimed less than its room allowed (no recipients due, the messaging limit): only room that
+ * was missing is made up, and the rate stays what is offered on average.
+ */
+export function behindAfter(wanted: number, budget: number, claimed: number): number {
+  if (budget >= wanted || claimed < budget) return 0;
+  return Math.min(MAX_BEHIND, wanted - claimed);
+}
+
 /** When the tick after one due at `at` (running at `now`) is due: TICK_MS later, without drift. */
 export function nextTickTime(at: number, now: number): number {
   return at + TICK_MS > now ? at + TICK_MS : now + TICK_MS;

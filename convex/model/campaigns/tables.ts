@@ -172,6 +172,8 @@ export const campaignTables = {
     burstRate: v.optional(v.number()),
     /** When throttled campaign sends are retried: the tick of that second claims fewer. */
     retriesDue: v.optional(v.array(v.number())),
+    /** Sends earlier ticks' parts of the rate had no room for, claimed later (rate.ts `behindAfter`). */
+    behind: v.optional(v.number()),
     sentTotal: v.number(),
   }).index("by_channel", ["channelId"]),
 
