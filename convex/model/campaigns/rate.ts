@@ -152,7 +152,7 @@ export function afterTick(
  * Sends a tick may carry over, at most: what earlier ticks' parts of the rate found no room for in
  * the channel's second (`behindAfter`).
  */
-export const MAX_BEHIND = 10;
+export const MAX_BEHIND = 20;
 
 /**
  * A tick claims no more than the channel's second will have room for during its time
